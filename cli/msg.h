@@ -1,0 +1,16 @@
+/* msg.h - every message linkdoctor prints to the user goes through here.
+ *
+ * Errors are one line: "linkdoctor: <input>: <problem>". Keeping them in one
+ * module keeps the wording consistent and makes them easy to test.
+ */
+#ifndef LD_MSG_H
+#define LD_MSG_H
+
+/* "linkdoctor: " + message + "\n" on the message stream. */
+void ld_msg_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* "linkdoctor: warning: " + message + "\n". */
+void ld_msg_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Verbose progress (-v): "linkdoctor: +0.012 " + message + "\n". */
+void ld_msg_trace(double since_start_ms, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#endif

@@ -1,0 +1,18 @@
+/* builtin.h - the rule files embedded at build time (rules/embed.cmake). */
+#ifndef LD_RULES_BUILTIN_H
+#define LD_RULES_BUILTIN_H
+
+#include <stddef.h>
+
+/* One embedded rules file. */
+typedef struct ld_builtin_file {
+    const char *path; /* path in the source tree, e.g. "rules/dns.json" */
+    const char *text; /* its contents, NUL-terminated */
+    size_t len;       /* length without the NUL */
+} ld_builtin_file;
+
+/* The embedded files, in path order, followed by an all-zero entry. */
+extern const ld_builtin_file ld_builtin_rules[];
+extern const unsigned ld_builtin_rules_count;
+
+#endif
