@@ -1,2 +1,68 @@
-/* placeholder until the command line lands */
-int main(void) { return 0; }
+/* main.c - linkdoctor: why can't this VM reach a service through its
+ * private link? Dispatches subcommands; the only place that exits. */
+#include <ares.h>
+#include <cjson/cJSON.h>
+#include <curl/curl.h>
+#include <openssl/crypto.h>
+#include <pcap/pcap.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/commands.h"
+#include "cli/msg.h"
+
+static const char usage[] =
+    "usage: linkdoctor check TARGET... [options]   diagnose targets (see check --help)\n"
+    "       linkdoctor rules list | lint FILE | facts\n"
+    "       linkdoctor explain ID                  what a diagnosis means and how to fix it\n"
+    "       linkdoctor --version | --help\n"
+    "\n"
+    "linkdoctor tells you why this machine cannot reach a service through a private link\n"
+    "(AWS PrivateLink, GCP Private Service Connect, Azure Private Endpoint): missing or\n"
+    "public DNS records, resolvers that do not answer, security groups that drop SYNs,\n"
+    "ports that refuse - with the evidence and the fix for your cloud.\n"
+    "\n"
+    "Exit status: 0 ok, 1 warning, 2 critical, 3 unknown (bad input or nothing concluded).\n";
+
+static void print_version(void) {
+    printf("linkdoctor %s (c-ares %s, %s, %s, libcurl %s, cJSON %s)\n", LD_VERSION,
+           ares_version(NULL), OpenSSL_version(OPENSSL_VERSION), pcap_lib_version(),
+           curl_version_info(CURLVERSION_NOW)->version, cJSON_Version());
+}
+
+int main(int argc, char **argv) {
+    ld_time started = ld_time_now();
+    /* A closed stdout (| head) must end in EPIPE, not a silent SIGPIPE death. */
+    signal(SIGPIPE, SIG_IGN);
+    if (argc < 2) {
+        fputs(usage, stderr);
+        return LD_EXIT_UNKNOWN;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+        fputs(usage, stdout);
+        return 0;
+    }
+    if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "-V") == 0) {
+        print_version();
+        return 0;
+    }
+    if (ares_library_init(ARES_LIB_INIT_ALL) != ARES_SUCCESS) {
+        ld_msg_error("cannot initialise c-ares");
+        return LD_EXIT_UNKNOWN;
+    }
+    int code;
+    if (strcmp(cmd, "check") == 0)
+        code = ld_cmd_check(argc - 1, argv + 1, started);
+    else if (strcmp(cmd, "rules") == 0)
+        code = ld_cmd_rules(argc - 1, argv + 1);
+    else if (strcmp(cmd, "explain") == 0)
+        code = ld_cmd_explain(argc - 1, argv + 1);
+    else {
+        ld_msg_error("unknown command '%s' (use check, rules or explain; see --help)", cmd);
+        code = LD_EXIT_UNKNOWN;
+    }
+    ares_library_cleanup();
+    return code;
+}

@@ -1,6 +1,6 @@
 /* rules.h - the rule set: loading, validation, listing and evaluation.
  *
- * Rules are data (rules/*.json, embedded at build time, plus --rules FILE).
+ * Rules are data (the JSON files in rules/, embedded at build time, plus --rules FILE).
  * A file is {"linkdoctor_rules": 1, "rules": [RULE, ...]} where RULE is:
  *
  *   "id"            required  lower-case dotted name, unique ("tcp.syn_dropped")
@@ -67,7 +67,7 @@ typedef struct ld_ruleset ld_ruleset; /* rules in load order */
 ld_ruleset *ld_ruleset_create(void);
 /* Frees the set and its rules; NULL is harmless. */
 void ld_ruleset_free(ld_ruleset *rs);
-/* Adds the rules embedded from rules/*.json. */
+/* Adds the rules embedded from the JSON files in rules/. */
 ld_status ld_ruleset_add_builtin(ld_ruleset *rs, ld_err *err);
 /* Adds the rules in a JSON text; origin names it in errors ("my.json").
  * All or nothing: on error the set is unchanged. */

@@ -1,0 +1,187 @@
+/* cmd_rules.c - `linkdoctor rules list|lint|facts` and `linkdoctor explain`. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/commands.h"
+#include "cli/msg.h"
+#include "rules/rules.h"
+
+static const char rules_usage[] =
+    "usage: linkdoctor rules list [--rules FILE]...   the diagnoses linkdoctor can make\n"
+    "       linkdoctor rules lint FILE...             check rule files; exit 0 when valid\n"
+    "       linkdoctor rules facts                    the facts rules can read\n"
+    "\n"
+    "Rules are JSON: {\"linkdoctor_rules\": 1, \"rules\": [{\"id\", \"severity\", \"when\",\n"
+    "\"title\", \"description\", \"summary\", \"remediation\": {\"generic\", \"aws\", \"gcp\",\n"
+    "\"azure\"}, \"evidence\", \"docs\", \"suppresses\", \"suppress_when\", \"confidence\"}]}.\n"
+    "\"when\" is a condition over facts, e.g. tcp.timeout_count > 0 && dns.rcode == \"NOERROR\".\n"
+    "Exit status: 0 ok, 3 invalid rules or bad usage.\n";
+
+static const char explain_usage[] =
+    "usage: linkdoctor explain ID [--rules FILE]...\n"
+    "\n"
+    "What a diagnosis means, what it looks at, and how to fix it on each cloud.\n"
+    "See `linkdoctor rules list` for the IDs.\n";
+
+/* Loads the built-in rules plus any "--rules FILE" pairs in argv[first..]. */
+static ld_ruleset *load_with_files(int argc, char **argv, int first, ld_err *err) {
+    ld_ruleset *rs = ld_ruleset_create();
+    if (!rs) {
+        ld_err_set(err, LD_ENOMEM, "out of memory");
+        return NULL;
+    }
+    if (ld_ruleset_add_builtin(rs, err) != LD_OK) {
+        ld_err_prefix(err, "built-in rules: ");
+        goto fail;
+    }
+    for (int i = first; i < argc; i++) {
+        if (strcmp(argv[i], "--rules") == 0 && i + 1 < argc) {
+            if (ld_ruleset_add_file(rs, argv[++i], err) != LD_OK)
+                goto fail;
+        } else {
+            ld_err_set(err, LD_EINVAL, "unexpected argument '%s'", argv[i]);
+            goto fail;
+        }
+    }
+    return rs;
+fail:
+    ld_ruleset_free(rs);
+    return NULL;
+}
+
+static int rules_list(int argc, char **argv) {
+    ld_err err;
+    ld_ruleset *rs = load_with_files(argc, argv, 2, &err);
+    if (!rs) {
+        ld_msg_error("%s", err.msg);
+        return LD_EXIT_UNKNOWN;
+    }
+    size_t w = 2;
+    for (size_t i = 0; i < ld_ruleset_count(rs); i++) {
+        size_t n = strlen(ld_rule_id(ld_ruleset_at(rs, i)));
+        w = n > w ? n : w;
+    }
+    printf("%-*s  %-8s  %s\n", (int)w, "ID", "SEVERITY", "MEANING");
+    for (size_t i = 0; i < ld_ruleset_count(rs); i++) {
+        const ld_rule *r = ld_ruleset_at(rs, i);
+        const char *d = ld_rule_description(r);
+        int first_sentence = (int)strcspn(d, "\n");
+        const char *dot = strstr(d, ". ");
+        if (dot && dot - d < first_sentence)
+            first_sentence = (int)(dot - d + 1);
+        printf("%-*s  %-8s  %.*s\n", (int)w, ld_rule_id(r), ld_severity_name(ld_rule_severity(r)),
+               first_sentence, d);
+    }
+    ld_ruleset_free(rs);
+    return 0;
+}
+
+static int rules_lint(int argc, char **argv) {
+    if (argc < 3) {
+        ld_msg_error("rules lint: no file given (usage: linkdoctor rules lint FILE...)");
+        return LD_EXIT_UNKNOWN;
+    }
+    int code = 0;
+    for (int i = 2; i < argc; i++) {
+        ld_err err;
+        ld_ruleset *rs = ld_ruleset_create();
+        size_t before = 0;
+        if (!rs || ld_ruleset_add_builtin(rs, &err) != LD_OK) {
+            ld_msg_error("built-in rules: %s", rs ? err.msg : "out of memory");
+            ld_ruleset_free(rs);
+            return LD_EXIT_UNKNOWN;
+        }
+        before = ld_ruleset_count(rs);
+        if (ld_ruleset_add_file(rs, argv[i], &err) != LD_OK) {
+            ld_msg_error("%s", err.msg);
+            code = LD_EXIT_UNKNOWN;
+        } else {
+            printf("%s: %zu rule%s, valid\n", argv[i], ld_ruleset_count(rs) - before,
+                   ld_ruleset_count(rs) - before == 1 ? "" : "s");
+        }
+        ld_ruleset_free(rs);
+    }
+    return code;
+}
+
+static int rules_facts(void) {
+    size_t w = 0;
+    for (int i = 0; i < LD_F__COUNT; i++) {
+        size_t n = strlen(ld_fact_def_get((ld_fact_id)i)->name);
+        w = n > w ? n : w;
+    }
+    printf("Facts rules can read (one value per target):\n");
+    for (int i = 0; i < LD_F__COUNT; i++) {
+        const ld_fact_def *d = ld_fact_def_get((ld_fact_id)i);
+        if (d->scope == LD_SCOPE_TARGET)
+            printf("  %-*s  %-6s  %s\n", (int)w, d->name, ld_type_name(d->type), d->meaning);
+    }
+    printf("\nEvidence per resolver or connection attempt (report \"probes\" section):\n");
+    for (int i = 0; i < LD_F__COUNT; i++) {
+        const ld_fact_def *d = ld_fact_def_get((ld_fact_id)i);
+        if (d->scope == LD_SCOPE_SUBJECT)
+            printf("  %-*s  %-6s  %s\n", (int)w, d->name, ld_type_name(d->type), d->meaning);
+    }
+    return 0;
+}
+
+int ld_cmd_rules(int argc, char **argv) {
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        fputs(rules_usage, argc < 2 ? stderr : stdout);
+        return argc < 2 ? LD_EXIT_UNKNOWN : 0;
+    }
+    if (strcmp(argv[1], "list") == 0)
+        return rules_list(argc, argv);
+    if (strcmp(argv[1], "lint") == 0)
+        return rules_lint(argc, argv);
+    if (strcmp(argv[1], "facts") == 0 && argc == 2)
+        return rules_facts();
+    ld_msg_error("rules: unknown action '%s' (use list, lint or facts)", argv[1]);
+    return LD_EXIT_UNKNOWN;
+}
+
+int ld_cmd_explain(int argc, char **argv) {
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        fputs(explain_usage, argc < 2 ? stderr : stdout);
+        return argc < 2 ? LD_EXIT_UNKNOWN : 0;
+    }
+    ld_err err;
+    ld_ruleset *rs = load_with_files(argc, argv, 2, &err);
+    if (!rs) {
+        ld_msg_error("%s", err.msg);
+        return LD_EXIT_UNKNOWN;
+    }
+    const ld_rule *r = ld_ruleset_find(rs, argv[1]);
+    if (!r) {
+        ld_msg_error("explain: no diagnosis '%s' (see linkdoctor rules list)", argv[1]);
+        ld_ruleset_free(rs);
+        return LD_EXIT_UNKNOWN;
+    }
+    printf("%s (%s)\n%s\n\n", ld_rule_id(r), ld_severity_name(ld_rule_severity(r)),
+           ld_rule_title(r));
+    printf("%s\n\n", ld_rule_description(r));
+    printf("Fires when:\n  %s\n", ld_rule_when(r));
+    if (ld_rule_evidence_count(r)) {
+        printf("\nEvidence quoted:\n");
+        for (size_t i = 0; i < ld_rule_evidence_count(r); i++) {
+            const ld_fact_def *d = ld_fact_def_get(ld_rule_evidence_at(r, i));
+            printf("  %s - %s\n", d->name, d->meaning);
+        }
+    }
+    for (int c = 0; c < LD_CLOUD__COUNT; c++) {
+        const char *fix = ld_rule_remediation(r, (ld_cloud)c);
+        if (fix)
+            printf("\nFix (%s):\n%s\n", ld_cloud_name((ld_cloud)c), fix);
+    }
+    if (ld_rule_suppresses_count(r)) {
+        printf("\nHides, as consequences of this cause:");
+        for (size_t i = 0; i < ld_rule_suppresses_count(r); i++)
+            printf(" %s", ld_rule_suppresses_at(r, i));
+        printf("\n");
+    }
+    for (size_t i = 0; i < ld_rule_docs_count(r); i++)
+        printf("%s%s\n", i ? "      " : "\nDocs: ", ld_rule_doc_at(r, i));
+    printf("\n(Text in {braces} is filled in from the facts of the run.)\n");
+    ld_ruleset_free(rs);
+    return 0;
+}

@@ -1,0 +1,15 @@
+/* cloud.h - which cloud this host runs on.
+ *
+ * For now from DMI only (/sys/class/dmi/id, a local file read): the vendor
+ * strings AWS, Google and Azure put there. Instance metadata comes later.
+ */
+#ifndef LD_PROBE_CLOUD_H
+#define LD_PROBE_CLOUD_H
+
+#include "rules/rules.h"
+
+/* Decides the cloud from the DMI files under dmi_dir ("/sys/class/dmi/id").
+ * Returns LD_CLOUD_GENERIC when the host is on none of them (or unreadable). */
+ld_cloud ld_cloud_detect_dmi(const char *dmi_dir);
+
+#endif

@@ -1,0 +1,693 @@
+/* dns.c - per-resolver DNS lookups with c-ares, driven by the core loop.
+ *
+ * c-ares tells us which sockets it wants watched through its socket-state
+ * callback; readiness goes back through ares_process_fd(), and its retry
+ * timers through ares_timeout() and a loop timer. Query callbacks run inside
+ * ares_process_fd(); the probe only finishes (deferred) from there and tears
+ * channels down in destroy(), never inside a c-ares callback.
+ */
+#include "dns.h"
+
+#include <ares.h>
+#include <arpa/inet.h>
+#include <arpa/nameser.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DNS_MAX_SOCKS 8   /* sockets one single-server channel may hold */
+#define DNS_MAX_ADDRS 64  /* addresses kept per query answer */
+
+enum { Q_A = 0, Q_AAAA = 1, NQUERIES = 2 };
+
+/* The outcome of one query (A or AAAA). */
+typedef struct dns_answer {
+    struct dns_res *owner;          /* resolver this query belongs to */
+    int family;                     /* AF_INET (A) or AF_INET6 (AAAA) */
+    int done;                       /* the callback ran */
+    const char *rcode;              /* "NOERROR", "NXDOMAIN", ... (static) */
+    int responded;                  /* a DNS message came back */
+    ld_value addresses;             /* list of address strings */
+    ld_value cnames;                /* CNAME chain, list */
+    int64_t ttl_min;                /* smallest TTL, -1 when none */
+    ld_time at;                     /* when it completed */
+} dns_answer;
+
+/* One resolver's lookup. */
+typedef struct dns_res {
+    ld_probe *probe;                /* owner */
+    const ld_resolver *cfg;         /* which server */
+    ares_channel ch;                /* its own channel, NULL until created */
+    ld_io ios[DNS_MAX_SOCKS];       /* watched c-ares sockets */
+    ld_timer timer;                 /* c-ares retransmit timer */
+    dns_answer q[NQUERIES];         /* A and AAAA */
+    int recorded;                   /* its facts were written */
+    char server[LD_ADDR_STRLEN + 8];/* "addr:port" */
+} dns_res;
+
+/* Private state of the probe. */
+typedef struct dns_state {
+    dns_res *res;                   /* one per resolver */
+    size_t nres;                    /* how many */
+    int destroying;                 /* ignore callbacks fired by ares_destroy */
+} dns_state;
+
+void ld_resolver_format(const ld_resolver *r, char *buf, size_t len) {
+    char a[LD_ADDR_STRLEN];
+    ld_addr_format(&r->addr, a);
+    if (r->addr.family == AF_INET6)
+        snprintf(buf, len, "[%s]:%u", a, r->port);
+    else
+        snprintf(buf, len, "%s:%u", a, r->port);
+}
+
+/* --- system configuration ----------------------------------------------------- */
+
+ld_status ld_dns_system_load(ld_dns_system *out, ld_err *err) {
+    memset(out, 0, sizeof *out);
+    out->ndots = 1;
+    ares_channel ch;
+    int rc = ares_init(&ch);
+    if (rc != ARES_SUCCESS)
+        return ld_err_set(err, LD_ESYS, "reading the resolver configuration: %s", ares_strerror(rc));
+    ld_status st = LD_OK;
+    struct ares_addr_port_node *servers = NULL;
+    rc = ares_get_servers_ports(ch, &servers);
+    if (rc != ARES_SUCCESS) {
+        st = ld_err_set(err, LD_ESYS, "reading the resolver list: %s", ares_strerror(rc));
+        goto out;
+    }
+    for (struct ares_addr_port_node *s = servers; s && out->nresolvers < LD_DNS_MAX_RESOLVERS;
+         s = s->next) {
+        ld_resolver *r = &out->resolvers[out->nresolvers];
+        memset(r, 0, sizeof *r);
+        r->addr.family = s->family;
+        if (s->family == AF_INET)
+            memcpy(&r->addr.v4, &s->addr.addr4, sizeof r->addr.v4);
+        else if (s->family == AF_INET6)
+            memcpy(&r->addr.v6, &s->addr.addr6, sizeof r->addr.v6);
+        else
+            continue;
+        r->port = s->udp_port ? (uint16_t)s->udp_port : 53;
+        r->system = 1;
+        out->nresolvers++;
+    }
+    struct ares_options opts;
+    int mask = 0;
+    if (ares_save_options(ch, &opts, &mask) == ARES_SUCCESS) {
+        if (mask & ARES_OPT_NDOTS)
+            out->ndots = opts.ndots;
+        for (int i = 0; (mask & ARES_OPT_DOMAINS) && i < opts.ndomains &&
+                        out->ndomains < LD_DNS_MAX_DOMAINS;
+             i++) {
+            out->domains[out->ndomains] = strdup(opts.domains[i]);
+            if (!out->domains[out->ndomains]) {
+                st = ld_err_set(err, LD_ENOMEM, "out of memory");
+                break;
+            }
+            out->ndomains++;
+        }
+        ares_destroy_options(&opts);
+    }
+out:
+    ares_free_data(servers);
+    ares_destroy(ch);
+    if (st != LD_OK)
+        ld_dns_system_clear(out);
+    return st;
+}
+
+void ld_dns_system_clear(ld_dns_system *sys) {
+    for (size_t i = 0; i < sys->ndomains; i++)
+        free(sys->domains[i]);
+    sys->ndomains = 0;
+}
+
+/* --- c-ares plumbing ----------------------------------------------------------- */
+
+static void res_update_timer(dns_res *r);
+
+static void res_timer_cb(ld_timer *t) {
+    dns_res *r = t->data;
+    ares_process_fd(r->ch, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
+    res_update_timer(r);
+}
+
+/* Re-arms the loop timer for c-ares's next retransmit or query timeout. */
+static void res_update_timer(dns_res *r) {
+    struct timeval tv;
+    if (!r->ch || !ares_timeout(r->ch, NULL, &tv)) {
+        ld_timer_stop(&r->timer);
+        return;
+    }
+    ld_time when = ld_time_now() + (ld_time)tv.tv_sec * LD_SEC + (ld_time)tv.tv_usec * 1000;
+    ld_timer_start(r->probe->loop, &r->timer, when, res_timer_cb, r);
+}
+
+static void sock_state_cb(void *data, ares_socket_t fd, int readable, int writable) {
+    dns_res *r = data;
+    ld_io *slot = NULL, *free_slot = NULL;
+    for (int i = 0; i < DNS_MAX_SOCKS; i++) {
+        if (r->ios[i].active && r->ios[i].fd == fd)
+            slot = &r->ios[i];
+        else if (!r->ios[i].active && !free_slot)
+            free_slot = &r->ios[i];
+    }
+    if (!readable && !writable) {
+        if (slot)
+            ld_io_stop(slot);
+        return;
+    }
+    unsigned ev = (readable ? LD_READ : 0) | (writable ? LD_WRITE : 0);
+    if (slot) {
+        ld_io_set(slot, ev, NULL);
+    } else if (free_slot) {
+        ld_probe_watch(r->probe, free_slot, fd, ev, NULL);
+    }
+    /* Without a free slot the socket goes unwatched and the query ends at
+     * the probe deadline, reported as a timeout: bounded, never a hang. */
+}
+
+/* --- answers ---------------------------------------------------------------- */
+
+static const char *status_rcode(int status) {
+    switch (status) {
+    case ARES_SUCCESS:
+        return "NOERROR";
+    case ARES_ENODATA:
+        return "NODATA";
+    case ARES_ENOTFOUND:
+        return "NXDOMAIN";
+    case ARES_ESERVFAIL:
+        return "SERVFAIL";
+    case ARES_EREFUSED:
+        return "REFUSED";
+    case ARES_EFORMERR:
+        return "FORMERR";
+    case ARES_ENOTIMP:
+        return "NOTIMP";
+    case ARES_ETIMEOUT:
+        return "TIMEOUT";
+    case ARES_ECONNREFUSED:
+        return "UNREACHABLE";
+    default:
+        return "ERROR";
+    }
+}
+
+static int rcode_is_response(const char *rcode) {
+    return strcmp(rcode, "TIMEOUT") != 0 && strcmp(rcode, "UNREACHABLE") != 0 &&
+           strcmp(rcode, "ERROR") != 0;
+}
+
+/* Fills a from an A or AAAA reply. */
+static void parse_reply(dns_answer *a, int family, const unsigned char *abuf, int alen) {
+    struct hostent *host = NULL;
+    int n = DNS_MAX_ADDRS;
+    int rc;
+    if (family == AF_INET) {
+        struct ares_addrttl ttls[DNS_MAX_ADDRS];
+        rc = ares_parse_a_reply(abuf, alen, &host, ttls, &n);
+        for (int i = 0; rc == ARES_SUCCESS && i < n; i++) {
+            char text[INET_ADDRSTRLEN];
+            inet_ntop(AF_INET, &ttls[i].ipaddr, text, sizeof text);
+            ld_value_list_add(&a->addresses, text);
+            if (a->ttl_min < 0 || ttls[i].ttl < a->ttl_min)
+                a->ttl_min = ttls[i].ttl;
+        }
+    } else {
+        struct ares_addr6ttl ttls[DNS_MAX_ADDRS];
+        rc = ares_parse_aaaa_reply(abuf, alen, &host, ttls, &n);
+        for (int i = 0; rc == ARES_SUCCESS && i < n; i++) {
+            char text[INET6_ADDRSTRLEN];
+            inet_ntop(AF_INET6, &ttls[i].ip6addr, text, sizeof text);
+            ld_value_list_add(&a->addresses, text);
+            if (a->ttl_min < 0 || ttls[i].ttl < a->ttl_min)
+                a->ttl_min = ttls[i].ttl;
+        }
+    }
+    /* c-ares lists the owner names of the CNAMEs it followed as aliases and
+     * the final target as h_name: the chain is aliases[1..] then h_name. */
+    if (host && host->h_aliases && host->h_aliases[0]) {
+        for (int i = 1; host->h_aliases[i]; i++)
+            ld_value_list_add(&a->cnames, host->h_aliases[i]);
+        ld_value_list_add(&a->cnames, host->h_name);
+    }
+    if (host)
+        ares_free_hostent(host);
+    if (rc == ARES_ENODATA || (rc == ARES_SUCCESS && a->addresses.type == LD_T_NONE))
+        a->rcode = "NODATA";
+    else if (rc != ARES_SUCCESS)
+        a->rcode = "ERROR";
+}
+
+/* The combined result of a resolver's A and AAAA queries. */
+static const char *combine_rcode(const dns_answer q[NQUERIES]) {
+    for (int i = 0; i < NQUERIES; i++)
+        if (q[i].done && strcmp(q[i].rcode, "NOERROR") == 0)
+            return "NOERROR";
+    static const char *const order[] = {"NXDOMAIN", "NODATA", "SERVFAIL", "REFUSED", "FORMERR",
+                                        "NOTIMP", "UNREACHABLE", "TIMEOUT", "ERROR"};
+    for (size_t k = 0; k < sizeof order / sizeof order[0]; k++)
+        for (int i = 0; i < NQUERIES; i++)
+            if (q[i].done && strcmp(q[i].rcode, order[k]) == 0)
+                return order[k];
+    return "TIMEOUT"; /* neither query answered before the deadline */
+}
+
+/* Writes a resolver's dns.resolver.* facts once. Queries that did not finish
+ * count as timed out. */
+static void record_resolver(ld_probe *p, dns_res *r, ld_probe_end end) {
+    if (r->recorded)
+        return;
+    r->recorded = 1;
+    for (int i = 0; i < NQUERIES; i++) {
+        if (!r->q[i].done) {
+            r->q[i].done = 1;
+            r->q[i].rcode = "TIMEOUT";
+            r->q[i].at = ld_time_now();
+        }
+    }
+    ld_bag *b = ld_facts_subject(p->facts, "dns", r->server);
+    if (!b)
+        return;
+    ld_bag_set_str(b, LD_F_DNS_R_SERVER, r->server);
+    ld_bag_set_str(b, LD_F_DNS_R_SOURCE, r->cfg->system ? "system" : "option");
+    ld_bag_set_str(b, LD_F_DNS_R_RCODE, combine_rcode(r->q));
+    ld_bag_set_str(b, LD_F_DNS_R_A_RCODE, r->q[Q_A].rcode);
+    ld_bag_set_str(b, LD_F_DNS_R_AAAA_RCODE, r->q[Q_AAAA].rcode);
+    ld_bag_set_empty_list(b, LD_F_DNS_R_ADDRESSES);
+    ld_bag_set_empty_list(b, LD_F_DNS_R_SCOPES);
+    int64_t ttl = -1;
+    for (int i = 0; i < NQUERIES; i++) {
+        const ld_value *v = &r->q[i].addresses;
+        for (size_t k = 0; v->type == LD_T_LIST && k < v->u.list.len; k++) {
+            ld_addr a;
+            ld_bag_list_add(b, LD_F_DNS_R_ADDRESSES, v->u.list.items[k]);
+            if (ld_addr_parse(v->u.list.items[k], &a, NULL) == LD_OK)
+                ld_bag_list_add(b, LD_F_DNS_R_SCOPES, ld_addr_scope_name(ld_addr_scope_of(&a)));
+        }
+        if (r->q[i].ttl_min >= 0 && (ttl < 0 || r->q[i].ttl_min < ttl))
+            ttl = r->q[i].ttl_min;
+    }
+    const ld_value *chain = r->q[Q_A].cnames.type == LD_T_LIST ? &r->q[Q_A].cnames
+                                                                  : &r->q[Q_AAAA].cnames;
+    if (chain->type == LD_T_LIST)
+        ld_bag_set_value(b, LD_F_DNS_R_CNAME_CHAIN, chain);
+    if (ttl >= 0)
+        ld_bag_set_int(b, LD_F_DNS_R_TTL_MIN, ttl);
+    ld_time last = r->q[Q_A].at > r->q[Q_AAAA].at ? r->q[Q_A].at : r->q[Q_AAAA].at;
+    if (rcode_is_response(combine_rcode(r->q)))
+        ld_bag_set_num(b, LD_F_DNS_R_LATENCY_MS, (double)(last - p->started) / (double)LD_MS);
+    ld_bag_set_str(b, LD_F_DNS_R_ENDED_BY, ld_probe_end_name(end));
+}
+
+static void maybe_finish(ld_probe *p);
+
+static void query_cb(void *arg, int status, int timeouts, unsigned char *abuf, int alen) {
+    dns_answer *a = arg;
+    (void)timeouts;
+    if (status == ARES_EDESTRUCTION || status == ARES_ECANCELLED || a->done)
+        return; /* torn down, or already counted as timed out */
+    a->done = 1;
+    a->at = ld_time_now();
+    a->rcode = status_rcode(status);
+    a->responded = rcode_is_response(a->rcode);
+    if (status == ARES_SUCCESS && abuf)
+        parse_reply(a, a->family, abuf, alen);
+    dns_res *r = a->owner;
+    if (r->q[Q_A].done && r->q[Q_AAAA].done) {
+        record_resolver(r->probe, r, LD_END_RESULT);
+        maybe_finish(r->probe);
+    }
+}
+
+/* --- the system's answer ------------------------------------------------------- */
+
+/* The resolver whose answer the system uses: the first system resolver with a
+ * definitive answer (NOERROR, NODATA, NXDOMAIN), else the first that answered
+ * at all, else the first system resolver. NULL when there is none. */
+static const ld_bag *pick_answer(const ld_facts *f) {
+    const ld_bag *first = NULL, *responded = NULL;
+    for (size_t i = 0; i < ld_facts_subject_count(f); i++) {
+        const ld_bag *b = ld_facts_subject_at(f, i);
+        if (strcmp(ld_bag_kind(b), "dns") != 0)
+            continue;
+        const ld_value *src = ld_bag_get(b, LD_F_DNS_R_SOURCE);
+        const ld_value *rc = ld_bag_get(b, LD_F_DNS_R_RCODE);
+        if (!src || !rc || strcmp(src->u.s, "system") != 0)
+            continue;
+        if (!first)
+            first = b;
+        if (!responded && rcode_is_response(rc->u.s))
+            responded = b;
+        if (!strcmp(rc->u.s, "NOERROR") || !strcmp(rc->u.s, "NODATA") ||
+            !strcmp(rc->u.s, "NXDOMAIN"))
+            return b;
+    }
+    return responded ? responded : first;
+}
+
+/* "RCODE" or "RCODE: a, b" - the comparable form of a resolver's answer. */
+static void answer_text(const ld_bag *b, char *buf, size_t len) {
+    const ld_value *rc = ld_bag_get(b, LD_F_DNS_R_RCODE);
+    const ld_value *addrs = ld_bag_get(b, LD_F_DNS_R_ADDRESSES);
+    ld_buf out;
+    ld_buf_init(&out, len - 1);
+    ld_buf_puts(&out, rc ? rc->u.s : "ERROR");
+    if (addrs && addrs->type == LD_T_LIST && addrs->u.list.len) {
+        ld_buf_puts(&out, ": ");
+        ld_value_format(addrs, &out);
+    }
+    snprintf(buf, len, "%s", ld_buf_str(&out));
+    ld_buf_free(&out);
+}
+
+/* 1 when two answers have the same rcode and the same set of addresses. */
+static int same_answer(const ld_bag *a, const ld_bag *b) {
+    const ld_value *ra = ld_bag_get(a, LD_F_DNS_R_RCODE), *rb = ld_bag_get(b, LD_F_DNS_R_RCODE);
+    if (!ra || !rb || strcmp(ra->u.s, rb->u.s) != 0)
+        return 0;
+    const ld_value *la = ld_bag_get(a, LD_F_DNS_R_ADDRESSES);
+    const ld_value *lb = ld_bag_get(b, LD_F_DNS_R_ADDRESSES);
+    size_t na = la ? la->u.list.len : 0, nb = lb ? lb->u.list.len : 0;
+    for (size_t i = 0; i < na; i++)
+        if (!ld_value_list_has(lb, la->u.list.items[i]))
+            return 0;
+    for (size_t i = 0; i < nb; i++)
+        if (!ld_value_list_has(la, lb->u.list.items[i]))
+            return 0;
+    return 1;
+}
+
+/* Looks name up in the hosts file (no network) and records what it says. */
+static void record_hosts(ld_probe *p, ares_channel ch, const char *name) {
+    ld_bag *t = ld_facts_target(p->facts);
+    ld_bag_set_empty_list(t, LD_F_DNS_HOSTS_ADDRESSES);
+    static const int families[] = {AF_INET, AF_INET6};
+    int found = 0;
+    for (size_t f = 0; ch && f < 2; f++) {
+        struct hostent *h = NULL;
+        if (ares_gethostbyname_file(ch, name, families[f], &h) != ARES_SUCCESS || !h)
+            continue;
+        for (char **a = h->h_addr_list; a && *a; a++) {
+            char text[INET6_ADDRSTRLEN];
+            if (inet_ntop(h->h_addrtype, *a, text, sizeof text)) {
+                ld_bag_list_add(t, LD_F_DNS_HOSTS_ADDRESSES, text);
+                found = 1;
+            }
+        }
+        ares_free_hostent(h);
+    }
+    ld_bag_set_bool(t, LD_F_DNS_HOSTS_OVERRIDE, found);
+}
+
+/* Derives the dns.* target facts from the per-resolver evidence. */
+static void record_summary(ld_probe *p) {
+    const ld_dns_config *cfg = p->config;
+    ld_facts *f = p->facts;
+    ld_bag *t = ld_facts_target(f);
+    int64_t n = 0, nsys = 0, responding = 0, sys_responding = 0, divergent = 0;
+    ld_bag_set_empty_list(t, LD_F_DNS_SILENT_RESOLVERS);
+    ld_bag_set_empty_list(t, LD_F_DNS_DIVERGENT_RESOLVERS);
+    const ld_bag *answer = pick_answer(f);
+    int answer_responded = 0;
+    if (answer) {
+        const ld_value *rc = ld_bag_get(answer, LD_F_DNS_R_RCODE);
+        answer_responded = rc && rcode_is_response(rc->u.s);
+    }
+    for (size_t i = 0; i < ld_facts_subject_count(f); i++) {
+        const ld_bag *b = ld_facts_subject_at(f, i);
+        if (strcmp(ld_bag_kind(b), "dns") != 0)
+            continue;
+        const ld_value *src = ld_bag_get(b, LD_F_DNS_R_SOURCE);
+        const ld_value *rc = ld_bag_get(b, LD_F_DNS_R_RCODE);
+        int sys = src && strcmp(src->u.s, "system") == 0;
+        int resp = rc && rcode_is_response(rc->u.s);
+        char item[600];
+        n++;
+        nsys += sys;
+        responding += resp;
+        sys_responding += sys && resp;
+        if (!resp) {
+            snprintf(item, sizeof item, "%s (%s)", ld_bag_key(b), rc ? rc->u.s : "TIMEOUT");
+            ld_bag_list_add(t, LD_F_DNS_SILENT_RESOLVERS, item);
+        }
+        /* Responders that disagree with the system's answer, and --dns-server
+         * resolvers that stay silent while the system's answers. */
+        if (answer_responded && b != answer && (resp ? !same_answer(b, answer) : !sys)) {
+            char text[512];
+            answer_text(b, text, sizeof text);
+            snprintf(item, sizeof item, "%s (%s)", ld_bag_key(b), text);
+            ld_bag_list_add(t, LD_F_DNS_DIVERGENT_RESOLVERS, item);
+            divergent++;
+        }
+    }
+    ld_bag_set_int(t, LD_F_DNS_RESOLVER_COUNT, n);
+    ld_bag_set_int(t, LD_F_DNS_SYSTEM_RESOLVER_COUNT, nsys);
+    ld_bag_set_int(t, LD_F_DNS_CUSTOM_RESOLVER_COUNT, n - nsys);
+    ld_bag_set_int(t, LD_F_DNS_RESPONDING_COUNT, responding);
+    ld_bag_set_int(t, LD_F_DNS_SYSTEM_RESPONDING_COUNT, sys_responding);
+    ld_bag_set_int(t, LD_F_DNS_DIVERGENCE_COUNT, divergent);
+
+    /* The answer the system uses, and what its addresses are. */
+    int64_t scope_count[LD_AS_RESERVED + 1] = {0};
+    int64_t match = 0, mismatch = 0, naddr = 0;
+    ld_bag_set_empty_list(t, LD_F_DNS_ADDRESSES);
+    ld_bag_set_empty_list(t, LD_F_DNS_PUBLIC_ADDRESSES);
+    ld_bag_set_empty_list(t, LD_F_DNS_MISMATCHED_ADDRESSES);
+    ld_bag_set_empty_list(t, LD_F_DNS_ENDPOINT_MISSING);
+    ld_bag_set_empty_list(t, LD_F_DNS_CNAME_CHAIN);
+    const ld_value *addrs = NULL;
+    if (answer) {
+        const ld_value *v;
+        if ((v = ld_bag_get(answer, LD_F_DNS_R_RCODE)))
+            ld_bag_set_str(t, LD_F_DNS_RCODE, v->u.s);
+        if (answer_responded)
+            ld_bag_set_str(t, LD_F_DNS_ANSWER_RESOLVER, ld_bag_key(answer));
+        if ((v = ld_bag_get(answer, LD_F_DNS_R_CNAME_CHAIN)))
+            ld_bag_set_value(t, LD_F_DNS_CNAME_CHAIN, v);
+        if ((v = ld_bag_get(answer, LD_F_DNS_R_TTL_MIN)))
+            ld_bag_set_int(t, LD_F_DNS_TTL_MIN, v->u.i);
+        if ((v = ld_bag_get(answer, LD_F_DNS_R_LATENCY_MS)))
+            ld_bag_set_num(t, LD_F_DNS_LATENCY_MS, v->u.n);
+        addrs = ld_bag_get(answer, LD_F_DNS_R_ADDRESSES);
+    }
+    for (size_t i = 0; addrs && i < addrs->u.list.len; i++) {
+        const char *text = addrs->u.list.items[i];
+        ld_addr a;
+        if (ld_addr_parse(text, &a, NULL) != LD_OK)
+            continue;
+        naddr++;
+        ld_bag_list_add(t, LD_F_DNS_ADDRESSES, text);
+        ld_addr_scope sc = ld_addr_scope_of(&a);
+        scope_count[sc]++;
+        if (sc == LD_AS_PUBLIC)
+            ld_bag_list_add(t, LD_F_DNS_PUBLIC_ADDRESSES, text);
+        int is_endpoint = 0;
+        for (size_t k = 0; k < cfg->nendpoint_ips; k++)
+            is_endpoint |= ld_addr_equal(&a, &cfg->endpoint_ips[k]);
+        if (is_endpoint) {
+            match++;
+        } else if (cfg->nendpoint_ips) {
+            mismatch++;
+            ld_bag_list_add(t, LD_F_DNS_MISMATCHED_ADDRESSES, text);
+        }
+    }
+    for (size_t k = 0; k < cfg->nendpoint_ips; k++) {
+        char text[LD_ADDR_STRLEN];
+        ld_addr_format(&cfg->endpoint_ips[k], text);
+        int present = 0;
+        for (size_t i = 0; addrs && i < addrs->u.list.len; i++) {
+            ld_addr a;
+            present |= ld_addr_parse(addrs->u.list.items[i], &a, NULL) == LD_OK &&
+                       ld_addr_equal(&a, &cfg->endpoint_ips[k]);
+        }
+        if (!present)
+            ld_bag_list_add(t, LD_F_DNS_ENDPOINT_MISSING, text);
+    }
+    ld_bag_set_int(t, LD_F_DNS_ADDRESS_COUNT, naddr);
+    ld_bag_set_int(t, LD_F_DNS_PRIVATE_COUNT, scope_count[LD_AS_PRIVATE] + scope_count[LD_AS_ULA]);
+    ld_bag_set_int(t, LD_F_DNS_PUBLIC_COUNT, scope_count[LD_AS_PUBLIC]);
+    ld_bag_set_int(t, LD_F_DNS_CGNAT_COUNT, scope_count[LD_AS_CGNAT]);
+    ld_bag_set_int(t, LD_F_DNS_LOOPBACK_COUNT, scope_count[LD_AS_LOOPBACK]);
+    ld_bag_set_int(t, LD_F_DNS_LINK_LOCAL_COUNT, scope_count[LD_AS_LINK_LOCAL]);
+    ld_bag_set_int(t, LD_F_DNS_OTHER_SCOPE_COUNT,
+                   scope_count[LD_AS_UNSPECIFIED] + scope_count[LD_AS_MULTICAST] +
+                       scope_count[LD_AS_DOCUMENTATION] + scope_count[LD_AS_RESERVED]);
+    ld_bag_set_int(t, LD_F_DNS_ENDPOINT_MATCH_COUNT, match);
+    ld_bag_set_int(t, LD_F_DNS_ENDPOINT_MISMATCH_COUNT, mismatch);
+}
+
+/* --- lifecycle ------------------------------------------------------------------ */
+
+/* Finishes the probe once every resolver has its facts. */
+static void maybe_finish(ld_probe *p) {
+    dns_state *s = p->priv;
+    for (size_t i = 0; i < s->nres; i++)
+        if (!s->res[i].recorded)
+            return;
+    if (p->finished)
+        return;
+    record_summary(p);
+    ld_probe_finish(p, LD_END_RESULT);
+}
+
+/* Ends every resolver that has not answered, then the probe. */
+static void conclude_all(ld_probe *p, ld_probe_end end) {
+    dns_state *s = p->priv;
+    for (size_t i = 0; s && i < s->nres; i++)
+        record_resolver(p, &s->res[i], end);
+    if (!p->finished) {
+        record_summary(p);
+        ld_probe_finish(p, end);
+    }
+}
+
+/* Creates resolver r's channel: one server, our retry policy, and the
+ * system's search list, all given as options so that c-ares parses no
+ * configuration per target. */
+static ld_status res_init(ld_probe *p, dns_res *r, ld_err *err) {
+    const ld_dns_config *cfg = p->config;
+    struct ares_options o;
+    memset(&o, 0, sizeof o);
+    int timeout_ms = (int)(cfg->query_timeout / LD_MS);
+    /* Two tries, the second after a third of the budget: c-ares doubles the
+     * wait per try, so both fit in --connect-timeout. */
+    o.flags = ARES_FLAG_NOCHECKRESP;
+    o.timeout = timeout_ms / 3 > 50 ? timeout_ms / 3 : 50;
+    o.tries = 2;
+    o.ndots = cfg->system->ndots;
+    o.domains = (char **)cfg->system->domains;
+    o.ndomains = (int)cfg->system->ndomains;
+    o.nservers = 0;
+    o.lookups = (char *)"b";
+    o.sock_state_cb = sock_state_cb;
+    o.sock_state_cb_data = r;
+    /* c-ares 1.18 parses resolv.conf unless ARES_OPT_SERVERS is non-empty,
+     * which cannot carry ports or IPv6; an empty file costs nothing and the
+     * server is set right after. */
+    o.resolvconf_path = (char *)"/dev/null";
+    int mask = ARES_OPT_FLAGS | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES | ARES_OPT_NDOTS |
+               ARES_OPT_DOMAINS | ARES_OPT_SERVERS | ARES_OPT_LOOKUPS | ARES_OPT_SOCK_STATE_CB |
+               ARES_OPT_NOROTATE | ARES_OPT_RESOLVCONF;
+    int rc = ares_init_options(&r->ch, &o, mask);
+    if (rc != ARES_SUCCESS) {
+        r->ch = NULL;
+        return ld_err_set(err, rc == ARES_ENOMEM ? LD_ENOMEM : LD_ESYS, "c-ares: %s",
+                          ares_strerror(rc));
+    }
+    struct ares_addr_port_node server;
+    memset(&server, 0, sizeof server);
+    server.family = r->cfg->addr.family;
+    if (server.family == AF_INET)
+        memcpy(&server.addr.addr4, &r->cfg->addr.v4, sizeof server.addr.addr4);
+    else
+        memcpy(&server.addr.addr6, &r->cfg->addr.v6, sizeof server.addr.addr6);
+    server.udp_port = r->cfg->port;
+    server.tcp_port = r->cfg->port;
+    rc = ares_set_servers_ports(r->ch, &server);
+    if (rc != ARES_SUCCESS)
+        return ld_err_set(err, LD_ESYS, "c-ares: %s", ares_strerror(rc));
+    return LD_OK;
+}
+
+static ld_status dns_start(ld_probe *p, ld_err *err) {
+    const ld_dns_config *cfg = p->config;
+    dns_state *s = calloc(1, sizeof *s);
+    if (!s)
+        return ld_err_set(err, LD_ENOMEM, "out of memory");
+    p->priv = s;
+    s->res = calloc(cfg->nresolvers ? cfg->nresolvers : 1, sizeof *s->res);
+    if (!s->res)
+        return ld_err_set(err, LD_ENOMEM, "out of memory");
+    s->nres = cfg->nresolvers;
+
+    ld_bag *t = ld_facts_target(p->facts);
+    ld_bag_set_bool(t, LD_F_DNS_ATTEMPTED, 1);
+    ld_bag_set_str(t, LD_F_DNS_NAME, cfg->name);
+
+    for (size_t i = 0; i < s->nres; i++) {
+        dns_res *r = &s->res[i];
+        r->probe = p;
+        r->cfg = &cfg->resolvers[i];
+        ld_resolver_format(r->cfg, r->server, sizeof r->server);
+        for (int k = 0; k < DNS_MAX_SOCKS; k++)
+            r->ios[k].fd = -1;
+        r->timer.heap_idx = SIZE_MAX;
+        for (int q = 0; q < NQUERIES; q++) {
+            r->q[q].owner = r;
+            r->q[q].family = q == Q_A ? AF_INET : AF_INET6;
+            r->q[q].ttl_min = -1;
+        }
+        ld_status st = res_init(p, r, err);
+        if (st != LD_OK)
+            return st;
+    }
+    record_hosts(p, s->nres ? s->res[0].ch : NULL, cfg->name);
+    for (size_t i = 0; i < s->nres; i++) {
+        dns_res *r = &s->res[i];
+        /* ares_search applies the search list and ndots like the system. */
+        ares_search(r->ch, cfg->name, ns_c_in, ns_t_a, query_cb, &r->q[Q_A]);
+        ares_search(r->ch, cfg->name, ns_c_in, ns_t_aaaa, query_cb, &r->q[Q_AAAA]);
+        res_update_timer(r);
+    }
+    if (s->nres == 0)
+        conclude_all(p, LD_END_RESULT);
+    return LD_OK;
+}
+
+static void dns_on_io(ld_probe *p, ld_io *io, unsigned events) {
+    dns_state *s = p->priv;
+    for (size_t i = 0; i < s->nres; i++) {
+        dns_res *r = &s->res[i];
+        if (io < r->ios || io >= r->ios + DNS_MAX_SOCKS)
+            continue;
+        int fd = io->fd;
+        ares_process_fd(r->ch, (events & LD_READ) ? fd : ARES_SOCKET_BAD,
+                        (events & LD_WRITE) ? fd : ARES_SOCKET_BAD);
+        res_update_timer(r);
+        return;
+    }
+}
+
+static void dns_on_deadline(ld_probe *p) {
+    conclude_all(p, LD_END_TIMEOUT);
+}
+
+static void dns_cancel(ld_probe *p) {
+    conclude_all(p, LD_END_RUN_DEADLINE);
+}
+
+static void dns_destroy(ld_probe *p) {
+    dns_state *s = p->priv;
+    if (!s)
+        return;
+    s->destroying = 1;
+    for (size_t i = 0; i < s->nres; i++) {
+        dns_res *r = &s->res[i];
+        ld_timer_stop(&r->timer);
+        if (r->ch)
+            ares_destroy(r->ch); /* closes sockets through sock_state_cb */
+        for (int k = 0; k < DNS_MAX_SOCKS; k++)
+            ld_io_stop(&r->ios[k]);
+        for (int q = 0; q < NQUERIES; q++) {
+            ld_value_clear(&r->q[q].addresses);
+            ld_value_clear(&r->q[q].cnames);
+        }
+    }
+    free(s->res);
+    free(s);
+    p->priv = NULL;
+}
+
+const ld_probe_ops ld_probe_dns = {
+    .name = "dns",
+    .start = dns_start,
+    .on_io = dns_on_io,
+    .on_deadline = dns_on_deadline,
+    .cancel = dns_cancel,
+    .destroy = dns_destroy,
+    .summarize = NULL,
+};

@@ -1,0 +1,210 @@
+/* json.c - the JSON report (cJSON), driven by the fact table: every recorded
+ * fact appears under its table name, every subject under probes.<kind>. */
+#include "report.h"
+
+#include <ares.h>
+#include <cjson/cJSON.h>
+#include <curl/curl.h>
+#include <math.h>
+#include <openssl/crypto.h>
+#include <pcap/pcap.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+/* A tree under construction that remembers whether any allocation failed,
+ * so that the code below can stay linear. */
+typedef struct jtree {
+    int failed; /* some cJSON allocation returned NULL */
+} jtree;
+
+static cJSON *jt_check(jtree *jt, cJSON *item) {
+    if (!item)
+        jt->failed = 1;
+    return item;
+}
+
+static void jt_add(jtree *jt, cJSON *obj, const char *key, cJSON *item) {
+    if (!item || !obj || !cJSON_AddItemToObject(obj, key, item)) {
+        jt->failed = 1;
+        cJSON_Delete(item);
+    }
+}
+
+static void jt_push(jtree *jt, cJSON *arr, cJSON *item) {
+    if (!item || !arr || !cJSON_AddItemToArray(arr, item)) {
+        jt->failed = 1;
+        cJSON_Delete(item);
+    }
+}
+
+static cJSON *json_value(jtree *jt, const ld_value *v) {
+    switch (v->type) {
+    case LD_T_BOOL:
+        return jt_check(jt, cJSON_CreateBool(v->u.b));
+    case LD_T_INT:
+        return jt_check(jt, cJSON_CreateNumber((double)v->u.i));
+    case LD_T_NUM:
+        if (!isfinite(v->u.n))
+            return jt_check(jt, cJSON_CreateNull());
+        /* Milliseconds to the microsecond are plenty and keep reports short. */
+        return jt_check(jt, cJSON_CreateNumber(round(v->u.n * 1000.0) / 1000.0));
+    case LD_T_STR:
+        return jt_check(jt, cJSON_CreateString(v->u.s));
+    case LD_T_LIST: {
+        cJSON *arr = jt_check(jt, cJSON_CreateArray());
+        for (size_t i = 0; arr && i < v->u.list.len; i++)
+            jt_push(jt, arr, cJSON_CreateString(v->u.list.items[i]));
+        return arr;
+    }
+    case LD_T_NONE:
+        break;
+    }
+    return jt_check(jt, cJSON_CreateNull());
+}
+
+/* {"name": value, ...} for every value of a bag; field names when subject. */
+static cJSON *json_bag(jtree *jt, const ld_bag *b, int subject) {
+    cJSON *obj = jt_check(jt, cJSON_CreateObject());
+    for (size_t i = 0; obj && i < ld_bag_len(b); i++) {
+        ld_fact_id id = ld_bag_id_at(b, i);
+        const char *key = subject ? ld_fact_field(id) : ld_fact_def_get(id)->name;
+        jt_add(jt, obj, key, json_value(jt, ld_bag_value_at(b, i)));
+    }
+    return obj;
+}
+
+/* {"dns": [...], "tcp": [...]}: subjects grouped by kind, in order seen. */
+static cJSON *json_probes(jtree *jt, const ld_facts *f) {
+    cJSON *obj = jt_check(jt, cJSON_CreateObject());
+    for (size_t i = 0; obj && i < ld_facts_subject_count(f); i++) {
+        const ld_bag *b = ld_facts_subject_at(f, i);
+        cJSON *arr = cJSON_GetObjectItemCaseSensitive(obj, ld_bag_kind(b));
+        if (!arr) {
+            arr = jt_check(jt, cJSON_CreateArray());
+            jt_add(jt, obj, ld_bag_kind(b), arr);
+        }
+        jt_push(jt, arr, json_bag(jt, b, 1));
+    }
+    return obj;
+}
+
+static cJSON *json_diagnosis(jtree *jt, const ld_diagnosis *d) {
+    cJSON *o = jt_check(jt, cJSON_CreateObject());
+    jt_add(jt, o, "id", cJSON_CreateString(ld_rule_id(d->rule)));
+    jt_add(jt, o, "severity", cJSON_CreateString(ld_severity_name(d->severity)));
+    jt_add(jt, o, "confidence", cJSON_CreateString(ld_confidence_name(d->confidence)));
+    jt_add(jt, o, "title", cJSON_CreateString(d->title));
+    jt_add(jt, o, "summary", cJSON_CreateString(d->summary));
+    cJSON *ev = jt_check(jt, cJSON_CreateObject());
+    for (size_t i = 0; ev && i < d->nevidence; i++)
+        jt_add(jt, ev, ld_fact_def_get(d->evidence[i].id)->name, json_value(jt, &d->evidence[i].value));
+    jt_add(jt, o, "evidence", ev);
+    jt_add(jt, o, "remediation", cJSON_CreateString(d->remediation));
+    jt_add(jt, o, "remediation_cloud", cJSON_CreateString(ld_cloud_name(d->remediation_cloud)));
+    cJSON *docs = jt_check(jt, cJSON_CreateArray());
+    for (size_t i = 0; docs && i < ld_rule_docs_count(d->rule); i++)
+        jt_push(jt, docs, cJSON_CreateString(ld_rule_doc_at(d->rule, i)));
+    jt_add(jt, o, "docs", docs);
+    return o;
+}
+
+static cJSON *json_target(jtree *jt, const ld_report_target *t) {
+    cJSON *o = jt_check(jt, cJSON_CreateObject());
+    const ld_value *v;
+    v = ld_facts_get(t->facts, LD_F_TARGET_INPUT);
+    jt_add(jt, o, "target", cJSON_CreateString(v ? v->u.s : ""));
+    v = ld_facts_get(t->facts, LD_F_TARGET_HOST);
+    jt_add(jt, o, "host", cJSON_CreateString(v ? v->u.s : ""));
+    v = ld_facts_get(t->facts, LD_F_TARGET_PORT);
+    jt_add(jt, o, "port", cJSON_CreateNumber(v ? (double)v->u.i : 0));
+    v = ld_facts_get(t->facts, LD_F_TARGET_SCHEME);
+    jt_add(jt, o, "scheme", cJSON_CreateString(v ? v->u.s : "tcp"));
+    jt_add(jt, o, "verdict", cJSON_CreateString(ld_verdict_name(t->verdict)));
+    jt_add(jt, o, "duration_ms", cJSON_CreateNumber(round(t->duration_ms * 1000.0) / 1000.0));
+    jt_add(jt, o, "facts", json_bag(jt, ld_facts_target_const(t->facts), 0));
+    jt_add(jt, o, "probes", json_probes(jt, t->facts));
+    cJSON *diags = jt_check(jt, cJSON_CreateArray());
+    cJSON *supp = jt_check(jt, cJSON_CreateArray());
+    if (t->diagnoses) {
+        for (size_t i = 0; diags && i < t->diagnoses->nreported; i++)
+            jt_push(jt, diags, json_diagnosis(jt, &t->diagnoses->reported[i]));
+        for (size_t i = 0; supp && i < t->diagnoses->nsuppressed; i++) {
+            const ld_diagnosis *d = &t->diagnoses->suppressed[i];
+            cJSON *s = jt_check(jt, cJSON_CreateObject());
+            jt_add(jt, s, "id", cJSON_CreateString(ld_rule_id(d->rule)));
+            jt_add(jt, s, "by", cJSON_CreateString(ld_rule_id(d->suppressed_by)));
+            jt_push(jt, supp, s);
+        }
+    }
+    jt_add(jt, o, "diagnoses", diags);
+    jt_add(jt, o, "suppressed", supp);
+    return o;
+}
+
+static cJSON *json_tool(jtree *jt) {
+    cJSON *o = jt_check(jt, cJSON_CreateObject());
+    jt_add(jt, o, "name", cJSON_CreateString("linkdoctor"));
+    jt_add(jt, o, "version", cJSON_CreateString(LD_VERSION));
+    cJSON *libs = jt_check(jt, cJSON_CreateObject());
+    jt_add(jt, libs, "c-ares", cJSON_CreateString(ares_version(NULL)));
+    jt_add(jt, libs, "libcurl", cJSON_CreateString(curl_version_info(CURLVERSION_NOW)->version));
+    jt_add(jt, libs, "openssl", cJSON_CreateString(OpenSSL_version(OPENSSL_VERSION)));
+    jt_add(jt, libs, "libpcap", cJSON_CreateString(pcap_lib_version()));
+    jt_add(jt, libs, "cjson", cJSON_CreateString(cJSON_Version()));
+    jt_add(jt, o, "libraries", libs);
+    return o;
+}
+
+/* "2026-11-21T21:42:00.123Z" */
+static void iso_time(double epoch, char *buf, size_t len) {
+    time_t secs = (time_t)epoch;
+    struct tm tm;
+    gmtime_r(&secs, &tm);
+    char base[32];
+    strftime(base, sizeof base, "%Y-%m-%dT%H:%M:%S", &tm);
+    int ms = (int)((epoch - (double)secs) * 1000.0);
+    snprintf(buf, len, "%s.%03dZ", base, ms < 0 ? 0 : ms > 999 ? 999 : ms);
+}
+
+ld_status ld_report_json(const ld_report *r, ld_buf *out, ld_err *err) {
+    jtree jt = {0};
+    cJSON *root = jt_check(&jt, cJSON_CreateObject());
+    char when[40];
+    iso_time(r->started_at, when, sizeof when);
+    jt_add(&jt, root, "schema", cJSON_CreateString(LD_REPORT_SCHEMA));
+    jt_add(&jt, root, "tool", json_tool(&jt));
+    jt_add(&jt, root, "started_at", cJSON_CreateString(when));
+    jt_add(&jt, root, "duration_ms", cJSON_CreateNumber(round(r->duration_ms * 1000.0) / 1000.0));
+    cJSON *host = jt_check(&jt, cJSON_CreateObject());
+    jt_add(&jt, host, "hostname", cJSON_CreateString(r->hostname ? r->hostname : ""));
+    cJSON *cloud = jt_check(&jt, cJSON_CreateObject());
+    jt_add(&jt, cloud, "provider", r->cloud_provider ? cJSON_CreateString(r->cloud_provider)
+                                                     : cJSON_CreateNull());
+    jt_add(&jt, cloud, "source", r->cloud_source ? cJSON_CreateString(r->cloud_source)
+                                                 : cJSON_CreateNull());
+    jt_add(&jt, host, "cloud", cloud);
+    jt_add(&jt, root, "host", host);
+    cJSON *opts = jt_check(&jt, cJSON_CreateObject());
+    jt_add(&jt, opts, "timeout_ms", cJSON_CreateNumber(r->timeout_ms));
+    jt_add(&jt, opts, "connect_timeout_ms", cJSON_CreateNumber(r->connect_timeout_ms));
+    jt_add(&jt, root, "options", opts);
+    jt_add(&jt, root, "verdict", cJSON_CreateString(ld_verdict_name(r->verdict)));
+    jt_add(&jt, root, "exit_code", cJSON_CreateNumber((double)r->verdict));
+    cJSON *targets = jt_check(&jt, cJSON_CreateArray());
+    for (size_t i = 0; targets && i < r->ntargets; i++)
+        jt_push(&jt, targets, json_target(&jt, &r->targets[i]));
+    jt_add(&jt, root, "targets", targets);
+
+    ld_status st = LD_OK;
+    char *text = jt.failed ? NULL : cJSON_Print(root);
+    if (!text)
+        st = ld_err_set(err, LD_ENOMEM, "out of memory while building the JSON report");
+    else if ((st = ld_buf_puts(out, text)) == LD_OK)
+        st = ld_buf_putc(out, '\n');
+    if (st == LD_ELIMIT)
+        ld_err_set(err, st, "the JSON report exceeds %zu bytes", out->limit);
+    cJSON_free(text);
+    cJSON_Delete(root);
+    return st;
+}

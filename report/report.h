@@ -1,0 +1,70 @@
+/* report.h - turning diagnoses and facts into what people and programs read.
+ *
+ * One renderer per format, each reading the same ld_report view. Renderers
+ * write into a buffer; ld_report_write() puts it on stdout or, atomically,
+ * into a file (temporary file + rename: a crash never leaves half a report).
+ */
+#ifndef LD_REPORT_H
+#define LD_REPORT_H
+
+#include <stddef.h>
+
+#include "core/buf.h"
+#include "core/err.h"
+#include "core/facts.h"
+#include "rules/rules.h"
+
+#define LD_REPORT_SCHEMA "linkdoctor.report/1"
+
+/* The outcome of a target or a run; the values are the exit codes. */
+typedef enum ld_verdict {
+    LD_VERDICT_OK = 0,
+    LD_VERDICT_WARNING = 1,
+    LD_VERDICT_CRITICAL = 2,
+    LD_VERDICT_UNKNOWN = 3,
+} ld_verdict;
+
+/* "ok", "warning", "critical", "unknown". */
+const char *ld_verdict_name(ld_verdict v);
+/* The verdict of one target: its worst reported severity (info counts as
+ * ok); unknown when nothing was reported. */
+ld_verdict ld_verdict_of(const ld_diagnoses *d);
+/* The worse of two verdicts: critical > warning > unknown > ok. */
+ld_verdict ld_verdict_worse(ld_verdict a, ld_verdict b);
+
+/* One target in a report. */
+typedef struct ld_report_target {
+    const ld_facts *facts;          /* what was observed (target.* names it) */
+    const ld_diagnoses *diagnoses;  /* what the rules concluded */
+    ld_verdict verdict;             /* ld_verdict_of(diagnoses) */
+    double duration_ms;             /* how long its checks took */
+} ld_report_target;
+
+/* A whole report. */
+typedef struct ld_report {
+    double started_at;              /* wall clock, seconds since the epoch */
+    double duration_ms;             /* the run, from process start */
+    double timeout_ms;              /* --timeout */
+    double connect_timeout_ms;      /* --connect-timeout */
+    const char *hostname;           /* this host */
+    const char *cloud_provider;     /* cloud.provider of the run, NULL when unknown */
+    const char *cloud_source;       /* how it was decided */
+    ld_verdict verdict;             /* worst of the targets */
+    const ld_report_target *targets;/* in the order given */
+    size_t ntargets;                /* how many */
+} ld_report;
+
+/* Appends the JSON report (schema linkdoctor.report/1) to out. */
+ld_status ld_report_json(const ld_report *r, ld_buf *out, ld_err *err);
+/* Appends the text report: verdict first, then each diagnosis with its
+ * evidence and fix, then one line per resolver and per address. */
+ld_status ld_report_text(const ld_report *r, ld_buf *out, ld_err *err);
+
+/* Checks, before any work, that path can be written: its directory exists
+ * and is writable, and path is not a directory. */
+ld_status ld_report_check_path(const char *path, ld_err *err);
+/* Writes len bytes to path atomically (same-directory temporary file, then
+ * rename), or to stdout when path is NULL. */
+ld_status ld_report_write(const char *path, const char *data, size_t len, ld_err *err);
+
+#endif

@@ -1,0 +1,266 @@
+/* text.c - the report for people: verdict first, then each diagnosis with
+ * its evidence and fix, then a timeline line per resolver and per address. */
+#include "report.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/addr.h"
+
+#define TEXT_WIDTH 100 /* wrap prose at this column */
+
+/* Appends text word-wrapped at TEXT_WIDTH, each line indented by indent
+ * spaces. Newlines in text start new paragraphs; a paragraph that starts
+ * like a list item ("- ", "1. ") hangs its continuation lines under it. */
+static void put_wrapped(ld_buf *out, int indent, const char *text) {
+    const char *p = text;
+    while (*p) {
+        size_t plen = strcspn(p, "\n");
+        int hang = 0;
+        if (plen >= 2 && p[0] == '-' && p[1] == ' ')
+            hang = 2;
+        else if (plen >= 3 && isdigit((unsigned char)p[0]) && p[1] == '.' && p[2] == ' ')
+            hang = 3;
+        int col = 0;
+        size_t i = 0;
+        while (i < plen) {
+            while (i < plen && p[i] == ' ')
+                i++;
+            size_t w = 0;
+            while (i + w < plen && p[i + w] != ' ')
+                w++;
+            if (w == 0)
+                break;
+            if (col == 0) {
+                ld_buf_printf(out, "%*s", indent, "");
+                col = indent;
+            } else if (col + 1 + (int)w > TEXT_WIDTH) {
+                ld_buf_printf(out, "\n%*s", indent + hang, "");
+                col = indent + hang;
+            } else {
+                ld_buf_putc(out, ' ');
+                col++;
+            }
+            ld_buf_append(out, p + i, w);
+            col += (int)w;
+            i += w;
+        }
+        ld_buf_putc(out, '\n');
+        p += plen;
+        if (*p == '\n')
+            p++;
+    }
+}
+
+static void upper(const char *s, char *buf, size_t len) {
+    size_t i = 0;
+    for (; s[i] && i + 1 < len; i++)
+        buf[i] = (char)toupper((unsigned char)s[i]);
+    buf[i] = '\0';
+}
+
+static const char *str_fact(const ld_bag *b, ld_fact_id id, const char *dflt) {
+    const ld_value *v = ld_bag_get(b, id);
+    return v && v->type == LD_T_STR ? v->u.s : dflt;
+}
+
+static double num_fact(const ld_bag *b, ld_fact_id id, double dflt) {
+    const ld_value *v = ld_bag_get(b, id);
+    if (!v)
+        return dflt;
+    return v->type == LD_T_NUM ? v->u.n : v->type == LD_T_INT ? (double)v->u.i : dflt;
+}
+
+static void text_diagnosis(ld_buf *out, const ld_diagnosis *d) {
+    char sev[16];
+    upper(ld_severity_name(d->severity), sev, sizeof sev);
+    ld_buf_printf(out, "\n[%s] %s (confidence: %s)\n", sev, ld_rule_id(d->rule),
+                  ld_confidence_name(d->confidence));
+    put_wrapped(out, 2, d->title);
+    put_wrapped(out, 2, d->summary);
+    if (d->nevidence) {
+        ld_buf_puts(out, "  Evidence:\n");
+        size_t w = 0;
+        for (size_t i = 0; i < d->nevidence; i++) {
+            size_t n = strlen(ld_fact_def_get(d->evidence[i].id)->name);
+            w = n > w ? n : w;
+        }
+        for (size_t i = 0; i < d->nevidence; i++) {
+            ld_buf_printf(out, "    %-*s  ", (int)w, ld_fact_def_get(d->evidence[i].id)->name);
+            ld_value_format(&d->evidence[i].value, out);
+            ld_buf_putc(out, '\n');
+        }
+    }
+    if (d->remediation && *d->remediation) {
+        if (d->severity <= LD_SEV_INFO) {
+            ld_buf_puts(out, "  Note:\n"); /* nothing is broken: advice, not a fix */
+        } else if (d->remediation_cloud == LD_CLOUD_GENERIC) {
+            ld_buf_puts(out, "  Fix:\n");
+        } else {
+            char cloud[16];
+            upper(ld_cloud_name(d->remediation_cloud), cloud, sizeof cloud);
+            ld_buf_printf(out, "  Fix (%s):\n", cloud);
+        }
+        put_wrapped(out, 4, d->remediation);
+    }
+    for (size_t i = 0; i < ld_rule_docs_count(d->rule); i++)
+        ld_buf_printf(out, "  %s %s\n", i == 0 ? "Docs:" : "     ", ld_rule_doc_at(d->rule, i));
+}
+
+static void text_dns_line(ld_buf *out, const ld_bag *b) {
+    const char *rcode = str_fact(b, LD_F_DNS_R_RCODE, "?");
+    ld_buf_printf(out, "  DNS  %-24s %-7s %s", ld_bag_key(b), str_fact(b, LD_F_DNS_R_SOURCE, ""),
+                  rcode);
+    const ld_value *addrs = ld_bag_get(b, LD_F_DNS_R_ADDRESSES);
+    const ld_value *scopes = ld_bag_get(b, LD_F_DNS_R_SCOPES);
+    for (size_t i = 0; addrs && i < addrs->u.list.len; i++) {
+        const char *scope = scopes && i < scopes->u.list.len ? scopes->u.list.items[i] : "?";
+        ld_buf_printf(out, "%s%s (%s)", i ? ", " : "  ", addrs->u.list.items[i], scope);
+    }
+    const ld_value *chain = ld_bag_get(b, LD_F_DNS_R_CNAME_CHAIN);
+    if (chain && chain->u.list.len) {
+        ld_buf_puts(out, "  via CNAME ");
+        ld_value_format(chain, out);
+    }
+    const ld_value *ttl = ld_bag_get(b, LD_F_DNS_R_TTL_MIN);
+    if (ttl)
+        ld_buf_printf(out, "  ttl %llds", (long long)ttl->u.i);
+    double lat = num_fact(b, LD_F_DNS_R_LATENCY_MS, -1);
+    const char *ended = str_fact(b, LD_F_DNS_R_ENDED_BY, "");
+    if (lat >= 0)
+        ld_buf_printf(out, "  %.1f ms", lat);
+    else if (strcmp(ended, "run_deadline") == 0)
+        ld_buf_puts(out, "  (cut short by --timeout)");
+    else if (strcmp(rcode, "TIMEOUT") == 0)
+        ld_buf_puts(out, "  (no answer within --connect-timeout)");
+    else if (strcmp(rcode, "UNREACHABLE") == 0)
+        ld_buf_puts(out, "  (ICMP port unreachable: nothing serves DNS there)");
+    ld_buf_putc(out, '\n');
+}
+
+static void text_tcp_line(ld_buf *out, const ld_bag *b) {
+    const char *state = str_fact(b, LD_F_TCP_A_STATE, "?");
+    const char *err = str_fact(b, LD_F_TCP_A_ERRNO, "");
+    double ms = num_fact(b, LD_F_TCP_A_ELAPSED_MS, 0);
+    char where[LD_ADDR_STRLEN + 16];
+    const char *addr = str_fact(b, LD_F_TCP_A_ADDRESS, ld_bag_key(b));
+    int port = (int)num_fact(b, LD_F_TCP_A_PORT, 0);
+    if (strchr(addr, ':'))
+        snprintf(where, sizeof where, "[%s]:%d", addr, port);
+    else
+        snprintf(where, sizeof where, "%s:%d", addr, port);
+    ld_buf_printf(out, "  TCP  %-24s ", where);
+    const ld_value *origin = ld_bag_get(b, LD_F_TCP_A_ORIGIN);
+    ld_buf put;
+    ld_buf_init(&put, 256);
+    if (origin)
+        ld_value_format(origin, &put);
+    ld_buf_printf(out, "%-7s ", ld_buf_str(&put));
+    ld_buf_free(&put);
+    if (strcmp(state, "open") == 0) {
+        ld_buf_printf(out, "open in %.1f ms", ms);
+    } else if (strcmp(state, "refused") == 0) {
+        ld_buf_printf(out, "refused: RST in %.1f ms", ms);
+    } else if (strcmp(state, "timeout") == 0) {
+        double syns = num_fact(b, LD_F_TCP_A_SYNS_SENT, 0);
+        if (syns > 0)
+            ld_buf_printf(out, "no answer: %.0f SYN%s in %.0f ms", syns, syns > 1 ? "s" : "", ms);
+        else
+            ld_buf_printf(out, "no answer in %.0f ms", ms);
+        if (strcmp(str_fact(b, LD_F_TCP_A_ENDED_BY, ""), "run_deadline") == 0)
+            ld_buf_puts(out, " (cut short by --timeout)");
+    } else if (strcmp(state, "icmp") == 0) {
+        ld_buf_printf(out, "rejected: ICMP %s from %s in %.1f ms",
+                      str_fact(b, LD_F_TCP_A_ICMP_REASON, "?"), str_fact(b, LD_F_TCP_A_ICMP_FROM, "?"),
+                      ms);
+    } else if (strcmp(state, "no_route") == 0) {
+        if (ld_bag_get(b, LD_F_TCP_A_ICMP_REASON))
+            ld_buf_printf(out, "unreachable: no neighbour answered on the local link (%.0f ms)", ms);
+        else
+            ld_buf_printf(out, "no route (%s)", err);
+    } else if (strcmp(state, "local_block") == 0) {
+        if (ld_bag_get(b, LD_F_TCP_A_ICMP_REASON))
+            ld_buf_printf(out, "blocked by this host's firewall (ICMP %s from %s)",
+                          str_fact(b, LD_F_TCP_A_ICMP_REASON, "?"), str_fact(b, LD_F_TCP_A_ICMP_FROM, "?"));
+        else
+            ld_buf_printf(out, "blocked by this host (%s)", err);
+    } else {
+        ld_buf_printf(out, "%s (%s)", state, err);
+    }
+    const char *src = str_fact(b, LD_F_TCP_A_SOURCE_IP, NULL);
+    if (src) {
+        const char *ifname = str_fact(b, LD_F_TCP_A_INTERFACE, NULL);
+        ld_buf_printf(out, "  from %s%s%s%s", src, ifname ? " (" : "", ifname ? ifname : "",
+                      ifname ? ")" : "");
+    }
+    const ld_value *expected = ld_bag_get(b, LD_F_TCP_A_EXPECTED);
+    if (expected && !expected->u.b)
+        ld_buf_puts(out, "  [not an --endpoint-ip]");
+    ld_buf_putc(out, '\n');
+}
+
+static void text_target(ld_buf *out, const ld_report_target *t) {
+    const ld_value *input = ld_facts_get(t->facts, LD_F_TARGET_INPUT);
+    char verdict[16];
+    upper(ld_verdict_name(t->verdict), verdict, sizeof verdict);
+    const ld_diagnoses *d = t->diagnoses;
+    ld_buf_printf(out, "%s  %s", verdict, input ? input->u.s : "?");
+    if (d && d->nreported) {
+        ld_buf_printf(out, " - %s (%s", d->reported[0].title, ld_rule_id(d->reported[0].rule));
+        if (d->nreported > 1)
+            ld_buf_printf(out, ", +%zu more", d->nreported - 1);
+        ld_buf_puts(out, ")\n");
+    } else {
+        const ld_value *checked = ld_facts_get(t->facts, LD_F_TARGET_CHECKED);
+        if (checked && !checked->u.b)
+            ld_buf_puts(out, " - not checked: --timeout ended the run first\n");
+        else
+            ld_buf_puts(out, " - no rule matched what was observed; the JSON report (--format json) "
+                             "has every fact\n");
+    }
+    for (size_t i = 0; d && i < d->nreported; i++)
+        text_diagnosis(out, &d->reported[i]);
+
+    size_t nsub = ld_facts_subject_count(t->facts);
+    if (nsub)
+        ld_buf_puts(out, "\nTimeline:\n");
+    static const char *const kinds[] = {"dns", "tcp"};
+    for (size_t k = 0; k < 2; k++) {
+        for (size_t i = 0; i < nsub; i++) {
+            const ld_bag *b = ld_facts_subject_at(t->facts, i);
+            if (strcmp(ld_bag_kind(b), kinds[k]) != 0)
+                continue;
+            if (k == 0)
+                text_dns_line(out, b);
+            else
+                text_tcp_line(out, b);
+        }
+    }
+    const ld_value *skipped = ld_facts_get(t->facts, LD_F_TCP_SKIPPED_ADDRESSES);
+    if (skipped && skipped->u.list.len) {
+        ld_buf_puts(out, "  (not tried, no local address of their family: ");
+        ld_value_format(skipped, out);
+        ld_buf_puts(out, ")\n");
+    }
+}
+
+ld_status ld_report_text(const ld_report *r, ld_buf *out, ld_err *err) {
+    size_t counts[4] = {0};
+    for (size_t i = 0; i < r->ntargets; i++) {
+        if (i)
+            ld_buf_puts(out, "\n");
+        text_target(out, &r->targets[i]);
+        counts[r->targets[i].verdict]++;
+    }
+    if (r->ntargets > 1) {
+        char verdict[16];
+        upper(ld_verdict_name(r->verdict), verdict, sizeof verdict);
+        ld_buf_printf(out, "\n%s  %zu targets: %zu critical, %zu warning, %zu unknown, %zu ok\n",
+                      verdict, r->ntargets, counts[LD_VERDICT_CRITICAL], counts[LD_VERDICT_WARNING],
+                      counts[LD_VERDICT_UNKNOWN], counts[LD_VERDICT_OK]);
+    }
+    if (out->len >= out->limit)
+        return ld_err_set(err, LD_ELIMIT, "the text report exceeds %zu bytes", out->limit);
+    return LD_OK;
+}
