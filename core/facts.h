@@ -87,4 +87,10 @@ size_t ld_bag_len(const ld_bag *b);
 ld_fact_id ld_bag_id_at(const ld_bag *b, size_t i);
 const ld_value *ld_bag_value_at(const ld_bag *b, size_t i);
 
+/* Sets target facts from a JSON object {"dns.rcode": "NXDOMAIN", ...}, the
+ * shape of a report's "facts": unknown names, subject facts and values of the
+ * wrong type are errors naming the fact. Lets rules be tested on fact sets
+ * and re-run on a saved report. */
+ld_status ld_facts_load_json(ld_facts *f, const char *json, size_t len, ld_err *err);
+
 #endif
