@@ -1,0 +1,144 @@
+#!/usr/bin/python3
+"""Bad input through the real binary: one clear line on stderr naming the input
+and the problem, exit code 3, nothing on stdout, no report file. Never a crash,
+never a hang.
+
+usage: test_bad_input.py LINKDOCTOR_BINARY SOURCE_DIR
+
+Targets here are loopback literals or are rejected before any lookup, so no
+case can reach this machine's resolver even if parsing wrongly accepted it.
+"""
+import os
+import subprocess
+import sys
+import tempfile
+import unittest
+
+BINARY = None
+SOURCE = None
+
+
+class BadInput(unittest.TestCase):
+    def setUp(self):
+        self.dir = tempfile.TemporaryDirectory()
+        self.out = os.path.join(self.dir.name, "report.json")
+
+    def tearDown(self):
+        self.dir.cleanup()
+
+    def refuse(self, args, *phrases, out_flag=True):
+        """Runs linkdoctor with args (+ -o report.json) and checks the refusal."""
+        argv = [BINARY] + args + (["-o", self.out] if out_flag else [])
+        p = subprocess.run(argv, capture_output=True, text=True, timeout=10,
+                           env=dict(os.environ, LINKDOCTOR_DMI_DIR=self.dir.name))
+        lines = p.stderr.splitlines()
+        self.assertEqual(p.returncode, 3, f"{args}: exit {p.returncode}, stderr {p.stderr!r}")
+        self.assertEqual(len(lines), 1, f"{args}: want one line, got {p.stderr!r}")
+        self.assertTrue(lines[0].startswith("linkdoctor: "), lines[0])
+        for phrase in phrases:
+            self.assertIn(phrase, lines[0])
+        self.assertEqual(p.stdout, "")
+        self.assertEqual(os.listdir(self.dir.name), [], "a report file was created")
+        return lines[0]
+
+    def test_port_out_of_range(self):
+        self.refuse(["check", "127.0.0.1:65536"], "127.0.0.1:65536", "out of range")
+        self.refuse(["check", "127.0.0.1:0"], "127.0.0.1:0", "out of range")
+
+    def test_empty_and_malformed_targets(self):
+        self.refuse(["check", ""], "empty target")
+        self.refuse(["check", "127.0.0.1"], "missing port")
+        self.refuse(["check", "a..b:80"], "a..b:80", "empty label")
+        self.refuse(["check", "2001:db8::1:443"], "brackets")
+        self.refuse(["check", "ftp://x.example:21"], "unsupported scheme")
+        self.refuse(["check", "127.0.0.1:80", "bad host:80"], "bad host:80")
+
+    def test_host_name_too_long(self):
+        name = ".".join(["a" * 63] * 4) + ":80"
+        self.refuse(["check", name], "DNS allows 253")
+        self.refuse(["check", "a" * 64 + ".example:80"], "DNS allows 63")
+
+    def test_non_numeric_and_out_of_range_timeouts(self):
+        self.refuse(["check", "127.0.0.1:9", "--timeout", "abc"], "--timeout", "'abc'")
+        self.refuse(["check", "127.0.0.1:9", "--timeout", "0"], "--timeout", "more than 0")
+        self.refuse(["check", "127.0.0.1:9", "--connect-timeout", "-1"], "--connect-timeout")
+        self.refuse(["check", "127.0.0.1:9", "--timeout", "nan"], "--timeout")
+        self.refuse(["check", "127.0.0.1:9", "--timeout", "1e9"], "more than a day")
+
+    def test_invalid_endpoint_ip_and_dns_server(self):
+        self.refuse(["check", "127.0.0.1:9", "--endpoint-ip", "10.0.0.300"], "--endpoint-ip",
+                    "10.0.0.300")
+        self.refuse(["check", "127.0.0.1:9", "--endpoint-ip", "host.example"], "--endpoint-ip")
+        self.refuse(["check", "127.0.0.1:9", "--dns-server", "dns.example"], "--dns-server",
+                    "dns.example")
+        self.refuse(["check", "127.0.0.1:9", "--dns-server", "10.0.0.2:99999"], "--dns-server")
+
+    def test_unknown_option_format_and_command(self):
+        self.refuse(["check", "127.0.0.1:9", "--frobnicate"], "--frobnicate")
+        self.refuse(["check", "127.0.0.1:9", "-x"], "-x")
+        self.refuse(["check", "127.0.0.1:9", "--format", "xml"], "--format", "xml")
+        self.refuse(["check", "127.0.0.1:9", "--format", "nagios"], "nagios", "not available")
+        self.refuse(["check", "127.0.0.1:9", "--cloud", "oracle"], "--cloud", "oracle")
+        self.refuse(["check", "127.0.0.1:9", "--timeout"], "--timeout needs a value", out_flag=False)
+        self.refuse(["frobnicate"], "frobnicate", out_flag=False)
+        self.refuse(["check"], "no target", out_flag=False)
+
+    def test_options_of_later_versions_say_so(self):
+        self.refuse(["check", "127.0.0.1:9", "--capture", "on"], "--capture", "not available")
+
+    def test_unreadable_or_malformed_rules(self):
+        self.refuse(["check", "127.0.0.1:9", "--rules", "/nonexistent/rules.json"],
+                    "/nonexistent/rules.json")
+        bad = os.path.join(self.dir.name, "..", os.path.basename(self.dir.name) + "-bad.json")
+        try:
+            with open(bad, "w") as f:
+                f.write('{"linkdoctor_rules": 1, "rules": [{"id": "x.y", "severity": "critical",'
+                        ' "when": "tcp.nope > 0", "title": "t", "description": "d",'
+                        ' "summary": "s", "remediation": {"generic": "g"}}]}')
+            self.refuse(["check", "127.0.0.1:9", "--rules", bad], "unknown fact", "tcp.nope")
+            with open(bad, "w") as f:
+                f.write('{"linkdoctor_rules": 1, "rules": [')
+            self.refuse(["check", "127.0.0.1:9", "--rules", bad], "malformed JSON")
+            self.refuse(["rules", "lint", bad], "malformed JSON", out_flag=False)
+        finally:
+            os.unlink(bad)
+
+    def test_output_in_missing_directory(self):
+        p = subprocess.run([BINARY, "check", "127.0.0.1:9", "-o", "/nonexistent-dir/r.json"],
+                           capture_output=True, text=True, timeout=10)
+        self.assertEqual(p.returncode, 3)
+        self.assertEqual(len(p.stderr.splitlines()), 1)
+        self.assertIn("/nonexistent-dir", p.stderr)
+        self.assertFalse(os.path.exists("/nonexistent-dir"))
+
+    def test_unknown_diagnosis_id(self):
+        self.refuse(["explain", "tcp.nope"], "tcp.nope", out_flag=False)
+
+
+class GoodInput(unittest.TestCase):
+    """The same entry points succeed on good input (so the refusals above are
+    about the input, not a broken binary)."""
+
+    def run_ok(self, args):
+        p = subprocess.run([BINARY] + args, capture_output=True, text=True, timeout=10)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(p.stderr, "")
+        return p.stdout
+
+    def test_help_version_rules_and_explain(self):
+        self.assertIn("usage: linkdoctor check", self.run_ok(["check", "--help"]))
+        self.assertIn("linkdoctor ", self.run_ok(["--version"]))
+        listing = self.run_ok(["rules", "list"])
+        for rule in ("dns.no_record", "tcp.syn_dropped", "tcp.partial", "ok"):
+            self.assertIn(rule, listing)
+        self.assertIn("tcp.timeout_count", self.run_ok(["rules", "facts"]))
+        explained = self.run_ok(["explain", "tcp.syn_dropped"])
+        self.assertIn("Fix (aws):", explained)
+        self.assertIn("security group", explained)
+        self.assertIn("valid", self.run_ok(["rules", "lint",
+                                            os.path.join(SOURCE, "tests/data/site-rules.json")]))
+
+
+if __name__ == "__main__":
+    BINARY, SOURCE = sys.argv[1], sys.argv[2]
+    unittest.main(argv=sys.argv[:1], verbosity=2)

@@ -1,0 +1,291 @@
+/* test_report.c - the report: JSON in the documented shape, text with the
+ * verdict first, verdict arithmetic, and atomic output. The JSON reports it
+ * renders are written to tests/out for the schema check (test_schema_reports). */
+#include <cjson/cJSON.h>
+#include <dirent.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "report/report.h"
+#include "unit.h"
+
+static ld_ruleset *rules;
+
+/* Facts of a target whose SYNs are dropped, with one attempt as evidence. */
+static ld_facts *dropped_target(void) {
+    ld_facts *f = ld_facts_create();
+    ld_err err;
+    char *base = ld_unit_read_data("factsets/baseline.json", NULL);
+    cJSON *root = cJSON_Parse(base);
+    cJSON *facts = cJSON_GetObjectItem(root, "facts");
+    cJSON_ReplaceItemInObject(facts, "tcp.open_count", cJSON_CreateNumber(0));
+    cJSON_ReplaceItemInObject(facts, "tcp.open_addresses", cJSON_CreateArray());
+    cJSON_ReplaceItemInObject(facts, "tcp.timeout_count", cJSON_CreateNumber(1));
+    cJSON_ReplaceItemInObject(facts, "tcp.failed_count", cJSON_CreateNumber(1));
+    const char *addrs[] = {"10.77.0.10"};
+    cJSON_ReplaceItemInObject(facts, "tcp.timeout_addresses", cJSON_CreateStringArray(addrs, 1));
+    cJSON_AddNumberToObject(facts, "tcp.syns_sent", 3);
+    cJSON_AddNumberToObject(facts, "tcp.wait_ms", 2000.25);
+    char *text = cJSON_PrintUnformatted(facts);
+    CU_ASSERT_EQUAL(ld_facts_load_json(f, text, strlen(text), &err), LD_OK);
+    free(text);
+    cJSON_Delete(root);
+    free(base);
+    ld_bag *dns = ld_facts_subject(f, "dns", "10.77.0.1:53");
+    ld_bag_set_str(dns, LD_F_DNS_R_SERVER, "10.77.0.1:53");
+    ld_bag_set_str(dns, LD_F_DNS_R_SOURCE, "system");
+    ld_bag_set_str(dns, LD_F_DNS_R_RCODE, "NOERROR");
+    ld_bag_list_add(dns, LD_F_DNS_R_ADDRESSES, "10.77.0.10");
+    ld_bag_list_add(dns, LD_F_DNS_R_SCOPES, "private");
+    ld_bag_set_num(dns, LD_F_DNS_R_LATENCY_MS, 0.4);
+    ld_bag *tcp = ld_facts_subject(f, "tcp", "10.77.0.10");
+    ld_bag_set_str(tcp, LD_F_TCP_A_ADDRESS, "10.77.0.10");
+    ld_bag_set_int(tcp, LD_F_TCP_A_PORT, 8080);
+    ld_bag_list_add(tcp, LD_F_TCP_A_ORIGIN, "dns");
+    ld_bag_set_bool(tcp, LD_F_TCP_A_EXPECTED, 1);
+    ld_bag_set_str(tcp, LD_F_TCP_A_STATE, "timeout");
+    ld_bag_set_num(tcp, LD_F_TCP_A_ELAPSED_MS, 2000.25);
+    ld_bag_set_int(tcp, LD_F_TCP_A_SYNS_SENT, 3);
+    ld_bag_set_str(tcp, LD_F_TCP_A_SOURCE_IP, "10.77.0.2");
+    ld_bag_set_str(tcp, LD_F_TCP_A_ENDED_BY, "timeout");
+    return f;
+}
+
+/* A one-target report around f, with diagnoses evaluated into d. */
+static ld_report one_target_report(ld_facts *f, ld_diagnoses *d, ld_report_target *rt) {
+    ld_err err;
+    CU_ASSERT_EQUAL(ld_rules_eval(rules, f, d, &err), LD_OK);
+    rt->facts = f;
+    rt->diagnoses = d;
+    rt->verdict = ld_verdict_of(d);
+    rt->duration_ms = 2001.5;
+    ld_report r = {
+        .started_at = 1795305600.25, /* 2026-11-22T00:00:00.250Z */
+        .duration_ms = 2003.0,
+        .timeout_ms = 10000,
+        .connect_timeout_ms = 2000,
+        .hostname = "vm-1",
+        .cloud_provider = "none",
+        .cloud_source = "option",
+        .verdict = rt->verdict,
+        .targets = rt,
+        .ntargets = 1,
+    };
+    return r;
+}
+
+static void save(const char *name, const ld_buf *b) {
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", LD_TEST_OUT, name);
+    ld_err err;
+    CU_ASSERT_EQUAL(ld_report_write(path, b->data, b->len, &err), LD_OK);
+}
+
+static void json_report_has_the_documented_shape(void) {
+    ld_facts *f = dropped_target();
+    ld_diagnoses d = {0};
+    ld_report_target rt;
+    ld_report r = one_target_report(f, &d, &rt);
+    ld_buf out;
+    ld_buf_init(&out, 0);
+    ld_err err;
+    CU_ASSERT_EQUAL_FATAL(ld_report_json(&r, &out, &err), LD_OK);
+    save("report_syn_dropped.json", &out);
+
+    cJSON *root = cJSON_Parse(out.data);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(root);
+    CU_ASSERT_STRING_EQUAL(cJSON_GetObjectItem(root, "schema")->valuestring, "linkdoctor.report/1");
+    CU_ASSERT_STRING_EQUAL(cJSON_GetObjectItem(root, "started_at")->valuestring,
+                           "2026-11-22T00:00:00.250Z");
+    CU_ASSERT_STRING_EQUAL(cJSON_GetObjectItem(root, "verdict")->valuestring, "critical");
+    CU_ASSERT_EQUAL(cJSON_GetObjectItem(root, "exit_code")->valueint, 2);
+    const cJSON *tool = cJSON_GetObjectItem(root, "tool");
+    CU_ASSERT_STRING_EQUAL(cJSON_GetObjectItem(tool, "version")->valuestring, LD_VERSION);
+    CU_ASSERT_PTR_NOT_NULL(cJSON_GetObjectItem(cJSON_GetObjectItem(tool, "libraries"), "c-ares"));
+    const cJSON *t = cJSON_GetArrayItem(cJSON_GetObjectItem(root, "targets"), 0);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+    CU_ASSERT_STRING_EQUAL(cJSON_GetObjectItem(t, "target")->valuestring, "svc.lab.test:8080");
+    CU_ASSERT_EQUAL(cJSON_GetObjectItem(t, "port")->valueint, 8080);
+    const cJSON *facts = cJSON_GetObjectItem(t, "facts");
+    CU_ASSERT_EQUAL(cJSON_GetObjectItem(facts, "tcp.timeout_count")->valueint, 1);
+    CU_ASSERT_TRUE(cJSON_IsArray(cJSON_GetObjectItem(facts, "tcp.timeout_addresses")));
+    CU_ASSERT_TRUE(cJSON_IsFalse(cJSON_GetObjectItem(facts, "tcp.cut_by_deadline")));
+    const cJSON *tcp = cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetObjectItem(t, "probes"), "tcp"), 0);
+    CU_ASSERT_STRING_EQUAL(cJSON_GetObjectItem(tcp, "state")->valuestring, "timeout");
+    CU_ASSERT_EQUAL(cJSON_GetObjectItem(tcp, "syns_sent")->valueint, 3);
+    CU_ASSERT_DOUBLE_EQUAL(cJSON_GetObjectItem(tcp, "elapsed_ms")->valuedouble, 2000.25, 1e-9);
+    const cJSON *diag = cJSON_GetArrayItem(cJSON_GetObjectItem(t, "diagnoses"), 0);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(diag);
+    CU_ASSERT_STRING_EQUAL(cJSON_GetObjectItem(diag, "id")->valuestring, "tcp.syn_dropped");
+    CU_ASSERT_STRING_EQUAL(cJSON_GetObjectItem(diag, "severity")->valuestring, "critical");
+    CU_ASSERT_STRING_EQUAL(cJSON_GetObjectItem(diag, "confidence")->valuestring, "medium");
+    CU_ASSERT_STRING_EQUAL(cJSON_GetObjectItem(diag, "remediation_cloud")->valuestring, "generic");
+    const cJSON *ev = cJSON_GetObjectItem(diag, "evidence");
+    CU_ASSERT_STRING_EQUAL(cJSON_GetObjectItem(ev, "tcp.source_ip")->valuestring, "10.77.0.2");
+    CU_ASSERT_TRUE(cJSON_GetArraySize(cJSON_GetObjectItem(diag, "docs")) > 0);
+    CU_ASSERT_TRUE(cJSON_IsArray(cJSON_GetObjectItem(t, "suppressed")));
+    cJSON_Delete(root);
+    ld_buf_free(&out);
+    ld_diagnoses_clear(&d);
+    ld_facts_free(f);
+}
+
+static void text_report_puts_the_verdict_first_then_evidence_fix_and_timeline(void) {
+    ld_facts *f = dropped_target();
+    ld_diagnoses d = {0};
+    ld_report_target rt;
+    ld_report r = one_target_report(f, &d, &rt);
+    ld_buf out;
+    ld_buf_init(&out, 0);
+    ld_err err;
+    CU_ASSERT_EQUAL_FATAL(ld_report_text(&r, &out, &err), LD_OK);
+    const char *s = out.data;
+    CU_ASSERT_EQUAL(strncmp(s, "CRITICAL  svc.lab.test:8080 - SYNs to 10.77.0.10 port 8080", 58), 0);
+    const char *ev = strstr(s, "Evidence:");
+    const char *fix = strstr(s, "Fix:");
+    const char *timeline = strstr(s, "Timeline:");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(ev);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(fix);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(timeline);
+    CU_ASSERT_TRUE(ev < fix && fix < timeline);
+    CU_ASSERT_PTR_NOT_NULL(strstr(s, "tcp.source_ip"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(timeline, "DNS  10.77.0.1:53"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(timeline, "NOERROR  10.77.0.10 (private)"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(timeline, "TCP  10.77.0.10:8080"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(timeline, "no answer: 3 SYNs in 2000 ms"));
+    /* Prose is wrapped: no line longer than 100 columns except unbreakable words. */
+    for (const char *line = s; *line;) {
+        size_t len = strcspn(line, "\n");
+        if (len > 100)
+            CU_ASSERT_PTR_NOT_NULL(strstr(line, "http")); /* a URL may not fit */
+        line += len + (line[len] == '\n');
+    }
+    ld_buf_free(&out);
+    ld_diagnoses_clear(&d);
+    ld_facts_free(f);
+}
+
+static void cloud_provider_selects_the_remediation(void) {
+    ld_facts *f = dropped_target();
+    ld_bag_set_str(ld_facts_target(f), LD_F_CLOUD_PROVIDER, "aws");
+    ld_diagnoses d = {0};
+    ld_report_target rt;
+    ld_report r = one_target_report(f, &d, &rt);
+    ld_buf out;
+    ld_buf_init(&out, 0);
+    ld_err err;
+    CU_ASSERT_EQUAL(ld_report_text(&r, &out, &err), LD_OK);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out.data, "Fix (AWS):"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(out.data, "security group"));
+    ld_buf_reset(&out);
+    CU_ASSERT_EQUAL(ld_report_json(&r, &out, &err), LD_OK);
+    save("report_aws.json", &out);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out.data, "\"remediation_cloud\":\t\"aws\""));
+    ld_buf_free(&out);
+    ld_diagnoses_clear(&d);
+    ld_facts_free(f);
+}
+
+static void target_without_diagnoses_is_unknown_and_says_why(void) {
+    ld_facts *f = ld_facts_create();
+    ld_bag_set_str(ld_facts_target(f), LD_F_TARGET_INPUT, "late.example:443");
+    ld_bag_set_bool(ld_facts_target(f), LD_F_TARGET_CHECKED, 0);
+    ld_diagnoses d = {0};
+    ld_report_target rt;
+    ld_report r = one_target_report(f, &d, &rt);
+    CU_ASSERT_EQUAL(rt.verdict, LD_VERDICT_UNKNOWN);
+    ld_buf out;
+    ld_buf_init(&out, 0);
+    ld_err err;
+    CU_ASSERT_EQUAL(ld_report_text(&r, &out, &err), LD_OK);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out.data, "UNKNOWN  late.example:443 - not checked"));
+    ld_buf_reset(&out);
+    CU_ASSERT_EQUAL(ld_report_json(&r, &out, &err), LD_OK);
+    save("report_unknown.json", &out);
+    ld_buf_free(&out);
+    ld_diagnoses_clear(&d);
+    ld_facts_free(f);
+}
+
+static void verdicts_combine_worst_first(void) {
+    CU_ASSERT_EQUAL(ld_verdict_worse(LD_VERDICT_OK, LD_VERDICT_WARNING), LD_VERDICT_WARNING);
+    CU_ASSERT_EQUAL(ld_verdict_worse(LD_VERDICT_CRITICAL, LD_VERDICT_UNKNOWN), LD_VERDICT_CRITICAL);
+    CU_ASSERT_EQUAL(ld_verdict_worse(LD_VERDICT_UNKNOWN, LD_VERDICT_OK), LD_VERDICT_UNKNOWN);
+    CU_ASSERT_EQUAL(ld_verdict_worse(LD_VERDICT_WARNING, LD_VERDICT_UNKNOWN), LD_VERDICT_WARNING);
+    CU_ASSERT_EQUAL(ld_verdict_of(NULL), LD_VERDICT_UNKNOWN);
+    CU_ASSERT_STRING_EQUAL(ld_verdict_name(LD_VERDICT_CRITICAL), "critical");
+    CU_ASSERT_EQUAL((int)LD_VERDICT_WARNING, 1); /* the exit codes are a contract */
+    CU_ASSERT_EQUAL((int)LD_VERDICT_CRITICAL, 2);
+    CU_ASSERT_EQUAL((int)LD_VERDICT_UNKNOWN, 3);
+}
+
+/* Number of entries in dir whose name starts with prefix. */
+static int count_prefixed(const char *dir, const char *prefix) {
+    DIR *d = opendir(dir);
+    int n = 0;
+    struct dirent *e;
+    while (d && (e = readdir(d)))
+        n += strncmp(e->d_name, prefix, strlen(prefix)) == 0;
+    if (d)
+        closedir(d);
+    return n;
+}
+
+static void output_replaces_the_file_atomically_and_leaves_no_temporary(void) {
+    char dir[] = "/tmp/ld-report-XXXXXX";
+    CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+    char path[256];
+    snprintf(path, sizeof path, "%s/report.json", dir);
+    ld_err err;
+    CU_ASSERT_EQUAL(ld_report_check_path(path, &err), LD_OK);
+    CU_ASSERT_EQUAL(ld_report_write(path, "first\n", 6, &err), LD_OK);
+    CU_ASSERT_EQUAL(ld_report_write(path, "second\n", 7, &err), LD_OK);
+    FILE *fp = fopen(path, "r");
+    char buf[32] = "";
+    CU_ASSERT_PTR_NOT_NULL_FATAL(fp);
+    CU_ASSERT_PTR_NOT_NULL(fgets(buf, sizeof buf, fp));
+    fclose(fp);
+    CU_ASSERT_STRING_EQUAL(buf, "second\n");
+    CU_ASSERT_EQUAL(count_prefixed(dir, "report.json.tmp"), 0);
+    struct stat sb;
+    CU_ASSERT_EQUAL(stat(path, &sb), 0);
+    CU_ASSERT_TRUE(sb.st_mode & S_IRUSR);
+    unlink(path);
+    rmdir(dir);
+}
+
+static void unwritable_output_paths_are_refused_before_any_work(void) {
+    ld_err err;
+    CU_ASSERT_EQUAL(ld_report_check_path("/nonexistent-dir/report.json", &err), LD_EINVAL);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "does not exist"));
+    CU_ASSERT_EQUAL(ld_report_check_path("/tmp", &err), LD_EINVAL);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "is a directory"));
+    CU_ASSERT_EQUAL(ld_report_check_path("", &err), LD_EINVAL);
+    CU_ASSERT_EQUAL(ld_report_check_path("/etc/passwd/x", &err), LD_EINVAL);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "not a directory"));
+    CU_ASSERT_EQUAL(ld_report_write("/nonexistent-dir/r.json", "x", 1, &err), LD_EIO);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "/nonexistent-dir/r.json"));
+}
+
+int main(void) {
+    ld_err err;
+    rules = ld_ruleset_create();
+    if (!rules || ld_ruleset_add_builtin(rules, &err) != LD_OK)
+        return 1;
+    static const ld_test_case cases[] = {
+        LD_TEST(json_report_has_the_documented_shape),
+        LD_TEST(text_report_puts_the_verdict_first_then_evidence_fix_and_timeline),
+        LD_TEST(cloud_provider_selects_the_remediation),
+        LD_TEST(target_without_diagnoses_is_unknown_and_says_why),
+        LD_TEST(verdicts_combine_worst_first),
+        LD_TEST(output_replaces_the_file_atomically_and_leaves_no_temporary),
+        LD_TEST(unwritable_output_paths_are_refused_before_any_work),
+        {0},
+    };
+    int rc = ld_unit_run("report", cases);
+    ld_ruleset_free(rules);
+    return rc;
+}
