@@ -72,6 +72,22 @@ static double num_fact(const ld_bag *b, ld_fact_id id, double dflt) {
     return v->type == LD_T_NUM ? v->u.n : v->type == LD_T_INT ? (double)v->u.i : dflt;
 }
 
+/* The cloud a documentation URL belongs to, by its host; generic otherwise. */
+static ld_cloud doc_cloud(const char *url) {
+    static const struct {
+        const char *host; /* URL prefix */
+        ld_cloud cloud;   /* whose docs */
+    } hosts[] = {
+        {"https://docs.aws.amazon.com/", LD_CLOUD_AWS},
+        {"https://cloud.google.com/", LD_CLOUD_GCP},
+        {"https://learn.microsoft.com/", LD_CLOUD_AZURE},
+    };
+    for (size_t i = 0; i < sizeof hosts / sizeof hosts[0]; i++)
+        if (strncmp(url, hosts[i].host, strlen(hosts[i].host)) == 0)
+            return hosts[i].cloud;
+    return LD_CLOUD_GENERIC;
+}
+
 static void text_diagnosis(ld_buf *out, const ld_diagnosis *d) {
     char sev[16];
     upper(ld_severity_name(d->severity), sev, sizeof sev);
@@ -104,8 +120,17 @@ static void text_diagnosis(ld_buf *out, const ld_diagnosis *d) {
         }
         put_wrapped(out, 4, d->remediation);
     }
-    for (size_t i = 0; i < ld_rule_docs_count(d->rule); i++)
-        ld_buf_printf(out, "  %s %s\n", i == 0 ? "Docs:" : "     ", ld_rule_doc_at(d->rule, i));
+    /* On a known cloud, people need that cloud's pages (and vendor-neutral
+     * ones), not the other two clouds'; the JSON report keeps them all. */
+    int shown = 0;
+    for (size_t i = 0; i < ld_rule_docs_count(d->rule); i++) {
+        const char *url = ld_rule_doc_at(d->rule, i);
+        ld_cloud c = doc_cloud(url);
+        if (d->remediation_cloud != LD_CLOUD_GENERIC && c != LD_CLOUD_GENERIC &&
+            c != d->remediation_cloud)
+            continue;
+        ld_buf_printf(out, "  %s %s\n", shown++ ? "     " : "Docs:", url);
+    }
 }
 
 static void text_dns_line(ld_buf *out, const ld_bag *b) {

@@ -180,10 +180,16 @@ static void cloud_provider_selects_the_remediation(void) {
     CU_ASSERT_EQUAL(ld_report_text(&r, &out, &err), LD_OK);
     CU_ASSERT_PTR_NOT_NULL(strstr(out.data, "Fix (AWS):"));
     CU_ASSERT_PTR_NOT_NULL(strstr(out.data, "security group"));
+    /* Text shows the AWS and vendor-neutral pages, not the other clouds'. */
+    CU_ASSERT_PTR_NOT_NULL(strstr(out.data, "https://docs.aws.amazon.com/"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(out.data, "https://docs.zilliz.com/"));
+    CU_ASSERT_PTR_NULL(strstr(out.data, "https://cloud.google.com/"));
+    CU_ASSERT_PTR_NULL(strstr(out.data, "https://learn.microsoft.com/"));
     ld_buf_reset(&out);
     CU_ASSERT_EQUAL(ld_report_json(&r, &out, &err), LD_OK);
     save("report_aws.json", &out);
     CU_ASSERT_PTR_NOT_NULL(strstr(out.data, "\"remediation_cloud\":\t\"aws\""));
+    CU_ASSERT_PTR_NOT_NULL(strstr(out.data, "https://cloud.google.com/")); /* JSON keeps all */
     ld_buf_free(&out);
     ld_diagnoses_clear(&d);
     ld_facts_free(f);
