@@ -300,6 +300,10 @@ static void record_resolver(ld_probe *p, dns_res *r, ld_probe_end end) {
     ld_time last = r->q[Q_A].at > r->q[Q_AAAA].at ? r->q[Q_A].at : r->q[Q_AAAA].at;
     if (rcode_is_response(combine_rcode(r->q)))
         ld_bag_set_num(b, LD_F_DNS_R_LATENCY_MS, (double)(last - p->started) / (double)LD_MS);
+    /* No response is a timeout however it ended: c-ares's own retry budget
+     * and the probe deadline both end at --connect-timeout. */
+    if (end == LD_END_RESULT && strcmp(combine_rcode(r->q), "TIMEOUT") == 0)
+        end = LD_END_TIMEOUT;
     ld_bag_set_str(b, LD_F_DNS_R_ENDED_BY, ld_probe_end_name(end));
 }
 

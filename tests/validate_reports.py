@@ -2,7 +2,7 @@
 """Validates linkdoctor JSON reports against report/report.schema.json.
 
 usage: validate_reports.py SCHEMA REPORT.json...   (exit 0 when all are valid)
-Used by ctest (the reports the unit tests render) and by the lab tests.
+Used by ctest (the reports the unit tests render); the lab tests import it.
 """
 import json
 import sys
@@ -10,27 +10,34 @@ import sys
 import jsonschema
 
 
-def validate(schema, path):
-    """Returns a list of 'path: where: problem' strings (empty when valid)."""
-    with open(path) as f:
-        report = json.load(f)
-    validator = jsonschema.Draft202012Validator(schema)
-    return [f"{path}: {'/'.join(map(str, e.absolute_path)) or '(root)'}: {e.message}"
-            for e in validator.iter_errors(report)]
+def load_validator(schema_path):
+    """A validator for the draft the schema's $schema names (the schema is checked too)."""
+    with open(schema_path) as f:
+        schema = json.load(f)
+    cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
+    cls.check_schema(schema)
+    return cls(schema, format_checker=getattr(cls, "FORMAT_CHECKER", None))
+
+
+def problems(validator, report):
+    """Every violation as "at /path: message", in document order (empty when valid)."""
+    errors = sorted(validator.iter_errors(report), key=lambda e: [str(p) for p in e.absolute_path])
+    return [f"at /{'/'.join(str(p) for p in e.absolute_path)}: {e.message}" for e in errors]
 
 
 def main(argv):
     if len(argv) < 3:
         print(__doc__, file=sys.stderr)
         return 2
-    with open(argv[1]) as f:
-        schema = json.load(f)
-    jsonschema.Draft202012Validator.check_schema(schema)
-    problems = [p for path in argv[2:] for p in validate(schema, path)]
-    for p in problems:
-        print(p, file=sys.stderr)
-    print(f"{len(argv) - 2} report(s) checked, {len(problems)} problem(s)")
-    return 1 if problems else 0
+    validator = load_validator(argv[1])
+    found = 0
+    for path in argv[2:]:
+        with open(path) as f:
+            for p in problems(validator, json.load(f)):
+                print(f"{path}: {p}", file=sys.stderr)
+                found += 1
+    print(f"{len(argv) - 2} report(s) checked, {found} problem(s)")
+    return 1 if found else 0
 
 
 if __name__ == "__main__":

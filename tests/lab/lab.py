@@ -1,0 +1,692 @@
+"""lab.py - network-namespace labs for linkdoctor's scenario tests.
+
+A lab is two network namespaces joined by a veth pair:
+
+    client (the instance)                        endpoint (the service side)
+    10.0.1.10/24  ── veth ──────────────────────  10.0.1.1/24   the "VPC router"
+    resolv.conf → 10.0.1.2                        10.0.1.2      the "VPC resolver" (dnsmasq)
+    route 10.0.0.0/16 via 10.0.1.1                10.0.2.23 ... endpoint addresses (one per zone)
+    no default route                              52.94.0.10    "public" addresses (client gets a /32 route)
+
+linkdoctor runs in the client namespace, which has its own /etc/netns/<client>/resolv.conf
+(and hosts file when a scenario wants one); servers run in the endpoint namespace; nftables
+rules play the security groups (endpoint input = the endpoint's, client output = the
+instance's).
+
+The network rule of DESIGN.md holds by construction: the client namespace has no default
+route, so every packet linkdoctor sends either stays on the veth or fails with "no route";
+its resolv.conf is always the lab's (checked from inside the namespace before each run);
+the cloud probe is pinned with --cloud none and a DMI directory of no cloud.
+
+Every lab is torn down whatever happens: Lab is a context manager, the teardown runs in a
+finally, SIGTERM/SIGINT/SIGHUP become exceptions so it runs on those too (and are held
+back while it runs). For SIGKILL, which no finally survives, servers get PR_SET_PDEATHSIG
+and a detached reaper deletes the namespaces and files. Only the PIDs the lab started are
+ever signalled.
+
+Standard library only, plus jsonschema for validating reports (imported when first needed).
+"""
+
+import contextlib
+import ctypes
+import importlib.util
+import ipaddress
+import json
+import os
+import secrets
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+# --- the addressing plan (identical in every lab: each lab has its own namespaces) ----
+CLIENT_IP = "10.0.1.10"     # the instance; what a security group rule must allow
+ROUTER_IP = "10.0.1.1"      # endpoint side of the veth; has nothing on port 53
+RESOLVER_IP = "10.0.1.2"    # the VPC resolver's address (dnsmasq listens here)
+VPC_NET = "10.0.0.0/16"     # the client routes all of it to the endpoint namespace
+ZONE_A = "10.0.2.23"        # endpoint network interface in zone a
+ZONE_B = "10.0.3.23"        # endpoint network interface in zone b
+STALE_IP = "10.0.4.5"       # an address a stale DNS record points at
+PUBLIC_IP = "52.94.0.10"    # a "public" address of the service, kept inside the lab
+UNUSED_IP = "10.0.9.53"     # routed to the endpoint namespace, held by nobody: packets vanish
+UNROUTED_IP = "10.123.0.1"  # the client has no route to it at all
+
+NETNS_ETC = "/etc/netns"
+TOOLS = ("ip", "nft", "dnsmasq", "ss")
+# Where the tools live even when PATH lacks the sbin directories (sudo, cron, some CI).
+os.environ["PATH"] = os.environ.get("PATH", "") + ":/usr/sbin:/usr/bin:/sbin:/bin"
+LISTENER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "listener.py")
+
+_PR_SET_PDEATHSIG = 1
+
+
+class LabError(Exception):
+    """The lab itself could not be built or torn down (not a linkdoctor failure)."""
+
+
+class CheckFailed(AssertionError):
+    """linkdoctor's report does not say what the scenario expects."""
+
+
+class Skip(Exception):
+    """This machine cannot run labs (not root, a tool missing)."""
+
+
+class Interrupted(BaseException):
+    """A signal asked us to stop; BaseException so that no `except Exception` eats it."""
+
+    def __init__(self, signum, why=None):
+        super().__init__(why or f"stopped by {signal.Signals(signum).name}")
+        self.signum = signum
+
+
+def in_ci():
+    """CI=true (or any value but empty/0/false) turns every skip into a failure."""
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+def preflight(need_jsonschema=True):
+    """Raises Skip with the reason when this machine cannot run a lab."""
+    if os.geteuid() != 0:
+        raise Skip("lab tests need root (network namespaces, nftables, /etc/netns)")
+    missing = [t for t in TOOLS if not shutil.which(t)]
+    if missing:
+        raise Skip("lab tests need these tools: " + ", ".join(missing))
+    if need_jsonschema and importlib.util.find_spec("jsonschema") is None:
+        raise Skip("lab tests need python3-jsonschema to validate reports "
+                   "(apt-get install python3-jsonschema)")
+
+
+# --- signals: turn "please stop" into an exception so that finally blocks run -----------
+
+_STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+
+
+def _raise_interrupted(signum, frame):
+    raise Interrupted(signum)
+
+
+@contextlib.contextmanager
+def signals_raise():
+    """While active, SIGTERM, SIGINT and SIGHUP raise Interrupted."""
+    old = {s: signal.signal(s, _raise_interrupted) for s in _STOP_SIGNALS}
+    try:
+        yield
+    finally:
+        for s, h in old.items():
+            signal.signal(s, h)
+
+
+def _die_with_parent():
+    # Runs in the child between fork and exec: if the test process dies, even by
+    # SIGKILL (a ctest timeout), the kernel sends this child SIGTERM.
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+
+
+def _sh(*argv, input=None, check=True):
+    """Runs a short command; a failure is a LabError naming the command and its stderr."""
+    p = subprocess.run(argv, input=input, capture_output=True, text=True, timeout=30)
+    if check and p.returncode != 0:
+        raise LabError(f"{' '.join(argv)} failed ({p.returncode}): {p.stderr.strip()}")
+    return p
+
+
+def _text(output):
+    return output.decode(errors="replace") if output is not None else ""
+
+
+def _delete_lab(client, endpoint, tmp):
+    """Deletes a lab's namespaces, /etc/netns directories and temporary directory;
+    returns what could not be deleted."""
+    problems = []
+    for ns in (client, endpoint):
+        if ns in _sh("ip", "netns", "list").stdout.split():
+            p = _sh("ip", "netns", "del", ns, check=False)
+            if p.returncode:
+                problems.append(f"ip netns del {ns}: {p.stderr.strip()}")
+        shutil.rmtree(os.path.join(NETNS_ETC, ns), ignore_errors=True)
+    if tmp:
+        shutil.rmtree(tmp, ignore_errors=True)
+    listed = _sh("ip", "netns", "list").stdout.split()
+    left = [ns for ns in (client, endpoint)
+            if ns in listed or os.path.exists(os.path.join(NETNS_ETC, ns))]
+    if tmp and os.path.exists(tmp):
+        left.append(tmp)
+    if left:
+        problems.append(f"still present after teardown: {left}")
+    return problems
+
+
+def _reaper_main(client, endpoint, tmp):
+    """`lab.py reap CLIENT ENDPOINT TMP`, started by Lab.up(): see Lab._start_reaper."""
+    if os.fork():
+        os._exit(0)
+    # Now an orphan in its own session: a kill of the test's process tree or group,
+    # or a Ctrl-C in its terminal, does not reach it.
+    os.setsid()
+    if sys.stdin.buffer.read().strip() != b"clean":
+        _delete_lab(client, endpoint, tmp)
+
+
+# --- reports ------------------------------------------------------------------------
+
+_schema_validator = None
+
+
+def schema_path(source_dir):
+    return os.path.join(source_dir, "report", "report.schema.json")
+
+
+def validate_report(report, source_dir):
+    """Validates a report against report/report.schema.json (the shipped schema: a missing
+    one is a failure too). An invalid report raises CheckFailed listing the violations."""
+    global _schema_validator
+    path = schema_path(source_dir)
+    if _schema_validator is None:
+        if not os.path.exists(path):
+            raise CheckFailed(f"the report schema {path} is missing")
+        sys.path.insert(0, os.path.join(source_dir, "tests"))
+        import validate_reports
+        _schema_validator = validate_reports.load_validator(path)
+    import validate_reports
+    errors = validate_reports.problems(_schema_validator, report)
+    if errors:
+        more = f"\n  ... and {len(errors) - 20} more" if len(errors) > 20 else ""
+        raise CheckFailed(f"report does not validate against {path}:\n  " +
+                          "\n  ".join(errors[:20]) + more)
+    return True
+
+
+def _show(value):
+    return json.dumps(value, sort_keys=True)
+
+
+def expect(cond, what):
+    """The one assertion primitive: `what` says what should have been true."""
+    if not cond:
+        raise CheckFailed(what)
+
+
+def expect_eq(actual, expected, what):
+    expect(actual == expected, f"{what}: expected {_show(expected)}, got {_show(actual)}")
+
+
+class TargetReport:
+    """One entry of report["targets"], with the look-ups scenarios need."""
+
+    def __init__(self, data):
+        self.data = data
+        self.name = data.get("target")
+
+    @property
+    def facts(self):
+        return self.data.get("facts", {})
+
+    @property
+    def diagnosis_ids(self):
+        return [d["id"] for d in self.data.get("diagnoses", [])]
+
+    @property
+    def suppressed(self):
+        return {s["id"]: s["by"] for s in self.data.get("suppressed", [])}
+
+    def fact(self, name):
+        expect(name in self.facts, f"{self.name}: fact {name} is missing "
+                                   f"(facts: {', '.join(sorted(self.facts))})")
+        return self.facts[name]
+
+    def expect_fact(self, name, value):
+        expect_eq(self.fact(name), value, f"{self.name}: fact {name}")
+
+    def expect_verdict(self, verdict):
+        expect_eq(self.data.get("verdict"), verdict, f"{self.name}: verdict")
+
+    def expect_diagnoses(self, present=(), absent=()):
+        ids = self.diagnosis_ids
+        for i in present:
+            expect(i in ids, f"{self.name}: diagnosis {i} missing; diagnoses are {ids}, "
+                             f"suppressed {self.suppressed}")
+        for i in absent:
+            expect(i not in ids, f"{self.name}: diagnosis {i} should not be reported; "
+                                 f"diagnoses are {ids}")
+
+    def expect_only_diagnoses(self, *ids):
+        """Exactly these ids are reported (order aside): nothing spurious rides along."""
+        expect_eq(sorted(self.diagnosis_ids), sorted(ids), f"{self.name}: reported diagnoses")
+
+    def expect_suppressed(self, rule_id, by):
+        expect_eq(self.suppressed.get(rule_id), by, f"{self.name}: {rule_id} suppressed by")
+
+    def diagnosis(self, rule_id):
+        for d in self.data.get("diagnoses", []):
+            if d["id"] == rule_id:
+                return d
+        raise CheckFailed(f"{self.name}: no diagnosis {rule_id} (have {self.diagnosis_ids})")
+
+    def dns_probes(self, source=None):
+        return [d for d in self.data.get("probes", {}).get("dns", [])
+                if source is None or d.get("source") == source]
+
+    def dns_probe(self, server):
+        """The resolver entry whose server is `server` (an address, with or without port)."""
+        for d in self.dns_probes():
+            if d.get("server") == server or d.get("server", "").rsplit(":", 1)[0] == server:
+                return d
+        raise CheckFailed(f"{self.name}: no DNS probe of {server} "
+                          f"(have {[d.get('server') for d in self.dns_probes()]})")
+
+    @property
+    def tcp_attempts(self):
+        return self.data.get("probes", {}).get("tcp", [])
+
+    def tcp_attempt(self, address):
+        found = [a for a in self.tcp_attempts if a.get("address") == address]
+        expect(len(found) == 1, f"{self.name}: expected one TCP attempt to {address}, found "
+                                f"{len(found)} (attempts: {[a.get('address') for a in self.tcp_attempts]})")
+        return found[0]
+
+    def expect_attempt(self, address, **fields):
+        """The TCP attempt to `address` has these field values (e.g. state="timeout");
+        returns it for further checks."""
+        attempt = self.tcp_attempt(address)
+        for key, value in fields.items():
+            expect_eq(attempt.get(key), value, f"{self.name}: TCP attempt to {address}: {key}")
+        return attempt
+
+
+class Run:
+    """One linkdoctor invocation: exit code, parsed report, stderr, wall seconds."""
+
+    def __init__(self, argv, exit_code, report, stdout, stderr, wall, validated):
+        self.argv = argv
+        self.exit_code = exit_code
+        self.report = report
+        self.stdout = stdout
+        self.stderr = stderr
+        self.wall = wall
+        self.schema_validated = validated
+
+    def target(self, index=0):
+        targets = self.report.get("targets", [])
+        expect(index < len(targets), f"report has {len(targets)} targets, wanted #{index}")
+        return TargetReport(targets[index])
+
+    def expect_outcome(self, exit_code, verdict):
+        """Process exit code, the report's own exit_code and its verdict agree with the scenario."""
+        expect_eq(self.exit_code, exit_code, "exit code")
+        expect_eq(self.report.get("exit_code"), exit_code, "report exit_code")
+        expect_eq(self.report.get("verdict"), verdict, "report verdict")
+        if len(self.report.get("targets", [])) == 1:
+            self.target().expect_verdict(verdict)
+
+    def expect_wall(self, low, high):
+        expect(low <= self.wall <= high,
+               f"run took {self.wall:.3f} s of wall time, expected between {low} and {high} s")
+
+    def describe(self):
+        """Everything needed to reproduce and judge a failure by hand."""
+        return "\n".join([
+            "command: " + " ".join(self.argv),
+            f"exit code {self.exit_code}, {self.wall:.3f} s wall",
+            "stderr: " + (self.stderr.strip() or "(empty)"),
+            "report:",
+            json.dumps(self.report, indent=2) if self.report is not None else self.stdout,
+        ])
+
+
+# --- servers --------------------------------------------------------------------------
+
+class _Process:
+    """A server the lab started inside a namespace; stopped by its PID only."""
+
+    def __init__(self, what, argv, log=None):
+        self.what = what
+        self.argv = argv
+        self.log = log
+        self.popen = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                      stderr=subprocess.STDOUT, preexec_fn=_die_with_parent)
+
+    @property
+    def pid(self):
+        return self.popen.pid
+
+    def failed_to_start(self, why):
+        out = self.stop()
+        if self.log and os.path.exists(self.log):
+            with open(self.log) as f:
+                out += f.read()
+        return LabError(f"{self.what} did not start ({why}): {' '.join(self.argv)}\n{out.strip()}")
+
+    def stop(self):
+        """SIGTERM, then SIGKILL after 2 s; returns what the process printed."""
+        p = self.popen
+        if p.poll() is None:
+            p.send_signal(signal.SIGTERM)
+            try:
+                p.wait(timeout=2)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait(timeout=5)
+        out = p.stdout.read().decode(errors="replace") if p.stdout else ""
+        if p.stdout:
+            p.stdout.close()
+        return out
+
+
+class Lab:
+    """A client and an endpoint namespace joined by a veth pair. Use as a context manager:
+
+        with Lab(binary, source_dir) as lab:
+            lab.add_endpoint_address(ZONE_A)
+            lab.start_listener(ZONE_A, 19530)
+            lab.start_dns({"svc.lab.test": [ZONE_A]})
+            run = lab.run("svc.lab.test:19530")
+    """
+
+    def __init__(self, binary, source_dir, verbose=True):
+        self.binary = os.path.abspath(binary)
+        self.source_dir = os.path.abspath(source_dir)
+        self.verbose = verbose
+        self.procs = []
+        self.endpoint_addresses = {ROUTER_IP}
+        self.tables = set()     # (side, hook) pairs whose nft table/chain exist
+        self.resolv_conf = None
+        self.hosts = None
+        self.tmp = None
+        self.client = self.endpoint = None
+        self._up = False
+
+    # --- life cycle -------------------------------------------------------------------
+
+    def __enter__(self):
+        self._signals = signals_raise()
+        self._signals.__enter__()
+        try:
+            self.up()
+        except BaseException:
+            self.down()
+            self._signals.__exit__(None, None, None)
+            raise
+        return self
+
+    def __exit__(self, *exc):
+        try:
+            self.down()
+        finally:
+            self._signals.__exit__(None, None, None)
+        return False
+
+    def _pick_names(self):
+        existing = [line.split()[0] for line in _sh("ip", "netns", "list").stdout.splitlines() if line]
+        while True:
+            tag = secrets.token_hex(3)
+            client, endpoint = f"ld-{tag}-cli", f"ld-{tag}-ep"
+            if client not in existing and endpoint not in existing \
+                    and not os.path.exists(os.path.join(NETNS_ETC, client)):
+                # veth names live inside their namespaces; unique anyway, and <= 15 chars.
+                return tag, client, endpoint, f"ld{tag}-c", f"ld{tag}-e"
+
+    def up(self):
+        self.tag, self.client, self.endpoint, self.veth_c, self.veth_e = self._pick_names()
+        self.tmp = tempfile.mkdtemp(prefix=f"ldlab-{self.tag}-")
+        self._log(f"lab {self.tag}: client={self.client} endpoint={self.endpoint} dir={self.tmp}")
+        self._up = True     # from here on, down() has something to undo
+        self._start_reaper()
+        _sh("ip", "netns", "add", self.client)
+        _sh("ip", "netns", "add", self.endpoint)
+        # Created directly inside the namespaces: no interface ever appears in the root one.
+        _sh("ip", "link", "add", self.veth_c, "netns", self.client, "type", "veth",
+            "peer", "name", self.veth_e, "netns", self.endpoint)
+        c, e = self._ip(self.client), self._ip(self.endpoint)
+        c("link", "set", "lo", "up")
+        c("addr", "add", f"{CLIENT_IP}/24", "dev", self.veth_c)
+        c("link", "set", self.veth_c, "up")
+        c("route", "add", VPC_NET, "via", ROUTER_IP)
+        e("link", "set", "lo", "up")
+        e("addr", "add", f"{ROUTER_IP}/24", "dev", self.veth_e)
+        e("link", "set", self.veth_e, "up")
+        # DMI files of no cloud: the cloud probe must not depend on this host.
+        self.dmi_dir = os.path.join(self.tmp, "dmi")
+        os.mkdir(self.dmi_dir)
+        for name in ("sys_vendor", "bios_vendor", "bios_version", "product_name", "chassis_asset_tag"):
+            with open(os.path.join(self.dmi_dir, name), "w") as f:
+                f.write("linkdoctor lab\n")
+        os.makedirs(os.path.join(NETNS_ETC, self.client))
+        self.set_resolv_conf(RESOLVER_IP)
+
+    def down(self):
+        """Stops what the lab started and deletes what it created; idempotent. Raises
+        LabError, after trying every step, if anything is left behind."""
+        if not self._up:
+            return
+        # A second Ctrl-C must not cut the teardown short: hold signals until it is done
+        # (a pending one then raises Interrupted as usual).
+        held = signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
+        try:
+            self._down()
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, held)
+
+    def _down(self):
+        problems = []
+        for proc in reversed(self.procs):
+            try:
+                proc.stop()
+            except Exception as exc:  # keep tearing down; report at the end
+                problems.append(f"stopping {proc.what} (pid {proc.pid}): {exc}")
+        self.procs = []
+        problems += _delete_lab(self.client, self.endpoint, self.tmp)
+        self._up = False
+        self._stop_reaper(clean=not problems)
+        self._log(f"lab {self.tag}: torn down" + (" with problems" if problems else ""))
+        if problems:
+            raise LabError("teardown: " + "; ".join(problems))
+
+    def _start_reaper(self):
+        # The safety net for what no finally block survives (SIGKILL, e.g. a ctest
+        # TIMEOUT): a detached copy of this module that waits for our end of a pipe to
+        # close and then deletes the lab unless we said "clean" first. Our servers need
+        # no reaper: PR_SET_PDEATHSIG stops them.
+        self.reaper = subprocess.Popen(
+            [sys.executable, os.path.abspath(__file__), "reap", self.client, self.endpoint, self.tmp],
+            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.reaper.wait(timeout=10)     # it forks and its first half exits at once
+
+    def _stop_reaper(self, clean):
+        if getattr(self, "reaper", None) and self.reaper.stdin:
+            with contextlib.suppress(OSError):
+                self.reaper.stdin.write(b"clean\n" if clean else b"")
+                self.reaper.stdin.close()   # EOF: the reaper acts (or not) and exits
+            self.reaper.stdin = None
+
+    def _log(self, msg):
+        if self.verbose:
+            print(msg, flush=True)
+
+    def _ip(self, ns):
+        return lambda *args: _sh("ip", "-n", ns, *args)
+
+    def exec_argv(self, ns, *argv):
+        return ["ip", "netns", "exec", ns, *argv]
+
+    # --- addresses and name resolution ----------------------------------------------
+
+    def add_endpoint_address(self, address):
+        """Gives the endpoint namespace another address (a zone's interface, a public
+        address). Addresses outside the lab's VPC get a /32 route on the client, through
+        the veth, so that traffic to them stays inside the lab."""
+        if address in self.endpoint_addresses:
+            return
+        self._ip(self.endpoint)("addr", "add", f"{address}/32", "dev", self.veth_e)
+        if ipaddress.ip_address(address) not in ipaddress.ip_network(VPC_NET):
+            self._ip(self.client)("route", "add", f"{address}/32", "via", ROUTER_IP)
+        self.endpoint_addresses.add(address)
+
+    def set_resolv_conf(self, *nameservers):
+        """The client's /etc/resolv.conf: exactly these nameservers, nothing of this host's."""
+        self.resolv_conf = "".join(f"nameserver {ns}\n" for ns in nameservers)
+        self._write_etc("resolv.conf", self.resolv_conf)
+
+    def set_hosts(self, entries):
+        """The client's /etc/hosts: localhost plus {name: address}."""
+        self.hosts = "127.0.0.1 localhost\n::1 localhost ip6-localhost\n" + \
+            "".join(f"{addr} {name}\n" for name, addr in entries.items())
+        self._write_etc("hosts", self.hosts)
+
+    def _write_etc(self, name, text):
+        path = os.path.join(NETNS_ETC, self.client, name)
+        with open(path + ".tmp", "w") as f:
+            f.write(text)
+        os.replace(path + ".tmp", path)
+
+    def _check_client_etc(self):
+        # `ip netns exec` bind-mounts /etc/netns/<ns>/* over /etc/*; if that ever failed
+        # (e.g. /etc/resolv.conf a dangling symlink), linkdoctor would ask this host's own
+        # resolver. Refuse to run rather than break the network rule.
+        for name, want in (("resolv.conf", self.resolv_conf), ("hosts", self.hosts)):
+            if want is None:
+                continue
+            seen = _sh(*self.exec_argv(self.client, "cat", f"/etc/{name}")).stdout
+            if seen != want:
+                raise LabError(f"/etc/{name} inside {self.client} is not the lab's:\n{seen}")
+
+    # --- servers ---------------------------------------------------------------------
+
+    def start_dns(self, records, cnames=None, listen=RESOLVER_IP, ttl=60):
+        """dnsmasq in the endpoint namespace, authoritative for lab.test only: `records`
+        maps a name to its addresses, `cnames` an alias to its target. Any other name
+        under lab.test is NXDOMAIN; nothing is forwarded anywhere."""
+        self.add_endpoint_address(listen)
+        log = os.path.join(self.tmp, f"dnsmasq-{listen}.log")
+        argv = ["dnsmasq", "-k", "--conf-file=/dev/null", "--no-resolv", "--no-hosts",
+                f"--listen-address={listen}", "--bind-interfaces", "--local=/lab.test/",
+                "--pid-file=", "--user=root", "--group=root", f"--log-facility={log}",
+                "--log-queries", f"--local-ttl={ttl}"]
+        for name, addresses in records.items():
+            for addr in addresses:
+                argv.append(f"--host-record={name},{addr}")
+        for alias, target in (cnames or {}).items():
+            argv.append(f"--cname={alias},{target}")
+        proc = self._start(f"dnsmasq on {listen}", self.exec_argv(self.endpoint, *argv), log)
+        self._wait_udp_socket(proc, listen, 53)
+        return proc
+
+    def start_listener(self, address, port):
+        """A TCP service in the endpoint namespace: accepts and closes connections."""
+        self.add_endpoint_address(address)
+        proc = self._start(f"listener on {address}:{port}",
+                           self.exec_argv(self.endpoint, sys.executable, LISTENER, address, str(port)))
+        # listener.py prints "ready" once it listens: no polling needed.
+        ready, _, _ = select.select([proc.popen.stdout], [], [], 5)
+        line = proc.popen.stdout.readline().decode(errors="replace") if ready else ""
+        if line.strip() != "ready":
+            raise proc.failed_to_start(f"said {line.strip()!r}")
+        return proc
+
+    def start_service(self, port, addresses, name=None, records=None):
+        """The usual set-up: a listener on `port` at each address, and the VPC resolver
+        answering `name` with those addresses (plus any other `records`)."""
+        for address in addresses:
+            self.start_listener(address, port)
+        self.start_dns({**({name: list(addresses)} if name else {}), **(records or {})})
+
+    def _start(self, what, argv, log=None):
+        proc = _Process(what, argv, log)
+        self.procs.append(proc)
+        self._log(f"lab {self.tag}: started {what} (pid {proc.pid})")
+        return proc
+
+    def _wait_udp_socket(self, proc, address, port, within=5.0):
+        # dnsmasq has no readiness signal: poll for its socket with ss.
+        deadline = time.monotonic() + within
+        while time.monotonic() < deadline:
+            if proc.popen.poll() is not None:
+                raise proc.failed_to_start(f"exited with {proc.popen.returncode}")
+            out = _sh(*self.exec_argv(self.endpoint, "ss", "-H", "-uln")).stdout
+            if any(f"{address}:{port} " in line + " " for line in out.splitlines()):
+                return
+            time.sleep(0.02)
+        raise proc.failed_to_start(f"not listening on {address}:{port} after {within} s")
+
+    # --- security groups ---------------------------------------------------------------
+
+    def firewall(self, side, rule):
+        """Adds an nftables rule: side "endpoint" filters the endpoint namespace's input
+        (the endpoint's security group), side "client" the client's output (the
+        instance's security group)."""
+        ns, hook = {"endpoint": (self.endpoint, "input"), "client": (self.client, "output")}[side]
+        script = ""
+        if (side, hook) not in self.tables:
+            script += (f"table inet lab_sg {{\n  chain {hook} {{\n"
+                       f"    type filter hook {hook} priority filter; policy accept;\n  }}\n}}\n")
+            self.tables.add((side, hook))
+        script += f"add rule inet lab_sg {hook} {rule}\n"
+        _sh(*self.exec_argv(ns, "nft", "-f", "-"), input=script)
+
+    def block(self, side, address, port, action="drop"):
+        """A security group that does not allow TCP `port` to `address`: `action` is drop
+        or e.g. "reject with icmp type admin-prohibited"."""
+        self.firewall(side, f"ip daddr {address} tcp dport {port} {action}")
+
+    # --- running linkdoctor ----------------------------------------------------------
+
+    def run(self, *targets, endpoint_ips=(), dns_servers=(), connect_timeout=None,
+            timeout=None, extra=(), limit=30):
+        """Runs `linkdoctor check TARGETS --format json` in the client namespace and
+        returns a Run. The report is validated against the shipped schema."""
+        args = ["check", *targets, "--format", "json", "--cloud", "none"]
+        for ip in endpoint_ips:
+            args += ["--endpoint-ip", ip]
+        for server in dns_servers:
+            args += ["--dns-server", server]
+        if connect_timeout is not None:
+            args += ["--connect-timeout", str(connect_timeout)]
+        if timeout is not None:
+            args += ["--timeout", str(timeout)]
+        args += list(extra)
+        argv, code, out, err, wall = self.run_raw(args, limit=limit)
+        try:
+            report = json.loads(out)
+        except ValueError as exc:
+            raise CheckFailed(f"linkdoctor printed no JSON report ({exc}); exit {code}\n"
+                              f"command: {' '.join(argv)}\nstdout: {out}\nstderr: {err}")
+        run = Run(argv, code, report, out, err, wall, False)
+        self.last_run = run
+        run.schema_validated = validate_report(report, self.source_dir)
+        return run
+
+    def run_raw(self, args, capture=True, limit=30):
+        """Runs linkdoctor ARGS in the client namespace; returns (argv, exit code, stdout,
+        stderr, wall seconds of the whole subprocess). Without `capture` its output goes
+        straight to ours. A run longer than `limit` seconds is killed and fails."""
+        self._check_client_etc()
+        argv = [self.binary, *args]
+        # Proxies from our environment must not change what linkdoctor does; the DMI
+        # directory pins the cloud probe to "no cloud".
+        env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}
+        env["LINKDOCTOR_DMI_DIR"] = self.dmi_dir
+        self._log("$ " + " ".join(argv))
+        pipe = subprocess.PIPE if capture else None
+        start = time.monotonic()
+        p = subprocess.Popen(self.exec_argv(self.client, *argv), stdin=subprocess.DEVNULL,
+                             stdout=pipe, stderr=pipe, env=env, preexec_fn=_die_with_parent)
+        try:
+            out, err = p.communicate(timeout=limit)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.communicate()
+            raise CheckFailed(f"linkdoctor still running after {limit} s: {' '.join(argv)}")
+        finally:
+            if p.poll() is None:  # interrupted while waiting: do not leave it behind
+                p.kill()
+                p.wait()
+        wall = time.monotonic() - start
+        return argv, p.returncode, _text(out), _text(err), wall
+
+
+if __name__ == "__main__" and len(sys.argv) == 5 and sys.argv[1] == "reap":
+    _reaper_main(*sys.argv[2:])

@@ -1,0 +1,18 @@
+"""listener.py ADDRESS PORT - the lab's TCP service: accepts connections and closes them.
+
+Prints "ready" once the socket listens, so the lab waits for exactly that instead of
+polling. The SYN-ACK comes from the kernel; accepting only keeps the backlog free.
+"""
+import socket
+import sys
+
+address, port = sys.argv[1], int(sys.argv[2])
+family = socket.AF_INET6 if ":" in address else socket.AF_INET
+with socket.socket(family, socket.SOCK_STREAM) as s:
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind((address, port))
+    s.listen(128)
+    print("ready", flush=True)
+    while True:
+        conn, _ = s.accept()
+        conn.close()
