@@ -5,6 +5,10 @@
 
 #include <stdarg.h>
 
+/* Writes "linkdoctor: " + prefix + the message and a newline to stderr. */
+static void msg_vprint(const char *prefix, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
+
 static void msg_vprint(const char *prefix, const char *fmt, va_list ap) {
     FILE *f = stderr;
     fprintf(f, "linkdoctor: %s", prefix);

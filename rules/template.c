@@ -1,0 +1,110 @@
+/* template.c - rule text with facts filled in.
+ *
+ * Checking and rendering walk the template with the same scanner, so a
+ * template that passed the check renders exactly as it was checked.
+ */
+#include "rules/template.h"
+
+#include <string.h>
+
+#include "rules/internal.h"
+
+/* One piece of a template. */
+typedef enum piece_kind {
+    PIECE_END,   /* nothing left */
+    PIECE_TEXT,  /* literal text (an escaped brace is one byte of text) */
+    PIECE_FACT,  /* a {name} placeholder */
+    PIECE_ERROR, /* malformed; the scanner has described it */
+} piece_kind;
+
+/* What the scanner found at one position. */
+typedef struct piece {
+    piece_kind kind;  /* what it is */
+    size_t pos;       /* offset of its first byte, from 0 */
+    const char *text; /* PIECE_TEXT: the bytes; PIECE_FACT: the name */
+    size_t len;       /* bytes in text */
+    ld_fact_id fact;  /* PIECE_FACT: the resolved fact */
+} piece;
+
+/* Scans the piece starting at *at and moves *at past it. */
+static piece next_piece(const char *t, size_t *at, ld_err *err) {
+    size_t i = *at;
+    piece pc = {.kind = PIECE_TEXT, .pos = i, .text = t + i};
+    if (t[i] == '\0') {
+        pc.kind = PIECE_END;
+        return pc;
+    }
+    if ((t[i] == '{' && t[i + 1] == '{') || (t[i] == '}' && t[i + 1] == '}')) {
+        pc.len = 1;
+        *at = i + 2;
+        return pc;
+    }
+    if (t[i] == '}') {
+        pc.kind = PIECE_ERROR;
+        ld_err_set(err, LD_EINVAL, "position %zu: unmatched '}' (write '}}' for a brace)", i + 1);
+        return pc;
+    }
+    if (t[i] != '{') {
+        while (t[i] != '\0' && t[i] != '{' && t[i] != '}')
+            i++;
+        pc.len = i - *at;
+        *at = i;
+        return pc;
+    }
+    size_t name = i + 1, end = name;
+    while (t[end] != '\0' && t[end] != '}' && t[end] != '{')
+        end++;
+    pc.kind = PIECE_ERROR;
+    if (t[end] != '}') {
+        ld_err_set(err, LD_EINVAL, "position %zu: unclosed '{' (write '{{' for a brace)", i + 1);
+        return pc;
+    }
+    if (end == name) {
+        ld_err_set(err, LD_EINVAL, "position %zu: empty placeholder '{}'", i + 1);
+        return pc;
+    }
+    if (ld_expr_target_fact(t + name, end - name, &pc.fact, err) != LD_OK) {
+        ld_err_prefix(err, "position %zu: ", name + 1);
+        return pc;
+    }
+    pc.kind = PIECE_FACT;
+    pc.text = t + name;
+    pc.len = end - name;
+    *at = end + 1;
+    return pc;
+}
+
+ld_status ld_template_check(const char *tmpl, ld_err *err) {
+    size_t at = 0;
+    for (;;) {
+        piece pc = next_piece(tmpl, &at, err);
+        if (pc.kind == PIECE_END)
+            return LD_OK;
+        if (pc.kind == PIECE_ERROR)
+            return LD_EINVAL;
+    }
+}
+
+ld_status ld_template_render(const char *tmpl, const ld_facts *facts, ld_buf *out) {
+    static const ld_value absent = {.type = LD_T_NONE};
+    size_t at = 0;
+    ld_status st = LD_OK;
+    while (st == LD_OK) {
+        piece pc = next_piece(tmpl, &at, NULL);
+        switch (pc.kind) {
+        case PIECE_END:
+            return LD_OK;
+        case PIECE_ERROR:
+            return LD_EINVAL; /* the template was not checked */
+        case PIECE_TEXT:
+            st = ld_buf_append(out, pc.text, pc.len);
+            break;
+        case PIECE_FACT: {
+            const ld_value *v = facts ? ld_facts_get(facts, pc.fact) : NULL;
+            st = ld_value_format(v ? v : &absent, out);
+            break;
+        }
+        }
+    }
+    return st;
+}
