@@ -39,29 +39,6 @@ static size_t parallel_limit(void) {
     return n < 1 ? 1 : n > MAX_PARALLEL ? MAX_PARALLEL : n;
 }
 
-/* Loads the built-in rules and every --rules file. */
-static ld_ruleset *load_rules(const ld_check_opts *o, ld_err *err) {
-    ld_ruleset *rs = ld_ruleset_create();
-    if (!rs) {
-        ld_err_set(err, LD_ENOMEM, "out of memory");
-        return NULL;
-    }
-    if (ld_ruleset_add_builtin(rs, err) != LD_OK) {
-        ld_err_prefix(err, "built-in rules: ");
-        goto fail;
-    }
-    for (size_t i = 0; i < o->nrules_files; i++) {
-        if (ld_ruleset_add_file(rs, o->rules_files[i], err) != LD_OK) {
-            ld_err_prefix(err, "--rules: ");
-            goto fail;
-        }
-    }
-    return rs;
-fail:
-    ld_ruleset_free(rs);
-    return NULL;
-}
-
 int ld_cmd_check(int argc, char **argv, ld_time started) {
     struct timespec wall;
     clock_gettime(CLOCK_REALTIME, &wall);
@@ -84,7 +61,7 @@ int ld_cmd_check(int argc, char **argv, ld_time started) {
         code = 0;
         goto out;
     }
-    if (!(rules = load_rules(&o, &err))) {
+    if (!(rules = ld_cli_rules(o.rules_files, o.nrules_files, &err))) {
         ld_msg_error("%s", err.msg);
         goto out;
     }

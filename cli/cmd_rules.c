@@ -23,8 +23,7 @@ static const char explain_usage[] =
     "What a diagnosis means, what it looks at, and how to fix it on each cloud.\n"
     "See `linkdoctor rules list` for the IDs.\n";
 
-/* Loads the built-in rules plus any "--rules FILE" pairs in argv[first..]. */
-static ld_ruleset *load_with_files(int argc, char **argv, int first, ld_err *err) {
+ld_ruleset *ld_cli_rules(const char *const *files, size_t nfiles, ld_err *err) {
     ld_ruleset *rs = ld_ruleset_create();
     if (!rs) {
         ld_err_set(err, LD_ENOMEM, "out of memory");
@@ -34,19 +33,33 @@ static ld_ruleset *load_with_files(int argc, char **argv, int first, ld_err *err
         ld_err_prefix(err, "built-in rules: ");
         goto fail;
     }
-    for (int i = first; i < argc; i++) {
-        if (strcmp(argv[i], "--rules") == 0 && i + 1 < argc) {
-            if (ld_ruleset_add_file(rs, argv[++i], err) != LD_OK)
-                goto fail;
-        } else {
-            ld_err_set(err, LD_EINVAL, "unexpected argument '%s'", argv[i]);
-            goto fail;
-        }
+    for (size_t i = 0; i < nfiles; i++) {
+        if (ld_ruleset_add_file(rs, files[i], err) != LD_OK)
+            goto fail; /* the message names the file */
     }
     return rs;
 fail:
     ld_ruleset_free(rs);
     return NULL;
+}
+
+/* The built-in rules plus the files of "--rules FILE" pairs in argv[first..];
+ * anything else there is an error. */
+static ld_ruleset *load_with_files(int argc, char **argv, int first, ld_err *err) {
+    const char *files[16];
+    size_t n = 0;
+    for (int i = first; i < argc; i++) {
+        if (strcmp(argv[i], "--rules") != 0 || i + 1 >= argc) {
+            ld_err_set(err, LD_EINVAL, "unexpected argument '%s'", argv[i]);
+            return NULL;
+        }
+        if (n == sizeof files / sizeof files[0]) {
+            ld_err_set(err, LD_EINVAL, "--rules: at most %zu files", n);
+            return NULL;
+        }
+        files[n++] = argv[++i];
+    }
+    return ld_cli_rules(files, n, err);
 }
 
 static int rules_list(int argc, char **argv) {
@@ -84,21 +97,17 @@ static int rules_lint(int argc, char **argv) {
     int code = 0;
     for (int i = 2; i < argc; i++) {
         ld_err err;
-        ld_ruleset *rs = ld_ruleset_create();
-        size_t before = 0;
-        if (!rs || ld_ruleset_add_builtin(rs, &err) != LD_OK) {
-            ld_msg_error("built-in rules: %s", rs ? err.msg : "out of memory");
-            ld_ruleset_free(rs);
-            return LD_EXIT_UNKNOWN;
-        }
-        before = ld_ruleset_count(rs);
-        if (ld_ruleset_add_file(rs, argv[i], &err) != LD_OK) {
+        const char *file = argv[i];
+        ld_ruleset *rs = ld_cli_rules(&file, 1, &err);
+        if (!rs) {
             ld_msg_error("%s", err.msg);
             code = LD_EXIT_UNKNOWN;
-        } else {
-            printf("%s: %zu rule%s, valid\n", argv[i], ld_ruleset_count(rs) - before,
-                   ld_ruleset_count(rs) - before == 1 ? "" : "s");
+            continue;
         }
+        size_t n = 0;
+        for (size_t k = 0; k < ld_ruleset_count(rs); k++)
+            n += strcmp(ld_rule_origin(ld_ruleset_at(rs, k)), file) == 0;
+        printf("%s: %zu rule%s, valid\n", file, n, n == 1 ? "" : "s");
         ld_ruleset_free(rs);
     }
     return code;

@@ -2,10 +2,17 @@
 #ifndef LD_COMMANDS_H
 #define LD_COMMANDS_H
 
+#include <stddef.h>
+
 #include "core/loop.h"
+#include "rules/rules.h"
 
 /* Exit code for bad usage, bad input and internal errors (Nagios UNKNOWN). */
 #define LD_EXIT_UNKNOWN 3
+
+/* The built-in rules plus the rule files given (--rules), or NULL with err
+ * naming the file and the problem. The caller frees the set. */
+ld_ruleset *ld_cli_rules(const char *const *files, size_t nfiles, ld_err *err);
 
 /* linkdoctor check TARGET... [options]; started is the process start. */
 int ld_cmd_check(int argc, char **argv, ld_time started);
