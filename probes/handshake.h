@@ -1,0 +1,117 @@
+/* handshake.h - TCP handshakes, and the ICMP errors about them, from packets.
+ *
+ * A pure decoder and flow table: it is fed captured packets (live by the
+ * capture probe, or from a pcap/pcapng file by `linkdoctor analyze`) and
+ * keeps, per TCP connection attempt, what happened to its SYN: retransmitted,
+ * answered by SYN-ACK or RST, or rejected by an ICMP error that quotes it.
+ * It does no I/O except in ld_hs_read_file(), and never trusts a length it
+ * has not checked: any byte string is safe to feed it.
+ *
+ * Link types: Ethernet (DLT_EN10MB, with 802.1Q / 802.1ad tags), Linux cooked
+ * v1 and v2 (DLT_LINUX_SLL, DLT_LINUX_SLL2), raw IP (DLT_RAW, DLT_IPV4,
+ * DLT_IPV6) and BSD loopback (DLT_NULL, DLT_LOOP; either byte order).
+ * Network: IPv4 (non-first fragments ignored) and IPv6 (extension headers
+ * walked). ICMP destination-unreachable and time-exceeded, and their ICMPv6
+ * counterparts, are matched to the flow whose IP + TCP header they quote.
+ *
+ * Linux cooked captures of the "any" device show a packet sent over loopback
+ * twice (outgoing, then incoming): the outgoing copy on an ARPHRD_LOOPBACK
+ * interface is skipped, so that a duplicate is never taken for a retransmit.
+ */
+#ifndef LD_HANDSHAKE_H
+#define LD_HANDSHAKE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/addr.h"
+#include "core/err.h"
+
+#define LD_HS_MAX_SYNS 8              /* SYN times kept per flow */
+#define LD_HS_DEFAULT_MAX_FLOWS 65536 /* flows a table holds before it ignores new ones */
+
+/* One connection attempt, as the packets show it. The client is whoever
+ * sent the SYN (or, when no SYN was captured, the SYN-ACK's destination, or
+ * the sender of the packet an ICMP error quotes). Times are capture times in
+ * seconds. */
+typedef struct ld_hs_flow {
+    ld_addr client;             /* SYN sender */
+    uint16_t client_port;       /* its port */
+    ld_addr server;             /* SYN destination */
+    uint16_t server_port;       /* its port */
+    unsigned nsyn;              /* client SYNs captured: 1 + retransmissions */
+    double syn_ts[LD_HS_MAX_SYNS]; /* times of the first LD_HS_MAX_SYNS SYNs */
+    int synack_seen;            /* the server answered SYN-ACK */
+    double synack_ts;           /* when (first one) */
+    int ack_seen;               /* the client acknowledged the SYN-ACK */
+    int rst_from_server;        /* the server sent RST */
+    double rst_server_ts;       /* when (first one) */
+    int rst_from_client;        /* the client sent RST */
+    int fin_from_client;        /* the client sent FIN */
+    int fin_from_server;        /* the server sent FIN */
+    int icmp_seen;              /* an ICMP error quoting this flow was captured */
+    int icmp_v6;                /* it was ICMPv6 */
+    int icmp_type;              /* its type */
+    int icmp_code;              /* its code */
+    ld_addr icmp_from;          /* who sent it */
+    double icmp_ts;             /* when (first one) */
+    double first_ts;            /* first packet of the flow */
+    double last_ts;             /* last packet of the flow */
+    unsigned long packets;      /* packets counted for the flow (ICMP included) */
+} ld_hs_flow;
+
+/* What became of one packet. */
+typedef enum ld_hs_result {
+    LD_HS_USED = 0,   /* it updated a flow */
+    LD_HS_IGNORED,    /* well-formed, but not TCP / a tracked ICMP error, or a duplicate */
+    LD_HS_MALFORMED,  /* too short or inconsistent to decode */
+    LD_HS_FULL,       /* it would start a flow past the table's limit */
+} ld_hs_result;
+
+typedef struct ld_hs_table ld_hs_table;
+
+/* An empty table holding at most max_flows flows (0: the default). */
+ld_hs_table *ld_hs_create(size_t max_flows);
+/* Frees the table; NULL is harmless. */
+void ld_hs_free(ld_hs_table *t);
+
+/* 1 when packets of this DLT link type can be decoded. */
+int ld_hs_dlt_supported(int dlt);
+/* Decodes caplen bytes of one packet of link type dlt captured at ts and
+ * updates the flow it belongs to. */
+ld_hs_result ld_hs_packet(ld_hs_table *t, int dlt, const uint8_t *data, size_t caplen, double ts);
+
+/* Flows in the order they were first seen. */
+size_t ld_hs_count(const ld_hs_table *t);
+const ld_hs_flow *ld_hs_at(const ld_hs_table *t, size_t i);
+/* The flow of this client/server pair, or NULL. */
+const ld_hs_flow *ld_hs_find(const ld_hs_table *t, const ld_addr *client, uint16_t client_port,
+                             const ld_addr *server, uint16_t server_port);
+
+/* Zeek's conn_state of a flow: S0 (SYN, no reply), REJ (SYN answered by RST),
+ * RSTOS0 (client SYN then RST, no SYN-ACK), SH (client SYN then FIN, no
+ * SYN-ACK), S1 (established, not closed), SF (established and closed by
+ * both), S2 / S3 (established, FIN from client / server only), RSTO / RSTR
+ * (established, then RST by client / server), RSTRH / SHR (SYN-ACK then RST /
+ * FIN with no SYN seen), OTH (no SYN and no SYN-ACK seen). */
+const char *ld_hs_conn_state(const ld_hs_flow *f);
+/* "admin-prohibited", "host-unreachable", "port-unreachable", "ttl-exceeded",
+ * ... for the flow's ICMP error (NULL when none). */
+const char *ld_hs_icmp_reason(const ld_hs_flow *f);
+
+/* Statistics of ld_hs_read_file(). */
+typedef struct ld_hs_file_stats {
+    int dlt;                    /* the file's link type */
+    unsigned long packets;      /* packets read */
+    unsigned long used;         /* of those, LD_HS_USED */
+    unsigned long malformed;    /* of those, LD_HS_MALFORMED */
+} ld_hs_file_stats;
+
+/* Reads a pcap or pcapng file (at most max_packets packets; 0: no limit) into
+ * t. A missing, unreadable, empty, truncated or corrupt file, or an
+ * unsupported link type, is LD_EINVAL with one line in err that does not
+ * repeat the path (the caller names the file). */
+ld_status ld_hs_read_file(ld_hs_table *t, const char *path, unsigned long max_packets,
+                          ld_hs_file_stats *stats, ld_err *err);
+
+#endif
