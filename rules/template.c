@@ -2,6 +2,8 @@
  *
  * Checking and rendering walk the template with the same scanner, so a
  * template that passed the check renders exactly as it was checked.
+ * Sections ({?name}...{/} and {!name}...{/}) let one rule say what other
+ * evidence shows only when that evidence exists.
  */
 #include "rules/template.h"
 
@@ -14,6 +16,8 @@ typedef enum piece_kind {
     PIECE_END,   /* nothing left */
     PIECE_TEXT,  /* literal text (an escaped brace is one byte of text) */
     PIECE_FACT,  /* a {name} placeholder */
+    PIECE_IF,    /* {?name} or {!name}: a section starts */
+    PIECE_ENDIF, /* {/}: the innermost section ends */
     PIECE_ERROR, /* malformed; the scanner has described it */
 } piece_kind;
 
@@ -23,8 +27,12 @@ typedef struct piece {
     size_t pos;       /* offset of its first byte, from 0 */
     const char *text; /* PIECE_TEXT: the bytes; PIECE_FACT: the name */
     size_t len;       /* bytes in text */
-    ld_fact_id fact;  /* PIECE_FACT: the resolved fact */
+    ld_fact_id fact;  /* PIECE_FACT, PIECE_IF: the resolved fact */
+    int negate;       /* PIECE_IF: {!name}, shown when the fact is not truthy */
 } piece;
+
+/* Deepest nesting of sections. */
+#define SECTION_MAX_DEPTH 8
 
 /* Scans the piece starting at *at and moves *at past it. */
 static piece next_piece(const char *t, size_t *at, ld_err *err) {
@@ -63,25 +71,80 @@ static piece next_piece(const char *t, size_t *at, ld_err *err) {
         ld_err_set(err, LD_EINVAL, "position %zu: empty placeholder '{}'", i + 1);
         return pc;
     }
+    if (end == name + 1 && t[name] == '/') {
+        pc.kind = PIECE_ENDIF;
+        *at = end + 1;
+        return pc;
+    }
+    if (t[name] == '?' || t[name] == '!') {
+        pc.negate = t[name] == '!';
+        name++;
+        if (end == name) {
+            ld_err_set(err, LD_EINVAL, "position %zu: section needs a fact name", i + 1);
+            return pc;
+        }
+    }
     if (ld_expr_target_fact(t + name, end - name, &pc.fact, err) != LD_OK) {
         ld_err_prefix(err, "position %zu: ", name + 1);
         return pc;
     }
-    pc.kind = PIECE_FACT;
+    pc.kind = t[i + 1] == '?' || t[i + 1] == '!' ? PIECE_IF : PIECE_FACT;
     pc.text = t + name;
     pc.len = end - name;
     *at = end + 1;
     return pc;
 }
 
+/* Whether a section on v shows: recorded, and true, non-zero or non-empty. */
+static int truthy(const ld_value *v) {
+    if (!v)
+        return 0;
+    switch (v->type) {
+    case LD_T_BOOL:
+        return v->u.b;
+    case LD_T_INT:
+        return v->u.i != 0;
+    case LD_T_NUM:
+        return v->u.n == v->u.n && v->u.n != 0; /* NaN is not a value */
+    case LD_T_STR:
+        return v->u.s[0] != '\0';
+    case LD_T_LIST:
+        return v->u.list.len > 0;
+    case LD_T_NONE:
+        break;
+    }
+    return 0;
+}
+
 ld_status ld_template_check(const char *tmpl, ld_err *err) {
     size_t at = 0;
+    size_t open[SECTION_MAX_DEPTH]; /* positions of the open sections */
+    int depth = 0;
     for (;;) {
         piece pc = next_piece(tmpl, &at, err);
-        if (pc.kind == PIECE_END)
+        switch (pc.kind) {
+        case PIECE_END:
+            if (depth > 0)
+                return ld_err_set(err, LD_EINVAL, "position %zu: section is not closed with {/}",
+                                  open[depth - 1] + 1);
             return LD_OK;
-        if (pc.kind == PIECE_ERROR)
+        case PIECE_ERROR:
             return LD_EINVAL;
+        case PIECE_IF:
+            if (depth == SECTION_MAX_DEPTH)
+                return ld_err_set(err, LD_EINVAL, "position %zu: sections nest deeper than %d",
+                                  pc.pos + 1, SECTION_MAX_DEPTH);
+            open[depth++] = pc.pos;
+            break;
+        case PIECE_ENDIF:
+            if (depth == 0)
+                return ld_err_set(err, LD_EINVAL, "position %zu: {/} closes no section",
+                                  pc.pos + 1);
+            depth--;
+            break;
+        default:
+            break;
+        }
     }
 }
 
@@ -89,6 +152,8 @@ ld_status ld_template_render(const char *tmpl, const ld_facts *facts, ld_buf *ou
     static const ld_value absent = {.type = LD_T_NONE};
     size_t at = 0;
     ld_status st = LD_OK;
+    int depth = 0;  /* open sections */
+    int hidden = 0; /* of those, the outermost that hides its text (0: none) */
     while (st == LD_OK) {
         piece pc = next_piece(tmpl, &at, NULL);
         switch (pc.kind) {
@@ -96,14 +161,26 @@ ld_status ld_template_render(const char *tmpl, const ld_facts *facts, ld_buf *ou
             return LD_OK;
         case PIECE_ERROR:
             return LD_EINVAL; /* the template was not checked */
+        case PIECE_IF:
+            depth++;
+            if (!hidden && truthy(facts ? ld_facts_get(facts, pc.fact) : NULL) == pc.negate)
+                hidden = depth;
+            break;
+        case PIECE_ENDIF:
+            if (hidden == depth)
+                hidden = 0;
+            depth--;
+            break;
         case PIECE_TEXT:
-            st = ld_buf_append(out, pc.text, pc.len);
+            if (!hidden)
+                st = ld_buf_append(out, pc.text, pc.len);
             break;
-        case PIECE_FACT: {
-            const ld_value *v = facts ? ld_facts_get(facts, pc.fact) : NULL;
-            st = ld_value_format(v ? v : &absent, out);
+        case PIECE_FACT:
+            if (!hidden) {
+                const ld_value *v = facts ? ld_facts_get(facts, pc.fact) : NULL;
+                st = ld_value_format(v ? v : &absent, out);
+            }
             break;
-        }
         }
     }
     return st;

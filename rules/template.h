@@ -2,6 +2,8 @@
  *
  * {name} is replaced by the target-scope fact's value (lists joined with ", ",
  * "(not recorded)" when absent); {{ and }} stand for literal braces.
+ * {?name}text{/} shows text only when the fact is recorded and truthy (true,
+ * non-zero, non-empty); {!name}text{/} only when it is not. Sections nest.
  */
 #ifndef LD_TEMPLATE_H
 #define LD_TEMPLATE_H

@@ -154,6 +154,33 @@ static void unchecked_bad_template_does_not_render(void) {
     ld_buf_free(&out);
 }
 
+static void section_shows_only_when_its_fact_is_truthy(void) {
+    ld_facts *f = sample_facts();
+    ASSERT_RENDERS("a{?dns.hosts_override} hosts{/} b", f, "a hosts b");
+    ASSERT_RENDERS("a{!dns.hosts_override} hosts{/} b", f, "a b");
+    ASSERT_RENDERS("{?tcp.timeout_addresses}to {tcp.timeout_addresses}{/}", f,
+                   "to 10.0.1.23, 10.0.2.23");
+    ASSERT_RENDERS("[{?dns.public_addresses}public{/}]", f, "[]"); /* empty list */
+    ASSERT_RENDERS("[{?dns.rcode}x{/}]", f, "[]");                  /* not recorded */
+    ASSERT_RENDERS("[{!dns.rcode}no answer{/}]", f, "[no answer]");
+    ASSERT_RENDERS("[{?target.port}{?tcp.wait_ms}both{/}{/}]", f, "[both]");
+    ASSERT_RENDERS("[{?dns.rcode}{?target.port}hidden{/} still hidden{/}] shown", f, "[] shown");
+    ld_bag_set_int(ld_facts_target(f), LD_F_TARGET_PORT, 0);
+    ASSERT_RENDERS("[{?target.port}zero{/}]", f, "[]");
+    ld_facts_free(f);
+}
+
+static void malformed_sections_are_rejected(void) {
+    ASSERT_REJECTED("a {?dns.rcode} b", 3, "not closed");
+    ASSERT_REJECTED("a {/} b", 3, "closes no section");
+    ASSERT_REJECTED("{?} b{/}", 1, "needs a fact name");
+    ASSERT_REJECTED("{?dns.rcod}x{/}", 3, "unknown fact");
+    ASSERT_REJECTED("{?a.b}{?a.b}{?a.b}{?a.b}{?a.b}{?a.b}{?a.b}{?a.b}{?a.b}", 3, "unknown fact");
+    ASSERT_REJECTED("{?dns.rcode}{?dns.rcode}{?dns.rcode}{?dns.rcode}{?dns.rcode}{?dns.rcode}"
+                    "{?dns.rcode}{?dns.rcode}{?dns.rcode}",
+                    97, "nest deeper than 8");
+}
+
 int main(void) {
     static const ld_test_case cases[] = {
         LD_TEST(text_without_placeholders_renders_as_is),
@@ -170,6 +197,8 @@ int main(void) {
         LD_TEST(empty_placeholder_is_rejected),
         LD_TEST(check_accepts_what_renders),
         LD_TEST(unchecked_bad_template_does_not_render),
+        LD_TEST(section_shows_only_when_its_fact_is_truthy),
+        LD_TEST(malformed_sections_are_rejected),
         {0},
     };
     return ld_unit_run("template", cases);
