@@ -14,9 +14,16 @@
  * walked). ICMP destination-unreachable and time-exceeded, and their ICMPv6
  * counterparts, are matched to the flow whose IP + TCP header they quote.
  *
- * Linux cooked captures of the "any" device show a packet sent over loopback
- * twice (outgoing, then incoming): the outgoing copy on an ARPHRD_LOOPBACK
- * interface is skipped, so that a duplicate is never taken for a retransmit.
+ * The kernel hands an AF_PACKET socket on "any" a packet sent over loopback
+ * twice (outgoing, then incoming). libpcap filters the outgoing copy itself,
+ * but captures made without it may keep both: in Linux cooked captures the
+ * outgoing copy on an ARPHRD_LOOPBACK interface is skipped, so that a
+ * duplicate is never taken for a retransmission.
+ *
+ * Flow pointers (ld_hs_at, ld_hs_find) stay valid until ld_hs_free. A flow is
+ * established once a SYN-ACK was seen; one known only from an ICMP error is
+ * OTH; its ICMP fields are those of the first error. Over IPv6, Linux retries
+ * a SYN after an ICMPv6 admin-prohibited, so a rejected flow may have nsyn 2.
  */
 #ifndef LD_HANDSHAKE_H
 #define LD_HANDSHAKE_H
@@ -65,7 +72,7 @@ typedef enum ld_hs_result {
     LD_HS_USED = 0,   /* it updated a flow */
     LD_HS_IGNORED,    /* well-formed, but not TCP / a tracked ICMP error, or a duplicate */
     LD_HS_MALFORMED,  /* too short or inconsistent to decode */
-    LD_HS_FULL,       /* it would start a flow past the table's limit */
+    LD_HS_FULL,       /* it would start a flow past the table's limit (or memory ran out) */
 } ld_hs_result;
 
 typedef struct ld_hs_table ld_hs_table;
@@ -84,7 +91,8 @@ ld_hs_result ld_hs_packet(ld_hs_table *t, int dlt, const uint8_t *data, size_t c
 /* Flows in the order they were first seen. */
 size_t ld_hs_count(const ld_hs_table *t);
 const ld_hs_flow *ld_hs_at(const ld_hs_table *t, size_t i);
-/* The flow of this client/server pair, or NULL. */
+/* The flow of this client/server pair (in that order; IPv6 zones ignored),
+ * or NULL. */
 const ld_hs_flow *ld_hs_find(const ld_hs_table *t, const ld_addr *client, uint16_t client_port,
                              const ld_addr *server, uint16_t server_port);
 
