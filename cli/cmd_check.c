@@ -8,8 +8,10 @@
 #include <unistd.h>
 
 #include "cli/commands.h"
+#include "cli/emit.h"
 #include "cli/msg.h"
 #include "cli/options.h"
+#include "cli/privs.h"
 #include "core/run.h"
 #include "report/report.h"
 #include "rules/rules.h"
@@ -21,6 +23,39 @@
 static void trace_to_stderr(void *arg, double ms, const char *line) {
     (void)arg;
     ld_msg_trace(ms, "%s", line);
+}
+
+/* Opens packet capture as --capture asks. Returns the exit-worthy status only
+ * when capture was required (on) or the interface named does not exist; with
+ * auto, a capture that cannot open leaves *cap NULL and the reason in why. */
+static ld_status open_capture(const ld_check_opts *o, ld_capture **cap, char *why, size_t whylen,
+                              ld_err *err) {
+    uint16_t ports[32];
+    size_t nports = 0;
+    *cap = NULL;
+    if (strcmp(o->capture, "off") == 0) {
+        snprintf(why, whylen, "turned off (--capture off)");
+        return LD_OK;
+    }
+    for (size_t i = 0; i < o->ntargets; i++) {
+        size_t k = 0;
+        while (k < nports && ports[k] != o->targets[i].target.port)
+            k++;
+        if (k == nports && nports < sizeof ports / sizeof ports[0])
+            ports[nports++] = o->targets[i].target.port;
+        else if (k == nports)
+            nports = 0; /* too many ports to list: capture all TCP */
+    }
+    ld_capture_failure fail;
+    ld_err cerr;
+    if (ld_capture_open(cap, o->interface, ports, nports, &fail, &cerr) == LD_OK)
+        return LD_OK;
+    if (fail == LD_CAPTURE_NO_INTERFACE)
+        return ld_err_set(err, LD_EINVAL, "--interface %s: %s", o->interface, cerr.msg);
+    if (strcmp(o->capture, "on") == 0)
+        return ld_err_set(err, LD_EINVAL, "--capture on: %s", cerr.msg);
+    snprintf(why, whylen, "%s", cerr.msg);
+    return LD_OK;
 }
 
 /* Raises the open-file limit to the hard limit and returns how many targets
@@ -47,10 +82,10 @@ int ld_cmd_check(int argc, char **argv, ld_time started) {
     ld_check_opts o;
     ld_ruleset *rules = NULL;
     ld_run *run = NULL;
-    ld_diagnoses *diags = NULL;
-    ld_report_target *rt = NULL;
-    ld_buf out;
-    ld_buf_init(&out, 0);
+    ld_capture *capture = NULL;
+    char capture_why[LD_ERR_MAX] = "";
+    const ld_facts **facts = NULL;
+    double *durations = NULL;
 
     if (ld_check_opts_parse(argc, argv, &o, &err) != LD_OK) {
         ld_msg_error("%s", err.msg);
@@ -65,6 +100,19 @@ int ld_cmd_check(int argc, char **argv, ld_time started) {
         ld_msg_error("%s", err.msg);
         goto out;
     }
+    /* The only privileged step; everything after it runs with less. */
+    if (open_capture(&o, &capture, capture_why, sizeof capture_why, &err) != LD_OK) {
+        ld_msg_error("%s", err.msg);
+        goto out;
+    }
+    char dropped[128];
+    if (ld_privs_drop(o.output, dropped, sizeof dropped, &err) != LD_OK) {
+        ld_msg_error("%s", err.msg);
+        goto out;
+    }
+    if (o.verbose)
+        ld_msg_trace((double)(ld_time_now() - started) / (double)LD_MS, "capture %s; %s",
+                     capture ? ld_capture_interface(capture) : capture_why, dropped);
 
     ld_run_config cfg = {
         .started = started,
@@ -75,6 +123,9 @@ int ld_cmd_check(int argc, char **argv, ld_time started) {
         .cloud = o.cloud,
         .dmi_dir = getenv("LINKDOCTOR_DMI_DIR"),
         .max_parallel = parallel_limit(),
+        .capture = capture,
+        .capture_mode = o.capture,
+        .capture_unavailable = capture_why,
         .trace = o.verbose ? trace_to_stderr : NULL,
     };
     if (!(run = ld_run_create(&cfg, &err))) {
@@ -93,57 +144,27 @@ int ld_cmd_check(int argc, char **argv, ld_time started) {
     }
 
     size_t n = ld_run_count(run);
-    diags = calloc(n, sizeof *diags);
-    rt = calloc(n, sizeof *rt);
-    if (!diags || !rt) {
+    facts = calloc(n ? n : 1, sizeof *facts);
+    durations = calloc(n ? n : 1, sizeof *durations);
+    if (!facts || !durations) {
         ld_msg_error("out of memory");
         goto out;
     }
-    ld_report report = {
+    for (size_t i = 0; i < n; i++) {
+        facts[i] = ld_run_facts(run, i);
+        durations[i] = ld_run_target_ms(run, i);
+    }
+    ld_report base = {
+        .command = "check",
         .started_at = (double)wall.tv_sec + (double)wall.tv_nsec / 1e9,
         .timeout_ms = o.timeout_s * 1000.0,
         .connect_timeout_ms = o.connect_timeout_s * 1000.0,
-        .verdict = LD_VERDICT_OK,
-        .targets = rt,
-        .ntargets = n,
     };
-    for (size_t i = 0; i < n; i++) {
-        rt[i].facts = ld_run_facts(run, i);
-        if (ld_rules_eval(rules, rt[i].facts, &diags[i], &err) != LD_OK) {
-            ld_msg_error("evaluating rules: %s", err.msg);
-            goto out;
-        }
-        rt[i].diagnoses = &diags[i];
-        rt[i].verdict = ld_verdict_of(&diags[i]);
-        rt[i].duration_ms = ld_run_target_ms(run, i);
-        report.verdict = i == 0 ? rt[i].verdict : ld_verdict_worse(report.verdict, rt[i].verdict);
-    }
-    char hostname[256] = "";
-    gethostname(hostname, sizeof hostname - 1);
-    report.hostname = hostname;
-    if (n > 0) {
-        const ld_value *v = ld_facts_get(rt[0].facts, LD_F_CLOUD_PROVIDER);
-        report.cloud_provider = v ? v->u.s : NULL;
-        v = ld_facts_get(rt[0].facts, LD_F_CLOUD_PROVIDER_SOURCE);
-        report.cloud_source = v ? v->u.s : NULL;
-    }
-    report.duration_ms = (double)(ld_time_now() - started) / (double)LD_MS;
-
-    ld_status st = o.format == LD_FORMAT_JSON ? ld_report_json(&report, &out, &err)
-                                              : ld_report_text(&report, &out, &err);
-    if (st == LD_OK)
-        st = ld_report_write(o.output, out.data, out.len, &err);
-    if (st != LD_OK) {
-        ld_msg_error("%s", err.msg);
-        goto out;
-    }
-    code = (int)report.verdict;
+    code = ld_cli_emit(rules, facts, durations, n, &base, started, o.format, o.output);
 out:
-    for (size_t i = 0; diags && run && i < ld_run_count(run); i++)
-        ld_diagnoses_clear(&diags[i]);
-    free(diags);
-    free(rt);
-    ld_buf_free(&out);
+    free(facts);
+    free(durations);
+    ld_capture_free(capture); /* before the run's loop goes */
     ld_run_free(run);
     ld_ruleset_free(rules);
     ld_check_opts_clear(&o);

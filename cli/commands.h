@@ -16,6 +16,8 @@ ld_ruleset *ld_cli_rules(const char *const *files, size_t nfiles, ld_err *err);
 
 /* linkdoctor check TARGET... [options]; started is the process start. */
 int ld_cmd_check(int argc, char **argv, ld_time started);
+/* linkdoctor analyze CAPTURE [--target HOST:PORT] [options] */
+int ld_cmd_analyze(int argc, char **argv, ld_time started);
 /* linkdoctor rules list | lint FILE... | facts */
 int ld_cmd_rules(int argc, char **argv);
 /* linkdoctor explain ID [--rules FILE] */

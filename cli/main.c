@@ -14,6 +14,7 @@
 
 static const char usage[] =
     "usage: linkdoctor check TARGET... [options]   diagnose targets (see check --help)\n"
+    "       linkdoctor analyze CAPTURE [--target HOST:PORT]   diagnose from a pcap/pcapng file\n"
     "       linkdoctor rules list | lint FILE | facts\n"
     "       linkdoctor explain ID                  what a diagnosis means and how to fix it\n"
     "       linkdoctor --version | --help\n"
@@ -55,12 +56,15 @@ int main(int argc, char **argv) {
     int code;
     if (strcmp(cmd, "check") == 0)
         code = ld_cmd_check(argc - 1, argv + 1, started);
+    else if (strcmp(cmd, "analyze") == 0)
+        code = ld_cmd_analyze(argc - 1, argv + 1, started);
     else if (strcmp(cmd, "rules") == 0)
         code = ld_cmd_rules(argc - 1, argv + 1);
     else if (strcmp(cmd, "explain") == 0)
         code = ld_cmd_explain(argc - 1, argv + 1);
     else {
-        ld_msg_error("unknown command '%s' (use check, rules or explain; see --help)", cmd);
+        ld_msg_error("unknown command '%s' (use check, analyze, rules or explain; see --help)",
+                     cmd);
         code = LD_EXIT_UNKNOWN;
     }
     ares_library_cleanup();

@@ -13,6 +13,7 @@ const ld_check_opts ld_check_defaults = {
     .timeout_s = 10.0,
     .connect_timeout_s = 2.0,
     .cloud = "auto",
+    .capture = "auto",
     .format = LD_FORMAT_TEXT,
     .output = NULL,
 };
@@ -34,6 +35,12 @@ const char ld_check_usage[] =
     "  --cloud NAME            auto (default: from DMI), aws, gcp, azure or none: picks the\n"
     "                          remediation text\n"
     "  --rules FILE            add the rules in FILE (repeatable); see `linkdoctor rules`\n"
+    "\n"
+    "Evidence:\n"
+    "  --capture MODE          auto (default: capture packets when permitted), on (fail\n"
+    "                          without), off. Capture proves each SYN's fate and ends a\n"
+    "                          dropped attempt after the first retransmission (~1.2 s)\n"
+    "  --interface IFACE       capture on IFACE only (default: all interfaces)\n"
     "\n"
     "Time:\n"
     "  --connect-timeout SEC   wait this long for each DNS query and each connect (default 2)\n"
@@ -96,6 +103,8 @@ enum {
     OPT_CLOUD,
     OPT_FORMAT,
     OPT_RULES,
+    OPT_CAPTURE,
+    OPT_INTERFACE,
     OPT_LATER,
 };
 
@@ -110,6 +119,8 @@ ld_status ld_check_opts_parse(int argc, char **argv, ld_check_opts *o, ld_err *e
         {"format", required_argument, NULL, OPT_FORMAT},
         {"output", required_argument, NULL, 'o'},
         {"rules", required_argument, NULL, OPT_RULES},
+        {"capture", required_argument, NULL, OPT_CAPTURE},
+        {"interface", required_argument, NULL, OPT_INTERFACE},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         /* Options of the contract this version does not implement yet: the
@@ -118,8 +129,7 @@ ld_status ld_check_opts_parse(int argc, char **argv, ld_check_opts *o, ld_err *e
         {"profile", required_argument, NULL, OPT_LATER},
         {"cacert", required_argument, NULL, OPT_LATER},
         {"sni", required_argument, NULL, OPT_LATER},
-        {"capture", required_argument, NULL, OPT_LATER},
-        {"interface", required_argument, NULL, OPT_LATER},
+
         {"imds-endpoint", required_argument, NULL, OPT_LATER},
         {"expect-az-id", required_argument, NULL, OPT_LATER},
         {"redact", no_argument, NULL, OPT_LATER},
@@ -185,6 +195,17 @@ ld_status ld_check_opts_parse(int argc, char **argv, ld_check_opts *o, ld_err *e
             if (o->nrules_files >= LD_OPT_LIST_MAX)
                 return ld_err_set(err, LD_EINVAL, "--rules: at most %d files", LD_OPT_LIST_MAX);
             o->rules_files[o->nrules_files++] = optarg;
+            break;
+        case OPT_CAPTURE:
+            if (strcmp(optarg, "auto") && strcmp(optarg, "on") && strcmp(optarg, "off"))
+                return ld_err_set(err, LD_EINVAL, "--capture '%s': use auto, on or off", optarg);
+            o->capture = optarg;
+            break;
+        case OPT_INTERFACE:
+            if (!*optarg || strlen(optarg) >= 16 || strchr(optarg, '/'))
+                return ld_err_set(err, LD_EINVAL, "--interface '%s': not an interface name",
+                                  optarg);
+            o->interface = optarg;
             break;
         case 'v':
             o->verbose = 1;

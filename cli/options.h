@@ -36,6 +36,8 @@ typedef struct ld_check_opts {
     const char *output;                          /* -o, NULL for stdout */
     const char *rules_files[LD_OPT_LIST_MAX];    /* --rules */
     size_t nrules_files;                         /* how many */
+    const char *capture;                         /* --capture: auto, on or off */
+    const char *interface;                       /* --interface, NULL: all ("any") */
     int verbose;                                 /* -v */
     int help;                                    /* --help was asked for */
 } ld_check_opts;

@@ -16,6 +16,8 @@
 typedef struct probe_slot {
     ld_probe probe;              /* the instance */
     struct target_run *tr;       /* its target */
+    ld_capture_watch watch;      /* tcp: the capture's view of this attempt */
+    int have_tuple;              /* tcp: watch holds the attempt's addresses */
     union {
         ld_dns_config dns;       /* when probe.ops == &ld_probe_dns */
         ld_tcp_config tcp;       /* when probe.ops == &ld_probe_tcp */
@@ -168,6 +170,16 @@ static void record_target_facts(ld_run *run, target_run *tr, int checked) {
         ld_bag_set_str(t, LD_F_CLOUD_PROVIDER, run->cloud);
         ld_bag_set_str(t, LD_F_CLOUD_PROVIDER_SOURCE, run->cloud_source);
     }
+    const ld_run_config *c = &run->cfg;
+    ld_bag_set_str(t, LD_F_CAPTURE_MODE, c->capture_mode ? c->capture_mode : "off");
+    ld_bag_set_bool(t, LD_F_CAPTURE_AVAILABLE, c->capture != NULL);
+    if (c->capture) {
+        ld_bag_set_str(t, LD_F_CAPTURE_SOURCE, "live");
+        ld_bag_set_str(t, LD_F_CAPTURE_INTERFACE, ld_capture_interface(c->capture));
+    } else {
+        ld_bag_set_str(t, LD_F_CAPTURE_UNAVAILABLE_REASON,
+                       c->capture_unavailable ? c->capture_unavailable : "turned off");
+    }
 }
 
 /* --- probes ------------------------------------------------------------------ */
@@ -176,6 +188,48 @@ static void target_done(target_run *tr);
 static void start_pending(ld_run *run);
 
 static void probe_done(ld_probe *p);
+
+/* The capture proved an attempt's SYNs unanswered: end it now rather than
+ * at --connect-timeout. */
+static void attempt_unanswered(ld_capture_watch *w) {
+    probe_slot *slot = w->data;
+    ld_tcp_conclude_unanswered(&slot->probe);
+}
+
+/* Starts the capture's watch of a TCP attempt whose SYN has left. */
+static void watch_attempt(ld_run *run, probe_slot *slot) {
+    ld_capture_watch *w = &slot->watch;
+    if (!run->cfg.capture || ld_tcp_local(&slot->probe, &w->client, &w->client_port) != LD_OK)
+        return;
+    w->server = slot->cfg.tcp.addr;
+    w->server_port = slot->cfg.tcp.port;
+    w->unanswered = attempt_unanswered;
+    w->absence_proves =
+        ld_capture_covers(run->cfg.capture, ld_ifaces_name_of(&run->ifaces, &w->client));
+    w->data = slot;
+    w->grace.heap_idx = SIZE_MAX;
+    slot->have_tuple = 1;
+    if (!slot->probe.finished)
+        ld_capture_watch_start(run->cfg.capture, w);
+}
+
+/* Adds what the capture saw of an ended TCP attempt to its evidence. */
+static void record_capture(ld_run *run, probe_slot *slot) {
+    ld_capture *cap = run->cfg.capture;
+    ld_capture_watch_stop(&slot->watch);
+    if (!cap || !slot->have_tuple)
+        return;
+    char key[LD_ADDR_STRLEN];
+    ld_addr_format(&slot->cfg.tcp.addr, key);
+    ld_bag *a = ld_facts_subject(slot->tr->facts, "tcp", key);
+    if (!a)
+        return;
+    ld_capture_drain(cap); /* packets of the attempt's last moments */
+    slot->watch.cap = cap;
+    /* Absence of the SYN proves something only where the capture looks. */
+    int blind = ld_capture_lossy(cap) || !slot->watch.absence_proves;
+    ld_capture_record_attempt(a, ld_capture_watch_flow(&slot->watch), blind);
+}
 
 /* Starts a probe of ops with slot->cfg already filled. */
 static void launch(target_run *tr, probe_slot *slot, const ld_probe_ops *ops) {
@@ -195,6 +249,8 @@ static void launch(target_run *tr, probe_slot *slot, const ld_probe_ops *ops) {
     ld_err err;
     if (ld_probe_start(p, &err) != LD_OK)
         trace(run, "%s: %s probe could not start: %s", tr->spec.target.input, ops->name, err.msg);
+    else if (ops == &ld_probe_tcp)
+        watch_attempt(run, slot);
 }
 
 /* Adds addr to the target's address list (merging origins) and connects to
@@ -260,6 +316,8 @@ static void probe_done(ld_probe *p) {
     trace(run, "%s: %s ended (%s) after %.1f ms", tr->spec.target.input, p->ops->name,
           ld_probe_end_name(p->end), (double)(p->ended - p->started) / (double)LD_MS);
     int was_dns = p->ops == &ld_probe_dns;
+    if (p->ops == &ld_probe_tcp)
+        record_capture(run, slot);
     p->ops->destroy(p);
     for (size_t i = 0; i < tr->nactive; i++) {
         if (tr->active[i] == slot) {
@@ -309,6 +367,7 @@ static void target_done(target_run *tr) {
     ld_run *run = tr->run;
     if (tr->state == T_DONE)
         return;
+    ld_capture_summarize(tr->facts);
     for (const ld_probe_ops *const *ops = ld_probe_registry; *ops; ops++)
         if ((*ops)->summarize)
             (*ops)->summarize(tr->facts);
@@ -318,8 +377,12 @@ static void target_done(target_run *tr) {
     trace(run, "%s: done in %.1f ms", tr->spec.target.input,
           (double)(tr->ended - tr->started) / (double)LD_MS);
     start_pending(run);
-    if (run->running == 0 && run->next >= run->ntargets)
-        ld_timer_stop(&run->deadline); /* nothing left: let the loop end */
+    if (run->running == 0 && (run->next >= run->ntargets || run->deadline_passed)) {
+        /* Nothing left to check. Long-lived watchers (the capture's fd) would
+         * keep the loop waiting: end it explicitly. */
+        ld_timer_stop(&run->deadline);
+        ld_loop_stop(run->loop);
+    }
 }
 
 static void start_pending(ld_run *run) {
@@ -377,6 +440,8 @@ ld_status ld_run_execute(ld_run *run, ld_err *err) {
         }
     }
     decide_cloud(run);
+    if (run->cfg.capture && (st = ld_capture_attach(run->cfg.capture, run->loop, err)) != LD_OK)
+        return st;
 
     ld_timer_start(run->loop, &run->deadline, run->cfg.started + run->cfg.timeout, deadline_cb,
                    run);

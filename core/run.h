@@ -17,6 +17,7 @@
 #include "core/facts.h"
 #include "core/loop.h"
 #include "core/target.h"
+#include "probes/capture.h"
 #include "probes/dns.h"
 
 #define LD_ENDPOINT_IPS_MAX 16 /* most --endpoint-ip addresses per target */
@@ -34,6 +35,9 @@ typedef struct ld_run_config {
     const char *cloud;               /* --cloud: auto, aws, gcp, azure or none */
     const char *dmi_dir;             /* where DMI strings are read for --cloud auto */
     size_t max_parallel;             /* targets checked at the same time */
+    ld_capture *capture;             /* open packet capture, NULL when there is none */
+    const char *capture_mode;        /* --capture: auto, on or off */
+    const char *capture_unavailable; /* why capture is NULL (recorded as a fact) */
     ld_trace_cb trace;               /* -v progress, NULL for none */
     void *trace_arg;                 /* passed to trace */
 } ld_run_config;

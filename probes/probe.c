@@ -73,6 +73,8 @@ const char *ld_probe_end_name(ld_probe_end end) {
         return "timeout";
     case LD_END_RUN_DEADLINE:
         return "run_deadline";
+    case LD_END_CAPTURE:
+        return "capture";
     case LD_END_ERROR:
         return "error";
     }

@@ -24,6 +24,7 @@ typedef enum ld_probe_end {
     LD_END_RESULT = 0,  /* it got its answer */
     LD_END_TIMEOUT,     /* its own deadline (--connect-timeout) passed */
     LD_END_RUN_DEADLINE,/* the run's deadline (--timeout) cancelled it */
+    LD_END_CAPTURE,     /* packet evidence decided it early (SYNs proven unanswered) */
     LD_END_ERROR,       /* it could not run (detail recorded as a fact) */
 } ld_probe_end;
 
@@ -81,7 +82,8 @@ void ld_probe_cancel(ld_probe *p);
 ld_status ld_probe_watch(ld_probe *p, ld_io *io, int fd, unsigned events, ld_err *err);
 /* Milliseconds since the run started, for timeline facts. */
 double ld_probe_ms_since_run(const ld_probe *p, ld_time t);
-/* "result", "timeout", "run_deadline", "error": the values of *.ended_by facts. */
+/* "result", "timeout", "run_deadline", "capture", "error": the values of
+ * *.ended_by facts. */
 const char *ld_probe_end_name(ld_probe_end end);
 
 /* Every kind of probe, in the order summaries run; NULL-terminated. */

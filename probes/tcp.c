@@ -8,6 +8,8 @@
  */
 #include "tcp.h"
 
+#include "core/icmp.h"
+
 #include <errno.h>
 #include <linux/errqueue.h>
 #include <netinet/in.h>
@@ -28,6 +30,8 @@ typedef struct tcp_state {
     ld_io io;                     /* its watch */
     ld_bag *subject;              /* tcp.attempt.* facts */
     ld_time t_syn;                /* when connect() was called */
+    ld_addr local;                /* local address of the socket, once connecting */
+    uint16_t local_port;          /* its local port, 0 until known */
     char addr[LD_ADDR_STRLEN];    /* destination, as text */
 } tcp_state;
 
@@ -42,29 +46,9 @@ typedef struct icmp_info {
     int from_local;               /* the sender is an address of this host */
 } icmp_info;
 
-static const char *icmp4_unreach_names[] = {
-    "net-unreachable",     "host-unreachable",   "protocol-unreachable",
-    "port-unreachable",    "fragmentation-needed", "source-route-failed",
-    "net-unknown",         "host-unknown",       "source-isolated",
-    "net-prohibited",      "host-prohibited",    "net-unreachable-for-tos",
-    "host-unreachable-for-tos", "admin-prohibited", "host-precedence-violation",
-    "precedence-cutoff",
-};
-
-static const char *icmp6_unreach_names[] = {
-    "no-route", "admin-prohibited", "beyond-scope", "address-unreachable",
-    "port-unreachable", "source-policy-failed", "reject-route",
-};
-
 /* A short name for an ICMP error: "admin-prohibited", "ttl-exceeded", ... */
 static const char *icmp_reason(const icmp_info *ic) {
-    if (!ic->v6 && ic->type == 3 && ic->code >= 0 && ic->code < 16)
-        return icmp4_unreach_names[ic->code];
-    if (ic->v6 && ic->type == 1 && ic->code >= 0 && ic->code < 7)
-        return icmp6_unreach_names[ic->code];
-    if ((!ic->v6 && ic->type == 11) || (ic->v6 && ic->type == 3))
-        return "ttl-exceeded";
-    return "icmp-error";
+    return ld_icmp_reason(ic->v6, ic->type, ic->code);
 }
 
 static const char *errno_name(int e) {
@@ -232,13 +216,8 @@ static void conclude(ld_probe *p, const char *state, int err, const icmp_info *i
         ld_bag_set_str(s->subject, LD_F_TCP_A_ICMP_FROM, ic->from);
     }
     if (s->fd >= 0) {
-        struct sockaddr_storage local;
-        socklen_t llen = sizeof local;
-        ld_addr a;
-        uint16_t port = 0;
-        if (getsockname(s->fd, (struct sockaddr *)&local, &llen) == 0 &&
-            ld_addr_from_sockaddr((struct sockaddr *)&local, &a, &port) == LD_OK && port)
-            ld_bag_set_int(s->subject, LD_F_TCP_A_SOURCE_PORT, port);
+        if (s->local_port)
+            ld_bag_set_int(s->subject, LD_F_TCP_A_SOURCE_PORT, s->local_port);
         if (strcmp(state, "timeout") == 0) {
             struct tcp_info ti;
             socklen_t tlen = sizeof ti;
@@ -296,11 +275,18 @@ static ld_status tcp_start(ld_probe *p, ld_err *err) {
 
     struct sockaddr_storage dst;
     socklen_t dlen = ld_addr_to_sockaddr(&cfg->addr, cfg->port, &dst);
-    if (connect(s->fd, (struct sockaddr *)&dst, dlen) == 0) {
+    int rc = connect(s->fd, (struct sockaddr *)&dst, dlen);
+    int e = rc == 0 ? 0 : errno;
+    /* The kernel bound the local port when the SYN left: keep it while the
+     * socket exists (a capture watch needs it; a failed socket loses it). */
+    struct sockaddr_storage local;
+    socklen_t llen = sizeof local;
+    if (getsockname(s->fd, (struct sockaddr *)&local, &llen) == 0)
+        ld_addr_from_sockaddr((struct sockaddr *)&local, &s->local, &s->local_port);
+    if (rc == 0) {
         conclude(p, "open", 0, NULL, LD_END_RESULT);
         return LD_OK;
     }
-    int e = errno;
     if (e != EINPROGRESS) {
         icmp_info ic;
         read_errqueue(s->fd, cfg->ifaces, &ic);
@@ -337,6 +323,21 @@ static void tcp_on_io(ld_probe *p, ld_io *io, unsigned events) {
     if (soerr == 0 && !is_connected(s->fd))
         return; /* woken for nothing that decides the attempt: keep waiting */
     conclude(p, classify(soerr, &ic, ld_time_now() - s->t_syn), soerr, &ic, LD_END_RESULT);
+}
+
+ld_status ld_tcp_local(const ld_probe *p, ld_addr *addr, uint16_t *port) {
+    const tcp_state *s = p->priv;
+    if (!s || !s->local_port)
+        return LD_EINVAL;
+    *addr = s->local;
+    *port = s->local_port;
+    return LD_OK;
+}
+
+void ld_tcp_conclude_unanswered(ld_probe *p) {
+    tcp_state *s = p->priv;
+    if (!p->finished && s && s->fd >= 0)
+        conclude(p, "timeout", 0, NULL, LD_END_CAPTURE);
 }
 
 static void tcp_on_deadline(ld_probe *p) {

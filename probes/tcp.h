@@ -33,4 +33,11 @@ typedef struct ld_tcp_config {
 
 extern const ld_probe_ops ld_probe_tcp;
 
+/* The local address and port of an attempt (what a capture watch matches),
+ * known once its SYN left; LD_EINVAL when it never got that far. */
+ld_status ld_tcp_local(const ld_probe *p, ld_addr *addr, uint16_t *port);
+/* Ends a running attempt as unanswered because packet capture proved its
+ * SYNs unanswered (state timeout, ended_by capture). Harmless once ended. */
+void ld_tcp_conclude_unanswered(ld_probe *p);
+
 #endif

@@ -173,6 +173,7 @@ ld_status ld_report_json(const ld_report *r, ld_buf *out, ld_err *err) {
     char when[40];
     iso_time(r->started_at, when, sizeof when);
     jt_add(&jt, root, "schema", cJSON_CreateString(LD_REPORT_SCHEMA));
+    jt_add(&jt, root, "command", cJSON_CreateString(r->command ? r->command : "check"));
     jt_add(&jt, root, "tool", json_tool(&jt));
     jt_add(&jt, root, "started_at", cJSON_CreateString(when));
     jt_add(&jt, root, "duration_ms", cJSON_CreateNumber(round(r->duration_ms * 1000.0) / 1000.0));
@@ -186,8 +187,12 @@ ld_status ld_report_json(const ld_report *r, ld_buf *out, ld_err *err) {
     jt_add(&jt, host, "cloud", cloud);
     jt_add(&jt, root, "host", host);
     cJSON *opts = jt_check(&jt, cJSON_CreateObject());
-    jt_add(&jt, opts, "timeout_ms", cJSON_CreateNumber(r->timeout_ms));
-    jt_add(&jt, opts, "connect_timeout_ms", cJSON_CreateNumber(r->connect_timeout_ms));
+    if (r->timeout_ms > 0)
+        jt_add(&jt, opts, "timeout_ms", cJSON_CreateNumber(r->timeout_ms));
+    if (r->connect_timeout_ms > 0)
+        jt_add(&jt, opts, "connect_timeout_ms", cJSON_CreateNumber(r->connect_timeout_ms));
+    if (r->capture_file)
+        jt_add(&jt, opts, "capture_file", cJSON_CreateString(r->capture_file));
     jt_add(&jt, root, "options", opts);
     jt_add(&jt, root, "verdict", cJSON_CreateString(ld_verdict_name(r->verdict)));
     jt_add(&jt, root, "exit_code", cJSON_CreateNumber((double)r->verdict));

@@ -42,10 +42,12 @@ typedef struct ld_report_target {
 
 /* A whole report. */
 typedef struct ld_report {
+    const char *command;            /* "check" or "analyze" */
     double started_at;              /* wall clock, seconds since the epoch */
     double duration_ms;             /* the run, from process start */
-    double timeout_ms;              /* --timeout */
-    double connect_timeout_ms;      /* --connect-timeout */
+    double timeout_ms;              /* --timeout (0: not applicable) */
+    double connect_timeout_ms;      /* --connect-timeout (0: not applicable) */
+    const char *capture_file;       /* analyze: the file read, else NULL */
     const char *hostname;           /* this host */
     const char *cloud_provider;     /* cloud.provider of the run, NULL when unknown */
     const char *cloud_source;       /* how it was decided */

@@ -4,6 +4,7 @@
 
 #include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/addr.h"
@@ -164,6 +165,50 @@ static void text_dns_line(ld_buf *out, const ld_bag *b) {
     ld_buf_putc(out, '\n');
 }
 
+/* Milliseconds with the precision that says something: 0.041, 12.3, 2002. */
+static void put_ms(ld_buf *out, double ms) {
+    ld_buf_printf(out, ms < 1 ? "%.3f ms" : ms < 100 ? "%.1f ms" : "%.0f ms", ms);
+}
+
+/* The capture's view of an attempt, one line under it: SYN times in seconds
+ * from the first, then the answer, then Zeek's conn_state:
+ * "0.000 SYN -> . 1.004 SYN -> (retransmit) . no answer  [S0]". */
+static void text_capture_line(ld_buf *out, const ld_bag *b) {
+    const ld_value *cs = ld_bag_get(b, LD_F_TCP_A_CONN_STATE);
+    if (!cs)
+        return;
+    const ld_value *seen = ld_bag_get(b, LD_F_TCP_A_SYN_SEEN);
+    const ld_value *times = ld_bag_get(b, LD_F_TCP_A_SYN_TIMES_MS);
+    ld_buf_puts(out, "       ");
+    if (!seen || !seen->u.b) {
+        ld_buf_puts(out, "capture: the SYN never appeared on the wire");
+    } else {
+        for (size_t i = 0; times && i < times->u.list.len; i++)
+            ld_buf_printf(out, "%s%.3f SYN \u2192%s", i ? " \u00b7 " : "",
+                          strtod(times->u.list.items[i], NULL) / 1000.0, i ? " (retransmit)" : "");
+    }
+    const ld_value *synack = ld_bag_get(b, LD_F_TCP_A_SYNACK_RTT_MS);
+    const ld_value *rst = ld_bag_get(b, LD_F_TCP_A_RST_MS);
+    const ld_value *icmp = ld_bag_get(b, LD_F_TCP_A_ICMP_MS);
+    /* Answers come within a round trip: milliseconds say more than seconds. */
+    if (synack) {
+        ld_buf_puts(out, " \u00b7 \u2190 SYN-ACK in ");
+        put_ms(out, synack->u.n);
+    }
+    if (rst) {
+        ld_buf_puts(out, " \u00b7 \u2190 RST in ");
+        put_ms(out, rst->u.n);
+    }
+    if (icmp) {
+        ld_buf_printf(out, " \u00b7 \u2190 ICMP %s from %s in ", str_fact(b, LD_F_TCP_A_ICMP_REASON, "?"),
+                      str_fact(b, LD_F_TCP_A_ICMP_FROM, "?"));
+        put_ms(out, icmp->u.n);
+    }
+    if (!synack && !rst && !icmp && seen && seen->u.b)
+        ld_buf_puts(out, " \u00b7 no answer");
+    ld_buf_printf(out, "  [%s]\n", cs->u.s);
+}
+
 static void text_tcp_line(ld_buf *out, const ld_bag *b) {
     const char *state = str_fact(b, LD_F_TCP_A_STATE, "?");
     const char *err = str_fact(b, LD_F_TCP_A_ERRNO, "");
@@ -184,28 +229,37 @@ static void text_tcp_line(ld_buf *out, const ld_bag *b) {
     ld_buf_printf(out, "%-7s ", ld_buf_str(&put));
     ld_buf_free(&put);
     if (strcmp(state, "open") == 0) {
-        ld_buf_printf(out, "open in %.1f ms", ms);
+        ld_buf_puts(out, "open in ");
+        put_ms(out, ms);
     } else if (strcmp(state, "refused") == 0) {
-        ld_buf_printf(out, "refused: RST in %.1f ms", ms);
+        ld_buf_puts(out, "refused: RST in ");
+        put_ms(out, ms);
     } else if (strcmp(state, "timeout") == 0) {
         double syns = num_fact(b, LD_F_TCP_A_SYNS_SENT, 0);
         if (syns > 0)
             ld_buf_printf(out, "no answer: %.0f SYN%s in %.0f ms", syns, syns > 1 ? "s" : "", ms);
         else
             ld_buf_printf(out, "no answer in %.0f ms", ms);
-        if (strcmp(str_fact(b, LD_F_TCP_A_ENDED_BY, ""), "run_deadline") == 0)
+        const char *ended = str_fact(b, LD_F_TCP_A_ENDED_BY, "");
+        if (strcmp(ended, "run_deadline") == 0)
             ld_buf_puts(out, " (cut short by --timeout)");
+        else if (strcmp(ended, "capture") == 0)
+            ld_buf_puts(out, " (capture: retransmitted, unanswered)");
     } else if (strcmp(state, "icmp") == 0) {
-        ld_buf_printf(out, "rejected: ICMP %s from %s in %.1f ms",
-                      str_fact(b, LD_F_TCP_A_ICMP_REASON, "?"), str_fact(b, LD_F_TCP_A_ICMP_FROM, "?"),
-                      ms);
+        ld_buf_printf(out, "rejected: ICMP %s from %s in ", str_fact(b, LD_F_TCP_A_ICMP_REASON, "?"),
+                      str_fact(b, LD_F_TCP_A_ICMP_FROM, "?"));
+        put_ms(out, ms);
     } else if (strcmp(state, "no_route") == 0) {
         if (ld_bag_get(b, LD_F_TCP_A_ICMP_REASON))
             ld_buf_printf(out, "unreachable: no neighbour answered on the local link (%.0f ms)", ms);
         else
             ld_buf_printf(out, "no route (%s)", err);
     } else if (strcmp(state, "local_block") == 0) {
-        if (ld_bag_get(b, LD_F_TCP_A_ICMP_REASON))
+        const ld_value *seen = ld_bag_get(b, LD_F_TCP_A_SYN_SEEN);
+        if (seen && !seen->u.b && !ld_bag_get(b, LD_F_TCP_A_ICMP_REASON) &&
+            !ld_bag_get(b, LD_F_TCP_A_ERRNO))
+            ld_buf_printf(out, "blocked inside this host: no answer in %.0f ms, SYN never on the wire", ms);
+        else if (ld_bag_get(b, LD_F_TCP_A_ICMP_REASON))
             ld_buf_printf(out, "blocked by this host's firewall (ICMP %s from %s)",
                           str_fact(b, LD_F_TCP_A_ICMP_REASON, "?"), str_fact(b, LD_F_TCP_A_ICMP_FROM, "?"));
         else
@@ -223,6 +277,7 @@ static void text_tcp_line(ld_buf *out, const ld_bag *b) {
     if (expected && !expected->u.b)
         ld_buf_puts(out, "  [not an --endpoint-ip]");
     ld_buf_putc(out, '\n');
+    text_capture_line(out, b);
 }
 
 static void text_target(ld_buf *out, const ld_report_target *t) {

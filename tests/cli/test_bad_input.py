@@ -84,7 +84,34 @@ class BadInput(unittest.TestCase):
         self.refuse(["check"], "no target", out_flag=False)
 
     def test_options_of_later_versions_say_so(self):
-        self.refuse(["check", "127.0.0.1:9", "--capture", "on"], "--capture", "not available")
+        self.refuse(["check", "127.0.0.1:9", "--expect-status", "400"], "--expect-status",
+                    "not available")
+
+    def test_bad_capture_options(self):
+        self.refuse(["check", "127.0.0.1:9", "--capture", "maybe"], "--capture", "'maybe'")
+        self.refuse(["check", "127.0.0.1:9", "--interface", "a/b"], "--interface")
+        # As root: no such interface; otherwise: no permission to capture. Either way
+        # the run must not start.
+        self.refuse(["check", "127.0.0.1:9", "--capture", "on", "--interface", "nosuchif0"],
+                    "nosuchif0" if os.geteuid() == 0 else "--capture on")
+
+    def test_unreadable_or_malformed_capture_files(self):
+        empty = os.path.join(self.dir.name, "..", os.path.basename(self.dir.name) + "-empty.pcap")
+        junk = os.path.join(self.dir.name, "..", os.path.basename(self.dir.name) + "-junk.pcap")
+        try:
+            open(empty, "w").close()
+            with open(junk, "wb") as f:
+                f.write(b"GET / HTTP/1.1\r\nHost: example\r\n\r\n" * 4)
+            self.refuse(["analyze", empty], empty, "empty")
+            self.refuse(["analyze", junk], junk, "not a pcap")
+            self.refuse(["analyze", "/nonexistent/capture.pcap"], "/nonexistent/capture.pcap")
+            self.refuse(["analyze", "/tmp"], "/tmp", "directory")
+            self.refuse(["analyze"], "no capture file", out_flag=False)
+            self.refuse(["analyze", empty, "--frobnicate"], "--frobnicate")
+            self.refuse(["analyze", empty, "--target", "h:99999"], "--target", "out of range")
+        finally:
+            os.unlink(empty)
+            os.unlink(junk)
 
     def test_unreadable_or_malformed_rules(self):
         self.refuse(["check", "127.0.0.1:9", "--rules", "/nonexistent/rules.json"],

@@ -1,0 +1,372 @@
+/* capture.c - libpcap in the loop, watches, and capture evidence as facts. */
+#include "capture.h"
+
+#include <errno.h>
+#include <pcap/pcap.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CAPTURE_SNAPLEN 256        /* link + IP(v6) + TCP headers, or an ICMP error's quote */
+#define CAPTURE_BUFFER (1 << 20)   /* kernel ring: handshakes are small and few */
+#define CAPTURE_MAX_PORTS 32       /* beyond this the filter keeps all TCP */
+
+struct ld_capture {
+    pcap_t *pcap;                  /* the handle */
+    int dlt;                       /* its link type */
+    char iface[64];                /* "any" or the interface */
+    ld_hs_table *flows;            /* what the packets show */
+    ld_loop *loop;                 /* loop the fd is in */
+    ld_io io;                      /* the selectable fd */
+    ld_capture_watch **watches;    /* active watches */
+    size_t nwatches;               /* how many */
+    size_t capwatches;             /* allocated */
+};
+
+/* The BPF filter: TCP to or from the targets' ports, and ICMP (errors are
+ * picked out by the decoder). */
+static void build_filter(const uint16_t *ports, size_t nports, char *buf, size_t len) {
+    if (nports == 0 || nports > CAPTURE_MAX_PORTS) {
+        snprintf(buf, len, "tcp or icmp or icmp6");
+        return;
+    }
+    size_t n = (size_t)snprintf(buf, len, "(tcp and (");
+    for (size_t i = 0; i < nports && n < len; i++)
+        n += (size_t)snprintf(buf + n, len - n, "%sport %u", i ? " or " : "", ports[i]);
+    if (n < len)
+        snprintf(buf + n, len - n, ")) or icmp or icmp6");
+}
+
+ld_status ld_capture_open(ld_capture **out, const char *iface, const uint16_t *ports, size_t nports,
+                          ld_capture_failure *why, ld_err *err) {
+    char errbuf[PCAP_ERRBUF_SIZE] = "";
+    char filter[CAPTURE_MAX_PORTS * 16 + 64];
+    struct bpf_program prog;
+    ld_status st = LD_OK;
+    *out = NULL;
+    *why = LD_CAPTURE_OTHER;
+    ld_capture *cap = calloc(1, sizeof *cap);
+    if (!cap)
+        return ld_err_set(err, LD_ENOMEM, "out of memory");
+    cap->io.fd = -1;
+    snprintf(cap->iface, sizeof cap->iface, "%s", iface ? iface : "any");
+    if (!(cap->flows = ld_hs_create(0))) {
+        st = ld_err_set(err, LD_ENOMEM, "out of memory");
+        goto out;
+    }
+    cap->pcap = pcap_create(cap->iface, errbuf);
+    if (!cap->pcap) {
+        st = ld_err_set(err, LD_ESYS, "%s", errbuf);
+        goto out;
+    }
+    pcap_set_snaplen(cap->pcap, CAPTURE_SNAPLEN);
+    pcap_set_promisc(cap->pcap, 0);
+    pcap_set_immediate_mode(cap->pcap, 1);
+    pcap_set_buffer_size(cap->pcap, CAPTURE_BUFFER);
+    int rc = pcap_activate(cap->pcap);
+    if (rc < 0) {
+        if (rc == PCAP_ERROR_PERM_DENIED) {
+            *why = LD_CAPTURE_NO_PERMISSION;
+            st = ld_err_set(err, LD_ESYS,
+                            "no permission to capture packets (run as root, or grant the binary "
+                            "CAP_NET_RAW: setcap cap_net_raw+ep linkdoctor)");
+        } else if (rc == PCAP_ERROR_NO_SUCH_DEVICE) {
+            *why = LD_CAPTURE_NO_INTERFACE;
+            st = ld_err_set(err, LD_EINVAL, "no interface named '%s'", cap->iface);
+        } else {
+            st = ld_err_set(err, LD_ESYS, "%s", pcap_geterr(cap->pcap));
+        }
+        goto out;
+    }
+    /* Linux cooked v2 carries the interface index; v1 is the fallback. */
+    if (strcmp(cap->iface, "any") == 0)
+        pcap_set_datalink(cap->pcap, DLT_LINUX_SLL2);
+    cap->dlt = pcap_datalink(cap->pcap);
+    if (!ld_hs_dlt_supported(cap->dlt)) {
+        st = ld_err_set(err, LD_ESYS, "interface %s has link type %s, which linkdoctor cannot decode",
+                        cap->iface, pcap_datalink_val_to_name(cap->dlt));
+        goto out;
+    }
+    build_filter(ports, nports, filter, sizeof filter);
+    if (pcap_compile(cap->pcap, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) < 0) {
+        st = ld_err_set(err, LD_ESYS, "filter '%s': %s", filter, pcap_geterr(cap->pcap));
+        goto out;
+    }
+    rc = pcap_setfilter(cap->pcap, &prog);
+    pcap_freecode(&prog);
+    if (rc < 0 || pcap_setnonblock(cap->pcap, 1, errbuf) < 0) {
+        st = ld_err_set(err, LD_ESYS, "%s", rc < 0 ? pcap_geterr(cap->pcap) : errbuf);
+        goto out;
+    }
+out:
+    if (st != LD_OK) {
+        ld_capture_free(cap);
+        return st;
+    }
+    *out = cap;
+    return LD_OK;
+}
+
+/* Whether the server answered the attempt in any way. */
+static int flow_answered(const ld_hs_flow *f) {
+    return f->synack_seen || f->rst_from_server || f->icmp_seen;
+}
+
+/* LD_CAPTURE_GRACE after the attempt began: a SYN that left is in the
+ * capture by now; one that is not was stopped inside this host. */
+static void first_look_cb(ld_timer *t) {
+    ld_capture_watch *w = t->data;
+    ld_capture_drain(w->cap);
+    const ld_hs_flow *f = ld_capture_watch_flow(w);
+    if (!w->active || w->fired || (f && (f->nsyn > 0 || flow_answered(f))))
+        return; /* it left (the retransmission check takes over) or got an answer */
+    if (!w->absence_proves || ld_capture_lossy(w->cap))
+        return;
+    w->fired = 1;
+    w->unanswered(w);
+}
+
+static void grace_cb(ld_timer *t) {
+    ld_capture_watch *w = t->data;
+    ld_capture_drain(w->cap); /* an answer may be waiting in the ring */
+    const ld_hs_flow *f = ld_capture_watch_flow(w);
+    if (!w->active || w->fired || !f || flow_answered(f))
+        return;
+    w->fired = 1;
+    w->unanswered(w);
+}
+
+/* After new packets: arms the grace timer of every watch whose SYN was
+ * retransmitted without an answer. */
+static void check_watches(ld_capture *cap) {
+    for (size_t i = 0; i < cap->nwatches; i++) {
+        ld_capture_watch *w = cap->watches[i];
+        if (w->fired || w->grace.active)
+            continue;
+        const ld_hs_flow *f = ld_capture_watch_flow(w);
+        if (f && f->nsyn >= 2 && !flow_answered(f))
+            ld_timer_start(cap->loop, &w->grace, ld_time_now() + LD_CAPTURE_GRACE, grace_cb, w);
+    }
+}
+
+static void on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *data) {
+    ld_capture *cap = (ld_capture *)user;
+    double ts = (double)h->ts.tv_sec + (double)h->ts.tv_usec / 1e6;
+    ld_hs_packet(cap->flows, cap->dlt, data, h->caplen, ts);
+}
+
+void ld_capture_drain(ld_capture *cap) {
+    if (!cap || !cap->pcap)
+        return;
+    /* Bounded: a flood of packets cannot keep the loop here forever. */
+    for (int rounds = 0; rounds < 64; rounds++)
+        if (pcap_dispatch(cap->pcap, 256, on_packet, (u_char *)cap) <= 0)
+            break;
+}
+
+static void capture_io_cb(ld_io *io, unsigned events) {
+    ld_capture *cap = io->data;
+    (void)events;
+    ld_capture_drain(cap);
+    check_watches(cap);
+}
+
+ld_status ld_capture_attach(ld_capture *cap, ld_loop *loop, ld_err *err) {
+    int fd = pcap_get_selectable_fd(cap->pcap);
+    if (fd < 0)
+        return ld_err_set(err, LD_ESYS, "capture on %s has no selectable descriptor", cap->iface);
+    cap->loop = loop;
+    return ld_io_start(loop, &cap->io, fd, LD_READ, capture_io_cb, cap, err);
+}
+
+void ld_capture_free(ld_capture *cap) {
+    if (!cap)
+        return;
+    for (size_t i = 0; i < cap->nwatches; i++) {
+        ld_timer_stop(&cap->watches[i]->grace);
+        cap->watches[i]->active = 0;
+    }
+    ld_io_stop(&cap->io);
+    if (cap->pcap)
+        pcap_close(cap->pcap);
+    ld_hs_free(cap->flows);
+    free(cap->watches);
+    free(cap);
+}
+
+const char *ld_capture_interface(const ld_capture *cap) {
+    return cap->iface;
+}
+
+int ld_capture_covers(const ld_capture *cap, const char *ifname) {
+    return strcmp(cap->iface, "any") == 0 || (ifname && strcmp(cap->iface, ifname) == 0);
+}
+
+int ld_capture_lossy(ld_capture *cap) {
+    struct pcap_stat ps;
+    if (pcap_stats(cap->pcap, &ps) < 0)
+        return 0;
+    return ps.ps_drop > 0 || ps.ps_ifdrop > 0;
+}
+
+ld_status ld_capture_watch_start(ld_capture *cap, ld_capture_watch *w) {
+    if (cap->nwatches == cap->capwatches) {
+        size_t n = cap->capwatches ? cap->capwatches * 2 : 16;
+        ld_capture_watch **ws = realloc(cap->watches, n * sizeof *ws);
+        if (!ws)
+            return LD_ENOMEM;
+        cap->watches = ws;
+        cap->capwatches = n;
+    }
+    w->cap = cap;
+    w->active = 1;
+    w->fired = 0;
+    w->idx = cap->nwatches;
+    cap->watches[cap->nwatches++] = w;
+    /* The grace timer first serves the first look, then (re-armed by
+     * check_watches) the retransmission check. */
+    ld_timer_start(cap->loop, &w->grace, ld_time_now() + LD_CAPTURE_GRACE, first_look_cb, w);
+    return LD_OK;
+}
+
+void ld_capture_watch_stop(ld_capture_watch *w) {
+    if (!w->active)
+        return;
+    ld_capture *cap = w->cap;
+    ld_timer_stop(&w->grace);
+    cap->watches[w->idx] = cap->watches[--cap->nwatches];
+    cap->watches[w->idx]->idx = w->idx;
+    w->active = 0;
+}
+
+const ld_hs_flow *ld_capture_watch_flow(const ld_capture_watch *w) {
+    if (!w->cap)
+        return NULL;
+    return ld_hs_find(w->cap->flows, &w->client, w->client_port, &w->server, w->server_port);
+}
+
+/* --- capture evidence as facts -------------------------------------------------------- */
+
+/* Records the flow's packet evidence into an attempt's facts. */
+static void record_flow(ld_bag *a, const ld_hs_flow *f) {
+    ld_bag_set_str(a, LD_F_TCP_A_CONN_STATE, ld_hs_conn_state(f));
+    ld_bag_set_bool(a, LD_F_TCP_A_SYN_SEEN, f->nsyn > 0);
+    ld_bag_set_empty_list(a, LD_F_TCP_A_SYN_TIMES_MS);
+    unsigned kept = f->nsyn < LD_HS_MAX_SYNS ? f->nsyn : LD_HS_MAX_SYNS;
+    for (unsigned i = 0; i < kept; i++) {
+        char ms[32];
+        snprintf(ms, sizeof ms, "%.1f", (f->syn_ts[i] - f->syn_ts[0]) * 1000.0);
+        ld_bag_list_add(a, LD_F_TCP_A_SYN_TIMES_MS, ms);
+    }
+    double t0 = f->nsyn ? f->syn_ts[0] : f->first_ts;
+    if (f->synack_seen)
+        ld_bag_set_num(a, LD_F_TCP_A_SYNACK_RTT_MS, (f->synack_ts - t0) * 1000.0);
+    if (f->rst_from_server)
+        ld_bag_set_num(a, LD_F_TCP_A_RST_MS, (f->rst_server_ts - t0) * 1000.0);
+    if (f->icmp_seen) {
+        char from[LD_ADDR_STRLEN];
+        ld_addr_format(&f->icmp_from, from);
+        ld_bag_set_num(a, LD_F_TCP_A_ICMP_MS, (f->icmp_ts - t0) * 1000.0);
+        /* The socket's error queue may have recorded the same ICMP already. */
+        if (!ld_bag_get(a, LD_F_TCP_A_ICMP_REASON)) {
+            ld_bag_set_int(a, LD_F_TCP_A_ICMP_TYPE, f->icmp_type);
+            ld_bag_set_int(a, LD_F_TCP_A_ICMP_CODE, f->icmp_code);
+            ld_bag_set_str(a, LD_F_TCP_A_ICMP_REASON, ld_hs_icmp_reason(f));
+            ld_bag_set_str(a, LD_F_TCP_A_ICMP_FROM, from);
+        }
+    }
+}
+
+void ld_capture_record_attempt(ld_bag *a, const ld_hs_flow *f, int blind) {
+    if (f) {
+        record_flow(a, f);
+    } else {
+        ld_bag_set_str(a, LD_F_TCP_A_CONN_STATE, "none");
+        ld_bag_set_bool(a, LD_F_TCP_A_SYN_SEEN, 0);
+    }
+    /* No answer, or a reset, for a SYN that never reached the wire: this
+     * host's own firewall dropped it (or answered for the endpoint). */
+    const ld_value *state = ld_bag_get(a, LD_F_TCP_A_STATE);
+    if (!blind && state && (!f || f->nsyn == 0) &&
+        (strcmp(state->u.s, "timeout") == 0 || strcmp(state->u.s, "refused") == 0))
+        ld_bag_set_str(a, LD_F_TCP_A_STATE, "local_block");
+}
+
+/* The attempt state packets alone show. */
+static const char *flow_state(const ld_hs_flow *f) {
+    const char *cs = ld_hs_conn_state(f);
+    if (f->synack_seen)
+        return "open";
+    if (strcmp(cs, "REJ") == 0)
+        return "refused";
+    if (f->icmp_seen)
+        return f->nsyn == 0 || ld_addr_equal(&f->icmp_from, &f->client) ? "local_block" : "icmp";
+    return "timeout";
+}
+
+ld_status ld_capture_attempt_from_flow(ld_facts *facts, const ld_hs_flow *f, double t0) {
+    char addr[LD_ADDR_STRLEN], src[LD_ADDR_STRLEN];
+    ld_addr_format(&f->server, addr);
+    ld_addr_format(&f->client, src);
+    ld_bag *a = ld_facts_subject(facts, "tcp", addr);
+    if (!a)
+        return LD_ENOMEM;
+    const char *state = flow_state(f);
+    double first = f->nsyn ? f->syn_ts[0] : f->first_ts;
+    double decided = f->synack_seen       ? f->synack_ts
+                     : f->rst_from_server ? f->rst_server_ts
+                     : f->icmp_seen       ? f->icmp_ts
+                                          : f->last_ts;
+    ld_bag_set_str(a, LD_F_TCP_A_ADDRESS, addr);
+    ld_bag_set_int(a, LD_F_TCP_A_PORT, f->server_port);
+    ld_bag_set_empty_list(a, LD_F_TCP_A_ORIGIN);
+    ld_bag_list_add(a, LD_F_TCP_A_ORIGIN, "capture");
+    ld_bag_set_bool(a, LD_F_TCP_A_EXPECTED, 1);
+    ld_bag_set_str(a, LD_F_TCP_A_STATE, state);
+    ld_bag_set_num(a, LD_F_TCP_A_STARTED_MS, (first - t0) * 1000.0);
+    ld_bag_set_num(a, LD_F_TCP_A_ELAPSED_MS, (decided - first) * 1000.0);
+    if (strcmp(state, "timeout") == 0)
+        ld_bag_set_int(a, LD_F_TCP_A_SYNS_SENT, f->nsyn);
+    ld_bag_set_str(a, LD_F_TCP_A_SOURCE_IP, src);
+    ld_bag_set_int(a, LD_F_TCP_A_SOURCE_PORT, f->client_port);
+    ld_bag_set_str(a, LD_F_TCP_A_ENDED_BY, "capture");
+    record_flow(a, f);
+    return LD_OK;
+}
+
+ld_status ld_capture_summarize(ld_facts *facts) {
+    const ld_value *avail = ld_facts_get(facts, LD_F_CAPTURE_AVAILABLE);
+    if (!avail || !avail->u.b)
+        return LD_OK;
+    int64_t attempts = 0, unanswered = 0, not_seen = 0, rejected = 0, established = 0, retrans = 0;
+    for (size_t i = 0; i < ld_facts_subject_count(facts); i++) {
+        const ld_bag *a = ld_facts_subject_at(facts, i);
+        const ld_value *expected = ld_bag_get(a, LD_F_TCP_A_EXPECTED);
+        const ld_value *cs = ld_bag_get(a, LD_F_TCP_A_CONN_STATE);
+        if (strcmp(ld_bag_kind(a), "tcp") != 0 || !expected || !expected->u.b || !cs)
+            continue;
+        const ld_value *seen = ld_bag_get(a, LD_F_TCP_A_SYN_SEEN);
+        const ld_value *times = ld_bag_get(a, LD_F_TCP_A_SYN_TIMES_MS);
+        const ld_value *state = ld_bag_get(a, LD_F_TCP_A_STATE);
+        int icmp = ld_bag_get(a, LD_F_TCP_A_ICMP_MS) != NULL;
+        attempts += strcmp(cs->u.s, "none") != 0;
+        if ((!seen || !seen->u.b) && state && strcmp(state->u.s, "open") != 0)
+            not_seen++;
+        else if (strcmp(cs->u.s, "S0") == 0 && !icmp && times && times->u.list.len >= 2)
+            unanswered++; /* proof needs the retransmission: a full RTO without an answer */
+        if ((strcmp(cs->u.s, "REJ") == 0 || icmp) && seen && seen->u.b)
+            rejected++; /* answered on the wire; a local reject counts as not seen */
+        if (ld_bag_get(a, LD_F_TCP_A_SYNACK_RTT_MS))
+            established++;
+        if (times && (int64_t)times->u.list.len - 1 > retrans)
+            retrans = (int64_t)times->u.list.len - 1;
+    }
+    ld_bag *t = ld_facts_target(facts);
+    ld_bag_set_int(t, LD_F_CAPTURE_ATTEMPTS, attempts);
+    ld_bag_set_int(t, LD_F_CAPTURE_SYN_UNANSWERED, unanswered);
+    ld_bag_set_int(t, LD_F_CAPTURE_SYN_NOT_SEEN, not_seen);
+    ld_bag_set_int(t, LD_F_CAPTURE_REJECTED, rejected);
+    ld_bag_set_int(t, LD_F_CAPTURE_ESTABLISHED, established);
+    ld_bag_set_int(t, LD_F_CAPTURE_SYN_RETRANSMITS, retrans);
+    return LD_OK;
+}

@@ -1,0 +1,102 @@
+/* capture.h - live packet capture of linkdoctor's own connection attempts.
+ *
+ * One libpcap handle per run, on the "any" device (every interface a route may
+ * pick, loopback included) or on --interface, in immediate and non-blocking
+ * mode with its selectable fd in the loop. A BPF filter keeps TCP on the
+ * targets' ports and ICMP errors; the handshake tracker (handshake.h) keeps
+ * per-flow state; watches tie flows to the TCP probes that made them. Only
+ * ld_capture_open() needs privilege (root or CAP_NET_RAW).
+ */
+#ifndef LD_PROBE_CAPTURE_H
+#define LD_PROBE_CAPTURE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/addr.h"
+#include "core/facts.h"
+#include "core/loop.h"
+#include "probes/handshake.h"
+
+/* How long after a SYN retransmission an answer may still come before the
+ * attempt counts as unanswered. The retransmission itself comes a full
+ * initial RTO (1 s on Linux) after the SYN, far beyond any round trip inside
+ * a region; the grace covers an answer to the retransmitted SYN. */
+#define LD_CAPTURE_GRACE (200 * LD_MS)
+
+/* What ld_capture_open() failed on. */
+typedef enum ld_capture_failure {
+    LD_CAPTURE_NO_PERMISSION = 1, /* not root, no CAP_NET_RAW */
+    LD_CAPTURE_NO_INTERFACE,      /* --interface names no interface */
+    LD_CAPTURE_OTHER,             /* anything else libpcap reports */
+} ld_capture_failure;
+
+typedef struct ld_capture ld_capture;
+typedef struct ld_capture_watch ld_capture_watch;
+/* Called once when the capture proves a watched attempt unanswered: its SYN
+ * was retransmitted and nothing answered within LD_CAPTURE_GRACE, or (when
+ * absence_proves) its SYN had not appeared on the wire LD_CAPTURE_GRACE
+ * after the attempt began - a SYN that leaves is captured within
+ * microseconds, so it was stopped inside this host. */
+typedef void (*ld_capture_cb)(ld_capture_watch *w);
+
+/* Interest in one connection attempt; embedded in its owner, zero it first. */
+struct ld_capture_watch {
+    ld_addr client;          /* the attempt's local address */
+    uint16_t client_port;    /* its local port */
+    ld_addr server;          /* where it connects */
+    uint16_t server_port;    /* to which port */
+    ld_capture_cb unanswered; /* see ld_capture_cb */
+    int absence_proves;      /* the capture covers the attempt's interface, so a
+                                SYN it does not see never left */
+    void *data;              /* owner's pointer */
+    ld_capture *cap;         /* capture it is registered with */
+    int active;              /* registered */
+    int fired;               /* unanswered was called */
+    ld_timer grace;          /* runs from the retransmission */
+    size_t idx;              /* position in the capture's watch list */
+};
+
+/* Opens the capture on iface (NULL: "any") for TCP on ports[] (and ICMP
+ * errors). On failure returns non-OK, sets *why and a one-line reason in err. */
+ld_status ld_capture_open(ld_capture **out, const char *iface, const uint16_t *ports, size_t nports,
+                          ld_capture_failure *why, ld_err *err);
+/* Puts the capture's fd into loop; packets are tracked from then on. */
+ld_status ld_capture_attach(ld_capture *cap, ld_loop *loop, ld_err *err);
+/* Closes the capture; watches still registered are forgotten. NULL is harmless. */
+void ld_capture_free(ld_capture *cap);
+/* The interface captured on ("any" or the name given). */
+const char *ld_capture_interface(const ld_capture *cap);
+/* 1 when the kernel dropped captured packets (buffer full): absence of a
+ * packet then proves nothing. */
+int ld_capture_lossy(ld_capture *cap);
+/* 1 when the capture sees what leaves through interface ifname (it captures
+ * every interface, or that one): only then does an absent SYN prove that it
+ * never left. */
+int ld_capture_covers(const ld_capture *cap, const char *ifname);
+/* Reads every packet already captured, so that flows are current. */
+void ld_capture_drain(ld_capture *cap);
+
+/* Starts watching the attempt w describes (fill its address, callback and
+ * absence_proves fields first); call it right after the SYN was sent. */
+ld_status ld_capture_watch_start(ld_capture *cap, ld_capture_watch *w);
+/* Stops watching; harmless when not watching. */
+void ld_capture_watch_stop(ld_capture_watch *w);
+/* The flow of a watched attempt, or NULL when nothing of it was captured. */
+const ld_hs_flow *ld_capture_watch_flow(const ld_capture_watch *w);
+
+/* Records what the capture shows of one attempt into its tcp.attempt.*
+ * evidence (flow may be NULL: nothing captured). When the socket saw no
+ * answer, or a reset, and the capture never saw the SYN leave, the attempt
+ * was stopped inside this host: its state becomes local_block - unless the
+ * capture is blind to it (lossy, or not covering its interface), when
+ * absence proves nothing. */
+void ld_capture_record_attempt(ld_bag *attempt, const ld_hs_flow *flow, int blind);
+/* Creates the tcp.attempt.* evidence of a flow read from a capture file: the
+ * attempt's state comes from the packets alone. t0 is the capture's start. */
+ld_status ld_capture_attempt_from_flow(ld_facts *facts, const ld_hs_flow *flow, double t0);
+/* Derives the capture.* counts from the tcp.attempt.* evidence of expected
+ * attempts (when capture.available is true). */
+ld_status ld_capture_summarize(ld_facts *facts);
+
+#endif

@@ -1,0 +1,227 @@
+/* test_capture.c - what capture evidence makes of an attempt: the packet
+ * timeline as facts, "SYN never on the wire" as a local block, the states a
+ * capture file alone gives, and the capture.* counts rules read. */
+#include <string.h>
+
+#include "probes/capture.h"
+#include "unit.h"
+
+static ld_addr addr(const char *s) {
+    ld_addr a;
+    ld_err err;
+    CU_ASSERT_EQUAL_FATAL(ld_addr_parse(s, &a, &err), LD_OK);
+    return a;
+}
+
+/* A flow from 10.0.1.10:40000 to 10.0.2.23:19530 with nsyn SYNs a second apart. */
+static ld_hs_flow flow(unsigned nsyn) {
+    ld_hs_flow f;
+    memset(&f, 0, sizeof f);
+    f.client = addr("10.0.1.10");
+    f.client_port = 40000;
+    f.server = addr("10.0.2.23");
+    f.server_port = 19530;
+    f.nsyn = nsyn;
+    for (unsigned i = 0; i < nsyn && i < LD_HS_MAX_SYNS; i++)
+        f.syn_ts[i] = 100.0 + i * 1.004;
+    f.first_ts = 100.0;
+    f.last_ts = 100.0 + (nsyn ? nsyn - 1 : 0) * 1.004;
+    f.packets = nsyn;
+    return f;
+}
+
+static const char *str(const ld_bag *b, ld_fact_id id) {
+    const ld_value *v = ld_bag_get(b, id);
+    return v && v->type == LD_T_STR ? v->u.s : "(none)";
+}
+
+/* An attempt the TCP probe ended in state, as its subject. */
+static ld_bag *attempt(ld_facts *f, const char *state) {
+    ld_bag *a = ld_facts_subject(f, "tcp", "10.0.2.23");
+    ld_bag_set_str(a, LD_F_TCP_A_ADDRESS, "10.0.2.23");
+    ld_bag_set_bool(a, LD_F_TCP_A_EXPECTED, 1);
+    ld_bag_set_str(a, LD_F_TCP_A_STATE, state);
+    return a;
+}
+
+static void retransmitted_unanswered_syn_is_recorded_as_s0_with_its_times(void) {
+    ld_facts *f = ld_facts_create();
+    ld_bag *a = attempt(f, "timeout");
+    ld_hs_flow fl = flow(2);
+    ld_capture_record_attempt(a, &fl, 0);
+    CU_ASSERT_STRING_EQUAL(str(a, LD_F_TCP_A_CONN_STATE), "S0");
+    CU_ASSERT_STRING_EQUAL(str(a, LD_F_TCP_A_STATE), "timeout");
+    const ld_value *times = ld_bag_get(a, LD_F_TCP_A_SYN_TIMES_MS);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(times);
+    CU_ASSERT_EQUAL(times->u.list.len, 2);
+    CU_ASSERT_STRING_EQUAL(times->u.list.items[0], "0.0");
+    CU_ASSERT_STRING_EQUAL(times->u.list.items[1], "1004.0");
+    CU_ASSERT_TRUE(ld_bag_get(a, LD_F_TCP_A_SYN_SEEN)->u.b);
+    ld_bag_set_bool(ld_facts_target(f), LD_F_CAPTURE_AVAILABLE, 1);
+    ld_capture_summarize(f);
+    CU_ASSERT_EQUAL(ld_facts_get(f, LD_F_CAPTURE_SYN_UNANSWERED)->u.i, 1);
+    CU_ASSERT_EQUAL(ld_facts_get(f, LD_F_CAPTURE_SYN_RETRANSMITS)->u.i, 1);
+    CU_ASSERT_EQUAL(ld_facts_get(f, LD_F_CAPTURE_SYN_NOT_SEEN)->u.i, 0);
+    ld_facts_free(f);
+}
+
+static void single_unanswered_syn_proves_nothing_yet(void) {
+    /* Cut short before the retransmission (a short --timeout): no proof. */
+    ld_facts *f = ld_facts_create();
+    ld_hs_flow fl = flow(1);
+    ld_capture_record_attempt(attempt(f, "timeout"), &fl, 0);
+    ld_bag_set_bool(ld_facts_target(f), LD_F_CAPTURE_AVAILABLE, 1);
+    ld_capture_summarize(f);
+    CU_ASSERT_EQUAL(ld_facts_get(f, LD_F_CAPTURE_SYN_UNANSWERED)->u.i, 0);
+    ld_facts_free(f);
+}
+
+static void unanswered_syn_never_on_the_wire_is_a_local_block(void) {
+    ld_facts *f = ld_facts_create();
+    ld_bag *a = attempt(f, "timeout");
+    ld_capture_record_attempt(a, NULL, 0);
+    CU_ASSERT_STRING_EQUAL(str(a, LD_F_TCP_A_STATE), "local_block");
+    CU_ASSERT_FALSE(ld_bag_get(a, LD_F_TCP_A_SYN_SEEN)->u.b);
+    ld_bag_set_bool(ld_facts_target(f), LD_F_CAPTURE_AVAILABLE, 1);
+    ld_capture_summarize(f);
+    CU_ASSERT_EQUAL(ld_facts_get(f, LD_F_CAPTURE_SYN_NOT_SEEN)->u.i, 1);
+    ld_facts_free(f);
+}
+
+static void local_reset_for_a_syn_never_sent_is_a_local_block(void) {
+    ld_facts *f = ld_facts_create();
+    ld_bag *a = attempt(f, "refused");
+    ld_capture_record_attempt(a, NULL, 0);
+    CU_ASSERT_STRING_EQUAL(str(a, LD_F_TCP_A_STATE), "local_block");
+    ld_facts_free(f);
+}
+
+static void blind_capture_concludes_nothing_from_absence(void) {
+    ld_facts *f = ld_facts_create();
+    ld_bag *a = attempt(f, "timeout");
+    ld_capture_record_attempt(a, NULL, 1);
+    CU_ASSERT_STRING_EQUAL(str(a, LD_F_TCP_A_STATE), "timeout");
+    ld_facts_free(f);
+}
+
+static void open_attempt_keeps_its_state_whatever_the_capture_missed(void) {
+    ld_facts *f = ld_facts_create();
+    ld_bag *a = attempt(f, "open");
+    ld_capture_record_attempt(a, NULL, 0);
+    CU_ASSERT_STRING_EQUAL(str(a, LD_F_TCP_A_STATE), "open");
+    ld_bag_set_bool(ld_facts_target(f), LD_F_CAPTURE_AVAILABLE, 1);
+    ld_capture_summarize(f);
+    CU_ASSERT_EQUAL(ld_facts_get(f, LD_F_CAPTURE_SYN_NOT_SEEN)->u.i, 0);
+    ld_facts_free(f);
+}
+
+static void socket_icmp_detail_is_kept_and_capture_adds_its_time(void) {
+    ld_facts *f = ld_facts_create();
+    ld_bag *a = attempt(f, "icmp");
+    ld_bag_set_str(a, LD_F_TCP_A_ICMP_REASON, "admin-prohibited");
+    ld_hs_flow fl = flow(1);
+    fl.icmp_seen = 1;
+    fl.icmp_type = 3;
+    fl.icmp_code = 1; /* differs from the socket's: the socket's stays */
+    fl.icmp_from = addr("10.0.2.1");
+    fl.icmp_ts = 100.0005;
+    ld_capture_record_attempt(a, &fl, 0);
+    CU_ASSERT_STRING_EQUAL(str(a, LD_F_TCP_A_ICMP_REASON), "admin-prohibited");
+    CU_ASSERT_DOUBLE_EQUAL(ld_bag_get(a, LD_F_TCP_A_ICMP_MS)->u.n, 0.5, 1e-6);
+    ld_bag_set_bool(ld_facts_target(f), LD_F_CAPTURE_AVAILABLE, 1);
+    ld_capture_summarize(f);
+    CU_ASSERT_EQUAL(ld_facts_get(f, LD_F_CAPTURE_REJECTED)->u.i, 1);
+    CU_ASSERT_EQUAL(ld_facts_get(f, LD_F_CAPTURE_SYN_UNANSWERED)->u.i, 0);
+    ld_facts_free(f);
+}
+
+static void capture_file_flows_become_attempts_with_the_state_packets_show(void) {
+    struct {
+        const char *name;     /* case */
+        ld_hs_flow fl;        /* packets */
+        const char *state;    /* attempt state */
+    } cases[5];
+    cases[0].name = "synack";
+    cases[0].fl = flow(1);
+    cases[0].fl.synack_seen = 1;
+    cases[0].fl.synack_ts = 100.002;
+    cases[0].state = "open";
+    cases[1].name = "rst";
+    cases[1].fl = flow(1);
+    cases[1].fl.rst_from_server = 1;
+    cases[1].fl.rst_server_ts = 100.001;
+    cases[1].state = "refused";
+    cases[2].name = "dropped";
+    cases[2].fl = flow(3);
+    cases[2].state = "timeout";
+    cases[3].name = "icmp from the path";
+    cases[3].fl = flow(1);
+    cases[3].fl.icmp_seen = 1;
+    cases[3].fl.icmp_type = 3;
+    cases[3].fl.icmp_code = 13;
+    cases[3].fl.icmp_from = addr("10.0.2.1");
+    cases[3].state = "icmp";
+    cases[4].name = "icmp from the client itself, SYN never sent";
+    cases[4].fl = flow(0);
+    cases[4].fl.icmp_seen = 1;
+    cases[4].fl.icmp_type = 3;
+    cases[4].fl.icmp_code = 13;
+    cases[4].fl.icmp_from = addr("10.0.1.10");
+    cases[4].state = "local_block";
+    for (size_t i = 0; i < 5; i++) {
+        ld_facts *f = ld_facts_create();
+        CU_ASSERT_EQUAL(ld_capture_attempt_from_flow(f, &cases[i].fl, 99.0), LD_OK);
+        const ld_bag *a = ld_facts_subject_at(f, 0);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+        if (strcmp(str(a, LD_F_TCP_A_STATE), cases[i].state) != 0)
+            fprintf(stderr, "\n  %s: state %s, want %s\n", cases[i].name, str(a, LD_F_TCP_A_STATE),
+                    cases[i].state);
+        CU_ASSERT_STRING_EQUAL(str(a, LD_F_TCP_A_STATE), cases[i].state);
+        CU_ASSERT_STRING_EQUAL(str(a, LD_F_TCP_A_ENDED_BY), "capture");
+        CU_ASSERT_STRING_EQUAL(str(a, LD_F_TCP_A_SOURCE_IP), "10.0.1.10");
+        CU_ASSERT_EQUAL(ld_bag_get(a, LD_F_TCP_A_PORT)->u.i, 19530);
+        CU_ASSERT_TRUE(ld_value_list_has(ld_bag_get(a, LD_F_TCP_A_ORIGIN), "capture"));
+        ld_facts_free(f);
+    }
+    /* The started time is relative to the capture's start; syns_sent on timeouts. */
+    ld_facts *f = ld_facts_create();
+    ld_capture_attempt_from_flow(f, &cases[2].fl, 99.0);
+    const ld_bag *a = ld_facts_subject_at(f, 0);
+    CU_ASSERT_DOUBLE_EQUAL(ld_bag_get(a, LD_F_TCP_A_STARTED_MS)->u.n, 1000.0, 1e-6);
+    CU_ASSERT_EQUAL(ld_bag_get(a, LD_F_TCP_A_SYNS_SENT)->u.i, 3);
+    ld_facts_free(f);
+}
+
+static void summary_counts_only_expected_attempts_and_only_with_capture(void) {
+    ld_facts *f = ld_facts_create();
+    ld_bag *a = attempt(f, "timeout");
+    ld_hs_flow fl = flow(2);
+    ld_capture_record_attempt(a, &fl, 0);
+    ld_bag *u = ld_facts_subject(f, "tcp", "10.0.9.9");
+    ld_bag_set_bool(u, LD_F_TCP_A_EXPECTED, 0); /* an address DNS gave, not an endpoint */
+    ld_bag_set_str(u, LD_F_TCP_A_STATE, "timeout");
+    ld_capture_record_attempt(u, &fl, 0);
+    ld_capture_summarize(f); /* capture.available not recorded: nothing derived */
+    CU_ASSERT_PTR_NULL(ld_facts_get(f, LD_F_CAPTURE_ATTEMPTS));
+    ld_bag_set_bool(ld_facts_target(f), LD_F_CAPTURE_AVAILABLE, 1);
+    ld_capture_summarize(f);
+    CU_ASSERT_EQUAL(ld_facts_get(f, LD_F_CAPTURE_ATTEMPTS)->u.i, 1);
+    CU_ASSERT_EQUAL(ld_facts_get(f, LD_F_CAPTURE_SYN_UNANSWERED)->u.i, 1);
+    ld_facts_free(f);
+}
+
+int main(void) {
+    static const ld_test_case cases[] = {
+        LD_TEST(retransmitted_unanswered_syn_is_recorded_as_s0_with_its_times),
+        LD_TEST(single_unanswered_syn_proves_nothing_yet),
+        LD_TEST(unanswered_syn_never_on_the_wire_is_a_local_block),
+        LD_TEST(local_reset_for_a_syn_never_sent_is_a_local_block),
+        LD_TEST(blind_capture_concludes_nothing_from_absence),
+        LD_TEST(open_attempt_keeps_its_state_whatever_the_capture_missed),
+        LD_TEST(socket_icmp_detail_is_kept_and_capture_adds_its_time),
+        LD_TEST(capture_file_flows_become_attempts_with_the_state_packets_show),
+        LD_TEST(summary_counts_only_expected_attempts_and_only_with_capture),
+        {0},
+    };
+    return ld_unit_run("capture", cases);
+}
