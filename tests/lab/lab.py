@@ -18,6 +18,12 @@ route, so every packet linkdoctor sends either stays on the veth or fails with "
 its resolv.conf is always the lab's (checked from inside the namespace before each run);
 the cloud probe is pinned with --cloud none and a DMI directory of no cloud.
 
+Some scenarios need more than root in the client namespace: linkdoctor run as nobody
+without capabilities (UNPRIVILEGED, through setpriv), with sudo's SUDO_UID/SUDO_GID
+(run(..., env=...)), its /proc/PID/status sampled while it runs (run(..., watch=True),
+StatusWatcher), or the client's packets recorded by tcpdump for `linkdoctor analyze`
+(start_tcpdump / stop / analyze).
+
 Every lab is torn down whatever happens: Lab is a context manager, the teardown runs in a
 finally, SIGTERM/SIGINT/SIGHUP become exceptions so it runs on those too (and are held
 back while it runs). For SIGKILL, which no finally survives, servers get PR_SET_PDEATHSIG
@@ -40,6 +46,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 # --- the addressing plan (identical in every lab: each lab has its own namespaces) ----
@@ -53,6 +60,12 @@ STALE_IP = "10.0.4.5"       # an address a stale DNS record points at
 PUBLIC_IP = "52.94.0.10"    # a "public" address of the service, kept inside the lab
 UNUSED_IP = "10.0.9.53"     # routed to the endpoint namespace, held by nobody: packets vanish
 UNROUTED_IP = "10.123.0.1"  # the client has no route to it at all
+
+NOBODY = 65534              # uid and gid of the unprivileged runs (nobody / nogroup)
+# Runs what follows as nobody with no capability at all (not even in the bounding set):
+# what linkdoctor sees when an ordinary user starts it.
+UNPRIVILEGED = ("setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups",
+                "--inh-caps=-all", "--bounding-set=-all")
 
 NETNS_ETC = "/etc/netns"
 TOOLS = ("ip", "nft", "dnsmasq", "ss")
@@ -98,6 +111,14 @@ def preflight(need_jsonschema=True):
     if need_jsonschema and importlib.util.find_spec("jsonschema") is None:
         raise Skip("lab tests need python3-jsonschema to validate reports "
                    "(apt-get install python3-jsonschema)")
+
+
+def need_tools(*tools):
+    """Raises Skip unless these tools exist (for scenarios needing more than TOOLS, e.g.
+    tcpdump or setpriv)."""
+    missing = [t for t in tools if not shutil.which(t)]
+    if missing:
+        raise Skip("this scenario needs these tools: " + ", ".join(missing))
 
 
 # --- signals: turn "please stop" into an exception so that finally blocks run -----------
@@ -309,6 +330,7 @@ class Run:
         self.stderr = stderr
         self.wall = wall
         self.schema_validated = validated
+        self.status_samples = None     # with watch=True: see StatusWatcher
 
     def target(self, index=0):
         targets = self.report.get("targets", [])
@@ -333,9 +355,54 @@ class Run:
             "command: " + " ".join(self.argv),
             f"exit code {self.exit_code}, {self.wall:.3f} s wall",
             "stderr: " + (self.stderr.strip() or "(empty)"),
+            *([f"/proc/PID/status while it ran: {json.dumps(self.status_samples)}"]
+              if self.status_samples is not None else []),
             "report:",
             json.dumps(self.report, indent=2) if self.report is not None else self.stdout,
         ])
+
+
+class StatusWatcher(threading.Thread):
+    """Samples /proc/PID/status of a process the lab started, every 2 ms until it exits:
+    each change of its name, ids or capability sets becomes one sample
+    [seconds since the watch began, {field: value}] (whitespace in values made single
+    spaces, e.g. "Uid": "0 0 0 0"). `ip netns exec` and setpriv exec what they run, so
+    the PID is linkdoctor's once "Name" says so."""
+
+    FIELDS = ("Name", "Uid", "Gid", "Groups", "CapInh", "CapPrm", "CapEff", "CapAmb", "NoNewPrivs")
+
+    def __init__(self, pid):
+        super().__init__(daemon=True)
+        self.pid = pid
+        self.samples = []
+        self._done = threading.Event()
+        self._t0 = time.monotonic()
+        self.start()
+
+    def run(self):
+        last = None
+        while not self._done.is_set():
+            try:
+                with open(f"/proc/{self.pid}/status") as f:
+                    text = f.read()
+            except OSError:
+                return
+            fields = {}
+            for line in text.splitlines():
+                key, _, value = line.partition(":")
+                fields[key] = " ".join(value.split())
+            if fields.get("State", "").startswith(("Z", "X")):
+                return     # exited: what a zombie shows is not what the process ran with
+            snap = {k: fields.get(k) for k in self.FIELDS}
+            if snap != last:
+                self.samples.append([round(time.monotonic() - self._t0, 4), snap])
+                last = snap
+            self._done.wait(0.002)
+
+    def finish(self):
+        self._done.set()
+        self.join(timeout=5)
+        return self.samples
 
 
 # --- servers --------------------------------------------------------------------------
@@ -398,6 +465,7 @@ class Lab:
         self.hosts = None
         self.tmp = None
         self.client = self.endpoint = None
+        self.last_status_samples = None
         self._up = False
 
     # --- life cycle -------------------------------------------------------------------
@@ -594,6 +662,30 @@ class Lab:
             self.start_listener(address, port)
         self.start_dns({**({name: list(addresses)} if name else {}), **(records or {})})
 
+    def start_tcpdump(self, path, interface=None, bpf=()):
+        """tcpdump in the client namespace, writing every packet on `interface` (the
+        client's veth by default) to `path` as it arrives (-U --immediate-mode: nothing
+        waits in a buffer when it is stopped). Returns once tcpdump listens; stop it with
+        stop(). Stays root (-Z root) so that it can write into the lab's 0700 directory."""
+        interface = interface or self.veth_c
+        proc = self._start(f"tcpdump on {interface}",
+                           self.exec_argv(self.client, "tcpdump", "-i", interface, "-n", "-U",
+                                          "--immediate-mode", "-Z", "root", "-w", path, *bpf))
+        ready, _, _ = select.select([proc.popen.stdout], [], [], 5)
+        line = proc.popen.stdout.readline().decode(errors="replace") if ready else ""
+        if "listening on" not in line:
+            raise proc.failed_to_start(f"said {line.strip()!r}")
+        return proc
+
+    def stop(self, proc):
+        """Stops one process this lab started (by its PID: SIGTERM, then SIGKILL) and
+        returns what it printed; teardown then has nothing left to do for it."""
+        out = proc.stop()
+        if proc in self.procs:
+            self.procs.remove(proc)
+        self._log(f"lab {self.tag}: stopped {proc.what} (pid {proc.pid})")
+        return out
+
     def _start(self, what, argv, log=None):
         proc = _Process(what, argv, log)
         self.procs.append(proc)
@@ -635,9 +727,10 @@ class Lab:
     # --- running linkdoctor ----------------------------------------------------------
 
     def run(self, *targets, endpoint_ips=(), dns_servers=(), connect_timeout=None,
-            timeout=None, extra=(), limit=30):
+            timeout=None, extra=(), limit=30, prefix=(), env=None, watch=False):
         """Runs `linkdoctor check TARGETS --format json` in the client namespace and
-        returns a Run. The report is validated against the shipped schema."""
+        returns a Run. The report is validated against the shipped schema. `prefix`,
+        `env` and `watch` are run_raw's."""
         args = ["check", *targets, "--format", "json", "--cloud", "none"]
         for ip in endpoint_ips:
             args += ["--endpoint-ip", ip]
@@ -648,32 +741,57 @@ class Lab:
         if timeout is not None:
             args += ["--timeout", str(timeout)]
         args += list(extra)
-        argv, code, out, err, wall = self.run_raw(args, limit=limit)
+        return self._report_run(args, "check", limit=limit, prefix=prefix, env=env, watch=watch)
+
+    def analyze(self, capture_file, target=None, extra=(), limit=30):
+        """Runs `linkdoctor analyze FILE [--target TARGET] --format json` (in the client
+        namespace too, though it needs no network) and returns a Run, validated."""
+        args = ["analyze", capture_file, "--format", "json"]
+        if target is not None:
+            args += ["--target", target]
+        return self._report_run(args + list(extra), "analyze", limit=limit)
+
+    def _report_run(self, args, command, limit=30, prefix=(), env=None, watch=False):
+        argv, code, out, err, wall = self.run_raw(args, limit=limit, prefix=prefix, env=env,
+                                                  watch=watch)
         try:
             report = json.loads(out)
         except ValueError as exc:
             raise CheckFailed(f"linkdoctor printed no JSON report ({exc}); exit {code}\n"
                               f"command: {' '.join(argv)}\nstdout: {out}\nstderr: {err}")
         run = Run(argv, code, report, out, err, wall, False)
+        run.status_samples = self.last_status_samples
         self.last_run = run
         run.schema_validated = validate_report(report, self.source_dir)
+        expect_eq(report.get("command"), command, "the report's command")
         return run
 
-    def run_raw(self, args, capture=True, limit=30):
+    def run_raw(self, args, capture=True, limit=30, prefix=(), env=None, watch=False):
         """Runs linkdoctor ARGS in the client namespace; returns (argv, exit code, stdout,
         stderr, wall seconds of the whole subprocess). Without `capture` its output goes
-        straight to ours. A run longer than `limit` seconds is killed and fails."""
+        straight to ours. A run longer than `limit` seconds is killed and fails.
+
+        `prefix` goes before the binary (e.g. UNPRIVILEGED); `env` adds environment
+        variables (e.g. SUDO_UID). With `watch`, a StatusWatcher samples the process
+        while it runs; its samples are left in self.last_status_samples."""
         self._check_client_etc()
-        argv = [self.binary, *args]
+        argv = [*prefix, self.binary, *args]
         # Proxies from our environment must not change what linkdoctor does; the DMI
-        # directory pins the cloud probe to "no cloud".
-        env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}
-        env["LINKDOCTOR_DMI_DIR"] = self.dmi_dir
-        self._log("$ " + " ".join(argv))
+        # directory pins the cloud probe to "no cloud". Neither may sudo's variables
+        # (SUDO_UID, SUDO_GID: linkdoctor would switch to that user after opening its
+        # capture): the lab runs it as plain root unless a scenario says otherwise.
+        env_vars = {k: v for k, v in os.environ.items()
+                    if not k.lower().endswith("_proxy") and not k.startswith("SUDO_")}
+        env_vars["LINKDOCTOR_DMI_DIR"] = self.dmi_dir
+        env_vars.update(env or {})
+        shown = " ".join(f"{k}={v}" for k, v in (env or {}).items())
+        self._log("$ " + (shown + " " if shown else "") + " ".join(argv))
         pipe = subprocess.PIPE if capture else None
+        self.last_status_samples = None
         start = time.monotonic()
         p = subprocess.Popen(self.exec_argv(self.client, *argv), stdin=subprocess.DEVNULL,
-                             stdout=pipe, stderr=pipe, env=env, preexec_fn=_die_with_parent)
+                             stdout=pipe, stderr=pipe, env=env_vars, preexec_fn=_die_with_parent)
+        watcher = StatusWatcher(p.pid) if watch else None
         try:
             out, err = p.communicate(timeout=limit)
         except subprocess.TimeoutExpired:
@@ -684,6 +802,8 @@ class Lab:
             if p.poll() is None:  # interrupted while waiting: do not leave it behind
                 p.kill()
                 p.wait()
+            if watcher:
+                self.last_status_samples = watcher.finish()
         wall = time.monotonic() - start
         return argv, p.returncode, _text(out), _text(err), wall
 
