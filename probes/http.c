@@ -1,0 +1,603 @@
+/* http.c - one HTTP request per address with libcurl's multi interface.
+ *
+ * Each probe has its own multi handle: curl's DNS cache lives in the multi,
+ * so the CURLOPT_RESOLVE pin of one address can never serve another
+ * address's request, and one probe's teardown never touches another's.
+ * curl tells us which sockets to watch (CURLMOPT_SOCKETFUNCTION) and when to
+ * call it back (CURLMOPT_TIMERFUNCTION); readiness and timer expiry go back
+ * through curl_multi_socket_action(), and completions come out of
+ * curl_multi_info_read() after it returns. Nothing is torn down from inside a
+ * curl callback: a probe that ends only stops its watches and finishes;
+ * destroy() removes the handle and cleans the multi up.
+ *
+ * --sni: libcurl 7.88 has no option that sets the TLS server name apart from
+ * the URL's host (CURLOPT_CONNECT_TO changes where it connects, not the
+ * name). So with --sni the URL names the SNI host, CURLOPT_RESOLVE pins that
+ * name to the address, and a "Host:" header carries the target's host name:
+ * the server sees SNI = --sni and Host = the target, which is what
+ * `curl --resolve SNI:PORT:ADDR -H "Host: HOST" https://SNI:PORT/` does. The
+ * one visible difference: curl's redirect URL (CURLINFO_REDIRECT_URL) of a
+ * relative Location is resolved against the SNI name.
+ */
+#include "http.h"
+
+#include <arpa/inet.h>
+#include <curl/curl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define HTTP_MAX_SOCKS       4 /* sockets one request holds at once (one, with a pinned address) */
+#define HTTP_BODY_MAX        4096 /* body bytes kept; the rest is read and discarded */
+#define HTTP_URL_MAX         8192 /* longest URL built (host + path fit with room) */
+#define HTTP_HOST_HEADER_MAX 320  /* "Host: " + bracketed name + ":port" */
+#define HTTP_NAME_MAX        255  /* longest name put in a URL (DNS: 253 + dot) */
+
+/* One socket curl asked us to watch. */
+typedef struct http_sock {
+    curl_socket_t fd; /* curl's socket, CURL_SOCKET_BAD when the slot is free */
+    ld_io io;         /* its watch in the loop */
+} http_sock;
+
+/* Private state of one request. */
+typedef struct http_state {
+    CURLM *multi;                    /* this probe's own multi handle */
+    CURL *easy;                      /* the request */
+    int added;                       /* easy is in multi */
+    struct curl_slist *resolve;      /* the CURLOPT_RESOLVE pin; curl reads it at perform time */
+    struct curl_slist *headers;      /* the Host header when --sni renames the URL */
+    http_sock socks[HTTP_MAX_SOCKS]; /* watched sockets, looked up by fd */
+    ld_timer timer;                  /* curl's next timeout */
+    ld_bag *subject;                 /* http.attempt.* facts */
+    ld_time t_start;                 /* when the request was handed to curl */
+    int status;                      /* last status line's code, 0 before one arrived */
+    char version[4];                 /* its HTTP version ("1.1", "2") */
+    size_t body_len;                 /* body bytes kept in body */
+    char body[HTTP_BODY_MAX];        /* the start of the body */
+    int concluded;                   /* facts recorded; curl is no longer driven */
+    int destroying;                  /* teardown: curl callbacks must not touch the loop */
+    char watch_error[LD_ERR_MAX];    /* why a socket could not be watched, "" when it could */
+    char errbuf[CURL_ERROR_SIZE];    /* curl's detailed error text */
+    char addr[LD_ADDR_STRLEN];       /* destination, as text */
+} http_state;
+
+/* 1 when s (maybe bracketed) is an IPv4 or IPv6 literal. */
+static int is_ip_literal(const char *s) {
+    char buf[LD_ADDR_STRLEN];
+    size_t len = strlen(s);
+    if (len >= 2 && s[0] == '[' && s[len - 1] == ']') {
+        s++;
+        len -= 2;
+    }
+    if (len >= sizeof buf)
+        return 0;
+    memcpy(buf, s, len);
+    buf[len] = '\0';
+    char *zone = strchr(buf, '%');
+    if (zone)
+        *zone = '\0';
+    unsigned char bin[16];
+    return inet_pton(AF_INET, buf, bin) == 1 || inet_pton(AF_INET6, buf, bin) == 1;
+}
+
+/* Appends the address as a URL host: brackets for IPv6, a zone as "%25". */
+static ld_status put_url_addr(ld_buf *b, const ld_addr *a, const char *text) {
+    if (a->family != AF_INET6)
+        return ld_buf_puts(b, text);
+    ld_status st = ld_buf_putc(b, '[');
+    for (const char *c = text; st == LD_OK && *c; c++)
+        st = *c == '%' ? ld_buf_puts(b, "%25") : ld_buf_putc(b, *c);
+    return st == LD_OK ? ld_buf_putc(b, ']') : st;
+}
+
+/* --- curl callbacks ------------------------------------------------------------ */
+
+static http_sock *sock_find(http_state *s, curl_socket_t fd) {
+    for (size_t i = 0; i < HTTP_MAX_SOCKS; i++)
+        if (s->socks[i].fd == fd)
+            return &s->socks[i];
+    return NULL;
+}
+
+/* CURLMOPT_SOCKETFUNCTION: mirrors curl's interest in fd onto an ld_io. */
+static int on_curl_socket(CURL *easy, curl_socket_t fd, int what, void *userp, void *socketp) {
+    ld_probe *p = userp;
+    http_state *s = p->priv;
+    if (s->destroying || s->concluded)
+        return 0;
+    http_sock *slot = sock_find(s, fd);
+    if (what == CURL_POLL_REMOVE) {
+        if (slot) {
+            ld_io_stop(&slot->io);
+            slot->fd = CURL_SOCKET_BAD;
+        }
+        return 0;
+    }
+    unsigned ev = ((what & CURL_POLL_IN) ? LD_READ : 0) | ((what & CURL_POLL_OUT) ? LD_WRITE : 0);
+    ld_err err = {{0}};
+    if (slot) {
+        if (ld_io_set(&slot->io, ev, &err) == LD_OK)
+            return 0;
+    } else if ((slot = sock_find(s, CURL_SOCKET_BAD)) != NULL) {
+        if (ld_probe_watch(p, &slot->io, fd, ev, &err) == LD_OK) {
+            slot->fd = fd;
+            return 0;
+        }
+    } else {
+        snprintf(err.msg, sizeof err.msg, "curl opened more than %d sockets", HTTP_MAX_SOCKS);
+    }
+    /* -1 makes curl fail the transfer (CURLM_ABORTED_BY_CALLBACK): the
+     * request ends as an error naming this cause instead of hanging. */
+    snprintf(s->watch_error, sizeof s->watch_error, "%s", err.msg);
+    return -1;
+}
+
+static void on_timer(ld_timer *t);
+
+/* CURLMOPT_TIMERFUNCTION: one loop timer; curl may not be called from here,
+ * so even "0 ms" goes through the loop. */
+static int on_curl_timer(CURLM *multi, long timeout_ms, void *userp) {
+    ld_probe *p = userp;
+    http_state *s = p->priv;
+    if (s->destroying || s->concluded)
+        return 0;
+    if (timeout_ms < 0) {
+        ld_timer_stop(&s->timer);
+        return 0;
+    }
+    ld_time when = ld_time_now() + (ld_time)timeout_ms * LD_MS;
+    return ld_timer_start(p->loop, &s->timer, when, on_timer, p) == LD_OK ? 0 : -1;
+}
+
+/* CURLOPT_HEADERFUNCTION: notes each status line, so that "a response
+ * arrived" is known even when the transfer later fails or times out. The
+ * last one wins (an interim 100 Continue precedes the final status). */
+static size_t on_header(char *line, size_t size, size_t n, void *userp) {
+    http_state *s = userp;
+    size_t len = size * n;
+    if (len < 12 || memcmp(line, "HTTP/", 5) != 0)
+        return len;
+    const char *v = line + 5;
+    const char *sp = memchr(v, ' ', len - 5);
+    if (!sp || (size_t)(sp - v) >= sizeof s->version || (size_t)(line + len - sp) < 4)
+        return len;
+    int code = 0;
+    for (int i = 1; i <= 3; i++) {
+        if (sp[i] < '0' || sp[i] > '9')
+            return len;
+        code = code * 10 + (sp[i] - '0');
+    }
+    s->status = code;
+    memcpy(s->version, v, (size_t)(sp - v));
+    s->version[sp - v] = '\0';
+    if (strcmp(s->version, "2.0") == 0)
+        s->version[1] = '\0';
+    return len;
+}
+
+/* CURLOPT_WRITEFUNCTION: keeps the first HTTP_BODY_MAX bytes, discards the
+ * rest (accepting them, so the transfer still completes). */
+static size_t on_body(char *data, size_t size, size_t n, void *userp) {
+    http_state *s = userp;
+    size_t len = size * n;
+    size_t room = sizeof s->body - s->body_len;
+    size_t take = len < room ? len : room;
+    memcpy(s->body + s->body_len, data, take);
+    s->body_len += take;
+    return len;
+}
+
+/* --- recording ----------------------------------------------------------------- */
+
+/* Records a curl phase time (µs since the request began) in ms, when reached. */
+static int record_time(http_state *s, CURLINFO info, ld_fact_id id) {
+    curl_off_t us = 0;
+    if (curl_easy_getinfo(s->easy, info, &us) != CURLE_OK || us <= 0)
+        return 0;
+    ld_bag_set_num(s->subject, id, (double)us / 1000.0);
+    return 1;
+}
+
+/* Stops driving curl, records the outcome and ends the probe. error is NULL
+ * when there is nothing to say; complete says curl finished the transfer
+ * (else it was cut short and curl's total time is stale). */
+static void conclude(ld_probe *p, const char *result, const char *error, ld_probe_end end,
+                     int complete) {
+    http_state *s = p->priv;
+    const ld_http_config *cfg = p->config;
+    if (s->concluded)
+        return;
+    s->concluded = 1;
+    for (size_t i = 0; i < HTTP_MAX_SOCKS; i++)
+        ld_io_stop(&s->socks[i].io);
+    ld_timer_stop(&s->timer);
+
+    ld_bag *b = s->subject;
+    if (s->easy && s->added) {
+        long code = 0, ver = 0;
+        if (curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &code) == CURLE_OK && code > 0)
+            s->status = (int)code;
+        if (curl_easy_getinfo(s->easy, CURLINFO_HTTP_VERSION, &ver) == CURLE_OK) {
+            const char *v = ver == CURL_HTTP_VERSION_1_0   ? "1.0"
+                            : ver == CURL_HTTP_VERSION_1_1 ? "1.1"
+                            : ver == CURL_HTTP_VERSION_2_0 ? "2"
+                            : ver == CURL_HTTP_VERSION_3   ? "3"
+                                                           : NULL;
+            if (v && s->status > 0)
+                snprintf(s->version, sizeof s->version, "%s", v);
+        }
+        record_time(s, CURLINFO_CONNECT_TIME_T, LD_F_HTTP_A_CONNECT_MS);
+        if (cfg->https)
+            record_time(s, CURLINFO_APPCONNECT_TIME_T, LD_F_HTTP_A_TLS_MS);
+        record_time(s, CURLINFO_STARTTRANSFER_TIME_T, LD_F_HTTP_A_TTFB_MS);
+        /* A transfer cut short has no total yet (curl's is its last progress
+         * update): the time it ran is its total. */
+        if (!complete || !record_time(s, CURLINFO_TOTAL_TIME_T, LD_F_HTTP_A_TOTAL_MS))
+            ld_bag_set_num(b, LD_F_HTTP_A_TOTAL_MS,
+                           (double)(ld_time_now() - s->t_start) / (double)LD_MS);
+        char *location = NULL;
+        if (curl_easy_getinfo(s->easy, CURLINFO_REDIRECT_URL, &location) == CURLE_OK && location)
+            ld_bag_set_str(b, LD_F_HTTP_A_REDIRECT, location);
+    }
+    /* Any status line means the service answered, whatever happened next. */
+    if (s->status > 0) {
+        result = "response";
+        ld_bag_set_int(b, LD_F_HTTP_A_STATUS, s->status);
+        if (s->version[0])
+            ld_bag_set_str(b, LD_F_HTTP_A_VERSION, s->version);
+    }
+    ld_bag_set_str(b, LD_F_HTTP_A_RESULT, result);
+    if (error && error[0])
+        ld_bag_set_str(b, LD_F_HTTP_A_ERROR, error);
+    ld_bag_set_str(b, LD_F_HTTP_A_ENDED_BY, ld_probe_end_name(end));
+    ld_probe_finish(p, end);
+}
+
+/* The transfer completed (well or not) with code. */
+static void on_done(ld_probe *p, CURLcode code) {
+    http_state *s = p->priv;
+    const char *error = NULL;
+    if (code != CURLE_OK)
+        error = s->watch_error[0] ? s->watch_error
+                : s->errbuf[0]    ? s->errbuf
+                                  : curl_easy_strerror(code);
+    if (code == CURLE_OPERATION_TIMEDOUT)
+        conclude(p, "no_response", error, LD_END_TIMEOUT, 1);
+    else if (code == CURLE_OK)
+        conclude(p, "response", NULL, LD_END_RESULT, 1);
+    else
+        conclude(p, "error", error, LD_END_RESULT, 1);
+}
+
+/* After curl_multi_socket_action(): collects a finished transfer. */
+static void after_action(ld_probe *p, CURLMcode mc) {
+    http_state *s = p->priv;
+    CURLMsg *m;
+    int left = 0;
+    while (!s->concluded && (m = curl_multi_info_read(s->multi, &left)) != NULL)
+        if (m->msg == CURLMSG_DONE && m->easy_handle == s->easy)
+            on_done(p, m->data.result);
+    if (!s->concluded && mc != CURLM_OK)
+        conclude(p, "error", s->watch_error[0] ? s->watch_error : curl_multi_strerror(mc),
+                 LD_END_RESULT, 0);
+}
+
+static void on_timer(ld_timer *t) {
+    ld_probe *p = t->data;
+    http_state *s = p->priv;
+    int running = 0;
+    CURLMcode mc = curl_multi_socket_action(s->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+    after_action(p, mc);
+}
+
+static void http_on_io(ld_probe *p, ld_io *io, unsigned events) {
+    http_state *s = p->priv;
+    http_sock *slot = (http_sock *)((char *)io - offsetof(http_sock, io));
+    if (s->concluded || slot->fd == CURL_SOCKET_BAD)
+        return;
+    int flags =
+        ((events & LD_READ) ? CURL_CSELECT_IN : 0) | ((events & LD_WRITE) ? CURL_CSELECT_OUT : 0);
+    int running = 0;
+    CURLMcode mc = curl_multi_socket_action(s->multi, slot->fd, flags, &running);
+    after_action(p, mc);
+}
+
+/* --- starting ------------------------------------------------------------------ */
+
+/* Builds the request; on failure err says why (the probe then records it). */
+static ld_status setup(ld_probe *p, ld_err *err) {
+    http_state *s = p->priv;
+    const ld_http_config *cfg = p->config;
+    ld_status st = LD_OK;
+    CURLcode rc = CURLE_OK;
+    ld_buf url, line;
+    ld_buf_init(&url, HTTP_URL_MAX);
+    ld_buf_init(&line, HTTP_URL_MAX);
+
+    s->multi = curl_multi_init();
+    s->easy = curl_easy_init();
+    if (!s->multi || !s->easy) {
+        st = ld_err_set(err, LD_ENOMEM, "libcurl: cannot create a handle");
+        goto out;
+    }
+    if (curl_multi_setopt(s->multi, CURLMOPT_SOCKETFUNCTION, on_curl_socket) != CURLM_OK ||
+        curl_multi_setopt(s->multi, CURLMOPT_SOCKETDATA, p) != CURLM_OK ||
+        curl_multi_setopt(s->multi, CURLMOPT_TIMERFUNCTION, on_curl_timer) != CURLM_OK ||
+        curl_multi_setopt(s->multi, CURLMOPT_TIMERDATA, p) != CURLM_OK) {
+        st = ld_err_set(err, LD_ESYS, "libcurl: cannot set the multi callbacks");
+        goto out;
+    }
+
+    /* The name in the URL is the one TLS sends as SNI (see the top comment;
+     * plain http has no SNI, so --sni changes nothing there).
+     * A trailing dot goes: SNI never carries one (RFC 6066), and the URL and
+     * the pin then spell the name alike whatever curl does with the dot. */
+    const char *name = cfg->https && cfg->sni && cfg->sni[0] ? cfg->sni : cfg->host;
+    int renamed = name != cfg->host;
+    char bare[HTTP_NAME_MAX + 1];
+    size_t nlen = strlen(name);
+    if (nlen > 1 && nlen <= sizeof bare && name[nlen - 1] == '.') {
+        memcpy(bare, name, nlen - 1);
+        bare[nlen - 1] = '\0';
+        name = bare;
+    }
+    int literal = is_ip_literal(name);
+    const char *path = cfg->path && cfg->path[0] ? cfg->path : "/";
+    st = ld_buf_puts(&url, cfg->https ? "https://" : "http://");
+    if (st == LD_OK)
+        st = literal ? put_url_addr(&url, &cfg->addr, s->addr) : ld_buf_puts(&url, name);
+    if (st == LD_OK)
+        st = ld_buf_printf(&url, ":%u%s%s", cfg->port, path[0] == '/' ? "" : "/", path);
+    if (st != LD_OK) {
+        st = ld_err_set(err, st, "the URL is longer than %d bytes", HTTP_URL_MAX);
+        goto out;
+    }
+    if (!literal) {
+        /* Pins name:port to the address: curl never resolves the name. */
+        st = ld_buf_printf(&line, "%s:%u:", name, cfg->port);
+        if (st == LD_OK)
+            st = cfg->addr.family == AF_INET6 ? ld_buf_printf(&line, "[%s]", s->addr)
+                                              : ld_buf_puts(&line, s->addr);
+        struct curl_slist *l = st == LD_OK ? curl_slist_append(NULL, ld_buf_str(&line)) : NULL;
+        if (!l) {
+            st = ld_err_set(err, LD_ENOMEM, "out of memory");
+            goto out;
+        }
+        s->resolve = l;
+    }
+    if (renamed) {
+        char host[HTTP_HOST_HEADER_MAX];
+        int v6 = strchr(cfg->host, ':') != NULL;
+        int default_port = cfg->port == (cfg->https ? 443 : 80);
+        char port[8] = "";
+        if (!default_port)
+            snprintf(port, sizeof port, ":%u", cfg->port);
+        snprintf(host, sizeof host, "Host: %s%s%s%s", v6 ? "[" : "", cfg->host, v6 ? "]" : "",
+                 port);
+        if (!(s->headers = curl_slist_append(NULL, host))) {
+            st = ld_err_set(err, LD_ENOMEM, "out of memory");
+            goto out;
+        }
+    }
+
+#define SET(opt, val)                                                                              \
+    do {                                                                                           \
+        if ((rc = curl_easy_setopt(s->easy, opt, val)) != CURLE_OK)                                \
+            goto setopt_failed;                                                                    \
+    } while (0)
+    SET(CURLOPT_URL, ld_buf_str(&url));
+    SET(CURLOPT_PROTOCOLS_STR, "http,https");
+    if (s->resolve)
+        SET(CURLOPT_RESOLVE, s->resolve);
+    if (s->headers)
+        SET(CURLOPT_HTTPHEADER, s->headers);
+    /* Direct, whatever the environment says: the private link is what is
+     * diagnosed; the plan records what the proxy settings would do. */
+    SET(CURLOPT_NOPROXY, "*");
+    SET(CURLOPT_FOLLOWLOCATION, 0L);
+    /* The TLS probe owns certificate verification and reports on it; here a
+     * bad certificate must not hide whether and what the service answers. */
+    SET(CURLOPT_SSL_VERIFYPEER, 0L);
+    SET(CURLOPT_SSL_VERIFYHOST, 0L);
+    SET(CURLOPT_NOSIGNAL, 1L);
+    SET(CURLOPT_USERAGENT, "linkdoctor/" LD_VERSION);
+    SET(CURLOPT_ERRORBUFFER, s->errbuf);
+    SET(CURLOPT_HEADERFUNCTION, on_header);
+    SET(CURLOPT_HEADERDATA, s);
+    SET(CURLOPT_WRITEFUNCTION, on_body);
+    SET(CURLOPT_WRITEDATA, s);
+    if (p->deadline_at) {
+        ld_time left = p->deadline_at - ld_time_now();
+        long ms = left > LD_MS ? (long)(left / LD_MS) : 1L;
+        SET(CURLOPT_CONNECTTIMEOUT_MS, ms);
+        SET(CURLOPT_TIMEOUT_MS, ms);
+    }
+#undef SET
+
+    s->t_start = ld_time_now();
+    /* Arms curl's timer through on_curl_timer; the request starts from the loop. */
+    if (curl_multi_add_handle(s->multi, s->easy) != CURLM_OK) {
+        st = ld_err_set(err, LD_ESYS, "libcurl: cannot add the request");
+        goto out;
+    }
+    s->added = 1;
+    goto out;
+
+setopt_failed:
+    st = ld_err_set(err, LD_ESYS, "libcurl: %s", curl_easy_strerror(rc));
+out:
+    ld_buf_free(&url);
+    ld_buf_free(&line);
+    return st;
+}
+
+static ld_status http_start(ld_probe *p, ld_err *err) {
+    http_state *s = calloc(1, sizeof *s);
+    if (!s)
+        return ld_err_set(err, LD_ENOMEM, "out of memory");
+    const ld_http_config *cfg = p->config;
+    p->priv = s;
+    for (size_t i = 0; i < HTTP_MAX_SOCKS; i++)
+        s->socks[i].fd = CURL_SOCKET_BAD;
+    ld_addr_format(&cfg->addr, s->addr);
+    s->subject = ld_facts_subject(p->facts, "http", s->addr);
+    if (!s->subject)
+        return ld_err_set(err, LD_ENOMEM, "out of memory");
+    ld_bag_set_str(s->subject, LD_F_HTTP_A_ADDRESS, s->addr);
+
+    ld_err why = {{0}};
+    if (setup(p, &why) != LD_OK)
+        conclude(p, "error", why.msg, LD_END_ERROR, 0);
+    return LD_OK;
+}
+
+/* --- ending -------------------------------------------------------------------- */
+
+static void http_on_deadline(ld_probe *p) {
+    conclude(p, "no_response", NULL, LD_END_TIMEOUT, 0);
+}
+
+static void http_cancel(ld_probe *p) {
+    http_state *s = p->priv;
+    if (s)
+        conclude(p, "no_response", NULL, LD_END_RUN_DEADLINE, 0);
+}
+
+static void http_destroy(ld_probe *p) {
+    http_state *s = p->priv;
+    if (!s)
+        return;
+    /* curl reports its sockets closing (and timers) during cleanup: those
+     * callbacks must not reach a loop that may already be gone. */
+    s->destroying = 1;
+    for (size_t i = 0; i < HTTP_MAX_SOCKS; i++)
+        ld_io_stop(&s->socks[i].io);
+    ld_timer_stop(&s->timer);
+    if (s->added)
+        curl_multi_remove_handle(s->multi, s->easy);
+    curl_easy_cleanup(s->easy);
+    curl_multi_cleanup(s->multi);
+    curl_slist_free_all(s->resolve);
+    curl_slist_free_all(s->headers);
+    free(s);
+    p->priv = NULL;
+}
+
+/* --- summary ------------------------------------------------------------------- */
+
+static const char *bag_str(const ld_bag *b, ld_fact_id id) {
+    const ld_value *v = ld_bag_get(b, id);
+    return v && v->type == LD_T_STR ? v->u.s : NULL;
+}
+
+/* no_response > error > response: the worst outcome decides http.result. */
+static int result_rank(const char *r) {
+    if (!r)
+        return 0;
+    if (strcmp(r, "no_response") == 0)
+        return 3;
+    if (strcmp(r, "error") == 0)
+        return 2;
+    return strcmp(r, "response") == 0 ? 1 : 0;
+}
+
+/* Copies a subject fact to a target fact when recorded. */
+static void copy_fact(ld_bag *t, ld_fact_id to, const ld_bag *a, ld_fact_id from) {
+    const ld_value *v = ld_bag_get(a, from);
+    if (v)
+        ld_bag_set_value(t, to, v);
+}
+
+/* Derives the http.* target facts from the http.attempt.* evidence. The
+ * expectation is read back from http.expected_status (recorded by start()),
+ * since summarize() sees facts only. */
+static ld_status http_summarize(ld_facts *facts) {
+    ld_bag *t = ld_facts_target(facts);
+    const char *scheme = bag_str(t, LD_F_TARGET_SCHEME);
+    int http_target = scheme && (strcmp(scheme, "http") == 0 || strcmp(scheme, "https") == 0);
+
+    const ld_bag *reported = NULL, *first_response = NULL, *worst = NULL, *errored = NULL;
+    int64_t attempts = 0, responded = 0;
+    int all_match = 1, worst_rank = 0;
+    ld_expect_status expect;
+    const char *spec = bag_str(t, LD_F_HTTP_EXPECTED_STATUS);
+    if (ld_expect_parse(spec, &expect, NULL) != LD_OK)
+        expect.n = 0; /* recorded by start() from a parsed spec: cannot happen */
+
+    for (size_t i = 0; i < ld_facts_subject_count(facts); i++) {
+        const ld_bag *a = ld_facts_subject_at(facts, i);
+        if (strcmp(ld_bag_kind(a), "http") != 0)
+            continue;
+        if (attempts++ == 0) {
+            ld_bag_set_empty_list(t, LD_F_HTTP_STATUSES);
+            ld_bag_set_empty_list(t, LD_F_HTTP_NO_RESPONSE_ADDRESSES);
+        }
+        const char *addr = bag_str(a, LD_F_HTTP_A_ADDRESS);
+        const char *result = bag_str(a, LD_F_HTTP_A_RESULT);
+        int rank = result_rank(result);
+        if (rank > worst_rank) {
+            worst_rank = rank;
+            worst = a;
+        }
+        if (rank == 3 && addr)
+            ld_bag_list_add(t, LD_F_HTTP_NO_RESPONSE_ADDRESSES, addr);
+        if (rank >= 2 && !errored && ld_bag_get(a, LD_F_HTTP_A_ERROR))
+            errored = a;
+        const ld_value *status = ld_bag_get(a, LD_F_HTTP_A_STATUS);
+        if (rank != 1 || !status)
+            continue;
+        responded++;
+        char item[LD_ADDR_STRLEN + 32];
+        snprintf(item, sizeof item, "%s: %lld", addr ? addr : "?", (long long)status->u.i);
+        ld_bag_list_add(t, LD_F_HTTP_STATUSES, item);
+        if (!first_response)
+            first_response = a;
+        if (!ld_expect_match(&expect, (int)status->u.i)) {
+            all_match = 0;
+            if (!reported)
+                reported = a;
+        }
+    }
+
+    if (attempts == 0 && !http_target)
+        return LD_OK; /* not an HTTP target: no http.* facts at all */
+    ld_bag_set_bool(t, LD_F_HTTP_ATTEMPTED, attempts > 0);
+    if (attempts == 0)
+        return LD_OK;
+    if (!spec)
+        ld_bag_set_str(t, LD_F_HTTP_EXPECTED_STATUS, "any");
+    if (worst)
+        ld_bag_set_str(t, LD_F_HTTP_RESULT, bag_str(worst, LD_F_HTTP_A_RESULT));
+    ld_bag_set_int(t, LD_F_HTTP_RESPONDED_COUNT, responded);
+    if (responded > 0)
+        ld_bag_set_bool(t, LD_F_HTTP_STATUS_MATCHES, all_match);
+    if (!reported)
+        reported = first_response;
+    /* Without any response, the phases of the worst attempt still tell how
+     * far it got (connected, then silence). */
+    const ld_bag *timed = reported ? reported : worst;
+    if (reported) {
+        copy_fact(t, LD_F_HTTP_STATUS, reported, LD_F_HTTP_A_STATUS);
+        copy_fact(t, LD_F_HTTP_VERSION, reported, LD_F_HTTP_A_VERSION);
+        copy_fact(t, LD_F_HTTP_REDIRECT, reported, LD_F_HTTP_A_REDIRECT);
+    }
+    if (timed) {
+        copy_fact(t, LD_F_HTTP_CONNECT_MS, timed, LD_F_HTTP_A_CONNECT_MS);
+        copy_fact(t, LD_F_HTTP_TLS_MS, timed, LD_F_HTTP_A_TLS_MS);
+        copy_fact(t, LD_F_HTTP_TTFB_MS, timed, LD_F_HTTP_A_TTFB_MS);
+        copy_fact(t, LD_F_HTTP_TOTAL_MS, timed, LD_F_HTTP_A_TOTAL_MS);
+    }
+    if (errored)
+        copy_fact(t, LD_F_HTTP_ERROR, errored, LD_F_HTTP_A_ERROR);
+    return LD_OK;
+}
+
+const ld_probe_ops ld_probe_http = {
+    .name = "http",
+    .start = http_start,
+    .on_io = http_on_io,
+    .on_deadline = http_on_deadline,
+    .cancel = http_cancel,
+    .destroy = http_destroy,
+    .summarize = http_summarize,
+};
