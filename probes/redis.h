@@ -1,0 +1,42 @@
+/* redis.h - the Redis probe: PING on a connection (plain, or TLS for
+ * rediss://) and the first reply line, read with a bounded buffer.
+ * "+PONG" and "-NOAUTH ..." both prove a Redis answers (the second one wants
+ * a password); any other -error, a reply that is not RESP, silence or a
+ * close is what redis.unexpected_reply reports.
+ * Facts: redis.attempt.* per address (subject kind "redis"); redis.* from
+ * summarize().
+ */
+#ifndef LD_PROBE_REDIS_H
+#define LD_PROBE_REDIS_H
+
+#include <stddef.h>
+
+#include "core/addr.h"
+#include "core/stream.h"
+#include "probes/probe.h"
+
+#define LD_REDIS_REPLY_MAX 512 /* most bytes read for the first reply line */
+
+/* What one Redis probe talks to. */
+typedef struct ld_redis_config {
+    ld_stream stream; /* the connection; the probe owns it from start */
+    ld_addr addr;     /* the address (subject key) */
+} ld_redis_config;
+
+extern const ld_probe_ops ld_probe_redis;
+
+/* How a reply line reads. */
+typedef enum ld_redis_reply {
+    LD_REDIS_INCOMPLETE = 0, /* no CRLF yet: read more */
+    LD_REDIS_PONG,           /* +PONG */
+    LD_REDIS_NOAUTH,         /* -NOAUTH ... (also -ERR ... NOAUTH / authentication required) */
+    LD_REDIS_ERROR,          /* another -error */
+    LD_REDIS_OTHER,          /* RESP but not an answer to PING, or not RESP at all */
+} ld_redis_reply;
+
+/* Classifies the first reply in buf[0..len); pure, bounded, fuzzed. */
+ld_redis_reply ld_redis_parse(const unsigned char *buf, size_t len);
+/* "pong", "noauth", "error", "other" (and "none" for no reply). */
+const char *ld_redis_reply_name(ld_redis_reply r);
+
+#endif
