@@ -7,12 +7,16 @@
 #include <time.h>
 #include <unistd.h>
 
+extern char **environ;
+
 #include "cli/commands.h"
 #include "cli/emit.h"
 #include "cli/msg.h"
 #include "cli/options.h"
 #include "cli/privs.h"
+#include "core/proxy.h"
 #include "core/run.h"
+#include "probes/tls.h"
 #include "report/report.h"
 #include "rules/rules.h"
 
@@ -83,11 +87,20 @@ int ld_cmd_check(int argc, char **argv, ld_time started) {
     ld_ruleset *rules = NULL;
     ld_run *run = NULL;
     ld_capture *capture = NULL;
+    SSL_CTX *tls_ctx = NULL;
+    ld_profiles *profiles = malloc(sizeof *profiles); /* ~140 KiB: not for the stack */
+    ld_proxy_env proxy_env;
+    ld_proxy_env_read(&proxy_env, environ);
     char capture_why[LD_ERR_MAX] = "";
     const ld_facts **facts = NULL;
     double *durations = NULL;
 
-    if (ld_check_opts_parse(argc, argv, &o, &err) != LD_OK) {
+    if (!profiles || ld_cli_profiles(profiles, &err) != LD_OK) {
+        ld_msg_error("built-in profiles: %s", profiles ? err.msg : "out of memory");
+        free(profiles);
+        return LD_EXIT_UNKNOWN;
+    }
+    if (ld_check_opts_parse(argc, argv, profiles, &o, &err) != LD_OK) {
         ld_msg_error("%s", err.msg);
         goto out;
     }
@@ -97,6 +110,13 @@ int ld_cmd_check(int argc, char **argv, ld_time started) {
         goto out;
     }
     if (!(rules = ld_cli_rules(o.rules_files, o.nrules_files, &err))) {
+        ld_msg_error("%s", err.msg);
+        goto out;
+    }
+    int any_tls = 0;
+    for (size_t i = 0; i < o.ntargets; i++)
+        any_tls |= ld_scheme_uses_tls(o.targets[i].target.scheme);
+    if (any_tls && !(tls_ctx = ld_tls_ctx_create(o.cacert, &err))) {
         ld_msg_error("%s", err.msg);
         goto out;
     }
@@ -126,6 +146,10 @@ int ld_cmd_check(int argc, char **argv, ld_time started) {
         .capture = capture,
         .capture_mode = o.capture,
         .capture_unavailable = capture_why,
+        .tls_ctx = tls_ctx,
+        .sni = o.sni,
+        .cert_warn_days = o.cert_warn_days,
+        .proxy_env = &proxy_env,
         .trace = o.verbose ? trace_to_stderr : NULL,
     };
     if (!(run = ld_run_create(&cfg, &err))) {
@@ -165,6 +189,8 @@ out:
     free(facts);
     free(durations);
     ld_capture_free(capture); /* before the run's loop goes */
+    SSL_CTX_free(tls_ctx);
+    free(profiles);
     ld_run_free(run);
     ld_ruleset_free(rules);
     ld_check_opts_clear(&o);

@@ -5,6 +5,7 @@
 #include <stddef.h>
 
 #include "core/loop.h"
+#include "core/profile.h"
 #include "rules/rules.h"
 
 /* Exit code for bad usage, bad input and internal errors (Nagios UNKNOWN). */
@@ -13,6 +14,11 @@
 /* The built-in rules plus the rule files given (--rules), or NULL with err
  * naming the file and the problem. The caller frees the set. */
 ld_ruleset *ld_cli_rules(const char *const *files, size_t nfiles, ld_err *err);
+
+/* The built-in service profiles (rules/profiles.json). */
+ld_status ld_cli_profiles(ld_profiles *out, ld_err *err);
+/* linkdoctor profiles */
+int ld_cmd_profiles(int argc, char **argv);
 
 /* linkdoctor check TARGET... [options]; started is the process start. */
 int ld_cmd_check(int argc, char **argv, ld_time started);

@@ -16,6 +16,7 @@ static const char usage[] =
     "usage: linkdoctor check TARGET... [options]   diagnose targets (see check --help)\n"
     "       linkdoctor analyze CAPTURE [--target HOST:PORT]   diagnose from a pcap/pcapng file\n"
     "       linkdoctor rules list | lint FILE | facts\n"
+    "       linkdoctor profiles                    service presets for --profile\n"
     "       linkdoctor explain ID                  what a diagnosis means and how to fix it\n"
     "       linkdoctor --version | --help\n"
     "\n"
@@ -49,8 +50,9 @@ int main(int argc, char **argv) {
         print_version();
         return 0;
     }
-    if (ares_library_init(ARES_LIB_INIT_ALL) != ARES_SUCCESS) {
-        ld_msg_error("cannot initialise c-ares");
+    if (ares_library_init(ARES_LIB_INIT_ALL) != ARES_SUCCESS ||
+        curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        ld_msg_error("cannot initialise c-ares and libcurl");
         return LD_EXIT_UNKNOWN;
     }
     int code;
@@ -58,15 +60,19 @@ int main(int argc, char **argv) {
         code = ld_cmd_check(argc - 1, argv + 1, started);
     else if (strcmp(cmd, "analyze") == 0)
         code = ld_cmd_analyze(argc - 1, argv + 1, started);
+    else if (strcmp(cmd, "profiles") == 0)
+        code = ld_cmd_profiles(argc - 1, argv + 1);
     else if (strcmp(cmd, "rules") == 0)
         code = ld_cmd_rules(argc - 1, argv + 1);
     else if (strcmp(cmd, "explain") == 0)
         code = ld_cmd_explain(argc - 1, argv + 1);
     else {
-        ld_msg_error("unknown command '%s' (use check, analyze, rules or explain; see --help)",
+        ld_msg_error("unknown command '%s' (use check, analyze, rules, profiles or explain; see "
+                     "--help)",
                      cmd);
         code = LD_EXIT_UNKNOWN;
     }
+    curl_global_cleanup();
     ares_library_cleanup();
     return code;
 }

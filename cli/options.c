@@ -2,6 +2,8 @@
 #include "options.h"
 
 #include <errno.h>
+#include <stdio.h>
+#include <unistd.h>
 #include <getopt.h>
 #include <math.h>
 #include <stdlib.h>
@@ -14,6 +16,7 @@ const ld_check_opts ld_check_defaults = {
     .connect_timeout_s = 2.0,
     .cloud = "auto",
     .capture = "auto",
+    .cert_warn_days = 14,
     .format = LD_FORMAT_TEXT,
     .output = NULL,
 };
@@ -27,6 +30,10 @@ const char ld_check_usage[] =
     "rediss://, mqtt://, mqtts:// (the port defaults per scheme).\n"
     "\n"
     "What you expect:\n"
+    "  --profile NAME          preset scheme, port and expectations for a known service\n"
+    "                          (zilliz, emqx-redis, emqx-mqtt: see `linkdoctor profiles`)\n"
+    "  --expect-status SPEC    HTTP statuses that mean the service works: 400, 200-399,\n"
+    "                          2xx,400 (default: any response)\n"
     "  --endpoint-ip IP        an address the private endpoint has (repeatable, or\n"
     "                          comma-separated); it is also connected to directly, so that\n"
     "                          \"network fine, DNS wrong\" is told apart from \"network broken\"\n"
@@ -35,6 +42,11 @@ const char ld_check_usage[] =
     "  --cloud NAME            auto (default: from DMI), aws, gcp, azure or none: picks the\n"
     "                          remediation text\n"
     "  --rules FILE            add the rules in FILE (repeatable); see `linkdoctor rules`\n"
+    "\n"
+    "TLS (https://, rediss://, mqtts://):\n"
+    "  --cacert FILE           trust only the CA certificates in FILE (PEM), not the system's\n"
+    "  --sni NAME              send NAME as the server name and check the certificate for it\n"
+    "  --cert-warn-days N      warn when the certificate expires within N days (default 14)\n"
     "\n"
     "Evidence:\n"
     "  --capture MODE          auto (default: capture packets when permitted), on (fail\n"
@@ -105,10 +117,16 @@ enum {
     OPT_RULES,
     OPT_CAPTURE,
     OPT_INTERFACE,
+    OPT_PROFILE,
+    OPT_EXPECT_STATUS,
+    OPT_CACERT,
+    OPT_SNI,
+    OPT_CERT_WARN_DAYS,
     OPT_LATER,
 };
 
-ld_status ld_check_opts_parse(int argc, char **argv, ld_check_opts *o, ld_err *err) {
+ld_status ld_check_opts_parse(int argc, char **argv, const ld_profiles *profiles,
+                              ld_check_opts *o, ld_err *err) {
     *o = ld_check_defaults;
     static const struct option longopts[] = {
         {"endpoint-ip", required_argument, NULL, OPT_ENDPOINT_IP},
@@ -125,10 +143,11 @@ ld_status ld_check_opts_parse(int argc, char **argv, ld_check_opts *o, ld_err *e
         {"help", no_argument, NULL, 'h'},
         /* Options of the contract this version does not implement yet: the
          * user learns that, rather than "unknown option". */
-        {"expect-status", required_argument, NULL, OPT_LATER},
-        {"profile", required_argument, NULL, OPT_LATER},
-        {"cacert", required_argument, NULL, OPT_LATER},
-        {"sni", required_argument, NULL, OPT_LATER},
+        {"profile", required_argument, NULL, OPT_PROFILE},
+        {"expect-status", required_argument, NULL, OPT_EXPECT_STATUS},
+        {"cacert", required_argument, NULL, OPT_CACERT},
+        {"sni", required_argument, NULL, OPT_SNI},
+        {"cert-warn-days", required_argument, NULL, OPT_CERT_WARN_DAYS},
 
         {"imds-endpoint", required_argument, NULL, OPT_LATER},
         {"expect-az-id", required_argument, NULL, OPT_LATER},
@@ -201,6 +220,40 @@ ld_status ld_check_opts_parse(int argc, char **argv, ld_check_opts *o, ld_err *e
                 return ld_err_set(err, LD_EINVAL, "--capture '%s': use auto, on or off", optarg);
             o->capture = optarg;
             break;
+        case OPT_PROFILE:
+            if (!(o->profile = ld_profiles_find(profiles, optarg)))
+                return ld_err_set(err, LD_EINVAL,
+                                  "--profile '%s': no such profile (see linkdoctor profiles)",
+                                  optarg);
+            break;
+        case OPT_EXPECT_STATUS: {
+            ld_expect_status e;
+            if (ld_expect_parse(optarg, &e, &inner) != LD_OK)
+                return ld_err_set(err, LD_EINVAL, "--expect-status '%s': %s", optarg, inner.msg);
+            o->expect_status = optarg;
+            break;
+        }
+        case OPT_CACERT:
+            if (access(optarg, R_OK) < 0)
+                return ld_err_set(err, LD_EINVAL, "--cacert %s: %s", optarg, strerror(errno));
+            o->cacert = optarg;
+            break;
+        case OPT_SNI:
+            if (ld_host_name_check(optarg, &inner) != LD_OK)
+                return ld_err_set(err, LD_EINVAL, "--sni '%s': %s", optarg, inner.msg);
+            o->sni = optarg;
+            break;
+        case OPT_CERT_WARN_DAYS: {
+            char *end;
+            errno = 0;
+            long days = strtol(optarg, &end, 10);
+            if (!*optarg || *end || errno || days < 0 || days > 3650)
+                return ld_err_set(err, LD_EINVAL,
+                                  "--cert-warn-days '%s': a whole number of days from 0 to 3650",
+                                  optarg);
+            o->cert_warn_days = (int)days;
+            break;
+        }
         case OPT_INTERFACE:
             if (!*optarg || strlen(optarg) >= 16 || strchr(optarg, '/'))
                 return ld_err_set(err, LD_EINVAL, "--interface '%s': not an interface name",
@@ -235,10 +288,15 @@ ld_status ld_check_opts_parse(int argc, char **argv, ld_check_opts *o, ld_err *e
     o->targets = calloc(n, sizeof *o->targets);
     if (!o->targets)
         return ld_err_set(err, LD_ENOMEM, "out of memory");
+    const ld_profile *pf = o->profile;
+    const char *expect = o->expect_status ? o->expect_status : pf ? pf->expect_status : NULL;
     for (int i = optind; i < argc; i++) {
         ld_target_spec *spec = &o->targets[o->ntargets];
-        if (ld_target_parse(argv[i], &spec->target, &inner) != LD_OK)
+        if (ld_target_parse_with(argv[i], pf ? pf->scheme : LD_SCHEME_TCP, pf ? pf->port : 0,
+                                 &spec->target, &inner) != LD_OK)
             return ld_err_set(err, LD_EINVAL, "target '%.200s': %s", argv[i], inner.msg);
+        ld_expect_parse(expect, &spec->expect, NULL); /* checked above / by the profile */
+        snprintf(spec->profile, sizeof spec->profile, "%s", pf ? pf->name : "");
         memcpy(spec->endpoint_ips, o->endpoint_ips, sizeof spec->endpoint_ips);
         spec->nendpoint_ips = o->nendpoint_ips;
         o->ntargets++;

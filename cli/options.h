@@ -9,6 +9,8 @@
 #include <stddef.h>
 
 #include "core/err.h"
+#include "core/expect.h"
+#include "core/profile.h"
 #include "core/run.h"
 #include "probes/dns.h"
 
@@ -36,6 +38,11 @@ typedef struct ld_check_opts {
     const char *output;                          /* -o, NULL for stdout */
     const char *rules_files[LD_OPT_LIST_MAX];    /* --rules */
     size_t nrules_files;                         /* how many */
+    const ld_profile *profile;                   /* --profile, NULL for none */
+    const char *expect_status;                   /* --expect-status, NULL for the profile's */
+    const char *cacert;                          /* --cacert, NULL: the system trust store */
+    const char *sni;                             /* --sni, NULL: the host name */
+    int cert_warn_days;                          /* --cert-warn-days */
     const char *capture;                         /* --capture: auto, on or off */
     const char *interface;                       /* --interface, NULL: all ("any") */
     int verbose;                                 /* -v */
@@ -46,9 +53,10 @@ typedef struct ld_check_opts {
 extern const ld_check_opts ld_check_defaults;
 
 /* Parses argv (argv[0] is the subcommand name) into *out, starting from the
- * defaults. err names the offending input. *out must be cleared with
- * ld_check_opts_clear() whatever the result. */
-ld_status ld_check_opts_parse(int argc, char **argv, ld_check_opts *out, ld_err *err);
+ * defaults; --profile names one of profiles. err names the offending input.
+ * *out must be cleared with ld_check_opts_clear() whatever the result. */
+ld_status ld_check_opts_parse(int argc, char **argv, const ld_profiles *profiles,
+                              ld_check_opts *out, ld_err *err);
 /* Frees what parsing allocated. */
 void ld_check_opts_clear(ld_check_opts *o);
 /* Parses a duration in seconds ("2", "0.5"): finite, > 0, at most a day. */

@@ -5,11 +5,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/ifaces.h"
 #include "probes/cloud.h"
 #include "probes/probe.h"
+#include "probes/http.h"
+#include "probes/mqtt.h"
+#include "probes/redis.h"
 #include "probes/tcp.h"
+#include "probes/tls.h"
 
 /* A probe and the config it reads, allocated together so the config
  * outlives the probe. */
@@ -20,8 +25,12 @@ typedef struct probe_slot {
     int have_tuple;              /* tcp: watch holds the attempt's addresses */
     union {
         ld_dns_config dns;       /* when probe.ops == &ld_probe_dns */
-        ld_tcp_config tcp;       /* when probe.ops == &ld_probe_tcp */
-    } cfg;
+        ld_tcp_config tcp;       /* ... &ld_probe_tcp */
+        ld_tls_config tls;       /* ... &ld_probe_tls */
+        ld_http_config http;     /* ... &ld_probe_http */
+        ld_redis_config redis;   /* ... &ld_probe_redis */
+        ld_mqtt_config mqtt;     /* ... &ld_probe_mqtt */
+    } cfg;                       /* the config of the probe */
 } probe_slot;
 
 /* An address some probe connects to, and why. */
@@ -166,6 +175,27 @@ static void record_target_facts(ld_run *run, target_run *tr, int checked) {
     }
     ld_bag_set_int(t, LD_F_TARGET_ENDPOINT_IP_COUNT, (int64_t)tr->spec.nendpoint_ips);
     ld_bag_set_bool(t, LD_F_TARGET_CHECKED, checked);
+    if (tg->scheme == LD_SCHEME_HTTP || tg->scheme == LD_SCHEME_HTTPS) {
+        ld_bag_set_str(t, LD_F_TARGET_PATH, tg->path);
+        const ld_expect_status *e = &tr->spec.expect;
+        ld_bag_set_str(t, LD_F_HTTP_EXPECTED_STATUS, e->n > 0 ? e->text : "any");
+        /* What an application honouring the environment would do: known
+         * before, and whatever, the probes find. */
+        ld_proxy_decision d =
+            ld_proxy_for(run->cfg.proxy_env, tg->scheme == LD_SCHEME_HTTPS ? "https" : "http",
+                         tg->host);
+        ld_bag_set_bool(t, LD_F_HTTP_PROXY_WOULD_BE_USED, d.use);
+        if (d.use) {
+            char masked[512];
+            ld_proxy_mask(d.proxy, masked, sizeof masked);
+            ld_bag_set_str(t, LD_F_HTTP_PROXY, masked);
+            ld_bag_set_str(t, LD_F_HTTP_PROXY_VARIABLE, d.variable);
+        }
+        if (d.no_proxy)
+            ld_bag_set_str(t, LD_F_HTTP_NO_PROXY, d.no_proxy);
+    }
+    if (tr->spec.profile[0])
+        ld_bag_set_str(t, LD_F_TARGET_PROFILE, tr->spec.profile);
     if (run->cloud[0]) {
         ld_bag_set_str(t, LD_F_CLOUD_PROVIDER, run->cloud);
         ld_bag_set_str(t, LD_F_CLOUD_PROVIDER_SOURCE, run->cloud_source);
@@ -237,7 +267,7 @@ static void launch(target_run *tr, probe_slot *slot, const ld_probe_ops *ops) {
     ld_probe *p = &slot->probe;
     slot->tr = tr;
     p->ops = ops;
-    p->config = ops == &ld_probe_dns ? (const void *)&slot->cfg.dns : (const void *)&slot->cfg.tcp;
+    p->config = &slot->cfg; /* every member of the union starts there */
     p->loop = run->loop;
     p->facts = tr->facts;
     p->run_started = run->cfg.started;
@@ -280,7 +310,104 @@ static void connect_to(target_run *tr, const ld_addr *addr, unsigned origin) {
     c->expected = tr->spec.nendpoint_ips ? (origin & (LD_ORIGIN_ENDPOINT | LD_ORIGIN_LITERAL)) != 0
                                          : 1;
     c->ifaces = &run->ifaces;
+    /* A TLS or application probe continues on the connection; HTTP makes its own. */
+    ld_scheme sc = tr->spec.target.scheme;
+    c->keep = c->expected && sc != LD_SCHEME_TCP && sc != LD_SCHEME_HTTP;
     launch(tr, slot, &ld_probe_tcp);
+}
+
+/* --- the layers above TCP ---------------------------------------------------- */
+
+/* Starts the application probe of the target's scheme on stream (owned). */
+static void launch_app(target_run *tr, const ld_addr *addr, ld_stream stream) {
+    ld_scheme sc = tr->spec.target.scheme;
+    int redis = sc == LD_SCHEME_REDIS || sc == LD_SCHEME_REDISS;
+    int mqtt = sc == LD_SCHEME_MQTT || sc == LD_SCHEME_MQTTS;
+    probe_slot *slot = (redis || mqtt) && tr->nactive < TARGET_MAX_PROBES ? calloc(1, sizeof *slot)
+                                                                          : NULL;
+    if (!slot) {
+        ld_stream_close(&stream);
+        return;
+    }
+    if (redis) {
+        slot->cfg.redis.stream = stream;
+        slot->cfg.redis.addr = *addr;
+        launch(tr, slot, &ld_probe_redis);
+    } else {
+        slot->cfg.mqtt.stream = stream;
+        slot->cfg.mqtt.addr = *addr;
+        launch(tr, slot, &ld_probe_mqtt);
+    }
+}
+
+/* Starts the TLS probe on fd (owned); keep hands the connection on. */
+static void launch_tls(target_run *tr, const ld_addr *addr, int fd, int keep) {
+    ld_run *run = tr->run;
+    probe_slot *slot = run->cfg.tls_ctx && tr->nactive < TARGET_MAX_PROBES ? calloc(1, sizeof *slot)
+                                                                           : NULL;
+    if (!slot) {
+        close(fd);
+        return;
+    }
+    ld_tls_config *c = &slot->cfg.tls;
+    c->fd = fd;
+    c->addr = *addr;
+    c->host = tr->spec.target.host;
+    c->sni = run->cfg.sni;
+    c->alpn = tr->spec.target.scheme == LD_SCHEME_HTTPS ? "h2,http/1.1" : NULL;
+    c->ctx = run->cfg.tls_ctx;
+    c->warn_days = run->cfg.cert_warn_days;
+    c->keep = keep;
+    launch(tr, slot, &ld_probe_tls);
+}
+
+/* Starts the HTTP probe for one address; it makes its own connection. */
+static void launch_http(target_run *tr, const ld_addr *addr) {
+    ld_run *run = tr->run;
+    if (tr->nactive >= TARGET_MAX_PROBES)
+        return;
+    probe_slot *slot = calloc(1, sizeof *slot);
+    if (!slot)
+        return;
+    ld_http_config *c = &slot->cfg.http;
+    c->https = tr->spec.target.scheme == LD_SCHEME_HTTPS;
+    c->host = tr->spec.target.host;
+    c->port = tr->spec.target.port;
+    c->path = tr->spec.target.path;
+    c->addr = *addr;
+    c->sni = run->cfg.sni;
+    c->expect = &tr->spec.expect;
+    launch(tr, slot, &ld_probe_http);
+}
+
+/* An expected address opened (fd is its connection when the TCP probe kept
+ * one, else -1): starts what the scheme checks next. */
+static void next_layer(target_run *tr, const ld_addr *addr, int fd) {
+    switch (tr->spec.target.scheme) {
+    case LD_SCHEME_HTTP:
+        launch_http(tr, addr);
+        break;
+    case LD_SCHEME_HTTPS:
+        /* In parallel: a stalled handshake must not double the time. */
+        if (fd >= 0)
+            launch_tls(tr, addr, fd, 0);
+        launch_http(tr, addr);
+        return;
+    case LD_SCHEME_REDISS:
+    case LD_SCHEME_MQTTS:
+        if (fd >= 0)
+            launch_tls(tr, addr, fd, 1);
+        return;
+    case LD_SCHEME_REDIS:
+    case LD_SCHEME_MQTT:
+        if (fd >= 0)
+            launch_app(tr, addr, (ld_stream){.fd = fd, .ssl = NULL});
+        return;
+    case LD_SCHEME_TCP:
+        break;
+    }
+    if (fd >= 0)
+        close(fd);
 }
 
 /* Reads the addresses the application would use from the DNS facts and
@@ -309,6 +436,15 @@ static void connect_to_answer(target_run *tr) {
     }
 }
 
+/* 1 when the TCP attempt to addr ended open. */
+static int attempt_open(target_run *tr, const ld_addr *addr) {
+    char key[LD_ADDR_STRLEN];
+    ld_addr_format(addr, key);
+    ld_bag *b = ld_facts_subject(tr->facts, "tcp", key);
+    const ld_value *st = b ? ld_bag_get(b, LD_F_TCP_A_STATE) : NULL;
+    return st && strcmp(st->u.s, "open") == 0;
+}
+
 static void probe_done(ld_probe *p) {
     probe_slot *slot = p->owner;
     target_run *tr = slot->tr;
@@ -316,8 +452,20 @@ static void probe_done(ld_probe *p) {
     trace(run, "%s: %s ended (%s) after %.1f ms", tr->spec.target.input, p->ops->name,
           ld_probe_end_name(p->end), (double)(p->ended - p->started) / (double)LD_MS);
     int was_dns = p->ops == &ld_probe_dns;
-    if (p->ops == &ld_probe_tcp)
+    /* What continues after this probe: an opened address, a kept connection. */
+    int opened = 0, tls_done = p->ops == &ld_probe_tls;
+    ld_stream kept = LD_STREAM_NONE;
+    ld_addr addr;
+    memset(&addr, 0, sizeof addr);
+    if (p->ops == &ld_probe_tcp) {
         record_capture(run, slot);
+        addr = slot->cfg.tcp.addr;
+        opened = slot->cfg.tcp.expected && attempt_open(tr, &addr);
+        kept.fd = ld_tcp_take(p);
+    } else if (tls_done) {
+        addr = slot->cfg.tls.addr;
+        kept = ld_tls_take(p);
+    }
     p->ops->destroy(p);
     for (size_t i = 0; i < tr->nactive; i++) {
         if (tr->active[i] == slot) {
@@ -328,6 +476,15 @@ static void probe_done(ld_probe *p) {
     free(slot);
     if (was_dns && !run->deadline_passed)
         connect_to_answer(tr);
+    if (run->deadline_passed) {
+        ld_stream_close(&kept);
+    } else if (opened) {
+        next_layer(tr, &addr, kept.fd);
+    } else if (tls_done && kept.fd >= 0) {
+        launch_app(tr, &addr, kept);
+    } else {
+        ld_stream_close(&kept);
+    }
     if (tr->nactive == 0)
         target_done(tr);
 }

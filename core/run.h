@@ -13,6 +13,8 @@
 #include <stddef.h>
 
 #include "core/addr.h"
+#include "core/expect.h"
+#include "core/proxy.h"
 #include "core/err.h"
 #include "core/facts.h"
 #include "core/loop.h"
@@ -38,6 +40,10 @@ typedef struct ld_run_config {
     ld_capture *capture;             /* open packet capture, NULL when there is none */
     const char *capture_mode;        /* --capture: auto, on or off */
     const char *capture_unavailable; /* why capture is NULL (recorded as a fact) */
+    struct ssl_ctx_st *tls_ctx;      /* client TLS context (trust store), NULL: no TLS targets */
+    const char *sni;                 /* --sni, NULL for the host name */
+    int cert_warn_days;              /* --cert-warn-days */
+    const ld_proxy_env *proxy_env;   /* the environment's proxy settings */
     ld_trace_cb trace;               /* -v progress, NULL for none */
     void *trace_arg;                 /* passed to trace */
 } ld_run_config;
@@ -47,6 +53,8 @@ typedef struct ld_target_spec {
     ld_target target;                              /* where */
     ld_addr endpoint_ips[LD_ENDPOINT_IPS_MAX];     /* --endpoint-ip */
     size_t nendpoint_ips;                          /* how many */
+    ld_expect_status expect;                       /* expected HTTP statuses */
+    char profile[32];                              /* --profile that preset it, "" for none */
 } ld_target_spec;
 
 typedef struct ld_run ld_run;

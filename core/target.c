@@ -158,7 +158,13 @@ static ld_status authority_parse(const char *s, size_t n, ld_target *t, ld_err *
 }
 
 ld_status ld_target_parse(const char *input, ld_target *out, ld_err *err) {
+    return ld_target_parse_with(input, LD_SCHEME_TCP, 0, out, err);
+}
+
+ld_status ld_target_parse_with(const char *input, ld_scheme scheme, uint16_t port, ld_target *out,
+                               ld_err *err) {
     memset(out, 0, sizeof *out);
+    out->scheme = scheme;
     if (!input || !*input)
         return ld_err_set(err, LD_EINVAL, "empty target");
     size_t len = strlen(input);
@@ -222,7 +228,7 @@ ld_status ld_target_parse(const char *input, ld_target *out, ld_err *err) {
     if (st != LD_OK)
         return st;
     if (!out->port_given) {
-        out->port = ld_scheme_default_port(out->scheme);
+        out->port = port ? port : ld_scheme_default_port(out->scheme);
         if (out->port == 0)
             return ld_err_set(err, LD_EINVAL,
                               "missing port (use HOST:PORT, or a URL such as https://HOST)");

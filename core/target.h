@@ -48,6 +48,10 @@ typedef struct ld_target {
 /* Parses input into *out. On failure returns LD_EINVAL with err describing
  * the problem (without repeating the input, which the caller names). */
 ld_status ld_target_parse(const char *input, ld_target *out, ld_err *err);
+/* The same, with presets (a --profile's): scheme when the input has no URL
+ * scheme, port when it has no port (0: the scheme's default). */
+ld_status ld_target_parse_with(const char *input, ld_scheme scheme, uint16_t port, ld_target *out,
+                               ld_err *err);
 /* Validates a host name (not an address) by the rules above. */
 ld_status ld_host_name_check(const char *name, ld_err *err);
 /* Parses "IP", "IP:PORT" or "[IPv6]:PORT" (for --dns-server); port defaults

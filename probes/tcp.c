@@ -32,6 +32,7 @@ typedef struct tcp_state {
     ld_time t_syn;                /* when connect() was called */
     ld_addr local;                /* local address of the socket, once connecting */
     uint16_t local_port;          /* its local port, 0 until known */
+    int kept;                     /* open connection kept for ld_tcp_take(), -1 when none */
     char addr[LD_ADDR_STRLEN];    /* destination, as text */
 } tcp_state;
 
@@ -227,7 +228,12 @@ static void conclude(ld_probe *p, const char *state, int err, const icmp_info *i
         }
     }
     ld_bag_set_str(s->subject, LD_F_TCP_A_ENDED_BY, ld_probe_end_name(end));
-    (void)cfg;
+    if (cfg->keep && strcmp(state, "open") == 0) {
+        /* The next probe continues on this connection. */
+        ld_io_stop(&s->io);
+        s->kept = s->fd;
+        s->fd = -1;
+    }
     close_socket(s);
     ld_probe_finish(p, end);
 }
@@ -238,6 +244,7 @@ static ld_status tcp_start(ld_probe *p, ld_err *err) {
     if (!s)
         return ld_err_set(err, LD_ENOMEM, "out of memory");
     s->fd = -1;
+    s->kept = -1;
     p->priv = s;
     ld_addr_format(&cfg->addr, s->addr);
     s->subject = ld_facts_subject(p->facts, "tcp", s->addr);
@@ -334,6 +341,15 @@ ld_status ld_tcp_local(const ld_probe *p, ld_addr *addr, uint16_t *port) {
     return LD_OK;
 }
 
+int ld_tcp_take(ld_probe *p) {
+    tcp_state *s = p->priv;
+    if (!s || s->kept < 0)
+        return -1;
+    int fd = s->kept;
+    s->kept = -1;
+    return fd;
+}
+
 void ld_tcp_conclude_unanswered(ld_probe *p) {
     tcp_state *s = p->priv;
     if (!p->finished && s && s->fd >= 0)
@@ -355,6 +371,8 @@ static void tcp_destroy(ld_probe *p) {
     if (!s)
         return;
     close_socket(s);
+    if (s->kept >= 0)
+        close(s->kept); /* kept for a next probe that never took it */
     free(s);
     p->priv = NULL;
 }

@@ -29,6 +29,8 @@ typedef struct ld_tcp_config {
     unsigned origin;           /* LD_ORIGIN_* bits */
     int expected;              /* counts in the tcp.* aggregates (see facts.def) */
     const ld_ifaces *ifaces;   /* this host's addresses, for naming and locality */
+    int keep;                  /* keep an open connection for ld_tcp_take() (a TLS or
+                                  application probe follows) instead of closing it */
 } ld_tcp_config;
 
 extern const ld_probe_ops ld_probe_tcp;
@@ -36,6 +38,9 @@ extern const ld_probe_ops ld_probe_tcp;
 /* The local address and port of an attempt (what a capture watch matches),
  * known once its SYN left; LD_EINVAL when it never got that far. */
 ld_status ld_tcp_local(const ld_probe *p, ld_addr *addr, uint16_t *port);
+/* Hands an open connection over (the caller owns the fd); -1 when the attempt
+ * did not open, keep was not set, or it was already taken. */
+int ld_tcp_take(ld_probe *p);
 /* Ends a running attempt as unanswered because packet capture proved its
  * SYNs unanswered (state timeout, ended_by capture). Harmless once ended. */
 void ld_tcp_conclude_unanswered(ld_probe *p);

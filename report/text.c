@@ -280,6 +280,117 @@ static void text_tcp_line(ld_buf *out, const ld_bag *b) {
     text_capture_line(out, b);
 }
 
+/* The subject of kind for an address, or NULL. */
+static const ld_bag *subject_of(const ld_facts *f, const char *kind, const char *key) {
+    for (size_t i = 0; i < ld_facts_subject_count(f); i++) {
+        const ld_bag *b = ld_facts_subject_at(f, i);
+        if (strcmp(ld_bag_kind(b), kind) == 0 && strcmp(ld_bag_key(b), key) == 0)
+            return b;
+    }
+    return NULL;
+}
+
+static void text_tls_line(ld_buf *out, const ld_bag *b) {
+    const char *result = str_fact(b, LD_F_TLS_A_RESULT, "?");
+    ld_buf_puts(out, "       TLS   ");
+    if (strcmp(result, "ok") == 0) {
+        const ld_value *alpn = ld_bag_get(b, LD_F_TLS_A_ALPN);
+        ld_buf_printf(out, "%s %s%s%s in ", str_fact(b, LD_F_TLS_A_VERSION, "?"),
+                      str_fact(b, LD_F_TLS_A_CIPHER, "?"), alpn ? ", ALPN " : "",
+                      alpn ? alpn->u.s : "");
+        put_ms(out, num_fact(b, LD_F_TLS_A_HANDSHAKE_MS, 0));
+        const ld_value *names = ld_bag_get(b, LD_F_TLS_A_CERT_NAMES);
+        const ld_value *match = ld_bag_get(b, LD_F_TLS_A_NAME_MATCHES);
+        ld_buf_puts(out, " \u00b7 certificate for ");
+        if (names)
+            ld_value_format(names, out);
+        ld_buf_printf(out, "%s \u00b7 %s \u00b7 %.0f days left",
+                      match && !match->u.b ? " (not the name used)" : "",
+                      str_fact(b, LD_F_TLS_A_VERIFY, "?"), num_fact(b, LD_F_TLS_A_DAYS_LEFT, 0));
+    } else if (strcmp(result, "stalled") == 0) {
+        ld_buf_puts(out, "no reply to the ClientHello");
+    } else if (strcmp(result, "not_tls") == 0) {
+        ld_buf_printf(out, "not TLS: \"%s\"", str_fact(b, LD_F_TLS_A_PEER_BYTES, ""));
+    } else if (strcmp(result, "closed") == 0) {
+        ld_buf_puts(out, "closed without a reply");
+    } else {
+        ld_buf_printf(out, "failed: %s", str_fact(b, LD_F_TLS_A_ERROR, "?"));
+    }
+    ld_buf_putc(out, '\n');
+}
+
+static void text_http_line(ld_buf *out, const ld_bag *b) {
+    const char *result = str_fact(b, LD_F_HTTP_A_RESULT, "?");
+    ld_buf_puts(out, "       HTTP  ");
+    if (strcmp(result, "response") == 0) {
+        ld_buf_printf(out, "%.0f (HTTP/%s)", num_fact(b, LD_F_HTTP_A_STATUS, 0),
+                      str_fact(b, LD_F_HTTP_A_VERSION, "?"));
+        static const struct {
+            const char *name; /* phase */
+            ld_fact_id id;    /* its time */
+        } phases[] = {{"connect", LD_F_HTTP_A_CONNECT_MS}, {"TLS", LD_F_HTTP_A_TLS_MS},
+                      {"first byte", LD_F_HTTP_A_TTFB_MS}, {"total", LD_F_HTTP_A_TOTAL_MS}};
+        for (size_t i = 0; i < sizeof phases / sizeof phases[0]; i++) {
+            const ld_value *v = ld_bag_get(b, phases[i].id);
+            if (!v || (phases[i].id == LD_F_HTTP_A_TLS_MS && v->u.n <= 0))
+                continue;
+            ld_buf_printf(out, " \u00b7 %s ", phases[i].name);
+            put_ms(out, v->u.n);
+        }
+        const ld_value *loc = ld_bag_get(b, LD_F_HTTP_A_REDIRECT);
+        if (loc)
+            ld_buf_printf(out, " \u00b7 \u2192 %s", loc->u.s);
+    } else if (strcmp(result, "no_response") == 0) {
+        ld_buf_puts(out, "no response before the deadline");
+    } else {
+        ld_buf_printf(out, "error: %s", str_fact(b, LD_F_HTTP_A_ERROR, "?"));
+    }
+    ld_buf_putc(out, '\n');
+}
+
+static void text_app_line(ld_buf *out, const ld_bag *b, int redis) {
+    if (redis) {
+        const char *kind = str_fact(b, LD_F_REDIS_A_REPLY_KIND, "none");
+        ld_buf_puts(out, "       Redis ");
+        if (strcmp(kind, "none") == 0)
+            ld_buf_puts(out, "no reply to PING");
+        else
+            ld_buf_printf(out, "PING \u2192 %s", str_fact(b, LD_F_REDIS_A_REPLY, ""));
+        const ld_value *ms = ld_bag_get(b, LD_F_REDIS_A_MS);
+        if (ms && strcmp(kind, "none") != 0) {
+            ld_buf_puts(out, " in ");
+            put_ms(out, ms->u.n);
+        }
+    } else {
+        const char *result = str_fact(b, LD_F_MQTT_A_RESULT, "?");
+        ld_buf_puts(out, "       MQTT  ");
+        if (strcmp(result, "accepted") == 0 || strcmp(result, "refused") == 0) {
+            ld_buf_printf(out, "CONNECT \u2192 CONNACK %.0f (%s) in ",
+                          num_fact(b, LD_F_MQTT_A_CONNACK_CODE, 0),
+                          str_fact(b, LD_F_MQTT_A_CONNACK_REASON, "?"));
+            put_ms(out, num_fact(b, LD_F_MQTT_A_MS, 0));
+        } else if (strcmp(result, "invalid") == 0) {
+            ld_buf_printf(out, "CONNECT \u2192 not a CONNACK: %s", str_fact(b, LD_F_MQTT_A_REPLY, ""));
+        } else {
+            ld_buf_puts(out, "no CONNACK to CONNECT");
+        }
+    }
+    ld_buf_putc(out, '\n');
+}
+
+/* The TLS, HTTP and application lines of one address, under its TCP line. */
+static void text_layers(ld_buf *out, const ld_facts *f, const char *key) {
+    const ld_bag *b;
+    if ((b = subject_of(f, "tls", key)))
+        text_tls_line(out, b);
+    if ((b = subject_of(f, "http", key)))
+        text_http_line(out, b);
+    if ((b = subject_of(f, "redis", key)))
+        text_app_line(out, b, 1);
+    if ((b = subject_of(f, "mqtt", key)))
+        text_app_line(out, b, 0);
+}
+
 static void text_target(ld_buf *out, const ld_report_target *t) {
     const ld_value *input = ld_facts_get(t->facts, LD_F_TARGET_INPUT);
     char verdict[16];
@@ -311,10 +422,12 @@ static void text_target(ld_buf *out, const ld_report_target *t) {
             const ld_bag *b = ld_facts_subject_at(t->facts, i);
             if (strcmp(ld_bag_kind(b), kinds[k]) != 0)
                 continue;
-            if (k == 0)
+            if (k == 0) {
                 text_dns_line(out, b);
-            else
+            } else {
                 text_tcp_line(out, b);
+                text_layers(out, t->facts, ld_bag_key(b));
+            }
         }
     }
     const ld_value *skipped = ld_facts_get(t->facts, LD_F_TCP_SKIPPED_ADDRESSES);

@@ -1,4 +1,5 @@
-/* builtin.h - the rule files embedded at build time (rules/embed.cmake). */
+/* builtin.h - the rule files and service profiles embedded at build time
+ * (rules/embed.cmake). */
 #ifndef LD_RULES_BUILTIN_H
 #define LD_RULES_BUILTIN_H
 
@@ -11,8 +12,11 @@ typedef struct ld_builtin_file {
     size_t len;       /* length without the NUL */
 } ld_builtin_file;
 
-/* The embedded files, in path order, followed by an all-zero entry. */
+/* The embedded rule files, in path order, followed by an all-zero entry. */
 extern const ld_builtin_file ld_builtin_rules[];
 extern const unsigned ld_builtin_rules_count;
+/* The embedded service profiles (rules/profiles.json), the same way. */
+extern const ld_builtin_file ld_builtin_profiles[];
+extern const unsigned ld_builtin_profiles_count;
 
 #endif

@@ -84,8 +84,27 @@ class BadInput(unittest.TestCase):
         self.refuse(["check"], "no target", out_flag=False)
 
     def test_options_of_later_versions_say_so(self):
-        self.refuse(["check", "127.0.0.1:9", "--expect-status", "400"], "--expect-status",
-                    "not available")
+        self.refuse(["check", "127.0.0.1:9", "--watch", "10"], "--watch", "not available")
+
+    def test_bad_service_options(self):
+        self.refuse(["check", "127.0.0.1:9", "--profile", "nope"], "--profile", "'nope'")
+        self.refuse(["check", "https://127.0.0.1", "--expect-status", "6xx"], "--expect-status",
+                    "6xx")
+        self.refuse(["check", "https://127.0.0.1", "--expect-status", "400-200"],
+                    "--expect-status")
+        self.refuse(["check", "https://127.0.0.1", "--cacert", "/nonexistent/ca.pem"], "--cacert",
+                    "/nonexistent/ca.pem")
+        self.refuse(["check", "https://127.0.0.1", "--sni", "bad name"], "--sni")
+        self.refuse(["check", "https://127.0.0.1", "--cert-warn-days", "-1"], "--cert-warn-days")
+        # The profile supplies the port a bare host lacks, but not a bad one.
+        self.refuse(["check", "--profile", "zilliz", "a..b"], "a..b")
+        junk = os.path.join(self.dir.name, "..", os.path.basename(self.dir.name) + "-ca.pem")
+        try:
+            with open(junk, "w") as f:
+                f.write("not a certificate\n")
+            self.refuse(["check", "https://127.0.0.1", "--cacert", junk], junk)
+        finally:
+            os.unlink(junk)
 
     def test_bad_capture_options(self):
         self.refuse(["check", "127.0.0.1:9", "--capture", "maybe"], "--capture", "'maybe'")
@@ -162,6 +181,9 @@ class GoodInput(unittest.TestCase):
         explained = self.run_ok(["explain", "tcp.syn_dropped"])
         self.assertIn("Fix (aws):", explained)
         self.assertIn("security group", explained)
+        profiles = self.run_ok(["profiles"])
+        self.assertIn("zilliz\n  https://HOST:19530, expect status 400", profiles)
+        self.assertIn("emqx-redis", profiles)
         self.assertIn("valid", self.run_ok(["rules", "lint",
                                             os.path.join(SOURCE, "tests/data/site-rules.json")]))
 
