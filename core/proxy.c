@@ -236,13 +236,17 @@ void ld_proxy_mask(const char *proxy, char *buf, size_t len) {
         buf[0] = '\0';
         return;
     }
+    /* Everything before the last '@' may be credentials (a password may hold
+     * '@', '/' or "://" unescaped): keep only a scheme that comes before it,
+     * and hide too much rather than leak any of it. */
+    const char *at = strrchr(proxy, '@');
     const char *sep = strstr(proxy, "://");
-    const char *auth = sep ? sep + 3 : proxy;
-    size_t authlen = strcspn(auth, "/?#");
-    const char *at = NULL;
-    for (const char *c = auth; c < auth + authlen; c++)
-        if (*c == '@')
-            at = c; /* the last '@': a password may contain one unescaped */
+    /* A scheme is a letter, then letters, digits, '+', '-', '.' (RFC 3986). */
+    int scheme = sep && at && sep < at && sep > proxy && sep - proxy <= 32 &&
+                 isalpha((unsigned char)proxy[0]);
+    for (const char *c = proxy; scheme && c < sep; c++)
+        scheme = isalnum((unsigned char)*c) || *c == '+' || *c == '-' || *c == '.';
+    const char *auth = scheme ? sep + 3 : proxy;
     if (!at) {
         snprintf(buf, len, "%s", proxy);
         return;

@@ -196,8 +196,13 @@ static void credentials_are_masked(void) {
     mask("user:pw@proxy:3128", "***@proxy:3128");
     mask("http://proxy:3128", "http://proxy:3128");
     mask("proxy.corp", "proxy.corp");
-    /* An '@' in the path is not userinfo. */
-    mask("http://proxy:3128/a@b", "http://proxy:3128/a@b");
+    /* Everything before the last '@' is hidden, even when it may be a path:
+     * a proxy URL has no business with one, and a password may hold '/'. */
+    mask("http://proxy:3128/a@b", "http://***@b");
+    mask("http://u:p/w@proxy:3128", "http://***@proxy:3128");
+    /* Only a real scheme survives in front; junk before "://" is hidden. */
+    mask("x y://u:p@proxy", "***@proxy");
+    mask("u:p@proxy:://8", "***@proxy:://8");
     mask("", "");
     mask(NULL, "");
 }
