@@ -16,8 +16,11 @@
  *
  * A reply "line" ends at the first LF. RESP ends lines with CRLF, so a bare
  * LF ends a line that is not RESP (LD_REDIS_OTHER) without waiting for more.
- * Bytes that never form a line (the peer closed, went silent or filled the
- * buffer) are recorded as "other": something answered, and it was not Redis.
+ * A line longer than the probe reads (LD_REDIS_REPLY_MAX bytes without an LF)
+ * is decided on those bytes: an error line stays an error (Redis 7's
+ * protected-mode -DENIED is ~1 KB long), anything else is "other". Bytes that
+ * never form a line (the peer closed or went silent) are recorded as "other":
+ * something answered, and it was not Redis.
  */
 #include "redis.h"
 
@@ -75,9 +78,13 @@ static int is_auth_error(const unsigned char *e, size_t n) {
 }
 
 ld_redis_reply ld_redis_parse(const unsigned char *buf, size_t len) {
-    const unsigned char *lf = len ? memchr(buf, '\n', len) : NULL;
-    if (!lf)
+    size_t scan = len < LD_REDIS_REPLY_MAX ? len : LD_REDIS_REPLY_MAX;
+    const unsigned char *lf = scan ? memchr(buf, '\n', scan) : NULL;
+    if (!lf && len < LD_REDIS_REPLY_MAX)
         return LD_REDIS_INCOMPLETE;
+    if (!lf) /* a line longer than we read: its first LD_REDIS_REPLY_MAX bytes decide */
+        return buf[0] == '-' ? is_auth_error(buf + 1, scan - 1) ? LD_REDIS_NOAUTH : LD_REDIS_ERROR
+                             : LD_REDIS_OTHER;
     size_t end = (size_t)(lf - buf);
     if (end == 0 || buf[end - 1] != '\r')
         return LD_REDIS_OTHER;

@@ -34,7 +34,8 @@ typedef enum ld_redis_reply {
     LD_REDIS_OTHER,          /* RESP but not an answer to PING, or not RESP at all */
 } ld_redis_reply;
 
-/* Classifies the first reply in buf[0..len); pure, bounded, fuzzed. */
+/* Classifies the first reply in buf[0..len); pure, bounded, fuzzed. Decided
+ * at the first LF, or after LD_REDIS_REPLY_MAX bytes without one. */
 ld_redis_reply ld_redis_parse(const unsigned char *buf, size_t len);
 /* "pong", "noauth", "error", "other" (and "none" for no reply). */
 const char *ld_redis_reply_name(ld_redis_reply r);

@@ -14,11 +14,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     ld_redis_reply full = ld_redis_parse(data, size);
-    const uint8_t *lf = size ? memchr(data, '\n', size) : NULL;
-    size_t line_end = lf ? (size_t)(lf - data) + 1 : 0; /* bytes needed to decide */
+    size_t scan = size < LD_REDIS_REPLY_MAX ? size : LD_REDIS_REPLY_MAX;
+    const uint8_t *lf = scan ? memchr(data, '\n', scan) : NULL;
+    /* Bytes needed to decide: through the first LF, or LD_REDIS_REPLY_MAX without one. */
+    size_t line_end = lf ? (size_t)(lf - data) + 1 : LD_REDIS_REPLY_MAX;
+    int decidable = lf != NULL || size >= LD_REDIS_REPLY_MAX;
 
-    /* Undecided without a line end, decided with one. */
-    if ((full == LD_REDIS_INCOMPLETE) != (lf == NULL))
+    /* Undecided until the line end or the read bound, decided after. */
+    if ((full == LD_REDIS_INCOMPLETE) == decidable)
         abort();
     /* Every prefix before the line end is undecided, every one after agrees. */
     size_t limit = size < PREFIX_MAX ? size : PREFIX_MAX;
@@ -30,14 +33,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         memcpy(copy, data, k);
         ld_redis_reply r = ld_redis_parse(k ? copy : NULL, k);
         free(copy);
-        if (lf && k >= line_end ? r != full : r != LD_REDIS_INCOMPLETE)
+        if (decidable && k >= line_end ? r != full : r != LD_REDIS_INCOMPLETE)
             abort();
     }
     /* The kinds mean what they say about the first line. */
     if (full == LD_REDIS_PONG && (line_end != 7 || memcmp(data, "+PONG\r\n", 7) != 0))
         abort();
     if ((full == LD_REDIS_NOAUTH || full == LD_REDIS_ERROR) &&
-        (data[0] != '-' || line_end < 3 || data[line_end - 2] != '\r'))
+        (data[0] != '-' || (lf && (line_end < 3 || data[line_end - 2] != '\r'))))
         abort();
     const char *name = ld_redis_reply_name(full);
     if (!name || !*name)

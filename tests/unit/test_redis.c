@@ -148,10 +148,26 @@ static void long_lines_are_classified_from_their_whole_text(void) {
     CU_ASSERT_EQUAL(parse_exact(buf, 405 + sizeof tail - 1), LD_REDIS_NOAUTH);
     buf[405 + sizeof tail - 3] = 'x'; /* no CR: no RESP line */
     CU_ASSERT_EQUAL(parse_exact(buf, 405 + sizeof tail - 1), LD_REDIS_OTHER);
-    /* A buffer's worth without a line end is still undecided: the probe,
-     * which knows the buffer is full, calls it "other". */
+    /* A buffer's worth without a line end is decided on what was read: not
+     * an error line, so "other"; one byte less is still undecided. */
     memset(buf, 'A', sizeof buf);
-    CU_ASSERT_EQUAL(parse_exact(buf, sizeof buf), LD_REDIS_INCOMPLETE);
+    CU_ASSERT_EQUAL(parse_exact(buf, sizeof buf - 1), LD_REDIS_INCOMPLETE);
+    CU_ASSERT_EQUAL(parse_exact(buf, sizeof buf), LD_REDIS_OTHER);
+    /* Redis 7's protected-mode reply is ~1 KB on one line: the first
+     * LD_REDIS_REPLY_MAX bytes already say it is a Redis error, not noise. */
+    static const char denied[] = "-DENIED Redis is running in protected mode because protected "
+                                 "mode is enabled and no password is set for the default user. ";
+    size_t n = 0;
+    while (n < sizeof buf) {
+        size_t k = sizeof denied - 1 < sizeof buf - n ? sizeof denied - 1 : sizeof buf - n;
+        memcpy(buf + n, denied, k);
+        n += k;
+    }
+    CU_ASSERT_EQUAL(parse_exact(buf, sizeof buf - 1), LD_REDIS_INCOMPLETE);
+    CU_ASSERT_EQUAL(parse_exact(buf, sizeof buf), LD_REDIS_ERROR);
+    /* ... and a long -NOAUTH line still proves a Redis that wants a password. */
+    memcpy(buf, "-NOAUTH ", 8);
+    CU_ASSERT_EQUAL(parse_exact(buf, sizeof buf), LD_REDIS_NOAUTH);
 }
 
 static void reply_kinds_have_the_names_facts_use(void) {
