@@ -23,8 +23,11 @@
  */
 #include "tls.h"
 
+#include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
@@ -492,6 +495,50 @@ ld_stream ld_tls_take(ld_probe *p) {
     return st;
 }
 
+/* 1 when dir holds at least one OpenSSL hash link ("5ad8a5d6.0"): then
+ * lookups by issuer name can be served from it. */
+static int has_hash_links(const char *dir) {
+    DIR *d = opendir(dir);
+    if (!d)
+        return 0;
+    int found = 0;
+    const struct dirent *e;
+    while (!found && (e = readdir(d)) != NULL) {
+        size_t i = 0;
+        while (i < 8 && isxdigit((unsigned char)e->d_name[i]))
+            i++;
+        found = i == 8 && e->d_name[8] == '.' && isdigit((unsigned char)e->d_name[9]);
+    }
+    closedir(d);
+    return found;
+}
+
+/* 1 when paths a and b name the same file or directory. */
+static int same_path(const char *a, const char *b) {
+    char ra[PATH_MAX], rb[PATH_MAX];
+    return realpath(a, ra) && realpath(b, rb) && strcmp(ra, rb) == 0;
+}
+
+/* The system trust store: OpenSSL's default verify paths (the CA bundle file
+ * and the hashed directory), unless the directory can serve on its own.
+ * Parsing the bundle (~140 certificates on Debian) costs OpenSSL 3.0 70-90 ms,
+ * more than a whole healthy check; the directory is read lazily, only the
+ * issuer a verification needs. The directory alone is used only when the
+ * file and directory in effect (SSL_CERT_FILE / SSL_CERT_DIR or OpenSSL's
+ * defaults) are the system's own bundle and directory, and the directory
+ * has hash links: on Debian both come from one update-ca-certificates run,
+ * so they trust the same roots. Anything else gets OpenSSL's full load. */
+static int load_system_store(SSL_CTX *ctx) {
+    const char *file = getenv(X509_get_default_cert_file_env());
+    const char *dir = getenv(X509_get_default_cert_dir_env());
+    file = file ? file : X509_get_default_cert_file();
+    dir = dir ? dir : X509_get_default_cert_dir();
+    if (same_path(file, X509_get_default_cert_file()) &&
+        same_path(dir, X509_get_default_cert_dir()) && has_hash_links(dir))
+        return SSL_CTX_load_verify_dir(ctx, dir);
+    return SSL_CTX_set_default_verify_paths(ctx);
+}
+
 SSL_CTX *ld_tls_ctx_create(const char *cacert, ld_err *err) {
     ld_status result = LD_OK;
     FILE *f = NULL;
@@ -508,7 +555,7 @@ SSL_CTX *ld_tls_ctx_create(const char *cacert, ld_err *err) {
     /* A stream handed on writes what fits and may retry from a moved buffer. */
     SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
     if (!cacert) {
-        if (SSL_CTX_set_default_verify_paths(ctx) != 1)
+        if (load_system_store(ctx) != 1)
             result = ld_err_set(err, LD_ESYS, "cannot load the system trust store: %s",
                                 ssl_reason("unknown error"));
         goto out;

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
@@ -666,6 +667,47 @@ static void unknown_ca_is_untrusted_by_the_system_store(void) {
     run_end(&r, &sv);
 }
 
+/* Runs a handshake to the CA's good leaf with a "system store" context made
+ * while the environment variable `var` is `value`; returns tls.verify_code. */
+static int64_t verify_code_with_env(const char *var, const char *value) {
+    char *saved = getenv(var) ? strdup(getenv(var)) : NULL;
+    setenv(var, value, 1);
+    ld_err err;
+    SSL_CTX *ctx = ld_tls_ctx_create(NULL, &err);
+    if (saved)
+        setenv(var, saved, 1);
+    else
+        unsetenv(var);
+    free(saved);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(ctx);
+    server sv = {.kind = SRV_TLS, .cert = C.good};
+    server_start(&sv);
+    run r;
+    run_probe(&r, &sv, (opts){.ctx = ctx});
+    int64_t code = num(target(&r), LD_F_TLS_VERIFY_CODE);
+    run_end(&r, &sv);
+    SSL_CTX_free(ctx);
+    return code;
+}
+
+static void system_store_honours_ssl_cert_file_and_ssl_cert_dir(void) {
+    /* SSL_CERT_FILE naming the lab CA: trusted, as OpenSSL's defaults would. */
+    CU_ASSERT_EQUAL(verify_code_with_env("SSL_CERT_FILE", C.ca_path), X509_V_OK);
+    /* SSL_CERT_DIR naming a hashed directory with the lab CA: trusted too,
+     * the CA read by lookup when the chain needs it. */
+    char dir[600], link[700];
+    snprintf(dir, sizeof dir, "%s/tls_cadir_%d", LD_TEST_OUT, (int)getpid());
+    CU_ASSERT_EQUAL_FATAL(mkdir(dir, 0700), 0);
+    snprintf(link, sizeof link, "%s/%08lx.0", dir, X509_subject_name_hash(C.ca));
+    CU_ASSERT_EQUAL_FATAL(symlink(C.ca_path, link), 0);
+    CU_ASSERT_EQUAL(verify_code_with_env("SSL_CERT_DIR", dir), X509_V_OK);
+    /* The control: the same directory without the link does not vouch. */
+    unlink(link);
+    CU_ASSERT_EQUAL(verify_code_with_env("SSL_CERT_DIR", dir),
+                    X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY);
+    rmdir(dir);
+}
+
 static void expired_certificate_has_negative_days_left_and_a_trusted_chain(void) {
     server sv = {.kind = SRV_TLS, .cert = C.expired};
     server_start(&sv);
@@ -1019,6 +1061,7 @@ int main(void) {
         LD_TEST(name_mismatch_when_the_certificate_covers_another_name),
         LD_TEST(self_signed_certificate_is_described_but_untrusted),
         LD_TEST(unknown_ca_is_untrusted_by_the_system_store),
+        LD_TEST(system_store_honours_ssl_cert_file_and_ssl_cert_dir),
         LD_TEST(expired_certificate_has_negative_days_left_and_a_trusted_chain),
         LD_TEST(expiring_certificate_has_five_days_left),
         LD_TEST(certificate_not_yet_valid_is_flagged),
