@@ -1,5 +1,6 @@
 /* cmd_check.c - `linkdoctor check`: options, run, rules, report, exit code. */
 #include <ares.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,23 +37,24 @@ static ld_status open_capture(const ld_check_opts *o, ld_capture **cap, char *wh
                               ld_err *err) {
     uint16_t ports[32];
     size_t nports = 0;
+    int all_tcp = 0;
     *cap = NULL;
     if (strcmp(o->capture, "off") == 0) {
         snprintf(why, whylen, "turned off (--capture off)");
         return LD_OK;
     }
-    for (size_t i = 0; i < o->ntargets; i++) {
+    for (size_t i = 0; i < o->ntargets && !all_tcp; i++) {
         size_t k = 0;
         while (k < nports && ports[k] != o->targets[i].target.port)
             k++;
         if (k == nports && nports < sizeof ports / sizeof ports[0])
             ports[nports++] = o->targets[i].target.port;
         else if (k == nports)
-            nports = 0; /* too many ports to list: capture all TCP */
+            all_tcp = 1; /* too many ports to list: capture all TCP */
     }
     ld_capture_failure fail;
     ld_err cerr;
-    if (ld_capture_open(cap, o->interface, ports, nports, &fail, &cerr) == LD_OK)
+    if (ld_capture_open(cap, o->interface, ports, all_tcp ? 0 : nports, &fail, &cerr) == LD_OK)
         return LD_OK;
     if (fail == LD_CAPTURE_NO_INTERFACE)
         return ld_err_set(err, LD_EINVAL, "--interface %s: %s", o->interface, cerr.msg);
@@ -60,6 +62,40 @@ static ld_status open_capture(const ld_check_opts *o, ld_capture **cap, char *wh
         return ld_err_set(err, LD_EINVAL, "--capture on: %s", cerr.msg);
     snprintf(why, whylen, "%s", cerr.msg);
     return LD_OK;
+}
+
+/* Opening a capture makes the kernel wait for an RCU grace period (5-30 ms,
+ * see ld_capture_open): a helper thread opens it while this one loads the
+ * rules and the TLS context. It is joined before the run is built, so no
+ * probe starts and no privilege is dropped before the capture is open; the
+ * event loop itself stays on this thread. */
+typedef struct capture_opening {
+    const ld_check_opts *o; /* the options it opens for */
+    pthread_t thread;       /* the helper, while `joinable` */
+    int joinable;           /* 1 until joined */
+    ld_status st;           /* open_capture()'s result ... */
+    ld_capture *capture;    /* ... the capture (owned until handed over) ... */
+    char why[LD_ERR_MAX];   /* ... why there is none, with auto ... */
+    ld_err err;             /* ... and the error that ends the run */
+} capture_opening;
+
+static void *capture_opening_main(void *arg) {
+    capture_opening *c = arg;
+    c->st = open_capture(c->o, &c->capture, c->why, sizeof c->why, &c->err);
+    return NULL;
+}
+
+static void capture_opening_start(capture_opening *c, const ld_check_opts *o) {
+    c->o = o;
+    c->joinable = pthread_create(&c->thread, NULL, capture_opening_main, c) == 0;
+    if (!c->joinable) /* no thread: open it here */
+        capture_opening_main(c);
+}
+
+static void capture_opening_join(capture_opening *c) {
+    if (c->joinable)
+        pthread_join(c->thread, NULL);
+    c->joinable = 0;
 }
 
 /* Raises the open-file limit to the hard limit and returns how many targets
@@ -92,6 +128,7 @@ int ld_cmd_check(int argc, char **argv, ld_time started) {
     ld_proxy_env proxy_env;
     ld_proxy_env_read(&proxy_env, environ);
     char capture_why[LD_ERR_MAX] = "";
+    capture_opening opening = {0};
     const ld_facts **facts = NULL;
     double *durations = NULL;
 
@@ -109,6 +146,7 @@ int ld_cmd_check(int argc, char **argv, ld_time started) {
         code = 0;
         goto out;
     }
+    capture_opening_start(&opening, &o);
     if (!(rules = ld_cli_rules(o.rules_files, o.nrules_files, &err))) {
         ld_msg_error("%s", err.msg);
         goto out;
@@ -120,9 +158,19 @@ int ld_cmd_check(int argc, char **argv, ld_time started) {
         ld_msg_error("%s", err.msg);
         goto out;
     }
+    if (o.verbose)
+        ld_msg_trace((double)(ld_time_now() - started) / (double)LD_MS, "%zu rules loaded%s",
+                     ld_ruleset_count(rules),
+                     !tls_ctx ? ""
+                     : o.cacert ? "; TLS trusts --cacert"
+                                : "; TLS trusts the system store");
     /* The only privileged step; everything after it runs with less. */
-    if (open_capture(&o, &capture, capture_why, sizeof capture_why, &err) != LD_OK) {
-        ld_msg_error("%s", err.msg);
+    capture_opening_join(&opening);
+    capture = opening.capture;
+    opening.capture = NULL;
+    snprintf(capture_why, sizeof capture_why, "%s", opening.why);
+    if (opening.st != LD_OK) {
+        ld_msg_error("%s", opening.err.msg);
         goto out;
     }
     char dropped[128];
@@ -186,6 +234,8 @@ int ld_cmd_check(int argc, char **argv, ld_time started) {
     };
     code = ld_cli_emit(rules, facts, durations, n, &base, started, o.format, o.output);
 out:
+    capture_opening_join(&opening);
+    ld_capture_free(opening.capture); /* opened, never handed over */
     free(facts);
     free(durations);
     ld_capture_free(capture); /* before the run's loop goes */
@@ -193,6 +243,8 @@ out:
     free(profiles);
     ld_run_free(run);
     ld_ruleset_free(rules);
+    if (o.verbose)
+        ld_msg_trace((double)(ld_time_now() - started) / (double)LD_MS, "exit %d", code);
     ld_check_opts_clear(&o);
     return code;
 }
