@@ -18,6 +18,15 @@ route, so every packet linkdoctor sends either stays on the veth or fails with "
 its resolv.conf is always the lab's (checked from inside the namespace before each run);
 the cloud probe is pinned with --cloud none and a DMI directory of no cloud.
 
+Services for the application checks run in the endpoint namespace too, each with its
+configuration, logs and state in the lab's temporary directory: nginx (start_nginx: TLS
+with a chosen certificate and/or plain HTTP, a chosen status), redis-server (start_redis,
+optionally with a password or TLS) and mosquitto (start_mosquitto, optionally requiring a
+password or speaking TLS); `listener.py --silent` is a peer that accepts and never
+answers. Certificates are made by the lab with the openssl CLI (lab.certs: a lab CA, a
+good leaf for LAB_NAME, one for another name, a self-signed one, an expired one, one
+expiring soon).
+
 Some scenarios need more than root in the client namespace: linkdoctor run as nobody
 without capabilities (UNPRIVILEGED, through setpriv), with sudo's SUDO_UID/SUDO_GID
 (run(..., env=...)), its /proc/PID/status sampled while it runs (run(..., watch=True),
@@ -33,14 +42,17 @@ ever signalled.
 Standard library only, plus jsonschema for validating reports (imported when first needed).
 """
 
+import collections
 import contextlib
 import ctypes
+import datetime
 import importlib.util
 import ipaddress
 import json
 import os
 import secrets
 import select
+import selectors
 import shutil
 import signal
 import subprocess
@@ -60,12 +72,33 @@ STALE_IP = "10.0.4.5"       # an address a stale DNS record points at
 PUBLIC_IP = "52.94.0.10"    # a "public" address of the service, kept inside the lab
 UNUSED_IP = "10.0.9.53"     # routed to the endpoint namespace, held by nobody: packets vanish
 UNROUTED_IP = "10.123.0.1"  # the client has no route to it at all
+LAB_NAME = "svc.lab.test"   # the service's name in the lab (what the lab CA's good leaf is for)
+OTHER_NAME = "other.lab.test"   # a name the service is not reached by (a wrong certificate's)
 
 NOBODY = 65534              # uid and gid of the unprivileged runs (nobody / nogroup)
 # Runs what follows as nobody with no capability at all (not even in the bounding set):
 # what linkdoctor sees when an ordinary user starts it.
 UNPRIVILEGED = ("setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups",
                 "--inh-caps=-all", "--bounding-set=-all")
+
+
+
+def _time_slack():
+    """Seconds added to every upper time bound: LINKDOCTOR_LAB_TIME_SLACK, which
+    `tests/run --sanitize` sets because ASan+UBSan make start-up and exit slower. The
+    bounds themselves are what the uninstrumented binary must meet."""
+    raw = os.environ.get("LINKDOCTOR_LAB_TIME_SLACK") or "0"
+    try:
+        slack = float(raw)
+    except ValueError:
+        slack = -1.0
+    if not 0 <= slack <= 5:
+        raise SystemExit(f"lab: LINKDOCTOR_LAB_TIME_SLACK={raw!r}: not a number of seconds "
+                         "from 0 to 5")
+    return slack
+
+
+TIME_SLACK = _time_slack()
 
 NETNS_ETC = "/etc/netns"
 TOOLS = ("ip", "nft", "dnsmasq", "ss")
@@ -288,6 +321,20 @@ class TargetReport:
                 return d
         raise CheckFailed(f"{self.name}: no diagnosis {rule_id} (have {self.diagnosis_ids})")
 
+    def service_probes(self, kind):
+        """probes.KIND of the report: the per-address entries of the tls, http, redis or
+        mqtt probe."""
+        return self.data.get("probes", {}).get(kind, [])
+
+    def expect_service_probe(self, kind, address, **fields):
+        """The one probes.KIND entry for `address` has these field values; returns it."""
+        found = [e for e in self.service_probes(kind) if e.get("address") == address]
+        expect(len(found) == 1, f"{self.name}: expected one probes.{kind} entry for {address}, "
+                                f"found {len(found)} ({self.service_probes(kind)})")
+        for key, value in fields.items():
+            expect_eq(found[0].get(key), value, f"{self.name}: probes.{kind} {address}: {key}")
+        return found[0]
+
     def dns_probes(self, source=None):
         return [d for d in self.data.get("probes", {}).get("dns", [])
                 if source is None or d.get("source") == source]
@@ -346,6 +393,7 @@ class Run:
             self.target().expect_verdict(verdict)
 
     def expect_wall(self, low, high):
+        high += TIME_SLACK
         expect(low <= self.wall <= high,
                f"run took {self.wall:.3f} s of wall time, expected between {low} and {high} s")
 
@@ -405,21 +453,248 @@ class StatusWatcher(threading.Thread):
         return self.samples
 
 
+# --- certificates ---------------------------------------------------------------------
+
+Site = collections.namedtuple("Site", "address port status cert reject_tls",
+                              defaults=(400, None, False))
+Site.__doc__ = """One nginx server block (Lab.start_nginx): listen on address:port, TLS with
+`cert` (a Cert) or plain HTTP without, and answer every request with `status`; with
+`reject_tls`, TLS that ends every handshake with an alert (ssl_reject_handshake)."""
+
+Cert = collections.namedtuple("Cert", "cert key names not_before not_after")
+Cert.__doc__ = """A certificate the lab made: its PEM file, its key's, the names it covers,
+and its validity (aware datetimes, UTC)."""
+
+_OPENSSL_CNF = """\
+# The lab's own openssl configuration: nothing of this host's openssl.cnf is used.
+[ req ]
+distinguished_name = dn
+prompt = no
+[ dn ]
+CN = linkdoctor lab
+[ v3_ca ]
+basicConstraints = critical, CA:TRUE
+keyUsage = critical, keyCertSign, cRLSign
+subjectKeyIdentifier = hash
+[ ca ]
+default_ca = lab_ca
+[ lab_ca ]
+database = {dir}/index.txt
+new_certs_dir = {dir}/issued
+serial = {dir}/serial
+certificate = {dir}/ca.pem
+private_key = {dir}/ca.key
+default_md = sha256
+policy = policy_any
+unique_subject = no
+email_in_dn = no
+[ policy_any ]
+commonName = supplied
+"""
+
+# A server certificate's extensions; authorityKeyIdentifier only when a CA signs it.
+_LEAF_EXT = """\
+[ leaf ]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature, keyEncipherment
+extendedKeyUsage = serverAuth
+subjectKeyIdentifier = hash
+subjectAltName = {san}
+{aki}"""
+
+
+def _utc_now():
+    return datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
+
+
+def _asn1_time(when):
+    return when.astimezone(datetime.timezone.utc).strftime("%Y%m%d%H%M%SZ")
+
+
+class Certs:
+    """Certificates made by the lab with the openssl CLI, in a directory of its temporary
+    directory: a lab CA (`ca`, the file for --cacert) and the server certificates the TLS
+    scenarios need, each made once per lab, on first use. EC P-256 keys (fast to make),
+    and the lab's own openssl configuration.
+
+        good()          a leaf for LAB_NAME signed by the lab CA (30 days)
+        other_name()    a leaf for OTHER_NAME only, signed by the lab CA
+        self_signed()   a self-signed leaf for LAB_NAME
+        expired()       a leaf for LAB_NAME valid 2020-01-01 .. 2020-02-01, signed by the
+                        lab CA with `openssl ca -startdate -enddate`
+        expiring(days)  a leaf for LAB_NAME signed by the lab CA that expires `days` days
+                        and 12 hours from now (so that whole days left = `days`)
+    """
+
+    def __init__(self, directory):
+        self.dir = directory
+        os.makedirs(os.path.join(directory, "issued"))
+        open(os.path.join(directory, "index.txt"), "w").close()
+        with open(os.path.join(directory, "serial"), "w") as f:
+            f.write("1000\n")
+        self.cnf = os.path.join(directory, "openssl.cnf")
+        with open(self.cnf, "w") as f:
+            f.write(_OPENSSL_CNF.format(dir=directory))
+        self._made = {}
+        self._serial = 0x2000
+        now = _utc_now()
+        key, pem = self._path("ca.key"), self._path("ca.pem")
+        _sh("openssl", "req", "-config", self.cnf, "-x509", "-new", *self._newkey(key),
+            "-out", pem, "-subj", "/CN=linkdoctor lab CA", "-extensions", "v3_ca", "-days", "30")
+        self.ca = pem
+        self.ca_cert = Cert(pem, key, [], now, now + datetime.timedelta(days=30))
+
+    def _path(self, name):
+        return os.path.join(self.dir, name)
+
+    @staticmethod
+    def _newkey(key):
+        return ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+                "-keyout", key]
+
+    def _ext(self, label, names, signed_by_ca=True):
+        """Writes the leaf's extension section; returns its file."""
+        path = self._path(f"{label}.ext")
+        with open(path, "w") as f:
+            aki = "authorityKeyIdentifier = keyid\n" if signed_by_ca else ""
+            f.write(_LEAF_EXT.format(san=", ".join(f"DNS:{n}" for n in names), aki=aki))
+        return path
+
+    def _csr(self, label, names):
+        key, csr = self._path(f"{label}.key"), self._path(f"{label}.csr")
+        _sh("openssl", "req", "-config", self.cnf, "-new", *self._newkey(key), "-out", csr,
+            "-subj", f"/CN={names[0]}")
+        return key, csr
+
+    def _once(self, label, make):
+        if label not in self._made:
+            self._made[label] = make()
+        return self._made[label]
+
+    def leaf(self, label, names, days=30):
+        """A leaf for `names` signed by the lab CA (`openssl x509 -req`), valid from now."""
+        def make():
+            key, csr = self._csr(label, names)
+            pem = self._path(f"{label}.pem")
+            now = _utc_now()
+            self._serial += 1
+            _sh("openssl", "x509", "-req", "-in", csr, "-CA", self.ca, "-CAkey", self.ca_cert.key,
+                "-set_serial", str(self._serial), "-days", str(days), "-sha256",
+                "-extfile", self._ext(label, names), "-extensions", "leaf", "-out", pem)
+            return Cert(pem, key, list(names), now, now + datetime.timedelta(days=days))
+        return self._once(label, make)
+
+    def dated(self, label, names, not_before, not_after):
+        """A leaf for `names` signed by the lab CA with exactly this validity (`openssl ca`
+        with explicit -startdate and -enddate; in the past for an expired certificate)."""
+        def make():
+            key, csr = self._csr(label, names)
+            pem = self._path(f"{label}.pem")
+            _sh("openssl", "ca", "-config", self.cnf, "-batch", "-notext", "-in", csr,
+                "-out", pem, "-startdate", _asn1_time(not_before), "-enddate",
+                _asn1_time(not_after), "-extfile", self._ext(label, names), "-extensions", "leaf")
+            return Cert(pem, key, list(names), not_before, not_after)
+        return self._once(label, make)
+
+    def self_signed_leaf(self, label, names, days=30):
+        """A leaf for `names` signed by its own key (`openssl req -x509`, no CA)."""
+        def make():
+            key, pem = self._path(f"{label}.key"), self._path(f"{label}.pem")
+            # req -x509 takes its extensions from its configuration: the lab's plus the
+            # leaf's section.
+            cnf = self._path(f"{label}.cnf")
+            ext = self._ext(label, names, signed_by_ca=False)
+            with open(self.cnf) as base, open(ext) as leaf, open(cnf, "w") as out:
+                out.write(base.read() + leaf.read())
+            now = _utc_now()
+            _sh("openssl", "req", "-config", cnf, "-x509", "-new", *self._newkey(key),
+                "-out", pem, "-subj", f"/CN={names[0]}", "-days", str(days), "-extensions", "leaf")
+            return Cert(pem, key, list(names), now, now + datetime.timedelta(days=days))
+        return self._once(label, make)
+
+    # --- the certificates of the TLS scenarios --------------------------------------
+
+    def good(self):
+        return self.leaf("good", [LAB_NAME])
+
+    def other_name(self):
+        return self.leaf("other-name", [OTHER_NAME])
+
+    def self_signed(self):
+        return self.self_signed_leaf("self-signed", [LAB_NAME])
+
+    def expired(self):
+        utc = datetime.timezone.utc
+        return self.dated("expired", [LAB_NAME], datetime.datetime(2020, 1, 1, tzinfo=utc),
+                          datetime.datetime(2020, 2, 1, tzinfo=utc))
+
+    def expiring(self, days=5):
+        now = _utc_now()
+        return self.dated(f"expiring-{days}d", [LAB_NAME], now - datetime.timedelta(days=1),
+                          now + datetime.timedelta(days=days, hours=12))
+
+
 # --- servers --------------------------------------------------------------------------
 
+def _start_time(pid):
+    """Field 22 of /proc/PID/stat (start time in clock ticks), or None when PID is gone:
+    with the PID it names one process, whatever PID reuse happens later."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            stat = f.read()
+    except OSError:
+        return None
+    fields = stat.rsplit(")", 1)[1].split()
+    return None if fields[0] in ("Z", "X") else fields[19]
+
+
+def _children(pid):
+    """The PIDs of PID's children (/proc/PID/task/*/children)."""
+    kids = []
+    with contextlib.suppress(OSError):
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with contextlib.suppress(OSError), open(f"/proc/{pid}/task/{task}/children") as f:
+                kids += [int(x) for x in f.read().split()]
+    return kids
+
+
 class _Process:
-    """A server the lab started inside a namespace; stopped by its PID only."""
+    """A server the lab started inside a namespace; stopped by its PID only. A server that
+    forks workers (nginx) has them recorded (track_children) once it is ready: stop()
+    checks that they ended with it."""
 
     def __init__(self, what, argv, log=None):
         self.what = what
         self.argv = argv
         self.log = log
+        self.children = []      # (pid, start time) of the workers it forked
         self.popen = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                       stderr=subprocess.STDOUT, preexec_fn=_die_with_parent)
 
     @property
     def pid(self):
         return self.popen.pid
+
+    def track_children(self, count, within=5.0):
+        """Waits (bounded) until the server has forked `count` children and records them."""
+        deadline = time.monotonic() + within
+        while True:
+            kids = [(pid, _start_time(pid)) for pid in _children(self.pid)]
+            kids = [(pid, st) for pid, st in kids if st is not None]
+            if len(kids) >= count:
+                self.children = kids
+                return kids
+            if self.popen.poll() is not None or time.monotonic() > deadline:
+                raise self.failed_to_start(f"{len(kids)} of its {count} workers after {within} s")
+            time.sleep(0.01)
+
+    def _children_left(self, within=2.0):
+        deadline = time.monotonic() + within
+        while True:
+            left = [(pid, st) for pid, st in self.children if _start_time(pid) == st]
+            if not left or time.monotonic() > deadline:
+                return left
+            time.sleep(0.01)
 
     def failed_to_start(self, why):
         out = self.stop()
@@ -438,9 +713,20 @@ class _Process:
             except subprocess.TimeoutExpired:
                 p.kill()
                 p.wait(timeout=5)
-        out = p.stdout.read().decode(errors="replace") if p.stdout else ""
-        if p.stdout:
+        out = ""
+        if p.stdout and not p.stdout.closed:     # stop() may come twice (failed_to_start)
+            out = p.stdout.read().decode(errors="replace")
             p.stdout.close()
+        # Its workers end with it (nginx's master waits for them); one that did not is
+        # killed by its recorded PID (and start time: never a reused PID) and reported.
+        left = self._children_left()
+        for pid, _ in left:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        self.children = []
+        if left:
+            raise LabError(f"{self.what}: workers {[pid for pid, _ in left]} outlived it "
+                           f"(killed)")
         return out
 
 
@@ -466,6 +752,8 @@ class Lab:
         self.tmp = None
         self.client = self.endpoint = None
         self.last_status_samples = None
+        self._certs = None
+        self._service_count = 0
         self._up = False
 
     # --- life cycle -------------------------------------------------------------------
@@ -640,14 +928,17 @@ class Lab:
         for alias, target in (cnames or {}).items():
             argv.append(f"--cname={alias},{target}")
         proc = self._start(f"dnsmasq on {listen}", self.exec_argv(self.endpoint, *argv), log)
-        self._wait_udp_socket(proc, listen, 53)
+        self._wait_socket(proc, "udp", listen, 53)
         return proc
 
-    def start_listener(self, address, port):
-        """A TCP service in the endpoint namespace: accepts and closes connections."""
+    def start_listener(self, address, port, silent=False):
+        """A TCP service in the endpoint namespace: accepts and closes connections; with
+        `silent`, accepts and then neither reads, writes nor closes (a peer that never
+        answers)."""
         self.add_endpoint_address(address)
-        proc = self._start(f"listener on {address}:{port}",
-                           self.exec_argv(self.endpoint, sys.executable, LISTENER, address, str(port)))
+        proc = self._start(f"{'silent ' if silent else ''}listener on {address}:{port}",
+                           self.exec_argv(self.endpoint, sys.executable, LISTENER, address,
+                                          str(port), *(["--silent"] if silent else [])))
         # listener.py prints "ready" once it listens: no polling needed.
         ready, _, _ = select.select([proc.popen.stdout], [], [], 5)
         line = proc.popen.stdout.readline().decode(errors="replace") if ready else ""
@@ -661,6 +952,145 @@ class Lab:
         for address in addresses:
             self.start_listener(address, port)
         self.start_dns({**({name: list(addresses)} if name else {}), **(records or {})})
+
+    # --- services: nginx, redis-server, mosquitto --------------------------------------
+    #
+    # Each runs in the endpoint namespace in the foreground (a child of ours, with
+    # PR_SET_PDEATHSIG), with its configuration, logs and state in a directory of the
+    # lab's temporary directory, and is used only once its port listens (polled with ss,
+    # bounded). Teardown stops it by its PID, like every server of the lab.
+
+    @property
+    def certs(self):
+        """The lab's certificates (Certs), made on first use in its temporary directory."""
+        if self._certs is None:
+            need_tools("openssl")
+            self._certs = Certs(os.path.join(self.tmp, "certs"))
+        return self._certs
+
+    def _service_dir(self, kind):
+        self._service_count += 1
+        path = os.path.join(self.tmp, f"{kind}-{self._service_count}")
+        os.mkdir(path)
+        return path
+
+    def start_nginx(self, *sites):
+        """nginx (one master, `worker_processes 1`) with one server block per Site: TLS
+        with the site's certificate when it has one, plain HTTP otherwise, answering
+        every request with the site's status (`return STATUS;`). Returns the process;
+        its .access_log records each request as
+        `REMOTE SERVER_ADDR:PORT STATUS "REQUEST" sni=NAME` (see nginx_requests)."""
+        need_tools("nginx")
+        d = self._service_dir("nginx")
+        conf, log = os.path.join(d, "nginx.conf"), os.path.join(d, "error.log")
+        access = os.path.join(d, "access.log")
+        servers = ""
+        for site in sites:
+            self.add_endpoint_address(site.address)
+            if site.reject_tls:
+                tls = " ssl;\n        ssl_reject_handshake on;"
+            elif site.cert:
+                # TLS 1.3 too (nginx 1.22 offers only up to 1.2 by default).
+                tls = (f" ssl;\n        ssl_protocols TLSv1.2 TLSv1.3;\n"
+                       f"        ssl_certificate {site.cert.cert};\n"
+                       f"        ssl_certificate_key {site.cert.key};")
+            else:
+                tls = ";"
+            servers += (f"    server {{\n        listen {site.address}:{site.port}{tls}\n"
+                        f"        location / {{ return {site.status}; }}\n    }}\n")
+        temp_paths = "".join(f"    {kind}_temp_path {d}/{kind.split('_')[0]};\n"
+                             for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+        with open(conf, "w") as f:
+            f.write(f"worker_processes 1;\npid {d}/nginx.pid;\nerror_log {log} info;\n"
+                    f"events {{\n    worker_connections 64;\n}}\n"
+                    f"http {{\n"
+                    f"    log_format lab '$remote_addr $server_addr:$server_port $status "
+                    f"\"$request\" sni=$ssl_server_name';\n"
+                    f"    access_log {access} lab;\n{temp_paths}{servers}}}\n")
+        what = "nginx on " + ", ".join(
+            f"{s.address}:{s.port}{' (TLS)' if s.cert or s.reject_tls else ''}" for s in sites)
+        proc = self._start(what, self.exec_argv(self.endpoint, "nginx", "-p", d + "/", "-e", log,
+                                                "-c", conf, "-g", "daemon off;"), log)
+        for site in sites:
+            self._wait_socket(proc, "tcp", site.address, site.port)
+        for pid, _ in proc.track_children(1):   # its one worker: stop() checks it ends too
+            self._log(f"lab {self.tag}: started {what}: worker (pid {pid})")
+        proc.access_log = access
+        return proc
+
+    @staticmethod
+    def nginx_requests(proc):
+        """The requests nginx has logged: [{"remote", "local", "status", "request", "sni"}]."""
+        entries = []
+        if os.path.exists(proc.access_log):
+            with open(proc.access_log, errors="replace") as f:
+                for line in f:
+                    head, _, rest = line.partition(' "')
+                    request, _, sni = rest.rpartition('" sni=')
+                    remote, local, status = head.split()
+                    entries.append({"remote": remote, "local": local, "status": int(status),
+                                    "request": request, "sni": sni.strip()})
+        return entries
+
+    def start_redis(self, address, port=6379, password=None, cert=None, protected_mode=False):
+        """redis-server on address:port: no persistence, in the foreground; with
+        `password`, --requirepass (PING then answers -NOAUTH); with `cert` (a Cert), TLS
+        on that port instead of plain TCP (its own TLS listener, no client certificates).
+        Without a password, protected mode is off unless `protected_mode` (then Redis
+        answers this lab's clients -DENIED)."""
+        need_tools("redis-server")
+        self.add_endpoint_address(address)
+        d = self._service_dir("redis")
+        log = os.path.join(d, "redis.log")
+        argv = ["redis-server", "--port", "0" if cert else str(port), "--bind", address,
+                "--save", "", "--appendonly", "no", "--daemonize", "no", "--dir", d,
+                "--logfile", log]
+        if password:
+            argv += ["--requirepass", password]
+        elif not protected_mode:
+            # Redis 7 answers a client that is not on loopback with -DENIED when the
+            # default user has no password, whatever --bind says.
+            argv += ["--protected-mode", "no"]
+        if cert:
+            argv += ["--tls-port", str(port), "--tls-cert-file", cert.cert, "--tls-key-file",
+                     cert.key, "--tls-ca-cert-file", self.certs.ca, "--tls-auth-clients", "no"]
+        proc = self._start(f"redis-server on {address}:{port}{' (TLS)' if cert else ''}",
+                           self.exec_argv(self.endpoint, *argv), log)
+        self._wait_socket(proc, "tcp", address, port)
+        return proc
+
+    def start_mosquitto(self, address, port=1883, users=None, cert=None):
+        """mosquitto with one listener on address:port, no persistence, in the foreground.
+        Without `users` anonymous clients are allowed; `users` ({name: password}) makes
+        a password file (mosquitto_passwd -b -c) and sets allow_anonymous false. With
+        `cert` (a Cert) the listener speaks TLS (cafile: the lab CA; no client
+        certificates). Returns the process; its .log is the broker's log file."""
+        need_tools("mosquitto")
+        self.add_endpoint_address(address)
+        d = self._service_dir("mosquitto")
+        conf, log = os.path.join(d, "mosquitto.conf"), os.path.join(d, "mosquitto.log")
+        # `user root`: stay root, so that it can read this 0700 directory (mosquitto
+        # otherwise drops to the mosquitto user).
+        lines = ["user root", "persistence false", f"log_dest file {log}",
+                 "log_type error", "log_type warning", "log_type notice", "log_type information",
+                 "connection_messages true", f"listener {port} {address}"]
+        if users:
+            need_tools("mosquitto_passwd")
+            passwd = os.path.join(d, "passwd")
+            for i, (name, password) in enumerate(users.items()):
+                _sh("mosquitto_passwd", "-b", *(["-c"] if i == 0 else []), passwd, name, password)
+            lines += ["allow_anonymous false", f"password_file {passwd}"]
+        else:
+            lines += ["allow_anonymous true"]
+        if cert:
+            lines += [f"cafile {self.certs.ca}", f"certfile {cert.cert}", f"keyfile {cert.key}",
+                      "require_certificate false"]
+        with open(conf, "w") as f:
+            f.write("\n".join(lines) + "\n")
+        proc = self._start(f"mosquitto on {address}:{port}{' (TLS)' if cert else ''}",
+                           self.exec_argv(self.endpoint, "mosquitto", "-c", conf), log)
+        self._wait_socket(proc, "tcp", address, port)
+        return proc
 
     def start_tcpdump(self, path, interface=None, bpf=()):
         """tcpdump in the client namespace, writing every packet on `interface` (the
@@ -692,17 +1122,22 @@ class Lab:
         self._log(f"lab {self.tag}: started {what} (pid {proc.pid})")
         return proc
 
-    def _wait_udp_socket(self, proc, address, port, within=5.0):
-        # dnsmasq has no readiness signal: poll for its socket with ss.
+    def _wait_socket(self, proc, proto, address, port, within=5.0):
+        """Polls (with ss, so without connecting to it) until `proc` itself - its PID, not
+        just anyone - listens on address:port (proto tcp or udp), at most `within`
+        seconds; a server that exits or does not listen by then fails to start.
+        dnsmasq, nginx, redis-server and mosquitto have no readiness signal of their own."""
+        want, owner = f"{address}:{port}", f"pid={proc.pid},"
         deadline = time.monotonic() + within
         while time.monotonic() < deadline:
             if proc.popen.poll() is not None:
                 raise proc.failed_to_start(f"exited with {proc.popen.returncode}")
-            out = _sh(*self.exec_argv(self.endpoint, "ss", "-H", "-uln")).stdout
-            if any(f"{address}:{port} " in line + " " for line in out.splitlines()):
+            out = _sh(*self.exec_argv(self.endpoint, "ss", "-H", f"-{proto[0]}lnp")).stdout
+            if any(len(line.split()) > 3 and line.split()[3] == want and owner in line
+                   for line in out.splitlines()):
                 return
             time.sleep(0.02)
-        raise proc.failed_to_start(f"not listening on {address}:{port} after {within} s")
+        raise proc.failed_to_start(f"not listening on {proto} {want} after {within} s")
 
     # --- security groups ---------------------------------------------------------------
 
@@ -731,7 +1166,9 @@ class Lab:
         """Runs `linkdoctor check TARGETS --format json` in the client namespace and
         returns a Run. The report is validated against the shipped schema. `prefix`,
         `env` and `watch` are run_raw's."""
-        args = ["check", *targets, "--format", "json", "--cloud", "none"]
+        # -v: the progress trace on stderr, which a failure's report shows (when each
+        # start-up step and each probe ended).
+        args = ["check", *targets, "--format", "json", "--cloud", "none", "-v"]
         for ip in endpoint_ips:
             args += ["--endpoint-ip", ip]
         for server in dns_servers:
@@ -768,8 +1205,8 @@ class Lab:
 
     def run_raw(self, args, capture=True, limit=30, prefix=(), env=None, watch=False):
         """Runs linkdoctor ARGS in the client namespace; returns (argv, exit code, stdout,
-        stderr, wall seconds of the whole subprocess). Without `capture` its output goes
-        straight to ours. A run longer than `limit` seconds is killed and fails.
+        stderr, wall seconds from its start to the end of its output - see _read_to_eof).
+        Without `capture` its output goes straight to ours (and wall ends at its exit). A run longer than `limit` seconds is killed and fails.
 
         `prefix` goes before the binary (e.g. UNPRIVILEGED); `env` adds environment
         variables (e.g. SUDO_UID). With `watch`, a StatusWatcher samples the process
@@ -793,7 +1230,9 @@ class Lab:
                              stdout=pipe, stderr=pipe, env=env_vars, preexec_fn=_die_with_parent)
         watcher = StatusWatcher(p.pid) if watch else None
         try:
-            out, err = p.communicate(timeout=limit)
+            out, err, wall = _read_to_eof(p, start, limit) if capture else (None, None, None)
+            p.wait(timeout=max(limit - (time.monotonic() - start), 1))
+            wall = wall if wall is not None else time.monotonic() - start
         except subprocess.TimeoutExpired:
             p.kill()
             p.communicate()
@@ -804,8 +1243,33 @@ class Lab:
                 p.wait()
             if watcher:
                 self.last_status_samples = watcher.finish()
-        wall = time.monotonic() - start
         return argv, p.returncode, _text(out), _text(err), wall
+
+
+def _read_to_eof(p, start, limit):
+    """Reads p's stdout and stderr until both are at EOF; returns (stdout, stderr, wall
+    seconds from `start` to that EOF). Raises subprocess.TimeoutExpired after `limit`.
+
+    The wall time ends at EOF, not at the exit status: a process closes its files before
+    its namespaces are released, and the last process of `ip netns exec`'s private mount
+    namespace releases it on exit - an unmount that waits for an RCU grace period, which
+    took up to 0.9 s on a busy 2-core machine. That is the lab's cost, not linkdoctor's."""
+    chunks = {p.stdout.fileno(): [], p.stderr.fileno(): []}
+    with selectors.DefaultSelector() as sel:
+        for f in (p.stdout, p.stderr):
+            sel.register(f, selectors.EVENT_READ)
+        while sel.get_map():
+            left = limit - (time.monotonic() - start)
+            if left <= 0:
+                raise subprocess.TimeoutExpired(p.args, limit)
+            for key, _ in sel.select(timeout=left):
+                data = os.read(key.fd, 65536)
+                if data:
+                    chunks[key.fd].append(data)
+                else:
+                    sel.unregister(key.fileobj)
+        wall = time.monotonic() - start
+    return b"".join(chunks[p.stdout.fileno()]), b"".join(chunks[p.stderr.fileno()]), wall
 
 
 if __name__ == "__main__" and len(sys.argv) == 5 and sys.argv[1] == "reap":
