@@ -723,6 +723,29 @@ def tls_handshake_stalled(lab):
     expect_bounded_by_connect_timeout(run, 1.0)
 
 
+@scenario("http.no_response", timed=True)
+def http_no_response(lab):
+    # Plain HTTP to a peer that accepts and never answers (a hung service behind the
+    # endpoint): the GET goes out and nothing comes back by --connect-timeout (1 s).
+    lab.start_listener(ZONE_A, PORT, silent=True)
+    lab.start_dns({NAME: [ZONE_A]})
+    run = lab.run(f"http://{NAME}:{PORT}/healthz", connect_timeout=1)
+    run.expect_outcome(2, "critical")
+    t = run.target()
+    t.expect_only_diagnoses("http.no_response")
+    expect_tcp_open(t)
+    t.expect_fact("tls.attempted", False)
+    t.expect_fact("http.attempted", True)
+    t.expect_fact("http.result", "no_response")
+    t.expect_fact("http.no_response_addresses", [ZONE_A])
+    t.expect_service_probe("http", ZONE_A, result="no_response", ended_by="timeout")
+    d = t.diagnosis("http.no_response")
+    expect_eq(d.get("title"), f"Port {PORT} accepts the connection but sends no HTTP response",
+              "title")
+    expect_in("sent no response to GET /healthz", d.get("summary", ""), "the summary")
+    expect_bounded_by_connect_timeout(run, 1.0)
+
+
 @scenario("tls.handshake_failed")
 def tls_handshake_failed(lab):
     # The peer speaks TLS but ends every handshake with an alert (nginx
