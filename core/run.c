@@ -420,6 +420,7 @@ static void connect_to_answer(target_run *tr) {
     unsigned origin = use_hosts ? LD_ORIGIN_HOSTS : LD_ORIGIN_DNS;
     ld_bag *t = ld_facts_target(tr->facts);
     ld_bag_set_empty_list(t, LD_F_TCP_SKIPPED_ADDRESSES);
+    int64_t skipped = 0, usable = 0;
     for (size_t i = 0; list && list->type == LD_T_LIST && i < list->u.list.len; i++) {
         ld_addr a;
         if (ld_addr_parse(list->u.list.items[i], &a, NULL) != LD_OK)
@@ -427,13 +428,22 @@ static void connect_to_answer(target_run *tr) {
         int endpoint = 0;
         for (size_t k = 0; k < tr->spec.nendpoint_ips; k++)
             endpoint |= ld_addr_equal(&a, &tr->spec.endpoint_ips[k]);
-        if (!endpoint && ld_addr_scope_of(&a) != LD_AS_LOOPBACK &&
+        if (ld_addr_scope_of(&a) != LD_AS_LOOPBACK &&
             !ld_ifaces_family_usable(&tr->run->ifaces, a.family)) {
-            ld_bag_list_add(t, LD_F_TCP_SKIPPED_ADDRESSES, list->u.list.items[i]);
-            continue;
+            /* An application resolving the name would not get this address
+             * (AI_ADDRCONFIG); an --endpoint-ip one is still tried. */
+            if (!endpoint) {
+                ld_bag_list_add(t, LD_F_TCP_SKIPPED_ADDRESSES, list->u.list.items[i]);
+                skipped++;
+                continue;
+            }
+        } else {
+            usable++;
         }
         connect_to(tr, &a, origin);
     }
+    ld_bag_set_int(t, LD_F_TCP_SKIPPED_COUNT, skipped);
+    ld_bag_set_int(t, LD_F_TCP_ANSWER_USABLE_COUNT, usable);
 }
 
 /* 1 when the TCP attempt to addr ended open. */

@@ -285,6 +285,39 @@ def dns_endpoint_mismatch(lab):
     t.expect_attempt(STALE_IP, expected=False, origin=["dns"])
 
 
+@scenario("dns.no_usable_address")
+def dns_no_usable_address(lab):
+    # The record answers only AAAA (an endpoint of IP address type IPv6) and the client
+    # is IPv4-only (no global or unique-local IPv6 address): applications get no address
+    # at all. linkdoctor says so instead of "unknown", and tries nothing it should not.
+    v6 = "fd00:2::23"
+    dns = lab.start_dns({NAME: [v6]})
+    run = lab.run(TARGET)
+    run.expect_outcome(2, "critical")
+    t = run.target()
+    t.expect_only_diagnoses("dns.no_usable_address")
+    t.expect_fact("dns.rcode", "NOERROR")
+    t.expect_fact("dns.addresses", [v6])
+    t.expect_fact("tcp.skipped_addresses", [v6])
+    t.expect_fact("tcp.skipped_count", 1)
+    t.expect_fact("tcp.answer_usable_count", 0)
+    t.expect_fact("tcp.address_count", 0)
+    expect_eq(t.data.get("probes", {}).get("tcp", []), [], "TCP attempts")
+    d = t.diagnosis("dns.no_usable_address")
+    expect_eq(d.get("title"), f"{NAME} resolves only to addresses this host cannot use: {v6}",
+              "title")
+    # The control: with an IPv4 record beside it, the usable family is used and all is ok.
+    lab.stop(dns)
+    lab.start_service(PORT, [ZONE_A], records={NAME: [ZONE_A, v6]})
+    run = lab.run(TARGET)
+    run.expect_outcome(0, "ok")
+    t = run.target()
+    t.expect_only_diagnoses("ok")
+    t.expect_fact("tcp.skipped_addresses", [v6])
+    t.expect_fact("tcp.answer_usable_count", 1)
+    t.expect_fact("tcp.open_addresses", [ZONE_A])
+
+
 @scenario("dns.server_failure")
 def dns_server_failure(lab):
     # The resolver answers, but refuses: it serves lab.test only and forwards nothing.
