@@ -127,7 +127,6 @@ int ld_cmd_check(int argc, char **argv, ld_time started) {
     ld_profiles *profiles = malloc(sizeof *profiles); /* ~140 KiB: not for the stack */
     ld_proxy_env proxy_env;
     ld_proxy_env_read(&proxy_env, environ);
-    char capture_why[LD_ERR_MAX] = "";
     capture_opening opening = {0};
     const ld_facts **facts = NULL;
     double *durations = NULL;
@@ -168,7 +167,6 @@ int ld_cmd_check(int argc, char **argv, ld_time started) {
     capture_opening_join(&opening);
     capture = opening.capture;
     opening.capture = NULL;
-    snprintf(capture_why, sizeof capture_why, "%s", opening.why);
     if (opening.st != LD_OK) {
         ld_msg_error("%s", opening.err.msg);
         goto out;
@@ -180,7 +178,7 @@ int ld_cmd_check(int argc, char **argv, ld_time started) {
     }
     if (o.verbose)
         ld_msg_trace((double)(ld_time_now() - started) / (double)LD_MS, "capture %s; %s",
-                     capture ? ld_capture_interface(capture) : capture_why, dropped);
+                     capture ? ld_capture_interface(capture) : opening.why, dropped);
 
     ld_run_config cfg = {
         .started = started,
@@ -193,7 +191,7 @@ int ld_cmd_check(int argc, char **argv, ld_time started) {
         .max_parallel = parallel_limit(),
         .capture = capture,
         .capture_mode = o.capture,
-        .capture_unavailable = capture_why,
+        .capture_unavailable = opening.why,
         .tls_ctx = tls_ctx,
         .sni = o.sni,
         .cert_warn_days = o.cert_warn_days,

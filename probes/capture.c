@@ -183,15 +183,23 @@ ld_status ld_capture_attach(ld_capture *cap, ld_loop *loop, ld_err *err) {
     return ld_io_start(loop, &cap->io, fd, LD_READ, capture_io_cb, cap, err);
 }
 
-/* In a forked child: closes every descriptor but keep_a and keep_b. */
+/* In a forked child: closes every descriptor but keep_a and keep_b. Without
+ * close_range (Linux < 5.9) only stdio is closed: it is what a caller waits
+ * on for end of file. */
 static void close_all_but(int keep_a, int keep_b) {
-    int lo = keep_a < keep_b ? keep_a : keep_b, hi = keep_a < keep_b ? keep_b : keep_a;
-    if (lo > 0 && close_range(0, (unsigned)lo - 1, 0) < 0)
-        for (int fd = 0; fd < lo; fd++)
+    unsigned keep[2] = {(unsigned)(keep_a < keep_b ? keep_a : keep_b),
+                        (unsigned)(keep_a < keep_b ? keep_b : keep_a)};
+    unsigned from = 0;
+    int failed = 0;
+    for (int i = 0; i < 2; i++) {
+        if (keep[i] > from)
+            failed |= close_range(from, keep[i] - 1, 0) < 0;
+        from = keep[i] + 1;
+    }
+    failed |= close_range(from, ~0U, 0) < 0;
+    for (int fd = 0; failed && fd <= 2; fd++)
+        if ((unsigned)fd != keep[0] && (unsigned)fd != keep[1])
             close(fd);
-    if (hi - lo > 1)
-        close_range((unsigned)lo + 1, (unsigned)hi - 1, 0);
-    close_range((unsigned)hi + 1, ~0U, 0);
 }
 
 /* Closes the capture without waiting for the kernel's clean-up of it.

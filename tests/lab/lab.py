@@ -869,6 +869,12 @@ class Lab:
     def exec_argv(self, ns, *argv):
         return ["ip", "netns", "exec", ns, *argv]
 
+    def client_packet_sockets(self):
+        """The packet sockets open in the client namespace (/proc/net/packet, one line
+        each): a capture linkdoctor left open would be here."""
+        out = _sh(*self.exec_argv(self.client, "cat", "/proc/net/packet")).stdout
+        return out.strip().splitlines()[1:]
+
     # --- addresses and name resolution ----------------------------------------------
 
     def add_endpoint_address(self, address):

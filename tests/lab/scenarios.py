@@ -29,6 +29,7 @@ Exit status: 0 pass, 1 fail, 77 skip (not root or a tool missing; never under CI
 
 import argparse
 import datetime
+import inspect
 import json
 import math
 import os
@@ -90,7 +91,6 @@ TIMING_ASSERTIONS = ("expect_wall", "expect_bounded_by_connect_timeout", "_expec
 def check_timed_marks():
     """A scenario that asserts time but is not marked timed would run beside others and
     fail when the machine is busy: refuse to list such a scenario file."""
-    import inspect
     for name, fn in SCENARIOS.items():
         uses = [a for a in TIMING_ASSERTIONS if a in inspect.getsource(fn)]
         if fn.listed and uses and not fn.timed:
@@ -218,8 +218,7 @@ def expect_packet_sockets_released(lab, within=2.0):
     no packet socket left within `within` seconds - none leaks, none lingers."""
     deadline = time.monotonic() + within
     while True:
-        out = L._sh(*lab.exec_argv(lab.client, "cat", "/proc/net/packet")).stdout
-        sockets = out.strip().splitlines()[1:]
+        sockets = lab.client_packet_sockets()
         if not sockets:
             return
         expect(time.monotonic() < deadline,
