@@ -16,10 +16,61 @@ extern char **environ;
 #include "cli/options.h"
 #include "cli/privs.h"
 #include "core/proxy.h"
-#include "core/run.h"
+#include "plan/plan.h"
 #include "probes/tls.h"
 #include "report/report.h"
 #include "rules/rules.h"
+
+static const char check_usage[] =
+    "usage: linkdoctor check TARGET... [options]\n"
+    "\n"
+    "Diagnoses why TARGET cannot be reached through a private link, and how to fix it.\n"
+    "\n"
+    "TARGET is HOST:PORT, [IPv6]:PORT, or a URL: tcp://, http://, https://, redis://,\n"
+    "rediss://, mqtt://, mqtts:// (the port defaults per scheme).\n"
+    "\n"
+    "What you expect:\n"
+    "  --profile NAME          preset scheme, port and expectations for a known service\n"
+    "                          (zilliz, emqx-redis, emqx-mqtt: see `linkdoctor profiles`)\n"
+    "  --expect-status SPEC    HTTP statuses that mean the service works: 400, 200-399,\n"
+    "                          2xx,400 (default: any response)\n"
+    "  --endpoint-ip IP        an address the private endpoint has (repeatable, or\n"
+    "                          comma-separated); it is also connected to directly, so that\n"
+    "                          \"network fine, DNS wrong\" is told apart from \"network broken\"\n"
+    "  --dns-server IP[:PORT]  also ask this resolver and compare its answer with the\n"
+    "                          system's (repeatable)\n"
+    "  --cloud NAME            auto (default: from DMI), aws, gcp, azure or none: picks the\n"
+    "                          remediation text\n"
+    "  --rules FILE            add the rules in FILE (repeatable); see `linkdoctor rules`\n"
+    "\n"
+    "TLS (https://, rediss://, mqtts://):\n"
+    "  --cacert FILE           trust only the CA certificates in FILE (PEM), not the system's\n"
+    "  --sni NAME              send NAME as the server name and check the certificate for it\n"
+    "  --cert-warn-days N      warn when the certificate expires within N days (default 14)\n"
+    "\n"
+    "Evidence:\n"
+    "  --capture MODE          auto (default: capture packets when permitted), on (fail\n"
+    "                          without), off. Capture proves each SYN's fate and ends a\n"
+    "                          dropped attempt after the first retransmission (~1.2 s)\n"
+    "  --interface IFACE       capture on IFACE only (default: all interfaces)\n"
+    "\n"
+    "Time:\n"
+    "  --connect-timeout SEC   the deadline of each step, counted from when it starts: each\n"
+    "                          DNS lookup, each connect, each TLS handshake, each HTTP\n"
+    "                          request, each Redis or MQTT reply (default 2)\n"
+    "  --timeout SEC           the whole run ends by then, whatever is pending (default 10)\n"
+    "\n"
+    "Output:\n"
+    "  --format FORMAT         text (default) or json (schema linkdoctor.report/1)\n"
+    "  -o, --output FILE       write the report to FILE (atomically) instead of stdout\n"
+    "  -v, --verbose           print progress on stderr\n"
+    "  -h, --help              this help\n"
+    "\n"
+    "Exit status: 0 ok, 1 warning, 2 critical, 3 unknown (bad input, nothing concluded).\n"
+    "\n"
+    "Examples:\n"
+    "  linkdoctor check in01-abc.aws-us-west-2.vectordb.zillizcloud.com:19530\n"
+    "  linkdoctor check redis.internal:6379 --endpoint-ip 10.0.1.23 --format json -o report.json\n";
 
 /* Descriptors each target may hold at once: resolvers plus connects. */
 #define FDS_PER_TARGET 8
@@ -30,25 +81,31 @@ static void trace_to_stderr(void *arg, double ms, const char *line) {
     ld_msg_trace(ms, "%s", line);
 }
 
+/* The targets of one check: what the capture filters on. */
+typedef struct check_targets {
+    const ld_target_spec *specs; /* the targets */
+    size_t n;                    /* how many */
+} check_targets;
+
 /* Opens packet capture as --capture asks. Returns the exit-worthy status only
  * when capture was required (on) or the interface named does not exist; with
  * auto, a capture that cannot open leaves *cap NULL and the reason in why. */
-static ld_status open_capture(const ld_check_opts *o, ld_capture **cap, char *why, size_t whylen,
-                              ld_err *err) {
+static ld_status open_capture(const ld_opts *o, const check_targets *t, ld_capture **cap,
+                              char *why, size_t whylen, ld_err *err) {
     uint16_t ports[32];
     size_t nports = 0;
     int all_tcp = 0;
     *cap = NULL;
-    if (strcmp(o->capture, "off") == 0) {
+    if (o->capture == LD_CAPTURE_MODE_OFF) {
         snprintf(why, whylen, "turned off (--capture off)");
         return LD_OK;
     }
-    for (size_t i = 0; i < o->ntargets && !all_tcp; i++) {
+    for (size_t i = 0; i < t->n && !all_tcp; i++) {
         size_t k = 0;
-        while (k < nports && ports[k] != o->targets[i].target.port)
+        while (k < nports && ports[k] != t->specs[i].target.port)
             k++;
         if (k == nports && nports < sizeof ports / sizeof ports[0])
-            ports[nports++] = o->targets[i].target.port;
+            ports[nports++] = t->specs[i].target.port;
         else if (k == nports)
             all_tcp = 1; /* too many ports to list: capture all TCP */
     }
@@ -58,7 +115,7 @@ static ld_status open_capture(const ld_check_opts *o, ld_capture **cap, char *wh
         return LD_OK;
     if (fail == LD_CAPTURE_NO_INTERFACE)
         return ld_err_set(err, LD_EINVAL, "--interface %s: %s", o->interface, cerr.msg);
-    if (strcmp(o->capture, "on") == 0)
+    if (o->capture == LD_CAPTURE_MODE_ON)
         return ld_err_set(err, LD_EINVAL, "--capture on: %s", cerr.msg);
     snprintf(why, whylen, "%s", cerr.msg);
     return LD_OK;
@@ -66,27 +123,29 @@ static ld_status open_capture(const ld_check_opts *o, ld_capture **cap, char *wh
 
 /* Opening a capture makes the kernel wait for an RCU grace period (5-30 ms,
  * see ld_capture_open): a helper thread opens it while this one loads the
- * rules and the TLS context. It is joined before the run is built, so no
+ * rules and the TLS context. It is joined before the plan is built, so no
  * probe starts and no privilege is dropped before the capture is open; the
  * event loop itself stays on this thread. */
 typedef struct capture_opening {
-    const ld_check_opts *o; /* the options it opens for */
-    pthread_t thread;       /* the helper, while `joinable` */
-    int joinable;           /* 1 until joined */
-    ld_status st;           /* open_capture()'s result ... */
-    ld_capture *capture;    /* ... the capture (owned until handed over) ... */
-    char why[LD_ERR_MAX];   /* ... why there is none, with auto ... */
-    ld_err err;             /* ... and the error that ends the run */
+    const ld_opts *o;         /* the options it opens for */
+    check_targets targets;    /* ... and the targets */
+    pthread_t thread;         /* the helper, while `joinable` */
+    int joinable;             /* 1 until joined */
+    ld_status st;             /* open_capture()'s result ... */
+    ld_capture *capture;      /* ... the capture (owned until handed over) ... */
+    char why[LD_ERR_MAX];     /* ... why there is none, with auto ... */
+    ld_err err;               /* ... and the error that ends the run */
 } capture_opening;
 
 static void *capture_opening_main(void *arg) {
     capture_opening *c = arg;
-    c->st = open_capture(c->o, &c->capture, c->why, sizeof c->why, &c->err);
+    c->st = open_capture(c->o, &c->targets, &c->capture, c->why, sizeof c->why, &c->err);
     return NULL;
 }
 
-static void capture_opening_start(capture_opening *c, const ld_check_opts *o) {
+static void capture_opening_start(capture_opening *c, const ld_opts *o, check_targets targets) {
     c->o = o;
+    c->targets = targets;
     c->joinable = pthread_create(&c->thread, NULL, capture_opening_main, c) == 0;
     if (!c->joinable) /* no thread: open it here */
         capture_opening_main(c);
@@ -119,8 +178,11 @@ int ld_cmd_check(int argc, char **argv, ld_time started) {
     clock_gettime(CLOCK_REALTIME, &wall);
     int code = LD_EXIT_UNKNOWN;
     ld_err err = {{0}};
-    ld_check_opts o;
+    ld_opts o = {0};
+    ld_target_spec *specs = NULL;
+    size_t nspecs = 0;
     ld_ruleset *rules = NULL;
+    ld_plan *plan = NULL;
     ld_run *run = NULL;
     ld_capture *capture = NULL;
     SSL_CTX *tls_ctx = NULL;
@@ -128,31 +190,33 @@ int ld_cmd_check(int argc, char **argv, ld_time started) {
     ld_proxy_env proxy_env;
     ld_proxy_env_read(&proxy_env, environ);
     capture_opening opening = {0};
-    const ld_facts **facts = NULL;
-    double *durations = NULL;
 
     if (!profiles || ld_cli_profiles(profiles, &err) != LD_OK) {
         ld_msg_error("built-in profiles: %s", profiles ? err.msg : "out of memory");
         free(profiles);
         return LD_EXIT_UNKNOWN;
     }
-    if (ld_check_opts_parse(argc, argv, profiles, &o, &err) != LD_OK) {
+    if (ld_opts_parse(LD_CMD_CHECK, argc, argv, profiles, &o, &err) != LD_OK) {
         ld_msg_error("%s", err.msg);
         goto out;
     }
     if (o.help) {
-        fputs(ld_check_usage, stdout);
+        fputs(check_usage, stdout);
         code = 0;
         goto out;
     }
-    capture_opening_start(&opening, &o);
+    if (ld_opts_specs(&o, &specs, &nspecs, &err) != LD_OK) {
+        ld_msg_error("%s", err.msg);
+        goto out;
+    }
+    capture_opening_start(&opening, &o, (check_targets){specs, nspecs});
     if (!(rules = ld_cli_rules(o.rules_files, o.nrules_files, &err))) {
         ld_msg_error("%s", err.msg);
         goto out;
     }
     int any_tls = 0;
-    for (size_t i = 0; i < o.ntargets; i++)
-        any_tls |= ld_scheme_uses_tls(o.targets[i].target.scheme);
+    for (size_t i = 0; i < nspecs; i++)
+        any_tls |= ld_scheme_uses_tls(specs[i].target.scheme);
     if (any_tls && !(tls_ctx = ld_tls_ctx_create(o.cacert, &err))) {
         ld_msg_error("%s", err.msg);
         goto out;
@@ -180,12 +244,10 @@ int ld_cmd_check(int argc, char **argv, ld_time started) {
         ld_msg_trace((double)(ld_time_now() - started) / (double)LD_MS, "capture %s; %s",
                      capture ? ld_capture_interface(capture) : opening.why, dropped);
 
-    ld_run_config cfg = {
+    ld_plan_config cfg = {
         .started = started,
-        .timeout = (ld_time)(o.timeout_s * (double)LD_SEC),
         .connect_timeout = (ld_time)(o.connect_timeout_s * (double)LD_SEC),
-        .dns_servers = o.dns_servers,
-        .ndns_servers = o.ndns_servers,
+        .cloud_auto = o.cloud_auto,
         .cloud = o.cloud,
         .dmi_dir = getenv("LINKDOCTOR_DMI_DIR"),
         .max_parallel = parallel_limit(),
@@ -193,17 +255,16 @@ int ld_cmd_check(int argc, char **argv, ld_time started) {
         .capture_mode = o.capture,
         .capture_unavailable = opening.why,
         .tls_ctx = tls_ctx,
-        .sni = o.sni,
-        .cert_warn_days = o.cert_warn_days,
         .proxy_env = &proxy_env,
         .trace = o.verbose ? trace_to_stderr : NULL,
     };
-    if (!(run = ld_run_create(&cfg, &err))) {
+    if (!(plan = ld_plan_create(&cfg, &err)) ||
+        !(run = ld_run_create(plan, started + (ld_time)(o.timeout_s * (double)LD_SEC), &err))) {
         ld_msg_error("%s", err.msg);
         goto out;
     }
-    for (size_t i = 0; i < o.ntargets; i++) {
-        if (ld_run_add(run, &o.targets[i], &err) != LD_OK) {
+    for (size_t i = 0; i < nspecs; i++) {
+        if (ld_run_add(run, &specs[i], &err) != LD_OK) {
             ld_msg_error("%s", err.msg);
             goto out;
         }
@@ -212,37 +273,25 @@ int ld_cmd_check(int argc, char **argv, ld_time started) {
         ld_msg_error("%s", err.msg);
         goto out;
     }
-
-    size_t n = ld_run_count(run);
-    facts = calloc(n ? n : 1, sizeof *facts);
-    durations = calloc(n ? n : 1, sizeof *durations);
-    if (!facts || !durations) {
-        ld_msg_error("out of memory");
-        goto out;
-    }
-    for (size_t i = 0; i < n; i++) {
-        facts[i] = ld_run_facts(run, i);
-        durations[i] = ld_run_target_ms(run, i);
-    }
     ld_report base = {
         .command = "check",
         .started_at = (double)wall.tv_sec + (double)wall.tv_nsec / 1e9,
         .timeout_ms = o.timeout_s * 1000.0,
         .connect_timeout_ms = o.connect_timeout_s * 1000.0,
     };
-    code = ld_cli_emit(rules, facts, durations, n, &base, started, o.format, o.output);
+    code = ld_cli_emit(rules, run, &base, started, o.format, o.output);
 out:
     capture_opening_join(&opening);
     ld_capture_free(opening.capture); /* opened, never handed over */
-    free(facts);
-    free(durations);
-    ld_capture_free(capture); /* before the run's loop goes */
+    ld_run_free(run);
+    ld_plan_free(plan);
+    ld_capture_free(capture);
     SSL_CTX_free(tls_ctx);
     free(profiles);
-    ld_run_free(run);
+    free(specs);
     ld_ruleset_free(rules);
     if (o.verbose)
         ld_msg_trace((double)(ld_time_now() - started) / (double)LD_MS, "exit %d", code);
-    ld_check_opts_clear(&o);
+    ld_opts_clear(&o);
     return code;
 }

@@ -4,6 +4,7 @@
 
 #include "cli/commands.h"
 #include "cli/msg.h"
+#include "cli/options.h"
 #include "rules/rules.h"
 
 static const char rules_usage[] =
@@ -43,32 +44,32 @@ fail:
     return NULL;
 }
 
-/* The built-in rules plus the files of "--rules FILE" pairs in argv[first..];
- * anything else there is an error. */
-static ld_ruleset *load_with_files(int argc, char **argv, int first, ld_err *err) {
-    const char *files[16];
-    size_t n = 0;
-    for (int i = first; i < argc; i++) {
-        if (strcmp(argv[i], "--rules") != 0 || i + 1 >= argc) {
-            ld_err_set(err, LD_EINVAL, "unexpected argument '%s'", argv[i]);
-            return NULL;
-        }
-        if (n == sizeof files / sizeof files[0]) {
-            ld_err_set(err, LD_EINVAL, "--rules: at most %zu files", n);
-            return NULL;
-        }
-        files[n++] = argv[++i];
+/* Parses the options of `rules ACTION` or `explain` (argv[0] is the action
+ * or the command) and loads the rule set they name; NULL after printing an
+ * error. At most max_args positional arguments are taken. */
+static ld_ruleset *load_with_options(ld_command command, int argc, char **argv, size_t max_args,
+                                     ld_opts *o) {
+    ld_err err;
+    if (ld_opts_parse(command, argc, argv, NULL, o, &err) != LD_OK) {
+        ld_msg_error("%s", err.msg);
+        return NULL;
     }
-    return ld_cli_rules(files, n, err);
+    if (o->nargs > max_args) {
+        ld_msg_error("unexpected argument '%s'", o->args[max_args]);
+        return NULL;
+    }
+    ld_ruleset *rs = ld_cli_rules(o->rules_files, o->nrules_files, &err);
+    if (!rs)
+        ld_msg_error("%s", err.msg);
+    return rs;
 }
 
 static int rules_list(int argc, char **argv) {
-    ld_err err;
-    ld_ruleset *rs = load_with_files(argc, argv, 2, &err);
-    if (!rs) {
-        ld_msg_error("%s", err.msg);
+    ld_opts o;
+    ld_ruleset *rs = load_with_options(LD_CMD_RULES, argc - 1, argv + 1, 0, &o);
+    ld_opts_clear(&o);
+    if (!rs)
         return LD_EXIT_UNKNOWN;
-    }
     size_t w = 2;
     for (size_t i = 0; i < ld_ruleset_count(rs); i++) {
         size_t n = strlen(ld_rule_id(ld_ruleset_at(rs, i)));
@@ -154,15 +155,18 @@ int ld_cmd_explain(int argc, char **argv) {
         fputs(explain_usage, argc < 2 ? stderr : stdout);
         return argc < 2 ? LD_EXIT_UNKNOWN : 0;
     }
-    ld_err err;
-    ld_ruleset *rs = load_with_files(argc, argv, 2, &err);
-    if (!rs) {
-        ld_msg_error("%s", err.msg);
-        return LD_EXIT_UNKNOWN;
+    ld_opts o;
+    ld_ruleset *rs = load_with_options(LD_CMD_EXPLAIN, argc, argv, 1, &o);
+    const char *id = o.nargs ? o.args[0] : NULL;
+    const ld_rule *r = rs && id ? ld_ruleset_find(rs, id) : NULL;
+    if (rs && !r) {
+        if (id)
+            ld_msg_error("explain: no diagnosis '%s' (see linkdoctor rules list)", id);
+        else
+            ld_msg_error("explain: no diagnosis named (see linkdoctor rules list)");
     }
-    const ld_rule *r = ld_ruleset_find(rs, argv[1]);
+    ld_opts_clear(&o);
     if (!r) {
-        ld_msg_error("explain: no diagnosis '%s' (see linkdoctor rules list)", argv[1]);
         ld_ruleset_free(rs);
         return LD_EXIT_UNKNOWN;
     }

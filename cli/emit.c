@@ -7,10 +7,10 @@
 #include "cli/commands.h"
 #include "cli/msg.h"
 
-int ld_cli_emit(const ld_ruleset *rules, const ld_facts *const *facts, const double *durations_ms,
-                size_t n, const ld_report *base, ld_time started, ld_format format,
-                const char *output) {
+int ld_cli_emit(const ld_ruleset *rules, const ld_run *run, const ld_report *base,
+                ld_time started, ld_format format, const char *output) {
     int code = LD_EXIT_UNKNOWN;
+    size_t n = ld_run_count(run);
     ld_err err;
     ld_buf out;
     ld_buf_init(&out, 0);
@@ -26,22 +26,22 @@ int ld_cli_emit(const ld_ruleset *rules, const ld_facts *const *facts, const dou
     report.ntargets = n;
     report.verdict = LD_VERDICT_OK;
     for (size_t i = 0; i < n; i++) {
-        rt[i].facts = facts[i];
-        if (ld_rules_eval(rules, facts[i], &diags[i], &err) != LD_OK) {
+        rt[i].facts = ld_run_facts(run, i);
+        if (ld_rules_eval(rules, rt[i].facts, &diags[i], &err) != LD_OK) {
             ld_msg_error("evaluating rules: %s", err.msg);
             goto out;
         }
         rt[i].diagnoses = &diags[i];
         rt[i].verdict = ld_verdict_of(&diags[i]);
-        rt[i].duration_ms = durations_ms ? durations_ms[i] : 0;
+        rt[i].duration_ms = ld_run_target_ms(run, i);
         report.verdict = i == 0 ? rt[i].verdict : ld_verdict_worse(report.verdict, rt[i].verdict);
     }
     gethostname(hostname, sizeof hostname - 1);
     report.hostname = hostname;
     if (n > 0) {
-        const ld_value *v = ld_facts_get(facts[0], LD_F_CLOUD_PROVIDER);
+        const ld_value *v = ld_facts_get(rt[0].facts, LD_F_CLOUD_PROVIDER);
         report.cloud_provider = v ? v->u.s : NULL;
-        v = ld_facts_get(facts[0], LD_F_CLOUD_PROVIDER_SOURCE);
+        v = ld_facts_get(rt[0].facts, LD_F_CLOUD_PROVIDER_SOURCE);
         report.cloud_source = v ? v->u.s : NULL;
     }
     report.duration_ms = (double)(ld_time_now() - started) / (double)LD_MS;

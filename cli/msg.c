@@ -24,13 +24,6 @@ void ld_msg_error(const char *fmt, ...) {
     va_end(ap);
 }
 
-void ld_msg_warn(const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    msg_vprint("warning: ", fmt, ap);
-    va_end(ap);
-}
-
 void ld_msg_trace(double since_start_ms, const char *fmt, ...) {
     char prefix[32];
     snprintf(prefix, sizeof prefix, "+%.3f ", since_start_ms / 1000.0);

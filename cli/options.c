@@ -1,74 +1,97 @@
-/* options.c - `linkdoctor check` option parsing. */
+/* options.c - the option table and its parser. */
 #include "options.h"
 
 #include <errno.h>
-#include <stdio.h>
-#include <unistd.h>
 #include <getopt.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "report/report.h"
 
-const ld_check_opts ld_check_defaults = {
+/* What an option does (the switch in apply()). */
+typedef enum opt_id {
+    O_ENDPOINT_IP,
+    O_DNS_SERVER,
+    O_PROFILE,
+    O_EXPECT_STATUS,
+    O_SNI,
+    O_CERT_WARN_DAYS,
+    O_CACERT,
+    O_TIMEOUT,
+    O_CONNECT_TIMEOUT,
+    O_CLOUD,
+    O_CAPTURE,
+    O_INTERFACE,
+    O_FORMAT,
+    O_OUTPUT,
+    O_RULES,
+    O_TARGET,
+    O_VERBOSE,
+    O_HELP,
+    O_LATER, /* in the contract, not in this version */
+} opt_id;
+
+#define OPT_PER_TARGET 1u /* may differ per target */
+#define OPT_NAMES_FILE 2u /* names a local file */
+
+#define DIAGNOSE (LD_CMD_CHECK | LD_CMD_ANALYZE)
+#define WITH_RULES (LD_CMD_CHECK | LD_CMD_ANALYZE | LD_CMD_RULES | LD_CMD_EXPLAIN)
+#define ALL (LD_CMD_CHECK | LD_CMD_ANALYZE | LD_CMD_RULES | LD_CMD_EXPLAIN)
+
+/* One option. */
+typedef struct opt_def {
+    const char *name;  /* long name, without "--" */
+    int has_arg;       /* required_argument or no_argument */
+    opt_id id;         /* what it does */
+    unsigned commands; /* the ld_command bits that take it */
+    unsigned flags;    /* OPT_* */
+} opt_def;
+
+static const opt_def defs[] = {
+    {"endpoint-ip", required_argument, O_ENDPOINT_IP, LD_CMD_CHECK, OPT_PER_TARGET},
+    {"dns-server", required_argument, O_DNS_SERVER, LD_CMD_CHECK, OPT_PER_TARGET},
+    {"profile", required_argument, O_PROFILE, LD_CMD_CHECK, OPT_PER_TARGET},
+    {"expect-status", required_argument, O_EXPECT_STATUS, LD_CMD_CHECK, OPT_PER_TARGET},
+    {"sni", required_argument, O_SNI, LD_CMD_CHECK, OPT_PER_TARGET},
+    {"cert-warn-days", required_argument, O_CERT_WARN_DAYS, LD_CMD_CHECK, OPT_PER_TARGET},
+    {"cacert", required_argument, O_CACERT, LD_CMD_CHECK, OPT_NAMES_FILE},
+    {"timeout", required_argument, O_TIMEOUT, LD_CMD_CHECK, 0},
+    {"connect-timeout", required_argument, O_CONNECT_TIMEOUT, LD_CMD_CHECK, 0},
+    {"cloud", required_argument, O_CLOUD, DIAGNOSE, 0},
+    {"capture", required_argument, O_CAPTURE, LD_CMD_CHECK, 0},
+    {"interface", required_argument, O_INTERFACE, LD_CMD_CHECK, 0},
+    {"format", required_argument, O_FORMAT, DIAGNOSE, 0},
+    {"output", required_argument, O_OUTPUT, DIAGNOSE, OPT_NAMES_FILE},
+    {"rules", required_argument, O_RULES, WITH_RULES, OPT_NAMES_FILE},
+    {"target", required_argument, O_TARGET, LD_CMD_ANALYZE, 0},
+    {"verbose", no_argument, O_VERBOSE, LD_CMD_CHECK, 0},
+    {"help", no_argument, O_HELP, ALL, 0},
+    {"imds-endpoint", required_argument, O_LATER, LD_CMD_CHECK, 0},
+    {"expect-az-id", required_argument, O_LATER, LD_CMD_CHECK, 0},
+    {"redact", no_argument, O_LATER, LD_CMD_CHECK, 0},
+    {"watch", required_argument, O_LATER, LD_CMD_CHECK, 0},
+    {"targets", required_argument, O_LATER, LD_CMD_CHECK, OPT_NAMES_FILE},
+};
+#define NDEFS (sizeof defs / sizeof defs[0])
+#define LONG_BASE 2000 /* getopt_long's value for defs[i] is LONG_BASE + i */
+
+/* Short options and the long option they stand for. */
+static const struct {
+    char c;     /* the letter */
+    opt_id id;  /* what it does */
+} shorts[] = {{'o', O_OUTPUT}, {'v', O_VERBOSE}, {'h', O_HELP}};
+
+static const ld_opts defaults = {
+    .target = {.cert_warn_days = 14},
     .timeout_s = 10.0,
     .connect_timeout_s = 2.0,
-    .cloud = "auto",
-    .capture = "auto",
-    .cert_warn_days = 14,
+    .cloud_auto = 1,
+    .capture = LD_CAPTURE_MODE_AUTO,
     .format = LD_FORMAT_TEXT,
-    .output = NULL,
 };
-
-const char ld_check_usage[] =
-    "usage: linkdoctor check TARGET... [options]\n"
-    "\n"
-    "Diagnoses why TARGET cannot be reached through a private link, and how to fix it.\n"
-    "\n"
-    "TARGET is HOST:PORT, [IPv6]:PORT, or a URL: tcp://, http://, https://, redis://,\n"
-    "rediss://, mqtt://, mqtts:// (the port defaults per scheme).\n"
-    "\n"
-    "What you expect:\n"
-    "  --profile NAME          preset scheme, port and expectations for a known service\n"
-    "                          (zilliz, emqx-redis, emqx-mqtt: see `linkdoctor profiles`)\n"
-    "  --expect-status SPEC    HTTP statuses that mean the service works: 400, 200-399,\n"
-    "                          2xx,400 (default: any response)\n"
-    "  --endpoint-ip IP        an address the private endpoint has (repeatable, or\n"
-    "                          comma-separated); it is also connected to directly, so that\n"
-    "                          \"network fine, DNS wrong\" is told apart from \"network broken\"\n"
-    "  --dns-server IP[:PORT]  also ask this resolver and compare its answer with the\n"
-    "                          system's (repeatable)\n"
-    "  --cloud NAME            auto (default: from DMI), aws, gcp, azure or none: picks the\n"
-    "                          remediation text\n"
-    "  --rules FILE            add the rules in FILE (repeatable); see `linkdoctor rules`\n"
-    "\n"
-    "TLS (https://, rediss://, mqtts://):\n"
-    "  --cacert FILE           trust only the CA certificates in FILE (PEM), not the system's\n"
-    "  --sni NAME              send NAME as the server name and check the certificate for it\n"
-    "  --cert-warn-days N      warn when the certificate expires within N days (default 14)\n"
-    "\n"
-    "Evidence:\n"
-    "  --capture MODE          auto (default: capture packets when permitted), on (fail\n"
-    "                          without), off. Capture proves each SYN's fate and ends a\n"
-    "                          dropped attempt after the first retransmission (~1.2 s)\n"
-    "  --interface IFACE       capture on IFACE only (default: all interfaces)\n"
-    "\n"
-    "Time:\n"
-    "  --connect-timeout SEC   wait this long for each DNS query and each connect (default 2)\n"
-    "  --timeout SEC           the whole run ends by then, whatever is pending (default 10)\n"
-    "\n"
-    "Output:\n"
-    "  --format FORMAT         text (default) or json (schema linkdoctor.report/1)\n"
-    "  -o, --output FILE       write the report to FILE (atomically) instead of stdout\n"
-    "  -v, --verbose           print progress on stderr\n"
-    "  -h, --help              this help\n"
-    "\n"
-    "Exit status: 0 ok, 1 warning, 2 critical, 3 unknown (bad input, nothing concluded).\n"
-    "\n"
-    "Examples:\n"
-    "  linkdoctor check in01-abc.aws-us-west-2.vectordb.zillizcloud.com:19530\n"
-    "  linkdoctor check redis.internal:6379 --endpoint-ip 10.0.1.23 --format json -o report.json\n";
 
 ld_status ld_seconds_parse(const char *s, double *out, ld_err *err) {
     char *end;
@@ -85,227 +108,270 @@ ld_status ld_seconds_parse(const char *s, double *out, ld_err *err) {
 }
 
 /* Adds every comma-separated address of s to the --endpoint-ip list. */
-static ld_status add_endpoint_ips(ld_check_opts *o, const char *s, ld_err *err) {
-    char buf[1024];
-    if (strlen(s) >= sizeof buf)
-        return ld_err_set(err, LD_EINVAL, "--endpoint-ip: value is too long");
-    strcpy(buf, s);
-    char *save = NULL;
+static ld_status add_endpoint_ips(ld_target_opts *t, const char *s, ld_err *err) {
+    const char *p = s;
     int any = 0;
-    for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-        if (o->nendpoint_ips >= LD_ENDPOINT_IPS_MAX)
-            return ld_err_set(err, LD_EINVAL, "--endpoint-ip: at most %d addresses",
-                              LD_ENDPOINT_IPS_MAX);
+    while (*p) {
+        size_t n = strcspn(p, ",");
+        char one[LD_ADDR_STRLEN];
         ld_err inner;
-        if (ld_addr_parse(tok, &o->endpoint_ips[o->nendpoint_ips], &inner) != LD_OK)
-            return ld_err_set(err, LD_EINVAL, "--endpoint-ip: %s", inner.msg);
-        o->nendpoint_ips++;
-        any = 1;
+        if (n > 0) {
+            if (t->nendpoint_ips >= LD_ENDPOINT_IPS_MAX)
+                return ld_err_set(err, LD_EINVAL, "--endpoint-ip: at most %d addresses",
+                                  LD_ENDPOINT_IPS_MAX);
+            if (n >= sizeof one)
+                return ld_err_set(err, LD_EINVAL, "--endpoint-ip '%.*s': not an IP address",
+                                  (int)(n < 64 ? n : 64), p);
+            memcpy(one, p, n);
+            one[n] = '\0';
+            if (ld_addr_parse(one, &t->endpoint_ips[t->nendpoint_ips], &inner) != LD_OK)
+                return ld_err_set(err, LD_EINVAL, "--endpoint-ip: %s", inner.msg);
+            t->nendpoint_ips++;
+            any = 1;
+        }
+        p += n;
+        if (*p == ',')
+            p++;
     }
     if (!any)
         return ld_err_set(err, LD_EINVAL, "--endpoint-ip: empty address");
     return LD_OK;
 }
 
-enum {
-    OPT_ENDPOINT_IP = 1000,
-    OPT_DNS_SERVER,
-    OPT_CONNECT_TIMEOUT,
-    OPT_TIMEOUT,
-    OPT_CLOUD,
-    OPT_FORMAT,
-    OPT_RULES,
-    OPT_CAPTURE,
-    OPT_INTERFACE,
-    OPT_PROFILE,
-    OPT_EXPECT_STATUS,
-    OPT_CACERT,
-    OPT_SNI,
-    OPT_CERT_WARN_DAYS,
-    OPT_LATER,
-};
-
-ld_status ld_check_opts_parse(int argc, char **argv, const ld_profiles *profiles,
-                              ld_check_opts *o, ld_err *err) {
-    *o = ld_check_defaults;
-    static const struct option longopts[] = {
-        {"endpoint-ip", required_argument, NULL, OPT_ENDPOINT_IP},
-        {"dns-server", required_argument, NULL, OPT_DNS_SERVER},
-        {"connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT},
-        {"timeout", required_argument, NULL, OPT_TIMEOUT},
-        {"cloud", required_argument, NULL, OPT_CLOUD},
-        {"format", required_argument, NULL, OPT_FORMAT},
-        {"output", required_argument, NULL, 'o'},
-        {"rules", required_argument, NULL, OPT_RULES},
-        {"capture", required_argument, NULL, OPT_CAPTURE},
-        {"interface", required_argument, NULL, OPT_INTERFACE},
-        {"verbose", no_argument, NULL, 'v'},
-        {"help", no_argument, NULL, 'h'},
-        /* Options of the contract this version does not implement yet: the
-         * user learns that, rather than "unknown option". */
-        {"profile", required_argument, NULL, OPT_PROFILE},
-        {"expect-status", required_argument, NULL, OPT_EXPECT_STATUS},
-        {"cacert", required_argument, NULL, OPT_CACERT},
-        {"sni", required_argument, NULL, OPT_SNI},
-        {"cert-warn-days", required_argument, NULL, OPT_CERT_WARN_DAYS},
-
-        {"imds-endpoint", required_argument, NULL, OPT_LATER},
-        {"expect-az-id", required_argument, NULL, OPT_LATER},
-        {"redact", no_argument, NULL, OPT_LATER},
-        {"watch", required_argument, NULL, OPT_LATER},
-        {"targets", required_argument, NULL, OPT_LATER},
-        {NULL, 0, NULL, 0},
-    };
+/* Applies one option to o. */
+static ld_status apply(ld_opts *o, const opt_def *d, ld_command command, const char *v,
+                       const ld_profiles *profiles, ld_err *err) {
+    ld_target_opts *t = &o->target;
     ld_err inner;
+    switch (d->id) {
+    case O_ENDPOINT_IP:
+        return add_endpoint_ips(t, v, err);
+    case O_DNS_SERVER: {
+        if (t->ndns_servers >= LD_DNS_SERVERS_MAX)
+            return ld_err_set(err, LD_EINVAL, "--dns-server: at most %d resolvers",
+                              LD_DNS_SERVERS_MAX);
+        ld_resolver *r = &t->dns_servers[t->ndns_servers];
+        memset(r, 0, sizeof *r);
+        r->source = LD_RESOLVER_OPTION;
+        if (ld_hostport_parse_ip(v, 53, &r->addr, &r->port, &inner) != LD_OK)
+            return ld_err_set(err, LD_EINVAL, "--dns-server '%s': %s", v, inner.msg);
+        t->ndns_servers++;
+        return LD_OK;
+    }
+    case O_PROFILE:
+        if (!profiles || !(t->profile = ld_profiles_find(profiles, v)))
+            return ld_err_set(err, LD_EINVAL,
+                              "--profile '%s': no such profile (see linkdoctor profiles)", v);
+        return LD_OK;
+    case O_EXPECT_STATUS: {
+        ld_expect_status e;
+        if (ld_expect_parse(v, &e, &inner) != LD_OK)
+            return ld_err_set(err, LD_EINVAL, "--expect-status '%s': %s", v, inner.msg);
+        t->expect_status = v;
+        return LD_OK;
+    }
+    case O_SNI:
+        if (ld_host_name_check(v, &inner) != LD_OK)
+            return ld_err_set(err, LD_EINVAL, "--sni '%s': %s", v, inner.msg);
+        t->sni = v;
+        return LD_OK;
+    case O_CERT_WARN_DAYS: {
+        char *end;
+        errno = 0;
+        long days = strtol(v, &end, 10);
+        if (!*v || *end || errno || days < 0 || days > 3650)
+            return ld_err_set(err, LD_EINVAL,
+                              "--cert-warn-days '%s': a whole number of days from 0 to 3650", v);
+        t->cert_warn_days = (int)days;
+        return LD_OK;
+    }
+    case O_CACERT:
+        if (access(v, R_OK) < 0)
+            return ld_err_set(err, LD_EINVAL, "--cacert %s: %s", v, strerror(errno));
+        o->cacert = v;
+        return LD_OK;
+    case O_TIMEOUT:
+        if (ld_seconds_parse(v, &o->timeout_s, &inner) != LD_OK)
+            return ld_err_set(err, LD_EINVAL, "--timeout: %s", inner.msg);
+        return LD_OK;
+    case O_CONNECT_TIMEOUT:
+        if (ld_seconds_parse(v, &o->connect_timeout_s, &inner) != LD_OK)
+            return ld_err_set(err, LD_EINVAL, "--connect-timeout: %s", inner.msg);
+        return LD_OK;
+    case O_CLOUD: {
+        int auto_ok = command == LD_CMD_CHECK;
+        int c = ld_cloud_provider_parse(v);
+        o->cloud_auto = auto_ok && strcmp(v, "auto") == 0;
+        if (o->cloud_auto)
+            return LD_OK;
+        if (c < 0)
+            return ld_err_set(err, LD_EINVAL, "--cloud '%s': use %saws, gcp, azure or none", v,
+                              auto_ok ? "auto, " : "");
+        o->cloud = (ld_cloud)c;
+        return LD_OK;
+    }
+    case O_CAPTURE: {
+        int m = ld_capture_mode_parse(v);
+        if (m < 0)
+            return ld_err_set(err, LD_EINVAL, "--capture '%s': use auto, on or off", v);
+        o->capture = (ld_capture_mode)m;
+        return LD_OK;
+    }
+    case O_INTERFACE:
+        if (!*v || strlen(v) >= 16 || strchr(v, '/'))
+            return ld_err_set(err, LD_EINVAL, "--interface '%s': not an interface name", v);
+        o->interface = v;
+        return LD_OK;
+    case O_FORMAT:
+        if (strcmp(v, "text") == 0)
+            o->format = LD_FORMAT_TEXT;
+        else if (strcmp(v, "json") == 0)
+            o->format = LD_FORMAT_JSON;
+        else if (strcmp(v, "nagios") == 0 || strcmp(v, "prometheus") == 0)
+            return ld_err_set(err, LD_EINVAL,
+                              "--format %s: not available in linkdoctor %s yet (use text or json)",
+                              v, LD_VERSION);
+        else
+            return ld_err_set(err, LD_EINVAL, "--format '%s': use text or json", v);
+        return LD_OK;
+    case O_OUTPUT:
+        if (ld_report_check_path(v, &inner) != LD_OK)
+            return ld_err_set(err, LD_EINVAL, "-o %s: %s", v, inner.msg);
+        o->output = v;
+        return LD_OK;
+    case O_RULES:
+        if (o->nrules_files >= LD_OPT_LIST_MAX)
+            return ld_err_set(err, LD_EINVAL, "--rules: at most %d files", LD_OPT_LIST_MAX);
+        o->rules_files[o->nrules_files++] = v;
+        return LD_OK;
+    case O_TARGET:
+        if (ld_target_parse(v, &o->only_target, &inner) != LD_OK)
+            return ld_err_set(err, LD_EINVAL, "--target '%s': %s", v, inner.msg);
+        o->only = v;
+        return LD_OK;
+    case O_VERBOSE:
+        o->verbose = 1;
+        return LD_OK;
+    case O_HELP:
+        o->help = 1;
+        return LD_OK;
+    case O_LATER:
+        return ld_err_set(err, LD_EINVAL, "--%s: not available in linkdoctor %s yet", d->name,
+                          LD_VERSION);
+    }
+    return ld_err_set(err, LD_EINVAL, "--%s: not handled", d->name);
+}
+
+/* The subcommand's name, for "not an option of linkdoctor X". */
+static const char *command_name(ld_command command) {
+    switch (command) {
+    case LD_CMD_CHECK:
+        return "check";
+    case LD_CMD_ANALYZE:
+        return "analyze";
+    case LD_CMD_RULES:
+        return "rules";
+    case LD_CMD_EXPLAIN:
+        return "explain";
+    }
+    return "linkdoctor";
+}
+
+ld_status ld_opts_parse(ld_command command, int argc, char **argv, const ld_profiles *profiles,
+                        ld_opts *o, ld_err *err) {
+    *o = defaults;
+    o->cloud_auto = command == LD_CMD_CHECK; /* analyze: the file may be from anywhere */
+    struct option longopts[NDEFS + 1];
+    char optstring[16] = ":";
+    size_t ns = 1;
+    for (size_t i = 0; i < NDEFS; i++)
+        longopts[i] = (struct option){defs[i].name, defs[i].has_arg, NULL, LONG_BASE + (int)i};
+    longopts[NDEFS] = (struct option){NULL, 0, NULL, 0};
+    for (size_t i = 0; i < sizeof shorts / sizeof shorts[0]; i++) {
+        optstring[ns++] = shorts[i].c;
+        if (shorts[i].id == O_OUTPUT)
+            optstring[ns++] = ':';
+    }
+    optstring[ns] = '\0';
+
+    o->args = calloc((size_t)(argc > 0 ? argc : 1), sizeof *o->args);
+    if (!o->args)
+        return ld_err_set(err, LD_ENOMEM, "out of memory");
     optind = 0; /* full reset: parse may run more than once (tests) */
     opterr = 0; /* we print our own one-line errors */
-    int c, longidx = -1;
-    while ((c = getopt_long(argc, argv, ":o:vh", longopts, &longidx)) != -1) {
-        const char *name = longidx >= 0 ? longopts[longidx].name : NULL;
-        switch (c) {
-        case OPT_ENDPOINT_IP:
-            if (add_endpoint_ips(o, optarg, err) != LD_OK)
-                return LD_EINVAL;
-            break;
-        case OPT_DNS_SERVER:
-            if (o->ndns_servers >= LD_OPT_LIST_MAX)
-                return ld_err_set(err, LD_EINVAL, "--dns-server: at most %d resolvers",
-                                  LD_OPT_LIST_MAX);
-            ld_resolver *r = &o->dns_servers[o->ndns_servers];
-            memset(r, 0, sizeof *r);
-            if (ld_hostport_parse_ip(optarg, 53, &r->addr, &r->port, &inner) != LD_OK)
-                return ld_err_set(err, LD_EINVAL, "--dns-server '%s': %s", optarg, inner.msg);
-            o->ndns_servers++;
-            break;
-        case OPT_CONNECT_TIMEOUT:
-            if (ld_seconds_parse(optarg, &o->connect_timeout_s, &inner) != LD_OK)
-                return ld_err_set(err, LD_EINVAL, "--connect-timeout: %s", inner.msg);
-            break;
-        case OPT_TIMEOUT:
-            if (ld_seconds_parse(optarg, &o->timeout_s, &inner) != LD_OK)
-                return ld_err_set(err, LD_EINVAL, "--timeout: %s", inner.msg);
-            break;
-        case OPT_CLOUD:
-            if (strcmp(optarg, "auto") && strcmp(optarg, "aws") && strcmp(optarg, "gcp") &&
-                strcmp(optarg, "azure") && strcmp(optarg, "none"))
-                return ld_err_set(err, LD_EINVAL,
-                                  "--cloud '%s': use auto, aws, gcp, azure or none", optarg);
-            o->cloud = optarg;
-            break;
-        case OPT_FORMAT:
-            if (strcmp(optarg, "text") == 0)
-                o->format = LD_FORMAT_TEXT;
-            else if (strcmp(optarg, "json") == 0)
-                o->format = LD_FORMAT_JSON;
-            else if (strcmp(optarg, "nagios") == 0 || strcmp(optarg, "prometheus") == 0)
-                return ld_err_set(err, LD_EINVAL,
-                                  "--format %s: not available in linkdoctor %s yet (use text or "
-                                  "json)",
-                                  optarg, LD_VERSION);
-            else
-                return ld_err_set(err, LD_EINVAL, "--format '%s': use text or json", optarg);
-            break;
-        case 'o':
-            if (ld_report_check_path(optarg, &inner) != LD_OK)
-                return ld_err_set(err, LD_EINVAL, "-o %s: %s", optarg, inner.msg);
-            o->output = optarg;
-            break;
-        case OPT_RULES:
-            if (o->nrules_files >= LD_OPT_LIST_MAX)
-                return ld_err_set(err, LD_EINVAL, "--rules: at most %d files", LD_OPT_LIST_MAX);
-            o->rules_files[o->nrules_files++] = optarg;
-            break;
-        case OPT_CAPTURE:
-            if (strcmp(optarg, "auto") && strcmp(optarg, "on") && strcmp(optarg, "off"))
-                return ld_err_set(err, LD_EINVAL, "--capture '%s': use auto, on or off", optarg);
-            o->capture = optarg;
-            break;
-        case OPT_PROFILE:
-            if (!(o->profile = ld_profiles_find(profiles, optarg)))
-                return ld_err_set(err, LD_EINVAL,
-                                  "--profile '%s': no such profile (see linkdoctor profiles)",
-                                  optarg);
-            break;
-        case OPT_EXPECT_STATUS: {
-            ld_expect_status e;
-            if (ld_expect_parse(optarg, &e, &inner) != LD_OK)
-                return ld_err_set(err, LD_EINVAL, "--expect-status '%s': %s", optarg, inner.msg);
-            o->expect_status = optarg;
-            break;
-        }
-        case OPT_CACERT:
-            if (access(optarg, R_OK) < 0)
-                return ld_err_set(err, LD_EINVAL, "--cacert %s: %s", optarg, strerror(errno));
-            o->cacert = optarg;
-            break;
-        case OPT_SNI:
-            if (ld_host_name_check(optarg, &inner) != LD_OK)
-                return ld_err_set(err, LD_EINVAL, "--sni '%s': %s", optarg, inner.msg);
-            o->sni = optarg;
-            break;
-        case OPT_CERT_WARN_DAYS: {
-            char *end;
-            errno = 0;
-            long days = strtol(optarg, &end, 10);
-            if (!*optarg || *end || errno || days < 0 || days > 3650)
-                return ld_err_set(err, LD_EINVAL,
-                                  "--cert-warn-days '%s': a whole number of days from 0 to 3650",
-                                  optarg);
-            o->cert_warn_days = (int)days;
-            break;
-        }
-        case OPT_INTERFACE:
-            if (!*optarg || strlen(optarg) >= 16 || strchr(optarg, '/'))
-                return ld_err_set(err, LD_EINVAL, "--interface '%s': not an interface name",
-                                  optarg);
-            o->interface = optarg;
-            break;
-        case 'v':
-            o->verbose = 1;
-            break;
-        case 'h':
-            o->help = 1;
-            return LD_OK;
-        case OPT_LATER:
-            return ld_err_set(err, LD_EINVAL, "--%s: not available in linkdoctor %s yet", name,
-                              LD_VERSION);
-        case ':':
+    int c;
+    while ((c = getopt_long(argc, argv, optstring, longopts, NULL)) != -1) {
+        if (c == ':')
             return ld_err_set(err, LD_EINVAL, "%s needs a value", argv[optind - 1]);
-        default:
+        const opt_def *d = c >= LONG_BASE && c < LONG_BASE + (int)NDEFS ? &defs[c - LONG_BASE] : NULL;
+        for (size_t i = 0; i < sizeof shorts / sizeof shorts[0] && !d; i++)
+            for (size_t k = 0; c == shorts[i].c && k < NDEFS && !d; k++)
+                if (defs[k].id == shorts[i].id)
+                    d = &defs[k];
+        if (!d) {
             if (optopt && optopt < 256)
                 return ld_err_set(err, LD_EINVAL, "unknown option '-%c' (see --help)", optopt);
             return ld_err_set(err, LD_EINVAL, "unknown option '%s' (see --help)",
                               argv[optind - 1]);
         }
-        longidx = -1;
+        if (!(d->commands & command))
+            return ld_err_set(err, LD_EINVAL, "--%s is not an option of linkdoctor %s (see --help)",
+                              d->name, command_name(command));
+        ld_status st = apply(o, d, command, optarg, profiles, err);
+        if (st != LD_OK || o->help)
+            return st;
     }
-    size_t n = (size_t)(argc - optind);
-    if (n == 0)
-        return ld_err_set(err, LD_EINVAL, "no target given (see linkdoctor check --help)");
-    if (n > LD_OPT_TARGETS_MAX)
-        return ld_err_set(err, LD_EINVAL, "%zu targets; at most %d on one command line", n,
-                          LD_OPT_TARGETS_MAX);
-    o->targets = calloc(n, sizeof *o->targets);
-    if (!o->targets)
-        return ld_err_set(err, LD_ENOMEM, "out of memory");
-    const ld_profile *pf = o->profile;
-    const char *expect = o->expect_status ? o->expect_status : pf ? pf->expect_status : NULL;
-    for (int i = optind; i < argc; i++) {
-        ld_target_spec *spec = &o->targets[o->ntargets];
-        if (ld_target_parse_with(argv[i], pf ? pf->scheme : LD_SCHEME_TCP, pf ? pf->port : 0,
-                                 &spec->target, &inner) != LD_OK)
-            return ld_err_set(err, LD_EINVAL, "target '%.200s': %s", argv[i], inner.msg);
-        ld_expect_parse(expect, &spec->expect, NULL); /* checked above / by the profile */
-        snprintf(spec->profile, sizeof spec->profile, "%s", pf ? pf->name : "");
-        memcpy(spec->endpoint_ips, o->endpoint_ips, sizeof spec->endpoint_ips);
-        spec->nendpoint_ips = o->nendpoint_ips;
-        o->ntargets++;
-    }
+    for (int i = optind; i < argc; i++)
+        o->args[o->nargs++] = argv[i];
     return LD_OK;
 }
 
-void ld_check_opts_clear(ld_check_opts *o) {
-    free(o->targets);
-    o->targets = NULL;
-    o->ntargets = 0;
+void ld_opts_clear(ld_opts *o) {
+    free(o->args);
+    o->args = NULL;
+    o->nargs = 0;
+}
+
+ld_status ld_opts_spec(const char *input, const ld_target_opts *t, ld_target_spec *spec,
+                       ld_err *err) {
+    const ld_profile *pf = t->profile;
+    memset(spec, 0, sizeof *spec);
+    ld_status st = ld_target_parse_with(input, pf ? pf->scheme : LD_SCHEME_TCP, pf ? pf->port : 0,
+                                        &spec->target, err);
+    if (st != LD_OK)
+        return st;
+    const char *expect = t->expect_status ? t->expect_status : pf ? pf->expect_status : NULL;
+    if ((st = ld_expect_parse(expect, &spec->expect, err)) != LD_OK)
+        return st; /* checked when parsed, or by the profile's loader */
+    memcpy(spec->endpoint_ips, t->endpoint_ips, sizeof spec->endpoint_ips);
+    spec->nendpoint_ips = t->nendpoint_ips;
+    memcpy(spec->dns_servers, t->dns_servers, sizeof spec->dns_servers);
+    spec->ndns_servers = t->ndns_servers;
+    snprintf(spec->profile, sizeof spec->profile, "%s", pf ? pf->name : "");
+    snprintf(spec->sni, sizeof spec->sni, "%s", t->sni ? t->sni : "");
+    spec->cert_warn_days = t->cert_warn_days;
+    return LD_OK;
+}
+
+ld_status ld_opts_specs(const ld_opts *o, ld_target_spec **specs, size_t *n, ld_err *err) {
+    *specs = NULL;
+    *n = 0;
+    if (o->nargs == 0)
+        return ld_err_set(err, LD_EINVAL, "no target given (see linkdoctor check --help)");
+    if (o->nargs > LD_OPT_TARGETS_MAX)
+        return ld_err_set(err, LD_EINVAL, "%zu targets; at most %d on one command line", o->nargs,
+                          LD_OPT_TARGETS_MAX);
+    ld_target_spec *s = calloc(o->nargs, sizeof *s);
+    if (!s)
+        return ld_err_set(err, LD_ENOMEM, "out of memory");
+    for (size_t i = 0; i < o->nargs; i++) {
+        ld_err inner;
+        if (ld_opts_spec(o->args[i], &o->target, &s[i], &inner) != LD_OK) {
+            free(s);
+            return ld_err_set(err, LD_EINVAL, "target '%.200s': %s", o->args[i], inner.msg);
+        }
+    }
+    *specs = s;
+    *n = o->nargs;
+    return LD_OK;
 }

@@ -1,21 +1,33 @@
-/* options.h - parsing `linkdoctor check` options into one const struct.
+/* options.h - one option parser for every subcommand.
  *
- * Everything the user typed is validated here, before any work starts: a bad
- * target, option value or output path is one clear error and exit code 3.
+ * One table names each option once: its argument, the subcommands that take
+ * it, whether it may differ per target (a targets-file line or a serve
+ * request may set it), and whether it names a local file (never accepted
+ * from a remote request). Everything the user typed is validated here,
+ * before any work starts: a bad value, target or output path is one clear
+ * error naming the input, and exit code 3.
  */
 #ifndef LD_OPTIONS_H
 #define LD_OPTIONS_H
 
 #include <stddef.h>
 
+#include "core/cloud.h"
 #include "core/err.h"
-#include "core/expect.h"
 #include "core/profile.h"
-#include "core/run.h"
-#include "probes/dns.h"
+#include "core/spec.h"
+#include "probes/capture.h"
 
 #define LD_OPT_LIST_MAX 16       /* most repeats of --endpoint-ip, --dns-server, --rules */
 #define LD_OPT_TARGETS_MAX 10000 /* most targets on one command line */
+
+/* The subcommands, as bits of an option's "taken by" set. */
+typedef enum ld_command {
+    LD_CMD_CHECK = 1u << 0,   /* linkdoctor check */
+    LD_CMD_ANALYZE = 1u << 1, /* linkdoctor analyze */
+    LD_CMD_RULES = 1u << 2,   /* linkdoctor rules list|lint|facts */
+    LD_CMD_EXPLAIN = 1u << 3, /* linkdoctor explain */
+} ld_command;
 
 /* Report formats. */
 typedef enum ld_format {
@@ -23,46 +35,59 @@ typedef enum ld_format {
     LD_FORMAT_JSON,     /* linkdoctor.report/1 */
 } ld_format;
 
-/* Options of `linkdoctor check`. */
-typedef struct ld_check_opts {
-    ld_target_spec *targets;                     /* parsed targets, owned */
-    size_t ntargets;                             /* how many */
-    ld_addr endpoint_ips[LD_ENDPOINT_IPS_MAX];   /* --endpoint-ip */
-    size_t nendpoint_ips;                        /* how many */
-    ld_resolver dns_servers[LD_OPT_LIST_MAX];    /* --dns-server */
-    size_t ndns_servers;                         /* how many */
-    double timeout_s;                            /* --timeout */
-    double connect_timeout_s;                    /* --connect-timeout */
-    const char *cloud;                           /* --cloud */
-    ld_format format;                            /* --format */
-    const char *output;                          /* -o, NULL for stdout */
-    const char *rules_files[LD_OPT_LIST_MAX];    /* --rules */
-    size_t nrules_files;                         /* how many */
-    const ld_profile *profile;                   /* --profile, NULL for none */
-    const char *expect_status;                   /* --expect-status, NULL for the profile's */
-    const char *cacert;                          /* --cacert, NULL: the system trust store */
-    const char *sni;                             /* --sni, NULL: the host name */
-    int cert_warn_days;                          /* --cert-warn-days */
-    const char *capture;                         /* --capture: auto, on or off */
-    const char *interface;                       /* --interface, NULL: all ("any") */
-    int verbose;                                 /* -v */
-    int help;                                    /* --help was asked for */
-} ld_check_opts;
+/* Options that may differ from one target to the next. */
+typedef struct ld_target_opts {
+    ld_addr endpoint_ips[LD_ENDPOINT_IPS_MAX];  /* --endpoint-ip */
+    size_t nendpoint_ips;                       /* how many */
+    ld_resolver dns_servers[LD_DNS_SERVERS_MAX]; /* --dns-server */
+    size_t ndns_servers;                        /* how many */
+    const ld_profile *profile;                  /* --profile, NULL for none */
+    const char *expect_status;                  /* --expect-status (valid), NULL: the profile's */
+    const char *sni;                            /* --sni (valid), NULL: the host name */
+    int cert_warn_days;                         /* --cert-warn-days */
+} ld_target_opts;
 
-/* The defaults every option starts from. */
-extern const ld_check_opts ld_check_defaults;
+/* Every option of every subcommand, parsed. */
+typedef struct ld_opts {
+    ld_target_opts target;                    /* defaults of every target */
+    double timeout_s;                         /* --timeout: the whole run */
+    double connect_timeout_s;                 /* --connect-timeout: each probe step */
+    int cloud_auto;                           /* --cloud auto (the default of check) */
+    ld_cloud cloud;                           /* --cloud otherwise */
+    ld_format format;                         /* --format */
+    const char *output;                       /* -o, NULL for stdout */
+    const char *rules_files[LD_OPT_LIST_MAX]; /* --rules */
+    size_t nrules_files;                      /* how many */
+    const char *cacert;                       /* --cacert, NULL: the system trust store */
+    ld_capture_mode capture;                  /* --capture */
+    const char *interface;                    /* --interface, NULL: all ("any") */
+    const char *only;                         /* analyze --target as given, NULL for none */
+    ld_target only_target;                    /* ... parsed */
+    int verbose;                              /* -v */
+    int help;                                 /* --help was asked for */
+    char **args;                              /* the positional arguments (argv's) */
+    size_t nargs;                             /* how many */
+} ld_opts;
 
-/* Parses argv (argv[0] is the subcommand name) into *out, starting from the
- * defaults; --profile names one of profiles. err names the offending input.
- * *out must be cleared with ld_check_opts_clear() whatever the result. */
-ld_status ld_check_opts_parse(int argc, char **argv, const ld_profiles *profiles,
-                              ld_check_opts *out, ld_err *err);
+/* Parses argv (argv[0] is the subcommand's name, or its action for rules)
+ * for command into *out, starting from the defaults; --profile names one of
+ * profiles (NULL: the command takes no --profile). err names the offending
+ * input. *out must be cleared with ld_opts_clear() whatever the result. */
+ld_status ld_opts_parse(ld_command command, int argc, char **argv, const ld_profiles *profiles,
+                        ld_opts *out, ld_err *err);
 /* Frees what parsing allocated. */
-void ld_check_opts_clear(ld_check_opts *o);
+void ld_opts_clear(ld_opts *o);
+
+/* The spec of one target typed as input, with the per-target options t
+ * (a profile presets the scheme, port and expected statuses). err describes
+ * the problem without repeating the input. */
+ld_status ld_opts_spec(const char *input, const ld_target_opts *t, ld_target_spec *spec,
+                       ld_err *err);
+/* The specs of the positional targets of `check` (owned by the caller, to be
+ * freed). At least one target is required. */
+ld_status ld_opts_specs(const ld_opts *o, ld_target_spec **specs, size_t *n, ld_err *err);
+
 /* Parses a duration in seconds ("2", "0.5"): finite, > 0, at most a day. */
 ld_status ld_seconds_parse(const char *s, double *out, ld_err *err);
-
-/* The text of `linkdoctor check --help`. */
-extern const char ld_check_usage[];
 
 #endif

@@ -48,7 +48,7 @@ ld_loop *ld_loop_create(ld_err *err) {
     return loop;
 }
 
-void ld_loop_destroy(ld_loop *loop) {
+void ld_loop_free(ld_loop *loop) {
     if (!loop)
         return;
     for (size_t i = 0; i < loop->nheap; i++) {
@@ -64,10 +64,6 @@ void ld_loop_destroy(ld_loop *loop) {
     close(loop->epfd);
     free(loop->heap);
     free(loop);
-}
-
-ld_time ld_loop_now(const ld_loop *loop) {
-    return loop->now;
 }
 
 /* --- file descriptors ---------------------------------------------------- */

@@ -68,9 +68,7 @@ ld_time ld_time_now(void);
 /* Creates a loop; NULL with err set when epoll cannot be created. */
 ld_loop *ld_loop_create(ld_err *err);
 /* Frees the loop; handles still active are forgotten, not called. NULL ok. */
-void ld_loop_destroy(ld_loop *loop);
-/* Time cached at the start of the current iteration (cheap, consistent). */
-ld_time ld_loop_now(const ld_loop *loop);
+void ld_loop_free(ld_loop *loop);
 
 /* Starts watching fd for events; the io must be inactive. */
 ld_status ld_io_start(ld_loop *loop, ld_io *io, int fd, unsigned events, ld_io_cb cb, void *data,

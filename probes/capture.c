@@ -27,6 +27,19 @@ struct ld_capture {
     size_t capwatches;             /* allocated */
 };
 
+static const char *const mode_names[] = {"auto", "on", "off", "file"};
+
+const char *ld_capture_mode_name(ld_capture_mode m) {
+    return (unsigned)m < sizeof mode_names / sizeof mode_names[0] ? mode_names[m] : "off";
+}
+
+int ld_capture_mode_parse(const char *s) {
+    for (int i = LD_CAPTURE_MODE_AUTO; s && i <= LD_CAPTURE_MODE_OFF; i++)
+        if (strcmp(mode_names[i], s) == 0)
+            return i;
+    return -1;
+}
+
 /* The BPF filter: TCP to or from the targets' ports, and ICMP (errors are
  * picked out by the decoder). */
 static void build_filter(const uint16_t *ports, size_t nports, char *buf, size_t len) {
@@ -241,14 +254,20 @@ static void close_elsewhere(pcap_t *pcap) {
     close(gate[1]); /* the grandchild's read returns: it exits and the kernel cleans up */
 }
 
-void ld_capture_free(ld_capture *cap) {
-    if (!cap)
-        return;
+void ld_capture_detach(ld_capture *cap) {
     for (size_t i = 0; i < cap->nwatches; i++) {
         ld_timer_stop(&cap->watches[i]->grace);
         cap->watches[i]->active = 0;
     }
+    cap->nwatches = 0;
     ld_io_stop(&cap->io);
+    cap->loop = NULL;
+}
+
+void ld_capture_free(ld_capture *cap) {
+    if (!cap)
+        return;
+    ld_capture_detach(cap);
     if (cap->pcap)
         close_elsewhere(cap->pcap);
     ld_hs_free(cap->flows);
@@ -309,8 +328,12 @@ const ld_hs_flow *ld_capture_watch_flow(const ld_capture_watch *w) {
 
 /* --- capture evidence as facts -------------------------------------------------------- */
 
-/* Records the flow's packet evidence into an attempt's facts. */
-static void record_flow(ld_bag *a, const ld_hs_flow *f) {
+void ld_capture_record_flow(ld_bag *a, const ld_hs_flow *f) {
+    if (!f) {
+        ld_bag_set_str(a, LD_F_TCP_A_CONN_STATE, "none");
+        ld_bag_set_bool(a, LD_F_TCP_A_SYN_SEEN, 0);
+        return;
+    }
     ld_bag_set_str(a, LD_F_TCP_A_CONN_STATE, ld_hs_conn_state(f));
     ld_bag_set_bool(a, LD_F_TCP_A_SYN_SEEN, f->nsyn > 0);
     ld_bag_set_empty_list(a, LD_F_TCP_A_SYN_TIMES_MS);
@@ -339,31 +362,24 @@ static void record_flow(ld_bag *a, const ld_hs_flow *f) {
     }
 }
 
-void ld_capture_record_attempt(ld_bag *a, const ld_hs_flow *f, int blind) {
-    if (f) {
-        record_flow(a, f);
-    } else {
-        ld_bag_set_str(a, LD_F_TCP_A_CONN_STATE, "none");
-        ld_bag_set_bool(a, LD_F_TCP_A_SYN_SEEN, 0);
-    }
+ld_tcp_state ld_capture_judge(ld_tcp_state seen, const ld_hs_flow *f, int blind) {
     /* No answer, or a reset, for a SYN that never reached the wire: this
      * host's own firewall dropped it (or answered for the endpoint). */
-    const ld_value *state = ld_bag_get(a, LD_F_TCP_A_STATE);
-    if (!blind && state && (!f || f->nsyn == 0) &&
-        (strcmp(state->u.s, "timeout") == 0 || strcmp(state->u.s, "refused") == 0))
-        ld_bag_set_str(a, LD_F_TCP_A_STATE, "local_block");
+    if (!blind && (!f || f->nsyn == 0) && (seen == LD_TCP_TIMEOUT || seen == LD_TCP_REFUSED))
+        return LD_TCP_LOCAL_BLOCK;
+    return seen;
 }
 
 /* The attempt state packets alone show. */
-static const char *flow_state(const ld_hs_flow *f) {
-    const char *cs = ld_hs_conn_state(f);
+static ld_tcp_state flow_state(const ld_hs_flow *f) {
     if (f->synack_seen)
-        return "open";
-    if (strcmp(cs, "REJ") == 0)
-        return "refused";
+        return LD_TCP_OPEN;
+    if (f->rst_from_server)
+        return LD_TCP_REFUSED;
     if (f->icmp_seen)
-        return f->nsyn == 0 || ld_addr_equal(&f->icmp_from, &f->client) ? "local_block" : "icmp";
-    return "timeout";
+        return f->nsyn == 0 || ld_addr_equal(&f->icmp_from, &f->client) ? LD_TCP_LOCAL_BLOCK
+                                                                        : LD_TCP_ICMP;
+    return LD_TCP_TIMEOUT;
 }
 
 ld_status ld_capture_attempt_from_flow(ld_facts *facts, const ld_hs_flow *f, double t0) {
@@ -373,7 +389,7 @@ ld_status ld_capture_attempt_from_flow(ld_facts *facts, const ld_hs_flow *f, dou
     ld_bag *a = ld_facts_subject(facts, "tcp", addr);
     if (!a)
         return LD_ENOMEM;
-    const char *state = flow_state(f);
+    ld_tcp_state state = flow_state(f);
     double first = f->nsyn ? f->syn_ts[0] : f->first_ts;
     double decided = f->synack_seen       ? f->synack_ts
                      : f->rst_from_server ? f->rst_server_ts
@@ -382,17 +398,17 @@ ld_status ld_capture_attempt_from_flow(ld_facts *facts, const ld_hs_flow *f, dou
     ld_bag_set_str(a, LD_F_TCP_A_ADDRESS, addr);
     ld_bag_set_int(a, LD_F_TCP_A_PORT, f->server_port);
     ld_bag_set_empty_list(a, LD_F_TCP_A_ORIGIN);
-    ld_bag_list_add(a, LD_F_TCP_A_ORIGIN, "capture");
+    ld_bag_list_add(a, LD_F_TCP_A_ORIGIN, ld_origin_name(LD_ORIGIN_CAPTURE));
     ld_bag_set_bool(a, LD_F_TCP_A_EXPECTED, 1);
-    ld_bag_set_str(a, LD_F_TCP_A_STATE, state);
+    ld_bag_set_str(a, LD_F_TCP_A_STATE, ld_tcp_state_name(state));
     ld_bag_set_num(a, LD_F_TCP_A_STARTED_MS, (first - t0) * 1000.0);
     ld_bag_set_num(a, LD_F_TCP_A_ELAPSED_MS, (decided - first) * 1000.0);
-    if (strcmp(state, "timeout") == 0)
+    if (state == LD_TCP_TIMEOUT)
         ld_bag_set_int(a, LD_F_TCP_A_SYNS_SENT, f->nsyn);
     ld_bag_set_str(a, LD_F_TCP_A_SOURCE_IP, src);
     ld_bag_set_int(a, LD_F_TCP_A_SOURCE_PORT, f->client_port);
-    ld_bag_set_str(a, LD_F_TCP_A_ENDED_BY, "capture");
-    record_flow(a, f);
+    ld_bag_set_str(a, LD_F_TCP_A_ENDED_BY, ld_probe_end_name(LD_END_CAPTURE));
+    ld_capture_record_flow(a, f);
     return LD_OK;
 }
 
@@ -410,15 +426,19 @@ ld_status ld_capture_summarize(ld_facts *facts) {
         const ld_value *seen = ld_bag_get(a, LD_F_TCP_A_SYN_SEEN);
         const ld_value *times = ld_bag_get(a, LD_F_TCP_A_SYN_TIMES_MS);
         const ld_value *state = ld_bag_get(a, LD_F_TCP_A_STATE);
+        int syn_seen = seen && seen->u.b;
+        int synack = ld_bag_get(a, LD_F_TCP_A_SYNACK_RTT_MS) != NULL;
+        int rst = ld_bag_get(a, LD_F_TCP_A_RST_MS) != NULL;
         int icmp = ld_bag_get(a, LD_F_TCP_A_ICMP_MS) != NULL;
-        attempts += strcmp(cs->u.s, "none") != 0;
-        if ((!seen || !seen->u.b) && state && strcmp(state->u.s, "open") != 0)
+        int open = state && ld_tcp_state_parse(state->u.s) == LD_TCP_OPEN;
+        attempts += strcmp(cs->u.s, "none") != 0; /* the capture has packets of it */
+        if (!syn_seen && !open)
             not_seen++;
-        else if (strcmp(cs->u.s, "S0") == 0 && !icmp && times && times->u.list.len >= 2)
+        else if (syn_seen && !synack && !rst && !icmp && times && times->u.list.len >= 2)
             unanswered++; /* proof needs the retransmission: a full RTO without an answer */
-        if ((strcmp(cs->u.s, "REJ") == 0 || icmp) && seen && seen->u.b)
+        if (syn_seen && ((rst && !synack) || icmp))
             rejected++; /* answered on the wire; a local reject counts as not seen */
-        if (ld_bag_get(a, LD_F_TCP_A_SYNACK_RTT_MS))
+        if (synack)
             established++;
         if (times && (int64_t)times->u.list.len - 1 > retrans)
             retrans = (int64_t)times->u.list.len - 1;

@@ -14,15 +14,30 @@
 #include <stdint.h>
 
 #include "core/addr.h"
+#include "core/attempt.h"
 #include "core/facts.h"
 #include "core/loop.h"
 #include "probes/handshake.h"
+#include "probes/probe.h"
 
 /* How long after a SYN retransmission an answer may still come before the
  * attempt counts as unanswered. The retransmission itself comes a full
  * initial RTO (1 s on Linux) after the SYN, far beyond any round trip inside
  * a region; the grace covers an answer to the retransmitted SYN. */
 #define LD_CAPTURE_GRACE (200 * LD_MS)
+
+/* When to capture (--capture), and "file" for a capture read offline. */
+typedef enum ld_capture_mode {
+    LD_CAPTURE_MODE_AUTO = 0, /* capture when permitted */
+    LD_CAPTURE_MODE_ON,       /* capture or fail */
+    LD_CAPTURE_MODE_OFF,      /* never capture */
+    LD_CAPTURE_MODE_FILE,     /* packets come from a file (linkdoctor analyze) */
+} ld_capture_mode;
+
+/* "auto", "on", "off", "file": the capture.mode fact. */
+const char *ld_capture_mode_name(ld_capture_mode m);
+/* Parses an --capture value (auto, on, off); -1 for anything else. */
+int ld_capture_mode_parse(const char *s);
 
 /* What ld_capture_open() failed on. */
 typedef enum ld_capture_failure {
@@ -63,6 +78,9 @@ ld_status ld_capture_open(ld_capture **out, const char *iface, const uint16_t *p
                           ld_capture_failure *why, ld_err *err);
 /* Puts the capture's fd into loop; packets are tracked from then on. */
 ld_status ld_capture_attach(ld_capture *cap, ld_loop *loop, ld_err *err);
+/* Takes the capture's fd out of its loop (before the loop goes); watches
+ * still registered are forgotten. Attach it again to use it. */
+void ld_capture_detach(ld_capture *cap);
 /* Closes the capture; watches still registered are forgotten. NULL is harmless. */
 void ld_capture_free(ld_capture *cap);
 /* The interface captured on ("any" or the name given). */
@@ -85,13 +103,16 @@ void ld_capture_watch_stop(ld_capture_watch *w);
 /* The flow of a watched attempt, or NULL when nothing of it was captured. */
 const ld_hs_flow *ld_capture_watch_flow(const ld_capture_watch *w);
 
-/* Records what the capture shows of one attempt into its tcp.attempt.*
- * evidence (flow may be NULL: nothing captured). When the socket saw no
- * answer, or a reset, and the capture never saw the SYN leave, the attempt
- * was stopped inside this host: its state becomes local_block - unless the
- * capture is blind to it (lossy, or not covering its interface), when
- * absence proves nothing. */
-void ld_capture_record_attempt(ld_bag *attempt, const ld_hs_flow *flow, int blind);
+/* Records what the capture shows of one attempt (flow NULL: nothing was
+ * captured of it) into its tcp.attempt.* evidence: conn_state, syn_seen, SYN
+ * times, the answer and when it came. */
+void ld_capture_record_flow(ld_bag *attempt, const ld_hs_flow *flow);
+/* The state of an attempt once the packets are weighed: seen is what its
+ * socket said. When the socket saw no answer, or a reset, and the capture
+ * never saw the SYN leave, the attempt was stopped inside this host
+ * (LD_TCP_LOCAL_BLOCK) - unless the capture is blind to it (lossy, or not
+ * covering its interface), when absence proves nothing. Pure. */
+ld_tcp_state ld_capture_judge(ld_tcp_state seen, const ld_hs_flow *flow, int blind);
 /* Creates the tcp.attempt.* evidence of a flow read from a capture file: the
  * attempt's state comes from the packets alone. t0 is the capture's start. */
 ld_status ld_capture_attempt_from_flow(ld_facts *facts, const ld_hs_flow *flow, double t0);

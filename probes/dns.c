@@ -4,7 +4,7 @@
  * callback; readiness goes back through ares_process_fd(), and its retry
  * timers through ares_timeout() and a loop timer. Query callbacks run inside
  * ares_process_fd(); the probe only finishes (deferred) from there and tears
- * channels down in destroy(), never inside a c-ares callback.
+ * channels down in clear(), never inside a c-ares callback.
  */
 #include "dns.h"
 
@@ -28,7 +28,8 @@ typedef struct dns_answer {
     int done;                       /* the callback ran */
     const char *rcode;              /* "NOERROR", "NXDOMAIN", ... (static) */
     int responded;                  /* a DNS message came back */
-    ld_value addresses;             /* list of address strings */
+    ld_addr addrs[DNS_MAX_ADDRS];   /* the addresses in the answer */
+    size_t naddrs;                  /* how many */
     ld_value cnames;                /* CNAME chain, list */
     int64_t ttl_min;                /* smallest TTL, -1 when none */
     ld_time at;                     /* when it completed */
@@ -44,23 +45,17 @@ typedef struct dns_res {
     dns_answer q[NQUERIES];         /* A and AAAA */
     int recorded;                   /* its facts were written */
     char server[LD_ADDR_STRLEN + 8];/* "addr:port" */
+    char key[LD_ADDR_STRLEN + 32];  /* its subject key: the server, unique in the target */
 } dns_res;
 
 /* Private state of the probe. */
 typedef struct dns_state {
     dns_res *res;                   /* one per resolver */
     size_t nres;                    /* how many */
-    int destroying;                 /* ignore callbacks fired by ares_destroy */
+    ld_addr hosts[DNS_MAX_ADDRS];   /* what /etc/hosts gives the name */
+    size_t nhosts;                  /* how many (0: the hosts file does not decide) */
+    const dns_res *answer;          /* the resolver whose answer the system uses, once summarized */
 } dns_state;
-
-void ld_resolver_format(const ld_resolver *r, char *buf, size_t len) {
-    char a[LD_ADDR_STRLEN];
-    ld_addr_format(&r->addr, a);
-    if (r->addr.family == AF_INET6)
-        snprintf(buf, len, "[%s]:%u", a, r->port);
-    else
-        snprintf(buf, len, "%s:%u", a, r->port);
-}
 
 /* --- system configuration ----------------------------------------------------- */
 
@@ -90,7 +85,7 @@ ld_status ld_dns_system_load(ld_dns_system *out, ld_err *err) {
         else
             continue;
         r->port = s->udp_port ? (uint16_t)s->udp_port : 53;
-        r->system = 1;
+        r->source = LD_RESOLVER_SYSTEM;
         out->nresolvers++;
     }
     struct ares_options opts;
@@ -209,20 +204,22 @@ static void parse_reply(dns_answer *a, int family, const unsigned char *abuf, in
     if (family == AF_INET) {
         struct ares_addrttl ttls[DNS_MAX_ADDRS];
         rc = ares_parse_a_reply(abuf, alen, &host, ttls, &n);
-        for (int i = 0; rc == ARES_SUCCESS && i < n; i++) {
-            char text[INET_ADDRSTRLEN];
-            inet_ntop(AF_INET, &ttls[i].ipaddr, text, sizeof text);
-            ld_value_list_add(&a->addresses, text);
+        for (int i = 0; rc == ARES_SUCCESS && i < n && a->naddrs < DNS_MAX_ADDRS; i++) {
+            ld_addr *ad = &a->addrs[a->naddrs++];
+            memset(ad, 0, sizeof *ad);
+            ad->family = AF_INET;
+            ad->v4 = ttls[i].ipaddr;
             if (a->ttl_min < 0 || ttls[i].ttl < a->ttl_min)
                 a->ttl_min = ttls[i].ttl;
         }
     } else {
         struct ares_addr6ttl ttls[DNS_MAX_ADDRS];
         rc = ares_parse_aaaa_reply(abuf, alen, &host, ttls, &n);
-        for (int i = 0; rc == ARES_SUCCESS && i < n; i++) {
-            char text[INET6_ADDRSTRLEN];
-            inet_ntop(AF_INET6, &ttls[i].ip6addr, text, sizeof text);
-            ld_value_list_add(&a->addresses, text);
+        for (int i = 0; rc == ARES_SUCCESS && i < n && a->naddrs < DNS_MAX_ADDRS; i++) {
+            ld_addr *ad = &a->addrs[a->naddrs++];
+            memset(ad, 0, sizeof *ad);
+            ad->family = AF_INET6;
+            memcpy(&ad->v6, &ttls[i].ip6addr, sizeof ad->v6);
             if (a->ttl_min < 0 || ttls[i].ttl < a->ttl_min)
                 a->ttl_min = ttls[i].ttl;
         }
@@ -236,7 +233,7 @@ static void parse_reply(dns_answer *a, int family, const unsigned char *abuf, in
     }
     if (host)
         ares_free_hostent(host);
-    if (rc == ARES_ENODATA || (rc == ARES_SUCCESS && a->addresses.type == LD_T_NONE))
+    if (rc == ARES_ENODATA || (rc == ARES_SUCCESS && a->naddrs == 0))
         a->rcode = "NODATA";
     else if (rc != ARES_SUCCESS)
         a->rcode = "ERROR";
@@ -269,11 +266,11 @@ static void record_resolver(ld_probe *p, dns_res *r, ld_probe_end end) {
             r->q[i].at = ld_time_now();
         }
     }
-    ld_bag *b = ld_facts_subject(p->facts, "dns", r->server);
+    ld_bag *b = ld_facts_subject(p->facts, "dns", r->key);
     if (!b)
         return;
     ld_bag_set_str(b, LD_F_DNS_R_SERVER, r->server);
-    ld_bag_set_str(b, LD_F_DNS_R_SOURCE, r->cfg->system ? "system" : "option");
+    ld_bag_set_str(b, LD_F_DNS_R_SOURCE, ld_resolver_source_name(r->cfg->source));
     ld_bag_set_str(b, LD_F_DNS_R_RCODE, combine_rcode(r->q));
     ld_bag_set_str(b, LD_F_DNS_R_A_RCODE, r->q[Q_A].rcode);
     ld_bag_set_str(b, LD_F_DNS_R_AAAA_RCODE, r->q[Q_AAAA].rcode);
@@ -281,12 +278,12 @@ static void record_resolver(ld_probe *p, dns_res *r, ld_probe_end end) {
     ld_bag_set_empty_list(b, LD_F_DNS_R_SCOPES);
     int64_t ttl = -1;
     for (int i = 0; i < NQUERIES; i++) {
-        const ld_value *v = &r->q[i].addresses;
-        for (size_t k = 0; v->type == LD_T_LIST && k < v->u.list.len; k++) {
-            ld_addr a;
-            ld_bag_list_add(b, LD_F_DNS_R_ADDRESSES, v->u.list.items[k]);
-            if (ld_addr_parse(v->u.list.items[k], &a, NULL) == LD_OK)
-                ld_bag_list_add(b, LD_F_DNS_R_SCOPES, ld_addr_scope_name(ld_addr_scope_of(&a)));
+        for (size_t k = 0; k < r->q[i].naddrs; k++) {
+            char text[LD_ADDR_STRLEN];
+            ld_addr_format(&r->q[i].addrs[k], text);
+            ld_bag_list_add(b, LD_F_DNS_R_ADDRESSES, text);
+            ld_bag_list_add(b, LD_F_DNS_R_SCOPES,
+                            ld_addr_scope_name(ld_addr_scope_of(&r->q[i].addrs[k])));
         }
         if (r->q[i].ttl_min >= 0 && (ttl < 0 || r->q[i].ttl_min < ttl))
             ttl = r->q[i].ttl_min;
@@ -329,128 +326,127 @@ static void query_cb(void *arg, int status, int timeouts, unsigned char *abuf, i
 
 /* --- the system's answer ------------------------------------------------------- */
 
+/* The combined rcode of a resolver's two queries. */
+static const char *res_rcode(const dns_res *r) {
+    return combine_rcode(r->q);
+}
+
+/* 1 when a DNS message came back from r. */
+static int res_responded(const dns_res *r) {
+    return rcode_is_response(res_rcode(r));
+}
+
 /* The resolver whose answer the system uses: the first system resolver with a
  * definitive answer (NOERROR, NODATA, NXDOMAIN), else the first that answered
  * at all, else the first system resolver. NULL when there is none. */
-static const ld_bag *pick_answer(const ld_facts *f) {
-    const ld_bag *first = NULL, *responded = NULL;
-    for (size_t i = 0; i < ld_facts_subject_count(f); i++) {
-        const ld_bag *b = ld_facts_subject_at(f, i);
-        if (strcmp(ld_bag_kind(b), "dns") != 0)
+static const dns_res *pick_answer(const dns_state *s) {
+    const dns_res *first = NULL, *responded = NULL;
+    for (size_t i = 0; i < s->nres; i++) {
+        const dns_res *r = &s->res[i];
+        if (r->cfg->source != LD_RESOLVER_SYSTEM)
             continue;
-        const ld_value *src = ld_bag_get(b, LD_F_DNS_R_SOURCE);
-        const ld_value *rc = ld_bag_get(b, LD_F_DNS_R_RCODE);
-        if (!src || !rc || strcmp(src->u.s, "system") != 0)
-            continue;
+        const char *rc = res_rcode(r);
         if (!first)
-            first = b;
-        if (!responded && rcode_is_response(rc->u.s))
-            responded = b;
-        if (!strcmp(rc->u.s, "NOERROR") || !strcmp(rc->u.s, "NODATA") ||
-            !strcmp(rc->u.s, "NXDOMAIN"))
-            return b;
+            first = r;
+        if (!responded && rcode_is_response(rc))
+            responded = r;
+        if (!strcmp(rc, "NOERROR") || !strcmp(rc, "NODATA") || !strcmp(rc, "NXDOMAIN"))
+            return r;
     }
     return responded ? responded : first;
 }
 
-/* "RCODE" or "RCODE: a, b" - the comparable form of a resolver's answer. */
-static void answer_text(const ld_bag *b, char *buf, size_t len) {
-    const ld_value *rc = ld_bag_get(b, LD_F_DNS_R_RCODE);
-    const ld_value *addrs = ld_bag_get(b, LD_F_DNS_R_ADDRESSES);
-    ld_buf out;
-    ld_buf_init(&out, len - 1);
-    ld_buf_puts(&out, rc ? rc->u.s : "ERROR");
-    if (addrs && addrs->type == LD_T_LIST && addrs->u.list.len) {
-        ld_buf_puts(&out, ": ");
-        ld_value_format(addrs, &out);
-    }
-    snprintf(buf, len, "%s", ld_buf_str(&out));
-    ld_buf_free(&out);
+/* 1 when r's answer holds address a. */
+static int res_has(const dns_res *r, const ld_addr *a) {
+    for (int q = 0; q < NQUERIES; q++)
+        for (size_t k = 0; k < r->q[q].naddrs; k++)
+            if (ld_addr_equal(&r->q[q].addrs[k], a))
+                return 1;
+    return 0;
 }
 
-/* 1 when two answers have the same rcode and the same set of addresses. */
-static int same_answer(const ld_bag *a, const ld_bag *b) {
-    const ld_value *ra = ld_bag_get(a, LD_F_DNS_R_RCODE), *rb = ld_bag_get(b, LD_F_DNS_R_RCODE);
-    if (!ra || !rb || strcmp(ra->u.s, rb->u.s) != 0)
+/* 1 when two resolvers gave the same rcode and the same set of addresses. */
+static int same_answer(const dns_res *a, const dns_res *b) {
+    if (strcmp(res_rcode(a), res_rcode(b)) != 0)
         return 0;
-    const ld_value *la = ld_bag_get(a, LD_F_DNS_R_ADDRESSES);
-    const ld_value *lb = ld_bag_get(b, LD_F_DNS_R_ADDRESSES);
-    size_t na = la ? la->u.list.len : 0, nb = lb ? lb->u.list.len : 0;
-    for (size_t i = 0; i < na; i++)
-        if (!ld_value_list_has(lb, la->u.list.items[i]))
-            return 0;
-    for (size_t i = 0; i < nb; i++)
-        if (!ld_value_list_has(la, lb->u.list.items[i]))
-            return 0;
+    for (int q = 0; q < NQUERIES; q++) {
+        for (size_t k = 0; k < a->q[q].naddrs; k++)
+            if (!res_has(b, &a->q[q].addrs[k]))
+                return 0;
+        for (size_t k = 0; k < b->q[q].naddrs; k++)
+            if (!res_has(a, &b->q[q].addrs[k]))
+                return 0;
+    }
     return 1;
 }
 
 /* Looks name up in the hosts file (no network) and records what it says. */
 static void record_hosts(ld_probe *p, ares_channel ch, const char *name) {
+    dns_state *s = p->priv;
     ld_bag *t = ld_facts_target(p->facts);
     ld_bag_set_empty_list(t, LD_F_DNS_HOSTS_ADDRESSES);
     static const int families[] = {AF_INET, AF_INET6};
-    int found = 0;
     for (size_t f = 0; ch && f < 2; f++) {
         struct hostent *h = NULL;
         if (ares_gethostbyname_file(ch, name, families[f], &h) != ARES_SUCCESS || !h)
             continue;
-        for (char **a = h->h_addr_list; a && *a; a++) {
-            char text[INET6_ADDRSTRLEN];
-            if (inet_ntop(h->h_addrtype, *a, text, sizeof text)) {
-                ld_bag_list_add(t, LD_F_DNS_HOSTS_ADDRESSES, text);
-                found = 1;
-            }
+        for (char **a = h->h_addr_list; a && *a && s->nhosts < DNS_MAX_ADDRS; a++) {
+            ld_addr *ad = &s->hosts[s->nhosts];
+            memset(ad, 0, sizeof *ad);
+            ad->family = h->h_addrtype;
+            if (ad->family == AF_INET)
+                memcpy(&ad->v4, *a, sizeof ad->v4);
+            else if (ad->family == AF_INET6)
+                memcpy(&ad->v6, *a, sizeof ad->v6);
+            else
+                continue;
+            char text[LD_ADDR_STRLEN];
+            ld_addr_format(ad, text);
+            ld_bag_list_add(t, LD_F_DNS_HOSTS_ADDRESSES, text);
+            s->nhosts++;
         }
         ares_free_hostent(h);
     }
-    ld_bag_set_bool(t, LD_F_DNS_HOSTS_OVERRIDE, found);
+    ld_bag_set_bool(t, LD_F_DNS_HOSTS_OVERRIDE, s->nhosts > 0);
 }
 
-/* Derives the dns.* target facts from the per-resolver evidence. */
+/* 1 when a is among the --endpoint-ip addresses. */
+static int is_endpoint(const ld_dns_config *cfg, const ld_addr *a) {
+    for (size_t k = 0; k < cfg->nendpoint_ips; k++)
+        if (ld_addr_equal(a, &cfg->endpoint_ips[k]))
+            return 1;
+    return 0;
+}
+
+/* Derives the dns.* target facts from the per-resolver results. */
 static void record_summary(ld_probe *p) {
     const ld_dns_config *cfg = p->config;
-    ld_facts *f = p->facts;
-    ld_bag *t = ld_facts_target(f);
-    int64_t n = 0, nsys = 0, responding = 0, sys_responding = 0, divergent = 0;
+    dns_state *s = p->priv;
+    ld_bag *t = ld_facts_target(p->facts);
+    int64_t nsys = 0, responding = 0, sys_responding = 0, divergent = 0;
     ld_bag_set_empty_list(t, LD_F_DNS_SILENT_RESOLVERS);
     ld_bag_set_empty_list(t, LD_F_DNS_DIVERGENT_RESOLVERS);
-    const ld_bag *answer = pick_answer(f);
-    int answer_responded = 0;
-    if (answer) {
-        const ld_value *rc = ld_bag_get(answer, LD_F_DNS_R_RCODE);
-        answer_responded = rc && rcode_is_response(rc->u.s);
-    }
-    for (size_t i = 0; i < ld_facts_subject_count(f); i++) {
-        const ld_bag *b = ld_facts_subject_at(f, i);
-        if (strcmp(ld_bag_kind(b), "dns") != 0)
-            continue;
-        const ld_value *src = ld_bag_get(b, LD_F_DNS_R_SOURCE);
-        const ld_value *rc = ld_bag_get(b, LD_F_DNS_R_RCODE);
-        int sys = src && strcmp(src->u.s, "system") == 0;
-        int resp = rc && rcode_is_response(rc->u.s);
-        char item[600];
-        n++;
+    const dns_res *answer = s->answer = pick_answer(s);
+    int answer_responded = answer && res_responded(answer);
+    for (size_t i = 0; i < s->nres; i++) {
+        const dns_res *r = &s->res[i];
+        int sys = r->cfg->source == LD_RESOLVER_SYSTEM;
+        int resp = res_responded(r);
         nsys += sys;
         responding += resp;
         sys_responding += sys && resp;
-        if (!resp) {
-            snprintf(item, sizeof item, "%s (%s)", ld_bag_key(b), rc ? rc->u.s : "TIMEOUT");
-            ld_bag_list_add(t, LD_F_DNS_SILENT_RESOLVERS, item);
-        }
+        if (!resp)
+            ld_bag_list_add(t, LD_F_DNS_SILENT_RESOLVERS, r->server);
         /* Responders that disagree with the system's answer, and --dns-server
          * resolvers that stay silent while the system's answers. */
-        if (answer_responded && b != answer && (resp ? !same_answer(b, answer) : !sys)) {
-            char text[512];
-            answer_text(b, text, sizeof text);
-            snprintf(item, sizeof item, "%s (%s)", ld_bag_key(b), text);
-            ld_bag_list_add(t, LD_F_DNS_DIVERGENT_RESOLVERS, item);
+        if (answer_responded && r != answer && (resp ? !same_answer(r, answer) : !sys)) {
+            ld_bag_list_add(t, LD_F_DNS_DIVERGENT_RESOLVERS, r->server);
             divergent++;
         }
     }
-    ld_bag_set_int(t, LD_F_DNS_RESOLVER_COUNT, n);
+    ld_bag_set_int(t, LD_F_DNS_RESOLVER_COUNT, (int64_t)s->nres);
     ld_bag_set_int(t, LD_F_DNS_SYSTEM_RESOLVER_COUNT, nsys);
-    ld_bag_set_int(t, LD_F_DNS_CUSTOM_RESOLVER_COUNT, n - nsys);
+    ld_bag_set_int(t, LD_F_DNS_CUSTOM_RESOLVER_COUNT, (int64_t)s->nres - nsys);
     ld_bag_set_int(t, LD_F_DNS_RESPONDING_COUNT, responding);
     ld_bag_set_int(t, LD_F_DNS_SYSTEM_RESPONDING_COUNT, sys_responding);
     ld_bag_set_int(t, LD_F_DNS_DIVERGENCE_COUNT, divergent);
@@ -463,53 +459,44 @@ static void record_summary(ld_probe *p) {
     ld_bag_set_empty_list(t, LD_F_DNS_MISMATCHED_ADDRESSES);
     ld_bag_set_empty_list(t, LD_F_DNS_ENDPOINT_MISSING);
     ld_bag_set_empty_list(t, LD_F_DNS_CNAME_CHAIN);
-    const ld_value *addrs = NULL;
     if (answer) {
+        const ld_bag *b = ld_facts_subject(p->facts, "dns", answer->key);
         const ld_value *v;
-        if ((v = ld_bag_get(answer, LD_F_DNS_R_RCODE)))
-            ld_bag_set_str(t, LD_F_DNS_RCODE, v->u.s);
+        ld_bag_set_str(t, LD_F_DNS_RCODE, res_rcode(answer));
         if (answer_responded)
-            ld_bag_set_str(t, LD_F_DNS_ANSWER_RESOLVER, ld_bag_key(answer));
-        if ((v = ld_bag_get(answer, LD_F_DNS_R_CNAME_CHAIN)))
+            ld_bag_set_str(t, LD_F_DNS_ANSWER_RESOLVER, answer->server);
+        if (b && (v = ld_bag_get(b, LD_F_DNS_R_CNAME_CHAIN)))
             ld_bag_set_value(t, LD_F_DNS_CNAME_CHAIN, v);
-        if ((v = ld_bag_get(answer, LD_F_DNS_R_TTL_MIN)))
+        if (b && (v = ld_bag_get(b, LD_F_DNS_R_TTL_MIN)))
             ld_bag_set_int(t, LD_F_DNS_TTL_MIN, v->u.i);
-        if ((v = ld_bag_get(answer, LD_F_DNS_R_LATENCY_MS)))
+        if (b && (v = ld_bag_get(b, LD_F_DNS_R_LATENCY_MS)))
             ld_bag_set_num(t, LD_F_DNS_LATENCY_MS, v->u.n);
-        addrs = ld_bag_get(answer, LD_F_DNS_R_ADDRESSES);
-    }
-    for (size_t i = 0; addrs && i < addrs->u.list.len; i++) {
-        const char *text = addrs->u.list.items[i];
-        ld_addr a;
-        if (ld_addr_parse(text, &a, NULL) != LD_OK)
-            continue;
-        naddr++;
-        ld_bag_list_add(t, LD_F_DNS_ADDRESSES, text);
-        ld_addr_scope sc = ld_addr_scope_of(&a);
-        scope_count[sc]++;
-        if (sc == LD_AS_PUBLIC)
-            ld_bag_list_add(t, LD_F_DNS_PUBLIC_ADDRESSES, text);
-        int is_endpoint = 0;
-        for (size_t k = 0; k < cfg->nendpoint_ips; k++)
-            is_endpoint |= ld_addr_equal(&a, &cfg->endpoint_ips[k]);
-        if (is_endpoint) {
-            match++;
-        } else if (cfg->nendpoint_ips) {
-            mismatch++;
-            ld_bag_list_add(t, LD_F_DNS_MISMATCHED_ADDRESSES, text);
+        for (int q = 0; q < NQUERIES; q++) {
+            for (size_t k = 0; k < answer->q[q].naddrs; k++) {
+                const ld_addr *a = &answer->q[q].addrs[k];
+                char text[LD_ADDR_STRLEN];
+                ld_addr_format(a, text);
+                naddr++;
+                ld_bag_list_add(t, LD_F_DNS_ADDRESSES, text);
+                ld_addr_scope sc = ld_addr_scope_of(a);
+                scope_count[sc]++;
+                if (sc == LD_AS_PUBLIC)
+                    ld_bag_list_add(t, LD_F_DNS_PUBLIC_ADDRESSES, text);
+                if (is_endpoint(cfg, a)) {
+                    match++;
+                } else if (cfg->nendpoint_ips) {
+                    mismatch++;
+                    ld_bag_list_add(t, LD_F_DNS_MISMATCHED_ADDRESSES, text);
+                }
+            }
         }
     }
     for (size_t k = 0; k < cfg->nendpoint_ips; k++) {
+        if (answer && res_has(answer, &cfg->endpoint_ips[k]))
+            continue;
         char text[LD_ADDR_STRLEN];
         ld_addr_format(&cfg->endpoint_ips[k], text);
-        int present = 0;
-        for (size_t i = 0; addrs && i < addrs->u.list.len; i++) {
-            ld_addr a;
-            present |= ld_addr_parse(addrs->u.list.items[i], &a, NULL) == LD_OK &&
-                       ld_addr_equal(&a, &cfg->endpoint_ips[k]);
-        }
-        if (!present)
-            ld_bag_list_add(t, LD_F_DNS_ENDPOINT_MISSING, text);
+        ld_bag_list_add(t, LD_F_DNS_ENDPOINT_MISSING, text);
     }
     ld_bag_set_int(t, LD_F_DNS_ADDRESS_COUNT, naddr);
     ld_bag_set_int(t, LD_F_DNS_PRIVATE_COUNT, scope_count[LD_AS_PRIVATE] + scope_count[LD_AS_ULA]);
@@ -522,6 +509,24 @@ static void record_summary(ld_probe *p) {
                        scope_count[LD_AS_DOCUMENTATION] + scope_count[LD_AS_RESERVED]);
     ld_bag_set_int(t, LD_F_DNS_ENDPOINT_MATCH_COUNT, match);
     ld_bag_set_int(t, LD_F_DNS_ENDPOINT_MISMATCH_COUNT, mismatch);
+}
+
+size_t ld_dns_addresses(const ld_probe *p, ld_addr *out, size_t max, unsigned *origin) {
+    const dns_state *s = p->priv;
+    size_t n = 0;
+    *origin = LD_ORIGIN_DNS;
+    if (!s || !p->finished)
+        return 0;
+    if (s->nhosts) {
+        *origin = LD_ORIGIN_HOSTS;
+        for (size_t i = 0; i < s->nhosts && n < max; i++)
+            out[n++] = s->hosts[i];
+        return n;
+    }
+    for (int q = 0; s->answer && q < NQUERIES; q++)
+        for (size_t k = 0; k < s->answer->q[q].naddrs && n < max; k++)
+            out[n++] = s->answer->q[q].addrs[k];
+    return n;
 }
 
 /* --- lifecycle ------------------------------------------------------------------ */
@@ -617,6 +622,13 @@ static ld_status dns_start(ld_probe *p, ld_err *err) {
         r->probe = p;
         r->cfg = &cfg->resolvers[i];
         ld_resolver_format(r->cfg, r->server, sizeof r->server);
+        /* The same server may be asked twice (a --dns-server that is also in
+         * resolv.conf): each ask keeps its own evidence. */
+        snprintf(r->key, sizeof r->key, "%s", r->server);
+        for (size_t k = 0; k < i; k++)
+            if (strcmp(s->res[k].key, r->key) == 0)
+                snprintf(r->key, sizeof r->key, "%s (%s %zu)", r->server,
+                         ld_resolver_source_name(r->cfg->source), i + 1);
         for (int k = 0; k < DNS_MAX_SOCKS; k++)
             r->ios[k].fd = -1;
         r->timer.heap_idx = SIZE_MAX;
@@ -664,11 +676,10 @@ static void dns_cancel(ld_probe *p) {
     conclude_all(p, LD_END_RUN_DEADLINE);
 }
 
-static void dns_destroy(ld_probe *p) {
+static void dns_clear(ld_probe *p) {
     dns_state *s = p->priv;
     if (!s)
         return;
-    s->destroying = 1;
     for (size_t i = 0; i < s->nres; i++) {
         dns_res *r = &s->res[i];
         ld_timer_stop(&r->timer);
@@ -676,10 +687,8 @@ static void dns_destroy(ld_probe *p) {
             ares_destroy(r->ch); /* closes sockets through sock_state_cb */
         for (int k = 0; k < DNS_MAX_SOCKS; k++)
             ld_io_stop(&r->ios[k]);
-        for (int q = 0; q < NQUERIES; q++) {
-            ld_value_clear(&r->q[q].addresses);
+        for (int q = 0; q < NQUERIES; q++)
             ld_value_clear(&r->q[q].cnames);
-        }
     }
     free(s->res);
     free(s);
@@ -692,6 +701,6 @@ const ld_probe_ops ld_probe_dns = {
     .on_io = dns_on_io,
     .on_deadline = dns_on_deadline,
     .cancel = dns_cancel,
-    .destroy = dns_destroy,
+    .clear = dns_clear,
     .summarize = NULL,
 };

@@ -13,18 +13,13 @@
 #include <stdint.h>
 
 #include "core/addr.h"
+#include "core/attempt.h"
+#include "core/resolver.h"
 #include "probes/probe.h"
 
 /* Most resolvers and search domains taken from resolv.conf / options. */
 #define LD_DNS_MAX_RESOLVERS 16
 #define LD_DNS_MAX_DOMAINS 8
-
-/* One DNS server to ask. */
-typedef struct ld_resolver {
-    ld_addr addr;  /* server address */
-    uint16_t port; /* server port (53 unless given) */
-    int system;    /* 1: from resolv.conf; 0: from --dns-server */
-} ld_resolver;
 
 /* The system's resolver configuration, read once per run. */
 typedef struct ld_dns_system {
@@ -39,8 +34,6 @@ typedef struct ld_dns_system {
 ld_status ld_dns_system_load(ld_dns_system *out, ld_err *err);
 /* Frees the search list; a zeroed struct is harmless. */
 void ld_dns_system_clear(ld_dns_system *sys);
-/* "10.0.0.2:53" or "[fd00::2]:53" into buf. */
-void ld_resolver_format(const ld_resolver *r, char *buf, size_t len);
 
 /* What one DNS probe asks. */
 typedef struct ld_dns_config {
@@ -54,5 +47,10 @@ typedef struct ld_dns_config {
 } ld_dns_config;
 
 extern const ld_probe_ops ld_probe_dns;
+
+/* After the probe finished: the addresses an application would connect to
+ * (at most max, into out) - those /etc/hosts gives the name when it has it
+ * (*origin LD_ORIGIN_HOSTS), else the system's DNS answer (LD_ORIGIN_DNS). */
+size_t ld_dns_addresses(const ld_probe *p, ld_addr *out, size_t max, unsigned *origin);
 
 #endif

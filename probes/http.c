@@ -8,7 +8,7 @@
  * through curl_multi_socket_action(), and completions come out of
  * curl_multi_info_read() after it returns. Nothing is torn down from inside a
  * curl callback: a probe that ends only stops its watches and finishes;
- * destroy() removes the handle and cleans the multi up.
+ * clear() removes the handle and cleans the multi up.
  *
  * --sni: libcurl 7.88 has no option that sets the TLS server name apart from
  * the URL's host (CURLOPT_CONNECT_TO changes where it connects, not the
@@ -463,7 +463,7 @@ static void http_cancel(ld_probe *p) {
         conclude(p, "no_response", NULL, LD_END_RUN_DEADLINE, 0);
 }
 
-static void http_destroy(ld_probe *p) {
+static void http_clear(ld_probe *p) {
     http_state *s = p->priv;
     if (!s)
         return;
@@ -508,21 +508,17 @@ static void copy_fact(ld_bag *t, ld_fact_id to, const ld_bag *a, ld_fact_id from
         ld_bag_set_value(t, to, v);
 }
 
-/* Derives the http.* target facts from the http.attempt.* evidence. The
- * expectation is read back from http.expected_status (recorded by start()),
- * since summarize() sees facts only. */
-static ld_status http_summarize(ld_facts *facts) {
+/* Derives the http.* target facts from the http.attempt.* evidence, judged
+ * against the target's expected statuses. */
+static ld_status http_summarize(ld_facts *facts, const ld_target_spec *spec) {
     ld_bag *t = ld_facts_target(facts);
-    const char *scheme = bag_str(t, LD_F_TARGET_SCHEME);
-    int http_target = scheme && (strcmp(scheme, "http") == 0 || strcmp(scheme, "https") == 0);
+    ld_scheme scheme = spec->target.scheme;
+    int http_target = scheme == LD_SCHEME_HTTP || scheme == LD_SCHEME_HTTPS;
+    const ld_expect_status *expect = &spec->expect;
 
     const ld_bag *reported = NULL, *first_response = NULL, *worst = NULL, *errored = NULL;
     int64_t attempts = 0, responded = 0;
     int all_match = 1, worst_rank = 0;
-    ld_expect_status expect;
-    const char *spec = bag_str(t, LD_F_HTTP_EXPECTED_STATUS);
-    if (ld_expect_parse(spec, &expect, NULL) != LD_OK)
-        expect.n = 0; /* recorded by start() from a parsed spec: cannot happen */
 
     for (size_t i = 0; i < ld_facts_subject_count(facts); i++) {
         const ld_bag *a = ld_facts_subject_at(facts, i);
@@ -547,12 +543,12 @@ static ld_status http_summarize(ld_facts *facts) {
         if (rank != 1 || !status)
             continue;
         responded++;
-        char item[LD_ADDR_STRLEN + 32];
-        snprintf(item, sizeof item, "%s: %lld", addr ? addr : "?", (long long)status->u.i);
+        char item[32];
+        snprintf(item, sizeof item, "%lld", (long long)status->u.i);
         ld_bag_list_add(t, LD_F_HTTP_STATUSES, item);
         if (!first_response)
             first_response = a;
-        if (!ld_expect_match(&expect, (int)status->u.i)) {
+        if (!ld_expect_match(expect, (int)status->u.i)) {
             all_match = 0;
             if (!reported)
                 reported = a;
@@ -564,8 +560,6 @@ static ld_status http_summarize(ld_facts *facts) {
     ld_bag_set_bool(t, LD_F_HTTP_ATTEMPTED, attempts > 0);
     if (attempts == 0)
         return LD_OK;
-    if (!spec)
-        ld_bag_set_str(t, LD_F_HTTP_EXPECTED_STATUS, "any");
     if (worst)
         ld_bag_set_str(t, LD_F_HTTP_RESULT, bag_str(worst, LD_F_HTTP_A_RESULT));
     ld_bag_set_int(t, LD_F_HTTP_RESPONDED_COUNT, responded);
@@ -598,6 +592,6 @@ const ld_probe_ops ld_probe_http = {
     .on_io = http_on_io,
     .on_deadline = http_on_deadline,
     .cancel = http_cancel,
-    .destroy = http_destroy,
+    .clear = http_clear,
     .summarize = http_summarize,
 };

@@ -9,7 +9,7 @@
  * TLS verification is left to the TLS probe: the HTTP probe wants to know
  * whether the service answers, and what.
  * Facts: http.attempt.* per address (subject kind "http"); http.* from
- * summarize().
+ * summarize(), which judges the statuses against the target's expectation.
  */
 #ifndef LD_PROBE_HTTP_H
 #define LD_PROBE_HTTP_H
@@ -17,7 +17,6 @@
 #include <stdint.h>
 
 #include "core/addr.h"
-#include "core/expect.h"
 #include "probes/probe.h"
 
 /* What one HTTP probe requests. */
@@ -28,8 +27,6 @@ typedef struct ld_http_config {
     const char *path;              /* path and query, "/" at least */
     ld_addr addr;                  /* the address to send it to */
     const char *sni;               /* --sni, NULL: the host name */
-    const ld_expect_status *expect; /* expected statuses (n == 0: any); summarize() reads
-                                       them back from http.expected_status */
 } ld_http_config;
 
 extern const ld_probe_ops ld_probe_http;

@@ -203,7 +203,7 @@ static void mqtt_cancel(ld_probe *p) {
         conclude(p, LD_END_RUN_DEADLINE);
 }
 
-static void mqtt_destroy(ld_probe *p) {
+static void mqtt_clear(ld_probe *p) {
     mqtt_state *s = p->priv;
     if (!s)
         return;
@@ -223,7 +223,8 @@ static int result_rank(const char *result) {
 
 /* Derives the mqtt.* target facts from the mqtt.attempt.* evidence. Records
  * nothing when no CONNECT was attempted (the target is not an MQTT one). */
-static ld_status mqtt_summarize(ld_facts *facts) {
+static ld_status mqtt_summarize(ld_facts *facts, const ld_target_spec *spec) {
+    (void)spec;
     ld_bag *t = ld_facts_target(facts);
     const ld_bag *worst = NULL;
     int worst_rank = -1, attempted = 0;
@@ -275,6 +276,6 @@ const ld_probe_ops ld_probe_mqtt = {
     .on_io = mqtt_on_io,
     .on_deadline = mqtt_on_deadline,
     .cancel = mqtt_cancel,
-    .destroy = mqtt_destroy,
+    .clear = mqtt_clear,
     .summarize = mqtt_summarize,
 };

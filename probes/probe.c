@@ -2,18 +2,6 @@
  * exactly once, and fd dispatch. */
 #include "probe.h"
 
-#include "probes/dns.h"
-#include "probes/http.h"
-#include "probes/mqtt.h"
-#include "probes/redis.h"
-#include "probes/tcp.h"
-#include "probes/tls.h"
-
-const ld_probe_ops *const ld_probe_registry[] = {
-    &ld_probe_dns, &ld_probe_tcp, &ld_probe_tls, &ld_probe_http, &ld_probe_redis, &ld_probe_mqtt,
-    NULL,
-};
-
 static void probe_deadline_cb(ld_timer *t) {
     ld_probe *p = t->data;
     if (!p->finished)

@@ -16,6 +16,7 @@
 #include "core/err.h"
 #include "core/facts.h"
 #include "core/loop.h"
+#include "core/spec.h"
 
 typedef struct ld_probe ld_probe;
 
@@ -43,10 +44,12 @@ typedef struct ld_probe_ops {
      * core finishes the probe with LD_END_RUN_DEADLINE afterwards. */
     void (*cancel)(ld_probe *p);
     /* Frees p->priv; called once, after the probe finished. */
-    void (*destroy)(ld_probe *p);
+    void (*clear)(ld_probe *p);
     /* Optional: after every probe of a target finished, derive the target
-     * facts that aggregate this probe's evidence (counts, lists). */
-    ld_status (*summarize)(ld_facts *facts);
+     * facts that aggregate this probe's evidence (counts, lists) for the
+     * target spec describes. Runs on evidence alone (no instance), so that a
+     * capture file read offline is summarized like a live run. */
+    ld_status (*summarize)(ld_facts *facts, const ld_target_spec *spec);
 } ld_probe_ops;
 
 typedef void (*ld_probe_done_cb)(ld_probe *p);
@@ -85,8 +88,5 @@ double ld_probe_ms_since_run(const ld_probe *p, ld_time t);
 /* "result", "timeout", "run_deadline", "capture", "error": the values of
  * *.ended_by facts. */
 const char *ld_probe_end_name(ld_probe_end end);
-
-/* Every kind of probe, in the order summaries run; NULL-terminated. */
-extern const ld_probe_ops *const ld_probe_registry[];
 
 #endif

@@ -210,7 +210,7 @@ static void redis_cancel(ld_probe *p) {
         conclude(p, LD_END_RUN_DEADLINE);
 }
 
-static void redis_destroy(ld_probe *p) {
+static void redis_clear(ld_probe *p) {
     redis_state *s = p->priv;
     if (!s)
         return;
@@ -230,7 +230,8 @@ static int kind_rank(const char *kind) {
 
 /* Derives the redis.* target facts from the redis.attempt.* evidence. Records
  * nothing when no PING was attempted (the target is not a Redis one). */
-static ld_status redis_summarize(ld_facts *facts) {
+static ld_status redis_summarize(ld_facts *facts, const ld_target_spec *spec) {
+    (void)spec;
     ld_bag *t = ld_facts_target(facts);
     const ld_bag *worst = NULL;
     int worst_rank = -1, attempted = 0;
@@ -279,6 +280,6 @@ const ld_probe_ops ld_probe_redis = {
     .on_io = redis_on_io,
     .on_deadline = redis_on_deadline,
     .cancel = redis_cancel,
-    .destroy = redis_destroy,
+    .clear = redis_clear,
     .summarize = redis_summarize,
 };

@@ -33,6 +33,7 @@ typedef struct tcp_state {
     ld_addr local;                /* local address of the socket, once connecting */
     uint16_t local_port;          /* its local port, 0 until known */
     int kept;                     /* open connection kept for ld_tcp_take(), -1 when none */
+    ld_tcp_state outcome;         /* what the socket said, once concluded */
     char addr[LD_ADDR_STRLEN];    /* destination, as text */
 } tcp_state;
 
@@ -139,32 +140,32 @@ static void read_errqueue(int fd, const ld_ifaces *ifs, icmp_info *ic) {
 }
 
 /* The state an ended connect is in, from its socket error and ICMP detail. */
-static const char *classify(int err, const icmp_info *ic, ld_time elapsed) {
+static ld_tcp_state classify(int err, const icmp_info *ic, ld_time elapsed) {
     if (err == 0)
-        return "open";
+        return LD_TCP_OPEN;
     if (ic->present) {
         if (!ic->from_local)
-            return "icmp";
+            return LD_TCP_ICMP;
         int neighbour = (!ic->v6 && ic->type == 3 && ic->code == 1) ||
                         (ic->v6 && ic->type == 1 && ic->code == 3);
-        return neighbour && elapsed >= NEIGHBOUR_FAIL_MIN ? "no_route" : "local_block";
+        return neighbour && elapsed >= NEIGHBOUR_FAIL_MIN ? LD_TCP_NO_ROUTE : LD_TCP_LOCAL_BLOCK;
     }
     switch (err) {
     case ECONNREFUSED:
-        return "refused";
+        return LD_TCP_REFUSED;
     case ETIMEDOUT:
-        return "timeout";
+        return LD_TCP_TIMEOUT;
     case ENETUNREACH:
     case EHOSTUNREACH:
     case ENETDOWN:
     case EHOSTDOWN:
     case ENONET:
-        return "no_route";
+        return LD_TCP_NO_ROUTE;
     case EPERM:
     case EACCES:
-        return "local_block";
+        return LD_TCP_LOCAL_BLOCK;
     default:
-        return "error";
+        return LD_TCP_ERROR;
     }
 }
 
@@ -200,13 +201,14 @@ static void close_socket(tcp_state *s) {
     s->fd = -1;
 }
 
-/* Records the outcome and ends the probe. */
-static void conclude(ld_probe *p, const char *state, int err, const icmp_info *ic,
+/* Records the outcome's evidence and ends the probe; the state itself is
+ * recorded by ld_tcp_record_state(). */
+static void conclude(ld_probe *p, ld_tcp_state state, int err, const icmp_info *ic,
                      ld_probe_end end) {
     tcp_state *s = p->priv;
     const ld_tcp_config *cfg = p->config;
     ld_time now = ld_time_now();
-    ld_bag_set_str(s->subject, LD_F_TCP_A_STATE, state);
+    s->outcome = state;
     ld_bag_set_num(s->subject, LD_F_TCP_A_ELAPSED_MS, (double)(now - s->t_syn) / (double)LD_MS);
     if (err)
         ld_bag_set_str(s->subject, LD_F_TCP_A_ERRNO, errno_name(err));
@@ -219,7 +221,7 @@ static void conclude(ld_probe *p, const char *state, int err, const icmp_info *i
     if (s->fd >= 0) {
         if (s->local_port)
             ld_bag_set_int(s->subject, LD_F_TCP_A_SOURCE_PORT, s->local_port);
-        if (strcmp(state, "timeout") == 0) {
+        if (state == LD_TCP_TIMEOUT) {
             struct tcp_info ti;
             socklen_t tlen = sizeof ti;
             memset(&ti, 0, sizeof ti);
@@ -228,7 +230,7 @@ static void conclude(ld_probe *p, const char *state, int err, const icmp_info *i
         }
     }
     ld_bag_set_str(s->subject, LD_F_TCP_A_ENDED_BY, ld_probe_end_name(end));
-    if (cfg->keep && strcmp(state, "open") == 0) {
+    if (cfg->keep && state == LD_TCP_OPEN) {
         /* The next probe continues on this connection. */
         ld_io_stop(&s->io);
         s->kept = s->fd;
@@ -245,6 +247,7 @@ static ld_status tcp_start(ld_probe *p, ld_err *err) {
         return ld_err_set(err, LD_ENOMEM, "out of memory");
     s->fd = -1;
     s->kept = -1;
+    s->outcome = LD_TCP_ERROR;
     p->priv = s;
     ld_addr_format(&cfg->addr, s->addr);
     s->subject = ld_facts_subject(p->facts, "tcp", s->addr);
@@ -255,14 +258,9 @@ static ld_status tcp_start(ld_probe *p, ld_err *err) {
     ld_bag_set_str(b, LD_F_TCP_A_ADDRESS, s->addr);
     ld_bag_set_int(b, LD_F_TCP_A_PORT, cfg->port);
     ld_bag_set_empty_list(b, LD_F_TCP_A_ORIGIN);
-    if (cfg->origin & LD_ORIGIN_ENDPOINT)
-        ld_bag_list_add(b, LD_F_TCP_A_ORIGIN, "endpoint");
-    if (cfg->origin & LD_ORIGIN_DNS)
-        ld_bag_list_add(b, LD_F_TCP_A_ORIGIN, "dns");
-    if (cfg->origin & LD_ORIGIN_HOSTS)
-        ld_bag_list_add(b, LD_F_TCP_A_ORIGIN, "hosts");
-    if (cfg->origin & LD_ORIGIN_LITERAL)
-        ld_bag_list_add(b, LD_F_TCP_A_ORIGIN, "literal");
+    for (unsigned bit = 1; bit && bit <= cfg->origin; bit <<= 1)
+        if ((cfg->origin & bit) && ld_origin_name(bit))
+            ld_bag_list_add(b, LD_F_TCP_A_ORIGIN, ld_origin_name(bit));
     ld_bag_set_bool(b, LD_F_TCP_A_EXPECTED, cfg->expected);
     record_route_source(s, cfg);
 
@@ -271,7 +269,7 @@ static ld_status tcp_start(ld_probe *p, ld_err *err) {
     s->fd = socket(cfg->addr.family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (s->fd < 0) {
         int e = errno;
-        conclude(p, "error", e, NULL, LD_END_ERROR);
+        conclude(p, LD_TCP_ERROR, e, NULL, LD_END_ERROR);
         return LD_OK;
     }
     int on = 1;
@@ -291,7 +289,7 @@ static ld_status tcp_start(ld_probe *p, ld_err *err) {
     if (getsockname(s->fd, (struct sockaddr *)&local, &llen) == 0)
         ld_addr_from_sockaddr((struct sockaddr *)&local, &s->local, &s->local_port);
     if (rc == 0) {
-        conclude(p, "open", 0, NULL, LD_END_RESULT);
+        conclude(p, LD_TCP_OPEN, 0, NULL, LD_END_RESULT);
         return LD_OK;
     }
     if (e != EINPROGRESS) {
@@ -302,7 +300,7 @@ static ld_status tcp_start(ld_probe *p, ld_err *err) {
     }
     ld_status st = ld_probe_watch(p, &s->io, s->fd, LD_WRITE, err);
     if (st != LD_OK)
-        conclude(p, "error", 0, NULL, LD_END_ERROR);
+        conclude(p, LD_TCP_ERROR, 0, NULL, LD_END_ERROR);
     return LD_OK;
 }
 
@@ -353,20 +351,36 @@ int ld_tcp_take(ld_probe *p) {
 void ld_tcp_conclude_unanswered(ld_probe *p) {
     tcp_state *s = p->priv;
     if (!p->finished && s && s->fd >= 0)
-        conclude(p, "timeout", 0, NULL, LD_END_CAPTURE);
+        conclude(p, LD_TCP_TIMEOUT, 0, NULL, LD_END_CAPTURE);
+}
+
+ld_tcp_state ld_tcp_outcome(const ld_probe *p) {
+    const tcp_state *s = p->priv;
+    return s ? s->outcome : LD_TCP_ERROR;
+}
+
+ld_bag *ld_tcp_evidence(const ld_probe *p) {
+    const tcp_state *s = p->priv;
+    return s ? s->subject : NULL;
+}
+
+void ld_tcp_record_state(ld_probe *p, ld_tcp_state state) {
+    tcp_state *s = p->priv;
+    if (s && s->subject)
+        ld_bag_set_str(s->subject, LD_F_TCP_A_STATE, ld_tcp_state_name(state));
 }
 
 static void tcp_on_deadline(ld_probe *p) {
-    conclude(p, "timeout", 0, NULL, LD_END_TIMEOUT);
+    conclude(p, LD_TCP_TIMEOUT, 0, NULL, LD_END_TIMEOUT);
 }
 
 static void tcp_cancel(ld_probe *p) {
     tcp_state *s = p->priv;
     if (s && s->fd >= 0)
-        conclude(p, "timeout", 0, NULL, LD_END_RUN_DEADLINE);
+        conclude(p, LD_TCP_TIMEOUT, 0, NULL, LD_END_RUN_DEADLINE);
 }
 
-static void tcp_destroy(ld_probe *p) {
+static void tcp_clear(ld_probe *p) {
     tcp_state *s = p->priv;
     if (!s)
         return;
@@ -377,38 +391,31 @@ static void tcp_destroy(ld_probe *p) {
     p->priv = NULL;
 }
 
-/* Appends "addr (detail)" to a list fact. */
-static void list_add_with(ld_bag *t, ld_fact_id id, const char *addr, const char *detail) {
-    char item[LD_ADDR_STRLEN + 64];
-    snprintf(item, sizeof item, "%s (%s)", addr, detail);
-    ld_bag_list_add(t, id, item);
-}
-
 /* Derives the tcp.* target facts from the tcp.attempt.* evidence. */
-static ld_status tcp_summarize(ld_facts *facts) {
+static ld_status tcp_summarize(ld_facts *facts, const ld_target_spec *spec) {
+    /* Each state's count and address list (0: none kept). */
     static const struct {
-        const char *state;      /* attempt state */
-        ld_fact_id count;       /* its count fact */
-        ld_fact_id addresses;   /* its address list fact */
-    } states[] = {
-        {"open", LD_F_TCP_OPEN_COUNT, LD_F_TCP_OPEN_ADDRESSES},
-        {"refused", LD_F_TCP_REFUSED_COUNT, LD_F_TCP_REFUSED_ADDRESSES},
-        {"timeout", LD_F_TCP_TIMEOUT_COUNT, LD_F_TCP_TIMEOUT_ADDRESSES},
-        {"icmp", LD_F_TCP_ICMP_COUNT, LD_F_TCP_ICMP_ADDRESSES},
-        {"no_route", LD_F_TCP_NO_ROUTE_COUNT, LD_F_TCP_NO_ROUTE_ADDRESSES},
-        {"local_block", LD_F_TCP_LOCAL_BLOCK_COUNT, LD_F_TCP_LOCAL_BLOCK_ADDRESSES},
-        {"error", LD_F_TCP_ERROR_COUNT, 0},
+        ld_fact_id count;     /* its count fact */
+        ld_fact_id addresses; /* its address list fact */
+    } by_state[LD_TCP__COUNT] = {
+        [LD_TCP_OPEN] = {LD_F_TCP_OPEN_COUNT, LD_F_TCP_OPEN_ADDRESSES},
+        [LD_TCP_REFUSED] = {LD_F_TCP_REFUSED_COUNT, LD_F_TCP_REFUSED_ADDRESSES},
+        [LD_TCP_TIMEOUT] = {LD_F_TCP_TIMEOUT_COUNT, LD_F_TCP_TIMEOUT_ADDRESSES},
+        [LD_TCP_ICMP] = {LD_F_TCP_ICMP_COUNT, LD_F_TCP_ICMP_ADDRESSES},
+        [LD_TCP_NO_ROUTE] = {LD_F_TCP_NO_ROUTE_COUNT, LD_F_TCP_NO_ROUTE_ADDRESSES},
+        [LD_TCP_LOCAL_BLOCK] = {LD_F_TCP_LOCAL_BLOCK_COUNT, LD_F_TCP_LOCAL_BLOCK_ADDRESSES},
+        [LD_TCP_ERROR] = {LD_F_TCP_ERROR_COUNT, 0},
     };
-    enum { NSTATES = sizeof states / sizeof states[0] };
-    int64_t counts[NSTATES] = {0};
+    int64_t counts[LD_TCP__COUNT] = {0};
     int64_t total = 0, unexpected_open = 0, max_syns = 0;
     double best_connect = -1, longest_wait = -1;
     int cut = 0, have_icmp = 0, have_source = 0, have_errno = 0;
     ld_bag *t = ld_facts_target(facts);
+    (void)spec;
 
-    for (size_t i = 0; i < NSTATES; i++)
-        if (states[i].addresses)
-            ld_bag_set_empty_list(t, states[i].addresses);
+    for (int k = 0; k < LD_TCP__COUNT; k++)
+        if (by_state[k].addresses)
+            ld_bag_set_empty_list(t, by_state[k].addresses);
     ld_bag_set_empty_list(t, LD_F_TCP_FAILED_ADDRESSES);
     ld_bag_set_empty_list(t, LD_F_TCP_UNEXPECTED_ADDRESSES);
 
@@ -419,48 +426,43 @@ static ld_status tcp_summarize(ld_facts *facts) {
         const ld_value *state = ld_bag_get(a, LD_F_TCP_A_STATE);
         const ld_value *addr = ld_bag_get(a, LD_F_TCP_A_ADDRESS);
         const ld_value *expected = ld_bag_get(a, LD_F_TCP_A_EXPECTED);
-        if (!state || !addr)
+        int st = state ? ld_tcp_state_parse(state->u.s) : -1;
+        if (st < 0 || !addr)
             continue;
-        const char *st = state->u.s;
-        const ld_value *icmp = ld_bag_get(a, LD_F_TCP_A_ICMP_REASON);
-        const char *detail = strcmp(st, "icmp") == 0 && icmp ? icmp->u.s : st;
         if (!expected || !expected->u.b) {
-            list_add_with(t, LD_F_TCP_UNEXPECTED_ADDRESSES, addr->u.s, detail);
-            unexpected_open += strcmp(st, "open") == 0;
+            ld_bag_list_add(t, LD_F_TCP_UNEXPECTED_ADDRESSES, addr->u.s);
+            unexpected_open += st == LD_TCP_OPEN;
             continue;
         }
         total++;
-        for (size_t k = 0; k < NSTATES; k++) {
-            if (strcmp(st, states[k].state) != 0)
-                continue;
-            counts[k]++;
-            if (states[k].addresses == LD_F_TCP_ICMP_ADDRESSES)
-                list_add_with(t, states[k].addresses, addr->u.s, detail);
-            else if (states[k].addresses)
-                ld_bag_list_add(t, states[k].addresses, addr->u.s);
-        }
+        counts[st]++;
+        if (by_state[st].addresses)
+            ld_bag_list_add(t, by_state[st].addresses, addr->u.s);
         const ld_value *v;
-        if (strcmp(st, "open") == 0) {
-            if ((v = ld_bag_get(a, LD_F_TCP_A_ELAPSED_MS)) && (best_connect < 0 || v->u.n < best_connect))
+        if (st == LD_TCP_OPEN) {
+            if ((v = ld_bag_get(a, LD_F_TCP_A_ELAPSED_MS)) &&
+                (best_connect < 0 || v->u.n < best_connect))
                 best_connect = v->u.n;
         } else {
-            list_add_with(t, LD_F_TCP_FAILED_ADDRESSES, addr->u.s, detail);
+            ld_bag_list_add(t, LD_F_TCP_FAILED_ADDRESSES, addr->u.s);
         }
-        if (strcmp(st, "timeout") == 0) {
+        if (st == LD_TCP_TIMEOUT) {
             if ((v = ld_bag_get(a, LD_F_TCP_A_ELAPSED_MS)) && v->u.n > longest_wait)
                 longest_wait = v->u.n;
             if ((v = ld_bag_get(a, LD_F_TCP_A_SYNS_SENT)) && v->u.i > max_syns)
                 max_syns = v->u.i;
-            if ((v = ld_bag_get(a, LD_F_TCP_A_ENDED_BY)) && strcmp(v->u.s, "run_deadline") == 0)
+            if ((v = ld_bag_get(a, LD_F_TCP_A_ENDED_BY)) &&
+                strcmp(v->u.s, ld_probe_end_name(LD_END_RUN_DEADLINE)) == 0)
                 cut = 1;
         }
+        const ld_value *icmp = ld_bag_get(a, LD_F_TCP_A_ICMP_REASON);
         if (!have_icmp && icmp) {
             have_icmp = 1;
             ld_bag_set_str(t, LD_F_TCP_ICMP_REASON, icmp->u.s);
             if ((v = ld_bag_get(a, LD_F_TCP_A_ICMP_FROM)))
                 ld_bag_set_str(t, LD_F_TCP_ICMP_FROM, v->u.s);
         }
-        if (!have_errno && strcmp(st, "open") != 0 && strcmp(st, "timeout") != 0 &&
+        if (!have_errno && st != LD_TCP_OPEN && st != LD_TCP_TIMEOUT &&
             (v = ld_bag_get(a, LD_F_TCP_A_ERRNO))) {
             have_errno = 1;
             ld_bag_set_str(t, LD_F_TCP_LOCAL_ERRNO, v->u.s);
@@ -474,9 +476,9 @@ static ld_status tcp_summarize(ld_facts *facts) {
     }
 
     ld_bag_set_int(t, LD_F_TCP_ADDRESS_COUNT, total);
-    for (size_t k = 0; k < NSTATES; k++)
-        ld_bag_set_int(t, states[k].count, counts[k]);
-    ld_bag_set_int(t, LD_F_TCP_FAILED_COUNT, total - counts[0]);
+    for (int k = 0; k < LD_TCP__COUNT; k++)
+        ld_bag_set_int(t, by_state[k].count, counts[k]);
+    ld_bag_set_int(t, LD_F_TCP_FAILED_COUNT, total - counts[LD_TCP_OPEN]);
     ld_bag_set_int(t, LD_F_TCP_UNEXPECTED_OPEN_COUNT, unexpected_open);
     ld_bag_set_bool(t, LD_F_TCP_CUT_BY_DEADLINE, cut);
     if (best_connect >= 0)
@@ -494,6 +496,6 @@ const ld_probe_ops ld_probe_tcp = {
     .on_io = tcp_on_io,
     .on_deadline = tcp_on_deadline,
     .cancel = tcp_cancel,
-    .destroy = tcp_destroy,
+    .clear = tcp_clear,
     .summarize = tcp_summarize,
 };

@@ -474,7 +474,7 @@ static ld_status tls_start(ld_probe *p, ld_err *err) {
     return LD_OK;
 }
 
-static void tls_destroy(ld_probe *p) {
+static void tls_clear(ld_probe *p) {
     tls_state *s = p->priv;
     if (!s)
         return;
@@ -637,7 +637,7 @@ static void keep_status(ld_status *st, ld_status s) {
 
 /* Derives tls.* from the tls.attempt.* evidence: the worst outcome decides,
  * and its details (for ok: the first ok attempt's) are the target's. */
-static ld_status tls_summarize(ld_facts *facts) {
+static ld_status tls_summarize(ld_facts *facts, const ld_target_spec *spec) {
     static const struct {
         ld_fact_id from; /* attempt fact */
         ld_fact_id to;   /* target fact */
@@ -662,6 +662,7 @@ static ld_status tls_summarize(ld_facts *facts) {
     ld_status st = LD_OK;
     const ld_bag *worst = NULL;
     int worst_rank = -1;
+    (void)spec;
     int64_t ok_count = 0;
     double fastest = -1;
 
@@ -686,9 +687,7 @@ static ld_status tls_summarize(ld_facts *facts) {
             if (ms && (fastest < 0 || ms->u.n < fastest))
                 fastest = ms->u.n;
         } else {
-            char item[LD_ADDR_STRLEN + 32];
-            snprintf(item, sizeof item, "%s (%s)", addr->u.s, res->u.s);
-            keep_status(&st, ld_bag_list_add(t, LD_F_TLS_FAILED_ADDRESSES, item));
+            keep_status(&st, ld_bag_list_add(t, LD_F_TLS_FAILED_ADDRESSES, addr->u.s));
         }
     }
     keep_status(&st, ld_bag_set_bool(t, LD_F_TLS_ATTEMPTED, worst != NULL));
@@ -727,6 +726,6 @@ const ld_probe_ops ld_probe_tls = {
     .on_io = tls_on_io,
     .on_deadline = tls_on_deadline,
     .cancel = tls_cancel,
-    .destroy = tls_destroy,
+    .clear = tls_clear,
     .summarize = tls_summarize,
 };

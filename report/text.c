@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "core/addr.h"
+#include "core/attempt.h"
 
 #define TEXT_WIDTH 100 /* wrap prose at this column */
 
@@ -136,8 +137,8 @@ static void text_diagnosis(ld_buf *out, const ld_diagnosis *d) {
 
 static void text_dns_line(ld_buf *out, const ld_bag *b) {
     const char *rcode = str_fact(b, LD_F_DNS_R_RCODE, "?");
-    ld_buf_printf(out, "  DNS  %-24s %-7s %s", ld_bag_key(b), str_fact(b, LD_F_DNS_R_SOURCE, ""),
-                  rcode);
+    ld_buf_printf(out, "  DNS  %-24s %-7s %s", str_fact(b, LD_F_DNS_R_SERVER, ld_bag_key(b)),
+                  str_fact(b, LD_F_DNS_R_SOURCE, ""), rcode);
     const ld_value *addrs = ld_bag_get(b, LD_F_DNS_R_ADDRESSES);
     const ld_value *scopes = ld_bag_get(b, LD_F_DNS_R_SCOPES);
     for (size_t i = 0; addrs && i < addrs->u.list.len; i++) {
@@ -228,13 +229,16 @@ static void text_tcp_line(ld_buf *out, const ld_bag *b) {
         ld_value_format(origin, &put);
     ld_buf_printf(out, "%-7s ", ld_buf_str(&put));
     ld_buf_free(&put);
-    if (strcmp(state, "open") == 0) {
+    switch (ld_tcp_state_parse(state)) {
+    case LD_TCP_OPEN:
         ld_buf_puts(out, "open in ");
         put_ms(out, ms);
-    } else if (strcmp(state, "refused") == 0) {
+        break;
+    case LD_TCP_REFUSED:
         ld_buf_puts(out, "refused: RST in ");
         put_ms(out, ms);
-    } else if (strcmp(state, "timeout") == 0) {
+        break;
+    case LD_TCP_TIMEOUT: {
         double syns = num_fact(b, LD_F_TCP_A_SYNS_SENT, 0);
         if (syns > 0)
             ld_buf_printf(out, "no answer: %.0f SYN%s in %.0f ms", syns, syns > 1 ? "s" : "", ms);
@@ -245,16 +249,20 @@ static void text_tcp_line(ld_buf *out, const ld_bag *b) {
             ld_buf_puts(out, " (cut short by --timeout)");
         else if (strcmp(ended, "capture") == 0)
             ld_buf_puts(out, " (capture: retransmitted, unanswered)");
-    } else if (strcmp(state, "icmp") == 0) {
+        break;
+    }
+    case LD_TCP_ICMP:
         ld_buf_printf(out, "rejected: ICMP %s from %s in ", str_fact(b, LD_F_TCP_A_ICMP_REASON, "?"),
                       str_fact(b, LD_F_TCP_A_ICMP_FROM, "?"));
         put_ms(out, ms);
-    } else if (strcmp(state, "no_route") == 0) {
+        break;
+    case LD_TCP_NO_ROUTE:
         if (ld_bag_get(b, LD_F_TCP_A_ICMP_REASON))
             ld_buf_printf(out, "unreachable: no neighbour answered on the local link (%.0f ms)", ms);
         else
             ld_buf_printf(out, "no route (%s)", err);
-    } else if (strcmp(state, "local_block") == 0) {
+        break;
+    case LD_TCP_LOCAL_BLOCK: {
         const ld_value *seen = ld_bag_get(b, LD_F_TCP_A_SYN_SEEN);
         if (seen && !seen->u.b && !ld_bag_get(b, LD_F_TCP_A_ICMP_REASON) &&
             !ld_bag_get(b, LD_F_TCP_A_ERRNO))
@@ -264,8 +272,11 @@ static void text_tcp_line(ld_buf *out, const ld_bag *b) {
                           str_fact(b, LD_F_TCP_A_ICMP_REASON, "?"), str_fact(b, LD_F_TCP_A_ICMP_FROM, "?"));
         else
             ld_buf_printf(out, "blocked by this host (%s)", err);
-    } else {
+        break;
+    }
+    default:
         ld_buf_printf(out, "%s (%s)", state, err);
+        break;
     }
     const char *src = str_fact(b, LD_F_TCP_A_SOURCE_IP, NULL);
     if (src) {

@@ -66,7 +66,6 @@ struct ld_ruleset {
 
 static const char *const severity_names[] = {"ok", "info", "warning", "critical"};
 static const char *const confidence_names[] = {"low", "medium", "high"};
-static const char *const cloud_names[] = {"generic", "aws", "gcp", "azure"};
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -86,16 +85,8 @@ const char *ld_confidence_name(ld_confidence c) {
     return (size_t)c < COUNT(confidence_names) ? confidence_names[c] : "unknown";
 }
 
-const char *ld_cloud_name(ld_cloud c) {
-    return (size_t)c < COUNT(cloud_names) ? cloud_names[c] : "unknown";
-}
-
 int ld_severity_parse(const char *s) {
     return name_index(severity_names, COUNT(severity_names), s);
-}
-
-int ld_cloud_parse(const char *s) {
-    return name_index(cloud_names, COUNT(cloud_names), s);
 }
 
 /* --- rules and sets ----------------------------------------------------------- */
@@ -995,7 +986,7 @@ static ld_status diagnose(const ld_rule *r, const ld_facts *facts, ld_cloud clou
 /* The cloud whose remediation applies: cloud.provider when it names one. */
 static ld_cloud target_cloud(const ld_facts *facts) {
     const ld_value *v = fact_get(facts, LD_F_CLOUD_PROVIDER);
-    int c = v && v->type == LD_T_STR ? ld_cloud_parse(v->u.s) : -1;
+    int c = v && v->type == LD_T_STR ? ld_cloud_provider_parse(v->u.s) : -1;
     return c > 0 ? (ld_cloud)c : LD_CLOUD_GENERIC;
 }
 

@@ -25,6 +25,7 @@
 
 #include <stddef.h>
 
+#include "core/cloud.h"
 #include "core/err.h"
 #include "core/facts.h"
 #include "core/value.h"
@@ -44,21 +45,10 @@ typedef enum ld_confidence {
     LD_CONF_HIGH,   /* direct evidence (an answer, an error, packets) */
 } ld_confidence;
 
-/* Which cloud's remediation text to use. */
-typedef enum ld_cloud {
-    LD_CLOUD_GENERIC = 0,
-    LD_CLOUD_AWS,
-    LD_CLOUD_GCP,
-    LD_CLOUD_AZURE,
-    LD_CLOUD__COUNT
-} ld_cloud;
-
 const char *ld_severity_name(ld_severity s);       /* "ok", "info", ... */
 const char *ld_confidence_name(ld_confidence c);   /* "high", ... */
-const char *ld_cloud_name(ld_cloud c);             /* "generic", "aws", ... */
 /* Parses a name; returns -1 when it is not one. */
 int ld_severity_parse(const char *s);
-int ld_cloud_parse(const char *s);
 
 typedef struct ld_rule ld_rule;       /* one loaded rule */
 typedef struct ld_ruleset ld_ruleset; /* rules in load order */

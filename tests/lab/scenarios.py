@@ -338,7 +338,7 @@ def _resolver_unreachable(lab, nameserver, why, connect_timeout=None):
     t = run.target()
     t.expect_only_diagnoses("dns.resolver_unreachable")
     t.expect_fact("dns.system_responding_count", 0)
-    t.expect_fact("dns.silent_resolvers", [f"{nameserver}:53 ({why})"])
+    t.expect_fact("dns.silent_resolvers", [f"{nameserver}:53"])
     t.expect_fact("dns.rcode", why)
     expect_eq(t.dns_probe(nameserver).get("rcode"), why, "the resolver's rcode")
     expect_eq(t.tcp_attempts, [], "TCP attempts without an address")
@@ -374,7 +374,7 @@ def dns_resolver_divergence(lab):
     t.expect_only_diagnoses("dns.resolver_divergence")
     t.expect_fact("dns.addresses", [ZONE_A])
     t.expect_fact("dns.divergence_count", 1)
-    t.expect_fact("dns.divergent_resolvers", [f"{custom}:53 (NOERROR: {STALE_IP})"])
+    t.expect_fact("dns.divergent_resolvers", [f"{custom}:53"])
     expect_eq(t.dns_probe(custom).get("source"), "option", "custom resolver source")
     expect_eq(t.dns_probe(custom).get("addresses"), [STALE_IP], "custom resolver answer")
     expect_eq(t.dns_probe(L.RESOLVER_IP).get("source"), "system", "VPC resolver source")
@@ -477,7 +477,7 @@ def tcp_icmp_rejected(lab):
     t.expect_only_diagnoses("tcp.icmp_rejected")
     t.expect_fact("tcp.icmp_reason", "admin-prohibited")
     t.expect_fact("tcp.icmp_from", ZONE_A)
-    t.expect_fact("tcp.icmp_addresses", [f"{ZONE_A} (admin-prohibited)"])
+    t.expect_fact("tcp.icmp_addresses", [ZONE_A])
     expect_confidence(t, "tcp.icmp_rejected", "high")
     expect_live_capture(t, attempts=1, rejected=1, established=0, syn_unanswered=0,
                         syn_not_seen=0)
@@ -538,7 +538,7 @@ def tcp_partial(lab):
     expect_eq(sorted(t.fact("dns.addresses")), [ZONE_A, ZONE_B], "dns.addresses (any order)")
     t.expect_fact("tcp.open_addresses", [ZONE_A])
     t.expect_fact("tcp.timeout_addresses", [ZONE_B])
-    t.expect_fact("tcp.failed_addresses", [f"{ZONE_B} (timeout)"])
+    t.expect_fact("tcp.failed_addresses", [ZONE_B])
     # The capture proves zone b's drop after its first retransmission: confidence high,
     # and no waiting for --connect-timeout.
     expect_confidence(t, "tcp.partial", "high")
@@ -673,7 +673,7 @@ def https_ok_zilliz_profile(lab):
     t.expect_fact("http.status", 400)
     t.expect_fact("http.expected_status", "400")
     t.expect_fact("http.status_matches", True)
-    t.expect_fact("http.statuses", [f"{ZONE_A}: 400"])
+    t.expect_fact("http.statuses", ["400"])
     t.expect_fact("http.proxy_would_be_used", False)
     t.expect_service_probe("http", ZONE_A, result="response", status=400, ended_by="result")
     summary = t.diagnosis("ok")["summary"]
@@ -697,13 +697,13 @@ def http_unexpected_status_403(lab):
     t.expect_fact("http.expected_status", "400")
     t.expect_fact("http.status_matches", False)
     t.expect_fact("http.responded_count", 1)
-    t.expect_fact("http.statuses", [f"{ZONE_A}: 403"])
+    t.expect_fact("http.statuses", ["403"])
     t.expect_service_probe("http", ZONE_A, result="response", status=403)
     d = t.diagnosis("http.unexpected_status")
     expect_eq(d.get("title"), "The service answered 403, expected 400", "title")
-    for words in (f"{ZONE_A}: 403", "Expected 400", CLIENT_IP):
+    for words in (f"got: 403 (from {ZONE_A})", "Expected 400", CLIENT_IP):
         expect_in(words, d.get("summary", ""), "the summary")
-    expect_eq(d.get("evidence", {}).get("http.statuses"), [f"{ZONE_A}: 403"], "evidence http.statuses")
+    expect_eq(d.get("evidence", {}).get("http.statuses"), ["403"], "evidence http.statuses")
     expect_eq(d.get("evidence", {}).get("http.expected_status"), "400",
               "evidence http.expected_status")
     expect_nginx_saw(lab, nginx, 1, 403)
@@ -722,7 +722,7 @@ def tls_not_tls(lab):
     expect_tcp_open(t)
     t.expect_fact("tls.result", "not_tls")
     t.expect_fact("tls.ok_count", 0)
-    t.expect_fact("tls.failed_addresses", [f"{ZONE_A} (not_tls)"])
+    t.expect_fact("tls.failed_addresses", [ZONE_A])
     peer = t.fact("tls.peer_bytes")
     expect(peer.startswith("HTTP/1.1 400"), f"tls.peer_bytes should start with the HTTP "
                                             f"status line: {peer!r}")
@@ -746,7 +746,7 @@ def tls_handshake_stalled(lab):
     t.expect_suppressed("http.no_response", "tls.handshake_stalled")
     expect_tcp_open(t)
     t.expect_fact("tls.result", "stalled")
-    t.expect_fact("tls.failed_addresses", [f"{ZONE_A} (stalled)"])
+    t.expect_fact("tls.failed_addresses", [ZONE_A])
     t.expect_fact("tls.sni", NAME)
     t.expect_service_probe("tls", ZONE_A, result="stalled", ended_by="timeout")
     t.expect_fact("http.result", "no_response")
@@ -790,7 +790,7 @@ def tls_handshake_failed(lab):
     t.expect_only_diagnoses("tls.handshake_failed")
     expect_tcp_open(t)
     t.expect_fact("tls.result", "failed")
-    t.expect_fact("tls.failed_addresses", [f"{ZONE_A} (failed)"])
+    t.expect_fact("tls.failed_addresses", [ZONE_A])
     expect_in("unrecognized name", t.fact("tls.error"), "tls.error")
     t.expect_service_probe("tls", ZONE_A, result="failed")
     expect_in(f"The name sent (SNI) was {NAME}", t.diagnosis("tls.handshake_failed")["summary"],

@@ -213,8 +213,8 @@ void lb_run_probe(const ld_probe_ops *ops, const void *cfg, ld_facts *facts, ld_
     CU_ASSERT_EQUAL(ld_loop_run(loop, &err), LD_OK);
     CU_ASSERT_TRUE(p.finished);
     ld_timer_stop(&cancel);
-    p.ops->destroy(&p);
-    ld_loop_destroy(loop);
+    p.ops->clear(&p);
+    ld_loop_free(loop);
 }
 
 const ld_bag *lb_subject(const ld_facts *f, const char *kind, const char *addr) {

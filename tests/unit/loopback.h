@@ -68,7 +68,7 @@ SSL_CTX *lb_tls_server_ctx(void);
 ld_stream lb_tls_stream(const lb_server *s, SSL_CTX *client_ctx);
 
 /* Runs one probe of ops with cfg in a fresh loop until it finishes (deadline
- * after timeout; cancelled after cancel_after when not 0), then destroys it. */
+ * after timeout; cancelled after cancel_after when not 0), then clears it. */
 void lb_run_probe(const ld_probe_ops *ops, const void *cfg, ld_facts *facts, ld_time timeout,
                   ld_time cancel_after);
 /* Runs a probe on a stream to addr: the test's adapter to lb_run_probe. */

@@ -44,11 +44,19 @@ static ld_bag *attempt(ld_facts *f, const char *state) {
     return a;
 }
 
+/* What the plan does with an ended attempt: the capture's evidence, then
+ * the state the socket's outcome and the packets together give. */
+static void record(ld_bag *a, const ld_hs_flow *fl, int blind) {
+    ld_capture_record_flow(a, fl);
+    ld_tcp_state seen = (ld_tcp_state)ld_tcp_state_parse(str(a, LD_F_TCP_A_STATE));
+    ld_bag_set_str(a, LD_F_TCP_A_STATE, ld_tcp_state_name(ld_capture_judge(seen, fl, blind)));
+}
+
 static void retransmitted_unanswered_syn_is_recorded_as_s0_with_its_times(void) {
     ld_facts *f = ld_facts_create();
     ld_bag *a = attempt(f, "timeout");
     ld_hs_flow fl = flow(2);
-    ld_capture_record_attempt(a, &fl, 0);
+    record(a, &fl, 0);
     CU_ASSERT_STRING_EQUAL(str(a, LD_F_TCP_A_CONN_STATE), "S0");
     CU_ASSERT_STRING_EQUAL(str(a, LD_F_TCP_A_STATE), "timeout");
     const ld_value *times = ld_bag_get(a, LD_F_TCP_A_SYN_TIMES_MS);
@@ -69,7 +77,7 @@ static void single_unanswered_syn_proves_nothing_yet(void) {
     /* Cut short before the retransmission (a short --timeout): no proof. */
     ld_facts *f = ld_facts_create();
     ld_hs_flow fl = flow(1);
-    ld_capture_record_attempt(attempt(f, "timeout"), &fl, 0);
+    record(attempt(f, "timeout"), &fl, 0);
     ld_bag_set_bool(ld_facts_target(f), LD_F_CAPTURE_AVAILABLE, 1);
     ld_capture_summarize(f);
     CU_ASSERT_EQUAL(ld_facts_get(f, LD_F_CAPTURE_SYN_UNANSWERED)->u.i, 0);
@@ -79,7 +87,7 @@ static void single_unanswered_syn_proves_nothing_yet(void) {
 static void unanswered_syn_never_on_the_wire_is_a_local_block(void) {
     ld_facts *f = ld_facts_create();
     ld_bag *a = attempt(f, "timeout");
-    ld_capture_record_attempt(a, NULL, 0);
+    record(a, NULL, 0);
     CU_ASSERT_STRING_EQUAL(str(a, LD_F_TCP_A_STATE), "local_block");
     CU_ASSERT_FALSE(ld_bag_get(a, LD_F_TCP_A_SYN_SEEN)->u.b);
     ld_bag_set_bool(ld_facts_target(f), LD_F_CAPTURE_AVAILABLE, 1);
@@ -91,7 +99,7 @@ static void unanswered_syn_never_on_the_wire_is_a_local_block(void) {
 static void local_reset_for_a_syn_never_sent_is_a_local_block(void) {
     ld_facts *f = ld_facts_create();
     ld_bag *a = attempt(f, "refused");
-    ld_capture_record_attempt(a, NULL, 0);
+    record(a, NULL, 0);
     CU_ASSERT_STRING_EQUAL(str(a, LD_F_TCP_A_STATE), "local_block");
     ld_facts_free(f);
 }
@@ -99,7 +107,7 @@ static void local_reset_for_a_syn_never_sent_is_a_local_block(void) {
 static void blind_capture_concludes_nothing_from_absence(void) {
     ld_facts *f = ld_facts_create();
     ld_bag *a = attempt(f, "timeout");
-    ld_capture_record_attempt(a, NULL, 1);
+    record(a, NULL, 1);
     CU_ASSERT_STRING_EQUAL(str(a, LD_F_TCP_A_STATE), "timeout");
     ld_facts_free(f);
 }
@@ -107,7 +115,7 @@ static void blind_capture_concludes_nothing_from_absence(void) {
 static void open_attempt_keeps_its_state_whatever_the_capture_missed(void) {
     ld_facts *f = ld_facts_create();
     ld_bag *a = attempt(f, "open");
-    ld_capture_record_attempt(a, NULL, 0);
+    record(a, NULL, 0);
     CU_ASSERT_STRING_EQUAL(str(a, LD_F_TCP_A_STATE), "open");
     ld_bag_set_bool(ld_facts_target(f), LD_F_CAPTURE_AVAILABLE, 1);
     ld_capture_summarize(f);
@@ -125,7 +133,7 @@ static void socket_icmp_detail_is_kept_and_capture_adds_its_time(void) {
     fl.icmp_code = 1; /* differs from the socket's: the socket's stays */
     fl.icmp_from = addr("10.0.2.1");
     fl.icmp_ts = 100.0005;
-    ld_capture_record_attempt(a, &fl, 0);
+    record(a, &fl, 0);
     CU_ASSERT_STRING_EQUAL(str(a, LD_F_TCP_A_ICMP_REASON), "admin-prohibited");
     CU_ASSERT_DOUBLE_EQUAL(ld_bag_get(a, LD_F_TCP_A_ICMP_MS)->u.n, 0.5, 1e-6);
     ld_bag_set_bool(ld_facts_target(f), LD_F_CAPTURE_AVAILABLE, 1);
@@ -196,11 +204,11 @@ static void summary_counts_only_expected_attempts_and_only_with_capture(void) {
     ld_facts *f = ld_facts_create();
     ld_bag *a = attempt(f, "timeout");
     ld_hs_flow fl = flow(2);
-    ld_capture_record_attempt(a, &fl, 0);
+    record(a, &fl, 0);
     ld_bag *u = ld_facts_subject(f, "tcp", "10.0.9.9");
     ld_bag_set_bool(u, LD_F_TCP_A_EXPECTED, 0); /* an address DNS gave, not an endpoint */
     ld_bag_set_str(u, LD_F_TCP_A_STATE, "timeout");
-    ld_capture_record_attempt(u, &fl, 0);
+    record(u, &fl, 0);
     ld_capture_summarize(f); /* capture.available not recorded: nothing derived */
     CU_ASSERT_PTR_NULL(ld_facts_get(f, LD_F_CAPTURE_ATTEMPTS));
     ld_bag_set_bool(ld_facts_target(f), LD_F_CAPTURE_AVAILABLE, 1);

@@ -51,7 +51,7 @@ static void timers_fire_in_deadline_order(void) {
     for (int i = 0; i < 5; i++)
         CU_ASSERT_EQUAL(tr.order[i], expect[i]);
     CU_ASSERT_TRUE(ld_time_now() - now >= 50 * LD_MS);
-    ld_loop_destroy(loop);
+    ld_loop_free(loop);
 }
 
 static void timer_stopped_by_an_earlier_callback_never_fires(void) {
@@ -70,7 +70,7 @@ static void timer_stopped_by_an_earlier_callback_never_fires(void) {
     CU_ASSERT_EQUAL(tr.order[1], 3);
     CU_ASSERT_FALSE(b.t.active);
     ld_timer_stop(&b.t); /* stopping an inactive timer is harmless */
-    ld_loop_destroy(loop);
+    ld_loop_free(loop);
 }
 
 static void restarting_a_timer_moves_it(void) {
@@ -86,7 +86,7 @@ static void restarting_a_timer_moves_it(void) {
     CU_ASSERT_EQUAL(tr.n, 2);
     CU_ASSERT_EQUAL(tr.order[0], 2);
     CU_ASSERT_EQUAL(tr.order[1], 1);
-    ld_loop_destroy(loop);
+    ld_loop_free(loop);
 }
 
 typedef struct tagged_defer {
@@ -121,7 +121,7 @@ static void deferred_calls_run_once_in_fifo_order(void) {
     CU_ASSERT_EQUAL(tr.order[0], 1);
     CU_ASSERT_EQUAL(tr.order[1], 2);
     CU_ASSERT_EQUAL(tr.order[2], 3);
-    ld_loop_destroy(loop);
+    ld_loop_free(loop);
 }
 
 typedef struct pipe_io {
@@ -154,7 +154,7 @@ static void readable_fd_calls_back_and_the_loop_ends_when_idle(void) {
     CU_ASSERT_FALSE(p.io.active);
     close(fds[0]);
     close(fds[1]);
-    ld_loop_destroy(loop);
+    ld_loop_free(loop);
 }
 
 static void io_stopped_in_the_same_batch_is_not_called(void) {
@@ -180,7 +180,7 @@ static void io_stopped_in_the_same_batch_is_not_called(void) {
         close(a[i]);
         close(b[i]);
     }
-    ld_loop_destroy(loop);
+    ld_loop_free(loop);
 }
 
 static void stop_loop(ld_timer *t) {
@@ -198,7 +198,7 @@ static void stop_from_a_callback_returns_without_waiting_for_later_timers(void) 
     CU_ASSERT_TRUE(far.active);
     CU_ASSERT_FALSE(stopper.active);
     CU_ASSERT_TRUE(ld_time_now() - now < LD_SEC);
-    ld_loop_destroy(loop);
+    ld_loop_free(loop);
     CU_ASSERT_FALSE(far.active); /* destroy forgets what is left */
 }
 

@@ -523,7 +523,7 @@ static void concurrent_probes_use_distinct_client_ids(void) {
         CU_ASSERT_EQUAL(ld_probe_start(&p[i], &err), LD_OK);
     CU_ASSERT_EQUAL(ld_loop_run(loop, &err), LD_OK);
     for (int i = 0; i < N; i++) {
-        p[i].ops->destroy(&p[i]);
+        p[i].ops->clear(&p[i]);
         lb_join(&srv[i]);
     }
     connect_msg m[N];
@@ -533,11 +533,11 @@ static void concurrent_probes_use_distinct_client_ids(void) {
         for (int j = 0; j < i; j++)
             CU_ASSERT_STRING_NOT_EQUAL(m[i].client_id, m[j].client_id);
     }
-    ld_probe_mqtt.summarize(f);
+    ld_probe_mqtt.summarize(f, &ld_unit_no_spec);
     CU_ASSERT_STRING_EQUAL(ld_facts_get(f, LD_F_MQTT_RESULT)->u.s, "accepted");
     CU_ASSERT_EQUAL(ld_facts_get(f, LD_F_MQTT_FAILED_ADDRESSES)->u.list.len, 0);
     ld_facts_free(f);
-    ld_loop_destroy(loop);
+    ld_loop_free(loop);
 }
 
 /* --- mqtt.* target facts -------------------------------------------------------- */
@@ -564,7 +564,7 @@ static void accepted_everywhere_reports_the_fastest_connack(void) {
     ld_facts *f = ld_facts_create();
     record(f, "10.0.0.1", "accepted", 0, 7.0);
     record(f, "10.0.0.2", "accepted", 0, 3.5);
-    CU_ASSERT_EQUAL(ld_probe_mqtt.summarize(f), LD_OK);
+    CU_ASSERT_EQUAL(ld_probe_mqtt.summarize(f, &ld_unit_no_spec), LD_OK);
     CU_ASSERT_TRUE(ld_facts_get(f, LD_F_MQTT_ATTEMPTED)->u.b);
     CU_ASSERT_STRING_EQUAL(target_str(f, LD_F_MQTT_RESULT), "accepted");
     CU_ASSERT_EQUAL(ld_facts_get(f, LD_F_MQTT_CONNACK_CODE)->u.i, 0);
@@ -578,7 +578,7 @@ static void refusal_wins_over_acceptance_and_is_listed_with_its_reason(void) {
     ld_facts *f = ld_facts_create();
     record(f, "10.0.0.1", "accepted", 0, 7.0);
     record(f, "10.0.0.2", "refused", 5, 1.0);
-    ld_probe_mqtt.summarize(f);
+    ld_probe_mqtt.summarize(f, &ld_unit_no_spec);
     CU_ASSERT_STRING_EQUAL(target_str(f, LD_F_MQTT_RESULT), "refused");
     CU_ASSERT_EQUAL(ld_facts_get(f, LD_F_MQTT_CONNACK_CODE)->u.i, 5);
     CU_ASSERT_STRING_EQUAL(target_str(f, LD_F_MQTT_CONNACK_REASON), "not authorized");
@@ -593,7 +593,7 @@ static void no_connack_is_worst_then_invalid_then_refused(void) {
     ld_facts *f = ld_facts_create();
     record(f, "10.0.0.1", "refused", 4, 1.0);
     record(f, "10.0.0.2", "invalid", -1, -1);
-    ld_probe_mqtt.summarize(f);
+    ld_probe_mqtt.summarize(f, &ld_unit_no_spec);
     CU_ASSERT_STRING_EQUAL(target_str(f, LD_F_MQTT_RESULT), "invalid");
     CU_ASSERT_PTR_NULL(ld_facts_get(f, LD_F_MQTT_CONNACK_CODE)); /* invalid has none */
     CU_ASSERT_PTR_NULL(ld_facts_get(f, LD_F_MQTT_MS));
@@ -604,7 +604,7 @@ static void no_connack_is_worst_then_invalid_then_refused(void) {
     record(f, "10.0.0.2", "invalid", -1, -1);
     record(f, "10.0.0.3", "no_connack", -1, -1);
     record(f, "10.0.0.4", "accepted", 0, 2.0);
-    ld_probe_mqtt.summarize(f);
+    ld_probe_mqtt.summarize(f, &ld_unit_no_spec);
     CU_ASSERT_STRING_EQUAL(target_str(f, LD_F_MQTT_RESULT), "no_connack");
     const ld_value *failed = ld_facts_get(f, LD_F_MQTT_FAILED_ADDRESSES);
     CU_ASSERT_EQUAL_FATAL(failed->u.list.len, 3);
@@ -620,7 +620,7 @@ static void target_without_a_connect_gets_no_mqtt_facts(void) {
     ld_facts *f = ld_facts_create();
     ld_bag *redis = ld_facts_subject(f, "redis", "10.0.0.1");
     ld_bag_set_str(redis, LD_F_REDIS_A_REPLY_KIND, "pong");
-    CU_ASSERT_EQUAL(ld_probe_mqtt.summarize(f), LD_OK);
+    CU_ASSERT_EQUAL(ld_probe_mqtt.summarize(f, &ld_unit_no_spec), LD_OK);
     CU_ASSERT_EQUAL(ld_bag_len(ld_facts_target(f)), 0);
     ld_facts_free(f);
 }

@@ -473,7 +473,7 @@ static void pong_and_noauth_everywhere_is_ok_with_the_fastest_time(void) {
     ld_facts *f = ld_facts_create();
     record(f, "10.0.0.1", "pong", "+PONG", 4.0);
     record(f, "10.0.0.2", "noauth", "-NOAUTH Authentication required.", 2.5);
-    CU_ASSERT_EQUAL(ld_probe_redis.summarize(f), LD_OK);
+    CU_ASSERT_EQUAL(ld_probe_redis.summarize(f, &ld_unit_no_spec), LD_OK);
     CU_ASSERT_TRUE(ld_facts_get(f, LD_F_REDIS_ATTEMPTED)->u.b);
     CU_ASSERT_TRUE(ld_facts_get(f, LD_F_REDIS_OK)->u.b);
     CU_ASSERT_STRING_EQUAL(target_str(f, LD_F_REDIS_REPLY_KIND), "noauth");
@@ -488,7 +488,7 @@ static void worst_reply_wins_and_failures_are_listed_with_their_kind(void) {
     record(f, "10.0.0.1", "pong", "+PONG", 4.0);
     record(f, "10.0.0.2", "other", "HTTP/1.1 400 Bad Request", 1.0);
     record(f, "10.0.0.3", "error", "-ERR unknown command", 1.0);
-    ld_probe_redis.summarize(f);
+    ld_probe_redis.summarize(f, &ld_unit_no_spec);
     CU_ASSERT_FALSE(ld_facts_get(f, LD_F_REDIS_OK)->u.b);
     CU_ASSERT_STRING_EQUAL(target_str(f, LD_F_REDIS_REPLY_KIND), "other");
     CU_ASSERT_STRING_EQUAL(target_str(f, LD_F_REDIS_REPLY), "HTTP/1.1 400 Bad Request");
@@ -504,7 +504,7 @@ static void worst_reply_wins_and_failures_are_listed_with_their_kind(void) {
     record(f, "10.0.0.2", "other", "HTTP/1.1 400 Bad Request", 1.0);
     record(f, "10.0.0.3", "error", "-ERR unknown command", 1.0);
     record(f, "10.0.0.4", "none", NULL, -1);
-    ld_probe_redis.summarize(f);
+    ld_probe_redis.summarize(f, &ld_unit_no_spec);
     CU_ASSERT_STRING_EQUAL(target_str(f, LD_F_REDIS_REPLY_KIND), "none");
     CU_ASSERT_PTR_NULL(ld_facts_get(f, LD_F_REDIS_REPLY));
     CU_ASSERT_EQUAL(ld_facts_get(f, LD_F_REDIS_FAILED_ADDRESSES)->u.list.len, 3);
@@ -514,7 +514,7 @@ static void worst_reply_wins_and_failures_are_listed_with_their_kind(void) {
 static void no_answer_anywhere_has_no_time(void) {
     ld_facts *f = ld_facts_create();
     record(f, "10.0.0.1", "error", "-DENIED protected mode", 1.0);
-    ld_probe_redis.summarize(f);
+    ld_probe_redis.summarize(f, &ld_unit_no_spec);
     CU_ASSERT_FALSE(ld_facts_get(f, LD_F_REDIS_OK)->u.b);
     CU_ASSERT_STRING_EQUAL(target_str(f, LD_F_REDIS_REPLY_KIND), "error");
     CU_ASSERT_PTR_NULL(ld_facts_get(f, LD_F_REDIS_MS));
@@ -525,7 +525,7 @@ static void target_without_a_ping_gets_no_redis_facts(void) {
     ld_facts *f = ld_facts_create();
     ld_bag *tcp = ld_facts_subject(f, "tcp", "10.0.0.1");
     ld_bag_set_str(tcp, LD_F_TCP_A_STATE, "open");
-    CU_ASSERT_EQUAL(ld_probe_redis.summarize(f), LD_OK);
+    CU_ASSERT_EQUAL(ld_probe_redis.summarize(f, &ld_unit_no_spec), LD_OK);
     CU_ASSERT_EQUAL(ld_bag_len(ld_facts_target(f)), 0);
     ld_facts_free(f);
 }
@@ -546,7 +546,7 @@ static void probes_on_several_addresses_summarize_together(void) {
     run_probe(f, lb_plain_stream(&http), "127.0.0.3", 2 * LD_SEC, 0);
     lb_join(&pong);
     lb_join(&http);
-    ld_probe_redis.summarize(f);
+    ld_probe_redis.summarize(f, &ld_unit_no_spec);
     CU_ASSERT_FALSE(ld_facts_get(f, LD_F_REDIS_OK)->u.b);
     CU_ASSERT_STRING_EQUAL(target_str(f, LD_F_REDIS_REPLY_KIND), "other");
     const ld_value *failed = ld_facts_get(f, LD_F_REDIS_FAILED_ADDRESSES);

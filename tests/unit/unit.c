@@ -53,3 +53,5 @@ char *ld_unit_read_data(const char *relpath, size_t *len) {
         *len = (size_t)n;
     return buf;
 }
+
+const ld_target_spec ld_unit_no_spec;

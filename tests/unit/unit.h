@@ -11,6 +11,8 @@
 
 #include <CUnit/CUnit.h>
 
+#include "core/spec.h"
+
 /* One named test. */
 typedef struct ld_test_case {
     const char *name; /* shown in the output */
@@ -26,5 +28,9 @@ int ld_unit_run(const char *suite, const ld_test_case *cases);
 /* Reads a whole file under tests/data into a malloc'd NUL-terminated string;
  * aborts the test run when it cannot (a missing fixture is a broken test). */
 char *ld_unit_read_data(const char *relpath, size_t *len);
+
+/* A target spec with nothing set (scheme tcp, any status expected): what a
+ * probe's summary reads when the test does not care about the target. */
+extern const ld_target_spec ld_unit_no_spec;
 
 #endif

@@ -1,0 +1,34 @@
+/* spec.h - one target and what the user expects of it: the unit every entry
+ * point (check, a targets file line, a serve request, analyze) hands to the
+ * plan, and that probes read back when they summarize.
+ *
+ * Options that may differ from target to target live here; options of the
+ * whole run (timeouts, capture, trust store) live in the plan's config.
+ */
+#ifndef LD_SPEC_H
+#define LD_SPEC_H
+
+#include <stddef.h>
+
+#include "addr.h"
+#include "expect.h"
+#include "resolver.h"
+#include "target.h"
+
+#define LD_ENDPOINT_IPS_MAX 16 /* most --endpoint-ip addresses per target */
+#define LD_DNS_SERVERS_MAX 16  /* most --dns-server resolvers per target */
+
+/* One target to check. */
+typedef struct ld_target_spec {
+    ld_target target;                          /* where */
+    ld_addr endpoint_ips[LD_ENDPOINT_IPS_MAX]; /* --endpoint-ip */
+    size_t nendpoint_ips;                      /* how many */
+    ld_resolver dns_servers[LD_DNS_SERVERS_MAX]; /* --dns-server, asked beside the system's */
+    size_t ndns_servers;                       /* how many */
+    ld_expect_status expect;                   /* expected HTTP statuses (n == 0: any) */
+    char profile[32];                          /* --profile that preset it, "" for none */
+    char sni[LD_HOST_MAX + 2];                 /* --sni, "" for the host name */
+    int cert_warn_days;                        /* --cert-warn-days */
+} ld_target_spec;
+
+#endif

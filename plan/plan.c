@@ -1,0 +1,837 @@
+/* plan.c - which probe runs after which, for every target of every run. */
+#include "plan.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/ifaces.h"
+#include "plan/registry.h"
+#include "probes/cloud.h"
+#include "probes/dns.h"
+#include "probes/http.h"
+#include "probes/mqtt.h"
+#include "probes/redis.h"
+#include "probes/tcp.h"
+#include "probes/tls.h"
+
+/* A probe and the config it reads, allocated together so the config
+ * outlives the probe. */
+typedef struct probe_slot {
+    ld_probe probe;              /* the instance */
+    struct target_run *tr;       /* its target */
+    ld_capture_watch watch;      /* tcp: the capture's view of this attempt */
+    int have_tuple;              /* tcp: watch holds the attempt's addresses */
+    union {
+        ld_dns_config dns;       /* when probe.ops == &ld_probe_dns */
+        ld_tcp_config tcp;       /* ... &ld_probe_tcp */
+        ld_tls_config tls;       /* ... &ld_probe_tls */
+        ld_http_config http;     /* ... &ld_probe_http */
+        ld_redis_config redis;   /* ... &ld_probe_redis */
+        ld_mqtt_config mqtt;     /* ... &ld_probe_mqtt */
+    } cfg;                       /* the config of the probe */
+} probe_slot;
+
+/* An address some probe connects to, and why. */
+typedef struct addr_entry {
+    ld_addr addr;                /* the address */
+    unsigned origin;             /* LD_ORIGIN_* bits */
+} addr_entry;
+
+enum target_state { T_PENDING, T_RUNNING, T_DONE };
+
+#define TARGET_MAX_ADDRS 64      /* connects per target (endpoint IPs + answers) */
+#define TARGET_MAX_PROBES (TARGET_MAX_ADDRS + 1)
+
+/* The state of one target. */
+typedef struct target_run {
+    ld_run *run;                          /* owner */
+    ld_target_spec spec;                  /* what to check */
+    ld_facts *facts;                      /* what was seen */
+    enum target_state state;              /* pending, running, done */
+    probe_slot *active[TARGET_MAX_PROBES];/* probes not yet finished */
+    size_t nactive;                       /* how many */
+    addr_entry addrs[TARGET_MAX_ADDRS];   /* addresses connected to */
+    size_t naddrs;                        /* how many */
+    ld_resolver resolvers[LD_DNS_MAX_RESOLVERS + LD_DNS_SERVERS_MAX]; /* system, then its own */
+    size_t nresolvers;                    /* how many */
+    ld_time started;                      /* when it started */
+    ld_time ended;                        /* when it finished */
+} target_run;
+
+struct ld_plan {
+    ld_plan_config cfg;                   /* options */
+    ld_loop *loop;                        /* the one loop */
+    ld_cloud cloud;                       /* cloud.provider */
+    const char *cloud_source;             /* cloud.provider_source */
+};
+
+struct ld_run {
+    ld_plan *plan;                        /* owner of the loop and the options */
+    target_run *targets;                  /* all targets */
+    size_t ntargets;                      /* how many */
+    size_t cap;                           /* allocated */
+    size_t next;                          /* next target to start */
+    size_t running;                       /* targets started, not done */
+    int started;                          /* ld_run_start was called */
+    int finished;                         /* done was called, or is queued */
+    int deadline_passed;                  /* the deadline fired */
+    ld_time deadline_at;                  /* when the run ends, whatever is pending */
+    ld_timer deadline;                    /* fires at deadline_at */
+    ld_defer done_call;                   /* defers the done callback */
+    ld_run_done_cb done;                  /* called once when all targets are done */
+    void *done_arg;                       /* passed to done */
+    ld_ifaces ifaces;                     /* local addresses, read when the run starts */
+    ld_dns_system dns_system;             /* resolv.conf, read when the run starts */
+    const char *capture_file;             /* offline runs: the capture file read */
+};
+
+static void trace(const ld_plan *plan, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void trace(const ld_plan *plan, const char *fmt, ...) {
+    if (!plan->cfg.trace)
+        return;
+    char line[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    plan->cfg.trace(plan->cfg.trace_arg,
+                    (double)(ld_time_now() - plan->cfg.started) / (double)LD_MS, line);
+}
+
+/* --- the plan ------------------------------------------------------------------ */
+
+ld_plan *ld_plan_create(const ld_plan_config *cfg, ld_err *err) {
+    ld_plan *plan = calloc(1, sizeof *plan);
+    if (!plan) {
+        ld_err_set(err, LD_ENOMEM, "out of memory");
+        return NULL;
+    }
+    plan->cfg = *cfg;
+    if (plan->cfg.max_parallel == 0)
+        plan->cfg.max_parallel = 1;
+    if (cfg->cloud_auto) {
+        plan->cloud = ld_cloud_detect_dmi(cfg->dmi_dir ? cfg->dmi_dir : "/sys/class/dmi/id");
+        plan->cloud_source = "dmi";
+    } else {
+        plan->cloud = cfg->cloud;
+        plan->cloud_source = "option";
+    }
+    if (!(plan->loop = ld_loop_create(err)))
+        goto fail;
+    if (cfg->capture && ld_capture_attach(cfg->capture, plan->loop, err) != LD_OK)
+        goto fail;
+    return plan;
+fail:
+    ld_plan_free(plan);
+    return NULL;
+}
+
+void ld_plan_free(ld_plan *plan) {
+    if (!plan)
+        return;
+    if (plan->cfg.capture)
+        ld_capture_detach(plan->cfg.capture);
+    ld_loop_free(plan->loop);
+    free(plan);
+}
+
+ld_loop *ld_plan_loop(ld_plan *plan) {
+    return plan->loop;
+}
+
+ld_cloud ld_plan_cloud(const ld_plan *plan, const char **source) {
+    if (source)
+        *source = plan->cloud_source;
+    return plan->cloud;
+}
+
+/* --- runs ---------------------------------------------------------------------- */
+
+ld_run *ld_run_create(ld_plan *plan, ld_time deadline, ld_err *err) {
+    ld_run *run = calloc(1, sizeof *run);
+    if (!run) {
+        ld_err_set(err, LD_ENOMEM, "out of memory");
+        return NULL;
+    }
+    run->plan = plan;
+    run->deadline_at = deadline;
+    run->deadline.heap_idx = SIZE_MAX;
+    return run;
+}
+
+static void cancel_all(ld_run *run);
+
+void ld_run_free(ld_run *run) {
+    if (!run)
+        return;
+    /* A run freed in flight (a server shutting down) ends its probes first;
+     * their done calls are never delivered. */
+    for (size_t i = 0; i < run->ntargets; i++) {
+        target_run *tr = &run->targets[i];
+        for (size_t k = 0; k < tr->nactive; k++) {
+            probe_slot *slot = tr->active[k];
+            ld_probe_cancel(&slot->probe);
+            ld_defer_stop(&slot->probe.done_call);
+            ld_capture_watch_stop(&slot->watch);
+            slot->probe.ops->clear(&slot->probe);
+            free(slot);
+        }
+        tr->nactive = 0;
+        ld_facts_free(tr->facts);
+    }
+    ld_timer_stop(&run->deadline);
+    ld_defer_stop(&run->done_call);
+    free(run->targets);
+    ld_ifaces_clear(&run->ifaces);
+    ld_dns_system_clear(&run->dns_system);
+    free(run);
+}
+
+/* Appends an empty target for spec. */
+static target_run *add_target(ld_run *run, const ld_target_spec *spec, ld_err *err) {
+    if (run->ntargets == run->cap) {
+        size_t cap = run->cap ? run->cap * 2 : 8;
+        target_run *t = realloc(run->targets, cap * sizeof *t);
+        if (!t) {
+            ld_err_set(err, LD_ENOMEM, "out of memory");
+            return NULL;
+        }
+        run->targets = t;
+        run->cap = cap;
+    }
+    target_run *tr = &run->targets[run->ntargets];
+    memset(tr, 0, sizeof *tr);
+    if (!(tr->facts = ld_facts_create())) {
+        ld_err_set(err, LD_ENOMEM, "out of memory");
+        return NULL;
+    }
+    tr->run = run;
+    tr->spec = *spec;
+    tr->state = T_PENDING;
+    run->ntargets++;
+    return tr;
+}
+
+ld_status ld_run_add(ld_run *run, const ld_target_spec *spec, ld_err *err) {
+    return add_target(run, spec, err) ? LD_OK : LD_ENOMEM;
+}
+
+size_t ld_run_count(const ld_run *run) {
+    return run->ntargets;
+}
+
+const ld_facts *ld_run_facts(const ld_run *run, size_t i) {
+    return run->targets[i].facts;
+}
+
+double ld_run_target_ms(const ld_run *run, size_t i) {
+    const target_run *tr = &run->targets[i];
+    if (!tr->started)
+        return 0;
+    return (double)(tr->ended - tr->started) / (double)LD_MS;
+}
+
+/* --- facts the plan itself records ------------------------------------------- */
+
+/* target.*, the expectations, the proxy an application would use, the cloud
+ * and the capture: what is known before (and whatever) the probes find. */
+static void record_target_facts(ld_run *run, target_run *tr, int checked) {
+    const ld_plan *plan = run->plan;
+    const ld_plan_config *c = &plan->cfg;
+    ld_bag *t = ld_facts_target(tr->facts);
+    const ld_target *tg = &tr->spec.target;
+    ld_bag_set_str(t, LD_F_TARGET_INPUT, tg->input);
+    ld_bag_set_str(t, LD_F_TARGET_SCHEME, ld_scheme_name(tg->scheme));
+    ld_bag_set_str(t, LD_F_TARGET_HOST, tg->host);
+    ld_bag_set_int(t, LD_F_TARGET_PORT, tg->port);
+    ld_bag_set_bool(t, LD_F_TARGET_HOST_IS_IP, tg->host_is_ip);
+    ld_bag_set_empty_list(t, LD_F_TARGET_ENDPOINT_IPS);
+    for (size_t i = 0; i < tr->spec.nendpoint_ips; i++) {
+        char text[LD_ADDR_STRLEN];
+        ld_addr_format(&tr->spec.endpoint_ips[i], text);
+        ld_bag_list_add(t, LD_F_TARGET_ENDPOINT_IPS, text);
+    }
+    ld_bag_set_int(t, LD_F_TARGET_ENDPOINT_IP_COUNT, (int64_t)tr->spec.nendpoint_ips);
+    ld_bag_set_bool(t, LD_F_TARGET_CHECKED, checked);
+    if (tg->scheme == LD_SCHEME_HTTP || tg->scheme == LD_SCHEME_HTTPS) {
+        ld_bag_set_str(t, LD_F_TARGET_PATH, tg->path);
+        ld_bag_set_str(t, LD_F_HTTP_EXPECTED_STATUS, tr->spec.expect.text);
+        /* What an application honouring the environment would do: known
+         * before, and whatever, the probes find. */
+        ld_proxy_decision d = ld_proxy_for(
+            c->proxy_env, tg->scheme == LD_SCHEME_HTTPS ? "https" : "http", tg->host);
+        ld_bag_set_bool(t, LD_F_HTTP_PROXY_WOULD_BE_USED, d.use);
+        if (d.use) {
+            char masked[512];
+            ld_proxy_mask(d.proxy, masked, sizeof masked);
+            ld_bag_set_str(t, LD_F_HTTP_PROXY, masked);
+            ld_bag_set_str(t, LD_F_HTTP_PROXY_VARIABLE, d.variable);
+        }
+        if (d.no_proxy)
+            ld_bag_set_str(t, LD_F_HTTP_NO_PROXY, d.no_proxy);
+    }
+    if (tr->spec.profile[0])
+        ld_bag_set_str(t, LD_F_TARGET_PROFILE, tr->spec.profile);
+    ld_bag_set_str(t, LD_F_CLOUD_PROVIDER, ld_cloud_provider_name(plan->cloud));
+    ld_bag_set_str(t, LD_F_CLOUD_PROVIDER_SOURCE, plan->cloud_source);
+    if (run->capture_file) {
+        ld_bag_set_str(t, LD_F_CAPTURE_MODE, ld_capture_mode_name(LD_CAPTURE_MODE_FILE));
+        ld_bag_set_bool(t, LD_F_CAPTURE_AVAILABLE, 1);
+        ld_bag_set_str(t, LD_F_CAPTURE_SOURCE, "file");
+        ld_bag_set_str(t, LD_F_CAPTURE_FILE, run->capture_file);
+        return;
+    }
+    ld_bag_set_str(t, LD_F_CAPTURE_MODE, ld_capture_mode_name(c->capture_mode));
+    ld_bag_set_bool(t, LD_F_CAPTURE_AVAILABLE, c->capture != NULL);
+    if (c->capture) {
+        ld_bag_set_str(t, LD_F_CAPTURE_SOURCE, "live");
+        ld_bag_set_str(t, LD_F_CAPTURE_INTERFACE, ld_capture_interface(c->capture));
+    } else {
+        ld_bag_set_str(t, LD_F_CAPTURE_UNAVAILABLE_REASON,
+                       c->capture_unavailable ? c->capture_unavailable : "turned off");
+    }
+}
+
+ld_status ld_plan_summarize(ld_facts *facts, const ld_target_spec *spec) {
+    ld_status st = ld_capture_summarize(facts);
+    for (const ld_probe_ops *const *ops = ld_plan_probes; *ops && st == LD_OK; ops++)
+        if ((*ops)->summarize)
+            st = (*ops)->summarize(facts, spec);
+    return st;
+}
+
+/* --- probes ------------------------------------------------------------------ */
+
+static void target_done(target_run *tr);
+static void start_pending(ld_run *run);
+static void probe_done(ld_probe *p);
+
+/* The capture proved an attempt's SYNs unanswered: end it now rather than
+ * at --connect-timeout. */
+static void attempt_unanswered(ld_capture_watch *w) {
+    probe_slot *slot = w->data;
+    ld_tcp_conclude_unanswered(&slot->probe);
+}
+
+/* Starts the capture's watch of a TCP attempt whose SYN has left. */
+static void watch_attempt(ld_run *run, probe_slot *slot) {
+    ld_capture *cap = run->plan->cfg.capture;
+    ld_capture_watch *w = &slot->watch;
+    if (!cap || ld_tcp_local(&slot->probe, &w->client, &w->client_port) != LD_OK)
+        return;
+    w->server = slot->cfg.tcp.addr;
+    w->server_port = slot->cfg.tcp.port;
+    w->unanswered = attempt_unanswered;
+    w->absence_proves = ld_capture_covers(cap, ld_ifaces_name_of(&run->ifaces, &w->client));
+    w->data = slot;
+    w->grace.heap_idx = SIZE_MAX;
+    slot->have_tuple = 1;
+    if (!slot->probe.finished)
+        ld_capture_watch_start(cap, w);
+}
+
+/* Records an ended TCP attempt's final state: what its socket said, weighed
+ * against what the capture saw of it. Returns that state. */
+static ld_tcp_state settle_attempt(ld_run *run, probe_slot *slot) {
+    ld_capture *cap = run->plan->cfg.capture;
+    ld_probe *p = &slot->probe;
+    ld_tcp_state st = ld_tcp_outcome(p);
+    ld_bag *a = ld_tcp_evidence(p);
+    ld_capture_watch_stop(&slot->watch);
+    if (cap && slot->have_tuple && a) {
+        ld_capture_drain(cap); /* packets of the attempt's last moments */
+        slot->watch.cap = cap;
+        const ld_hs_flow *flow = ld_capture_watch_flow(&slot->watch);
+        /* Absence of the SYN proves something only where the capture looks. */
+        int blind = ld_capture_lossy(cap) || !slot->watch.absence_proves;
+        ld_capture_record_flow(a, flow);
+        st = ld_capture_judge(st, flow, blind);
+    }
+    ld_tcp_record_state(p, st);
+    return st;
+}
+
+/* Starts a probe of ops with slot->cfg already filled. */
+static void launch(target_run *tr, probe_slot *slot, const ld_probe_ops *ops) {
+    ld_run *run = tr->run;
+    ld_plan *plan = run->plan;
+    ld_probe *p = &slot->probe;
+    slot->tr = tr;
+    p->ops = ops;
+    p->config = &slot->cfg; /* every member of the union starts there */
+    p->loop = plan->loop;
+    p->facts = tr->facts;
+    p->run_started = plan->cfg.started;
+    p->deadline_at = ld_time_now() + plan->cfg.connect_timeout;
+    p->done = probe_done;
+    p->owner = slot;
+    p->deadline.heap_idx = SIZE_MAX;
+    tr->active[tr->nactive++] = slot;
+    ld_err err;
+    if (ld_probe_start(p, &err) != LD_OK)
+        trace(plan, "%s: %s probe could not start: %s", tr->spec.target.input, ops->name,
+              err.msg);
+    else if (ops == &ld_probe_tcp)
+        watch_attempt(run, slot);
+}
+
+/* A slot for one more probe of tr, or NULL when it has as many as it may. */
+static probe_slot *new_slot(target_run *tr) {
+    return tr->nactive < TARGET_MAX_PROBES ? calloc(1, sizeof(probe_slot)) : NULL;
+}
+
+/* Adds addr to the target's address list (merging origins) and connects to
+ * it when it is new. */
+static void connect_to(target_run *tr, const ld_addr *addr, unsigned origin) {
+    for (size_t i = 0; i < tr->naddrs; i++) {
+        if (ld_addr_equal(&tr->addrs[i].addr, addr)) {
+            tr->addrs[i].origin |= origin;
+            return; /* already being probed; the origin shows in its facts */
+        }
+    }
+    probe_slot *slot = tr->naddrs < TARGET_MAX_ADDRS ? new_slot(tr) : NULL;
+    if (!slot)
+        return;
+    addr_entry *e = &tr->addrs[tr->naddrs++];
+    e->addr = *addr;
+    e->origin = origin;
+    ld_tcp_config *c = &slot->cfg.tcp;
+    c->addr = *addr;
+    c->port = tr->spec.target.port;
+    c->origin = origin;
+    /* Expected addresses: the endpoint IPs when given, else what the
+     * application resolves (see facts.def). */
+    c->expected = tr->spec.nendpoint_ips ? (origin & (LD_ORIGIN_ENDPOINT | LD_ORIGIN_LITERAL)) != 0
+                                         : 1;
+    c->ifaces = &tr->run->ifaces;
+    /* A TLS or application probe continues on the connection; HTTP makes its own. */
+    ld_scheme sc = tr->spec.target.scheme;
+    c->keep = c->expected && sc != LD_SCHEME_TCP && sc != LD_SCHEME_HTTP;
+    launch(tr, slot, &ld_probe_tcp);
+}
+
+/* --- the layers above TCP ---------------------------------------------------- */
+
+/* Starts the application probe of the target's scheme on stream (owned). */
+static void launch_app(target_run *tr, const ld_addr *addr, ld_stream stream) {
+    ld_scheme sc = tr->spec.target.scheme;
+    const ld_probe_ops *ops = sc == LD_SCHEME_REDIS || sc == LD_SCHEME_REDISS ? &ld_probe_redis
+                              : sc == LD_SCHEME_MQTT || sc == LD_SCHEME_MQTTS ? &ld_probe_mqtt
+                                                                               : NULL;
+    probe_slot *slot = ops ? new_slot(tr) : NULL;
+    if (!slot) {
+        ld_stream_close(&stream);
+        return;
+    }
+    if (ops == &ld_probe_redis)
+        slot->cfg.redis = (ld_redis_config){.stream = stream, .addr = *addr};
+    else
+        slot->cfg.mqtt = (ld_mqtt_config){.stream = stream, .addr = *addr};
+    launch(tr, slot, ops);
+}
+
+/* Starts the TLS probe on fd (owned); keep hands the connection on. */
+static void launch_tls(target_run *tr, const ld_addr *addr, int fd, int keep) {
+    const ld_plan_config *pc = &tr->run->plan->cfg;
+    probe_slot *slot = pc->tls_ctx ? new_slot(tr) : NULL;
+    if (!slot) {
+        close(fd);
+        return;
+    }
+    ld_tls_config *c = &slot->cfg.tls;
+    c->fd = fd;
+    c->addr = *addr;
+    c->host = tr->spec.target.host;
+    c->sni = tr->spec.sni[0] ? tr->spec.sni : NULL;
+    c->alpn = tr->spec.target.scheme == LD_SCHEME_HTTPS ? "h2,http/1.1" : NULL;
+    c->ctx = pc->tls_ctx;
+    c->warn_days = tr->spec.cert_warn_days;
+    c->keep = keep;
+    launch(tr, slot, &ld_probe_tls);
+}
+
+/* Starts the HTTP probe for one address; it makes its own connection. */
+static void launch_http(target_run *tr, const ld_addr *addr) {
+    probe_slot *slot = new_slot(tr);
+    if (!slot)
+        return;
+    ld_http_config *c = &slot->cfg.http;
+    c->https = tr->spec.target.scheme == LD_SCHEME_HTTPS;
+    c->host = tr->spec.target.host;
+    c->port = tr->spec.target.port;
+    c->path = tr->spec.target.path;
+    c->addr = *addr;
+    c->sni = tr->spec.sni[0] ? tr->spec.sni : NULL;
+    launch(tr, slot, &ld_probe_http);
+}
+
+/* An expected address opened (fd is its connection when the TCP probe kept
+ * one, else -1): starts what the scheme checks next. */
+static void next_layer(target_run *tr, const ld_addr *addr, int fd) {
+    switch (tr->spec.target.scheme) {
+    case LD_SCHEME_HTTP:
+        launch_http(tr, addr);
+        break;
+    case LD_SCHEME_HTTPS:
+        /* In parallel: a stalled handshake must not double the time. */
+        if (fd >= 0)
+            launch_tls(tr, addr, fd, 0);
+        launch_http(tr, addr);
+        return;
+    case LD_SCHEME_REDISS:
+    case LD_SCHEME_MQTTS:
+        if (fd >= 0)
+            launch_tls(tr, addr, fd, 1);
+        return;
+    case LD_SCHEME_REDIS:
+    case LD_SCHEME_MQTT:
+        if (fd >= 0)
+            launch_app(tr, addr, (ld_stream){.fd = fd, .ssl = NULL});
+        return;
+    case LD_SCHEME_TCP:
+        break;
+    }
+    if (fd >= 0)
+        close(fd);
+}
+
+/* DNS is done: connects to the addresses the application would use (the
+ * hosts file's when it has the name, else DNS's), as getaddrinfo with
+ * AI_ADDRCONFIG would offer them. */
+static void connect_to_answer(target_run *tr, const ld_probe *dns) {
+    ld_addr addrs[TARGET_MAX_ADDRS];
+    unsigned origin;
+    size_t n = ld_dns_addresses(dns, addrs, TARGET_MAX_ADDRS, &origin);
+    ld_bag *t = ld_facts_target(tr->facts);
+    ld_bag_set_empty_list(t, LD_F_TCP_SKIPPED_ADDRESSES);
+    int64_t skipped = 0, usable = 0;
+    for (size_t i = 0; i < n; i++) {
+        const ld_addr *a = &addrs[i];
+        int endpoint = 0;
+        for (size_t k = 0; k < tr->spec.nendpoint_ips; k++)
+            endpoint |= ld_addr_equal(a, &tr->spec.endpoint_ips[k]);
+        if (ld_addr_scope_of(a) != LD_AS_LOOPBACK &&
+            !ld_ifaces_family_usable(&tr->run->ifaces, a->family)) {
+            /* An application resolving the name would not get this address
+             * (AI_ADDRCONFIG); an --endpoint-ip one is still tried. */
+            if (!endpoint) {
+                char text[LD_ADDR_STRLEN];
+                ld_addr_format(a, text);
+                ld_bag_list_add(t, LD_F_TCP_SKIPPED_ADDRESSES, text);
+                skipped++;
+                continue;
+            }
+        } else {
+            usable++;
+        }
+        connect_to(tr, a, origin);
+    }
+    ld_bag_set_int(t, LD_F_TCP_SKIPPED_COUNT, skipped);
+    ld_bag_set_int(t, LD_F_TCP_ANSWER_USABLE_COUNT, usable);
+}
+
+static void probe_done(ld_probe *p) {
+    probe_slot *slot = p->owner;
+    target_run *tr = slot->tr;
+    ld_run *run = tr->run;
+    trace(run->plan, "%s: %s ended (%s) after %.1f ms", tr->spec.target.input, p->ops->name,
+          ld_probe_end_name(p->end), (double)(p->ended - p->started) / (double)LD_MS);
+    /* What continues after this probe: an opened address, a kept connection. */
+    int opened = 0, tls_done = p->ops == &ld_probe_tls;
+    ld_stream kept = LD_STREAM_NONE;
+    ld_addr addr;
+    memset(&addr, 0, sizeof addr);
+    if (p->ops == &ld_probe_tcp) {
+        addr = slot->cfg.tcp.addr;
+        opened = settle_attempt(run, slot) == LD_TCP_OPEN && slot->cfg.tcp.expected;
+        kept.fd = ld_tcp_take(p);
+    } else if (tls_done) {
+        addr = slot->cfg.tls.addr;
+        kept = ld_tls_take(p);
+    } else if (p->ops == &ld_probe_dns && !run->deadline_passed) {
+        connect_to_answer(tr, p);
+    }
+    p->ops->clear(p);
+    for (size_t i = 0; i < tr->nactive; i++) {
+        if (tr->active[i] == slot) {
+            tr->active[i] = tr->active[--tr->nactive];
+            break;
+        }
+    }
+    free(slot);
+    if (run->deadline_passed) {
+        ld_stream_close(&kept);
+    } else if (opened) {
+        next_layer(tr, &addr, kept.fd);
+    } else if (tls_done && kept.fd >= 0) {
+        launch_app(tr, &addr, kept);
+    } else {
+        ld_stream_close(&kept);
+    }
+    if (tr->nactive == 0)
+        target_done(tr);
+}
+
+/* --- targets ------------------------------------------------------------------ */
+
+static void start_target(ld_run *run, target_run *tr) {
+    tr->state = T_RUNNING;
+    tr->started = ld_time_now();
+    run->running++;
+    record_target_facts(run, tr, 1);
+    trace(run->plan, "%s: started", tr->spec.target.input);
+
+    for (size_t i = 0; i < tr->spec.nendpoint_ips; i++)
+        connect_to(tr, &tr->spec.endpoint_ips[i], LD_ORIGIN_ENDPOINT);
+    if (tr->spec.target.host_is_ip) {
+        connect_to(tr, &tr->spec.target.ip, LD_ORIGIN_LITERAL);
+    } else {
+        probe_slot *slot = new_slot(tr);
+        if (slot) {
+            const ld_dns_system *sys = &run->dns_system;
+            for (size_t i = 0; i < sys->nresolvers; i++)
+                tr->resolvers[tr->nresolvers++] = sys->resolvers[i];
+            for (size_t i = 0; i < tr->spec.ndns_servers; i++)
+                tr->resolvers[tr->nresolvers++] = tr->spec.dns_servers[i];
+            ld_dns_config *c = &slot->cfg.dns;
+            c->name = tr->spec.target.host;
+            c->resolvers = tr->resolvers;
+            c->nresolvers = tr->nresolvers;
+            c->system = sys;
+            c->endpoint_ips = tr->spec.endpoint_ips;
+            c->nendpoint_ips = tr->spec.nendpoint_ips;
+            c->query_timeout = run->plan->cfg.connect_timeout;
+            launch(tr, slot, &ld_probe_dns);
+        }
+    }
+    if (tr->nactive == 0)
+        target_done(tr);
+}
+
+static void run_done_cb(ld_defer *d) {
+    ld_run *run = d->data;
+    if (run->done)
+        run->done(run, run->done_arg);
+}
+
+/* Ends the run when nothing is left to check: the done call is deferred, so
+ * that a run finishing inside ld_run_start returns first. */
+static void maybe_finish_run(ld_run *run) {
+    if (run->finished || run->running > 0 ||
+        (run->next < run->ntargets && !run->deadline_passed))
+        return;
+    run->finished = 1;
+    ld_timer_stop(&run->deadline);
+    /* Targets the deadline left unstarted still say what they were. */
+    for (size_t i = 0; i < run->ntargets; i++)
+        if (run->targets[i].state == T_PENDING)
+            record_target_facts(run, &run->targets[i], 0);
+    ld_defer_start(run->plan->loop, &run->done_call, run_done_cb, run);
+}
+
+static void target_done(target_run *tr) {
+    ld_run *run = tr->run;
+    if (tr->state == T_DONE)
+        return;
+    ld_plan_summarize(tr->facts, &tr->spec);
+    tr->state = T_DONE;
+    tr->ended = ld_time_now();
+    run->running--;
+    trace(run->plan, "%s: done in %.1f ms", tr->spec.target.input,
+          (double)(tr->ended - tr->started) / (double)LD_MS);
+    start_pending(run);
+    maybe_finish_run(run);
+}
+
+static void start_pending(ld_run *run) {
+    while (!run->deadline_passed && run->next < run->ntargets &&
+           run->running < run->plan->cfg.max_parallel) {
+        target_run *tr = &run->targets[run->next++];
+        start_target(run, tr);
+    }
+}
+
+/* Cancels every probe still running; each one's done call comes deferred. */
+static void cancel_all(ld_run *run) {
+    for (size_t i = 0; i < run->ntargets; i++) {
+        target_run *tr = &run->targets[i];
+        for (size_t k = 0; tr->state == T_RUNNING && k < tr->nactive; k++)
+            ld_probe_cancel(&tr->active[k]->probe);
+    }
+}
+
+static void deadline_cb(ld_timer *t) {
+    ld_run *run = t->data;
+    run->deadline_passed = 1;
+    trace(run->plan, "--timeout reached: cancelling what is still running");
+    cancel_all(run);
+    maybe_finish_run(run);
+}
+
+ld_status ld_run_start(ld_run *run, ld_run_done_cb done, void *arg, ld_err *err) {
+    ld_status st;
+    if (run->started)
+        return ld_err_set(err, LD_EINVAL, "run started twice");
+    run->started = 1;
+    run->done = done;
+    run->done_arg = arg;
+    if ((st = ld_ifaces_load(&run->ifaces, err)) != LD_OK)
+        return st;
+    int need_dns = 0;
+    for (size_t i = 0; i < run->ntargets; i++)
+        need_dns |= !run->targets[i].spec.target.host_is_ip;
+    if (need_dns && (st = ld_dns_system_load(&run->dns_system, err)) != LD_OK)
+        return st;
+    if ((st = ld_timer_start(run->plan->loop, &run->deadline, run->deadline_at, deadline_cb,
+                             run)) != LD_OK)
+        return ld_err_set(err, st, "out of memory");
+    start_pending(run);
+    maybe_finish_run(run);
+    return LD_OK;
+}
+
+/* ld_run_execute's done callback: the loop has nothing more to do for it. */
+static void stop_loop(ld_run *run, void *arg) {
+    (void)arg;
+    ld_loop_stop(run->plan->loop);
+}
+
+ld_status ld_run_execute(ld_run *run, ld_err *err) {
+    ld_status st = ld_run_start(run, stop_loop, NULL, err);
+    if (st != LD_OK)
+        return st;
+    /* Long-lived watchers (the capture's fd) keep the loop going: the run's
+     * done call stops it. */
+    return ld_loop_run(run->plan->loop, err);
+}
+
+/* --- offline: a capture file --------------------------------------------------- */
+
+/* One offline target: the attempts to one destination port. */
+typedef struct flow_group {
+    uint16_t port;              /* destination port */
+    const ld_hs_flow **flows;   /* latest attempt per server address */
+    size_t nflows;              /* how many */
+} flow_group;
+
+#define CAPTURE_MAX_TARGETS 256 /* destination ports reported from one file */
+
+/* 1 when the flow is an attempt to what `only` names (anything without it). */
+static int flow_matches(const ld_target *only, const ld_hs_flow *f) {
+    if (!only)
+        return 1;
+    if (f->server_port != only->port)
+        return 0;
+    return !only->host_is_ip || ld_addr_equal(&f->server, &only->ip);
+}
+
+/* Adds f to its port's group, keeping the latest attempt per address. */
+static ld_status group_add(flow_group *groups, size_t *ngroups, const ld_hs_flow *f) {
+    size_t g = 0;
+    while (g < *ngroups && groups[g].port != f->server_port)
+        g++;
+    if (g == *ngroups) {
+        if (*ngroups == CAPTURE_MAX_TARGETS)
+            return LD_ELIMIT;
+        groups[g].port = f->server_port;
+        (*ngroups)++;
+    }
+    flow_group *gr = &groups[g];
+    for (size_t i = 0; i < gr->nflows; i++) {
+        if (ld_addr_equal(&gr->flows[i]->server, &f->server)) {
+            if (f->first_ts >= gr->flows[i]->first_ts)
+                gr->flows[i] = f; /* a later attempt to the same address wins */
+            return LD_OK;
+        }
+    }
+    const ld_hs_flow **n = realloc(gr->flows, (gr->nflows + 1) * sizeof *n);
+    if (!n)
+        return LD_ENOMEM;
+    gr->flows = n;
+    gr->flows[gr->nflows++] = f;
+    return LD_OK;
+}
+
+/* The spec of one offline target: --target as given, else the first
+ * address and the port, with how many more addresses were tried. */
+static void group_spec(const flow_group *gr, const ld_target *only, ld_target_spec *spec) {
+    memset(spec, 0, sizeof *spec);
+    ld_target *t = &spec->target;
+    ld_expect_parse(NULL, &spec->expect, NULL);
+    if (only) {
+        *t = *only;
+        return;
+    }
+    char first[LD_ADDR_STRLEN];
+    ld_addr_format(&gr->flows[0]->server, first);
+    t->scheme = LD_SCHEME_TCP;
+    t->host_is_ip = 1;
+    t->ip = gr->flows[0]->server;
+    t->port = gr->port;
+    t->port_given = 1;
+    snprintf(t->host, sizeof t->host, "%s", first);
+    snprintf(t->path, sizeof t->path, "/");
+    int n = snprintf(t->input, sizeof t->input,
+                     gr->flows[0]->server.family == AF_INET6 ? "[%s]:%u" : "%s:%u", first,
+                     gr->port);
+    if (gr->nflows > 1 && n > 0 && (size_t)n < sizeof t->input)
+        snprintf(t->input + n, sizeof t->input - (size_t)n, " (+%zu more address%s)",
+                 gr->nflows - 1, gr->nflows > 2 ? "es" : "");
+}
+
+ld_status ld_run_add_capture(ld_run *run, const ld_hs_table *flows, const ld_target *only,
+                             const char *file, ld_err *err) {
+    ld_status st = LD_OK;
+    size_t ngroups = 0;
+    flow_group *groups = calloc(CAPTURE_MAX_TARGETS, sizeof *groups);
+    if (!groups)
+        return ld_err_set(err, LD_ENOMEM, "out of memory");
+    run->capture_file = file;
+    double t0 = 0;
+    for (size_t i = 0; i < ld_hs_count(flows); i++) {
+        const ld_hs_flow *f = ld_hs_at(flows, i);
+        if (f->nsyn == 0 && !f->synack_seen && !f->icmp_seen)
+            continue; /* midstream traffic: no handshake to judge */
+        if (!flow_matches(only, f))
+            continue;
+        if (t0 == 0 || f->first_ts < t0)
+            t0 = f->first_ts;
+        if ((st = group_add(groups, &ngroups, f)) == LD_ELIMIT) {
+            st = ld_err_set(err, LD_ELIMIT, "attempts to more than %d ports; pick one with --target",
+                            CAPTURE_MAX_TARGETS);
+            goto out;
+        } else if (st != LD_OK) {
+            st = ld_err_set(err, st, "out of memory");
+            goto out;
+        }
+    }
+    for (size_t g = 0; g < ngroups; g++) {
+        ld_target_spec spec;
+        group_spec(&groups[g], only, &spec);
+        target_run *tr = add_target(run, &spec, err);
+        if (!tr) {
+            st = LD_ENOMEM;
+            goto out;
+        }
+        record_target_facts(run, tr, 1);
+        for (size_t i = 0; i < groups[g].nflows && st == LD_OK; i++)
+            st = ld_capture_attempt_from_flow(tr->facts, groups[g].flows[i], t0);
+        if (st == LD_OK)
+            st = ld_plan_summarize(tr->facts, &tr->spec);
+        if (st != LD_OK) {
+            st = ld_err_set(err, st, "out of memory");
+            goto out;
+        }
+        tr->state = T_DONE;
+    }
+    run->next = run->ntargets;
+out:
+    for (size_t g = 0; g < ngroups; g++)
+        free(groups[g].flows);
+    free(groups);
+    return st;
+}
