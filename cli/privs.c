@@ -3,7 +3,6 @@
 
 #include <errno.h>
 #include <grp.h>
-#include <libgen.h>
 #include <linux/capability.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -13,6 +12,8 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+
+#include "core/path.h"
 
 #define MAX_GROUPS 256 /* supplementary groups kept for the sudo user */
 
@@ -24,13 +25,6 @@ static unsigned env_id(const char *name) {
     char *end;
     unsigned long v = strtoul(s, &end, 10);
     return *end || v == 0 || v > 0x7fffffff ? 0 : (unsigned)v;
-}
-
-/* The directory part of path, in buf. */
-static void dir_of(const char *path, char *buf, size_t len) {
-    char copy[4096];
-    snprintf(copy, sizeof copy, "%s", path);
-    snprintf(buf, len, "%s", dirname(copy));
 }
 
 /* 1 when uid (with gid and groups) may create files in dir, 0 when not, -1
@@ -70,7 +64,7 @@ static int set_caps(int keep_dac_override) {
 ld_status ld_privs_drop(const char *output, char *done, size_t donelen, ld_err *err) {
     char dir[4096] = ".";
     if (output)
-        dir_of(output, dir, sizeof dir);
+        ld_path_dir(output, dir, sizeof dir);
     uid_t sudo_uid = (uid_t)env_id("SUDO_UID");
     gid_t sudo_gid = (gid_t)env_id("SUDO_GID");
     if (getuid() == 0 && geteuid() == 0 && sudo_uid && sudo_gid) {

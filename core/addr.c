@@ -8,6 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Longest address text worth parsing: an IPv6 address, '%' and a zone. */
+#define ADDR_TEXT_MAX (INET6_ADDRSTRLEN + 1 + IF_NAMESIZE + 1)
+
 ld_status ld_addr_parse(const char *s, ld_addr *out, ld_err *err) {
     memset(out, 0, sizeof *out);
     if (!s || !*s)
@@ -16,7 +19,7 @@ ld_status ld_addr_parse(const char *s, ld_addr *out, ld_err *err) {
         out->family = AF_INET;
         return LD_OK;
     }
-    char text[INET6_ADDRSTRLEN + 1 + IF_NAMESIZE + 1];
+    char text[ADDR_TEXT_MAX];
     if (strlen(s) >= sizeof text)
         return ld_err_set(err, LD_EINVAL, "'%s' is not an IP address", s);
     strcpy(text, s);
@@ -40,6 +43,23 @@ ld_status ld_addr_parse(const char *s, ld_addr *out, ld_err *err) {
         out->scope_id = idx;
     }
     return LD_OK;
+}
+
+ld_status ld_addr_parse_host(const char *s, ld_addr *out, ld_err *err) {
+    size_t len = s ? strlen(s) : 0;
+    if (len < 2 || s[0] != '[' || s[len - 1] != ']')
+        return ld_addr_parse(s, out, err);
+    char inner[ADDR_TEXT_MAX];
+    if (len - 2 >= sizeof inner) {
+        memset(out, 0, sizeof *out);
+        return ld_err_set(err, LD_EINVAL, "'%s' is not an IP address", s);
+    }
+    memcpy(inner, s + 1, len - 2);
+    inner[len - 2] = '\0';
+    ld_status st = ld_addr_parse(inner, out, err);
+    if (st == LD_OK && out->family != AF_INET6)
+        return ld_err_set(err, LD_EINVAL, "'%s': only an IPv6 address goes in brackets", s);
+    return st;
 }
 
 void ld_addr_format(const ld_addr *a, char buf[LD_ADDR_STRLEN]) {

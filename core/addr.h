@@ -40,6 +40,9 @@ typedef enum ld_addr_scope {
 /* Parses a dotted-quad IPv4 or an IPv6 address (optionally "%zone", a known
  * interface name or index). No brackets, no port. */
 ld_status ld_addr_parse(const char *s, ld_addr *out, ld_err *err);
+/* The same for a host as URLs and no_proxy write it: an IPv6 address may
+ * also come in brackets ("[2001:db8::1]"); only an IPv6 address may. */
+ld_status ld_addr_parse_host(const char *s, ld_addr *out, ld_err *err);
 /* Canonical text ("10.0.1.23", "2001:db8::1", "fe80::1%eth0") into buf. */
 void ld_addr_format(const ld_addr *a, char buf[LD_ADDR_STRLEN]);
 /* 1 when both are the same address (and zone). */

@@ -17,11 +17,12 @@
  */
 #include "proxy.h"
 
-#include <arpa/inet.h>
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+
+#include "core/addr.h"
 
 /* The variables that decide an http or https request, in no particular order. */
 static const char *const proxy_vars[] = {
@@ -29,8 +30,7 @@ static const char *const proxy_vars[] = {
 };
 enum { NPROXY_VARS = sizeof proxy_vars / sizeof proxy_vars[0] };
 
-#define HOST_MAX    256 /* longest host compared (DNS names stop at 253) */
-#define IP_TEXT_MAX 64  /* longest address/prefix token considered */
+#define IP_TEXT_MAX 64 /* longest address/prefix token considered */
 
 void ld_proxy_env_read(ld_proxy_env *out, char *const *envp) {
     memset(out, 0, sizeof *out);
@@ -71,9 +71,6 @@ static const char *env_get(const ld_proxy_env *env, const char *name, const char
     return NULL;
 }
 
-/* What kind of host a no_proxy list is compared with. */
-typedef enum host_kind { HOST_NAME, HOST_V4, HOST_V6 } host_kind;
-
 /* 1 when the first bits of addresses a and b are equal. */
 static int prefix_equal(const unsigned char *a, const unsigned char *b, unsigned bits) {
     unsigned bytes = bits / 8, rest = bits % 8;
@@ -87,14 +84,20 @@ static int prefix_equal(const unsigned char *a, const unsigned char *b, unsigned
     return 1;
 }
 
-/* 1 when the address/prefix token (len bytes) contains the host address. */
-static int token_has_ip(const char *tok, size_t len, host_kind kind, const unsigned char *host) {
+/* The address bytes of a, in network order. */
+static const unsigned char *addr_bytes(const ld_addr *a) {
+    return a->family == AF_INET ? (const unsigned char *)&a->v4 : a->v6.s6_addr;
+}
+
+/* 1 when the address/prefix token (len bytes) contains the host address; an
+ * IPv6 zone, on either side, is not compared (fe80::1%eth0 is fe80::1). */
+static int token_has_ip(const char *tok, size_t len, const ld_addr *host) {
     char buf[IP_TEXT_MAX];
     if (len >= sizeof buf)
         return 0;
     memcpy(buf, tok, len);
     buf[len] = '\0';
-    unsigned maxbits = kind == HOST_V4 ? 32 : 128;
+    unsigned maxbits = host->family == AF_INET ? 32 : 128;
     unsigned bits = maxbits;
     char *slash = strchr(buf, '/');
     if (slash) {
@@ -111,10 +114,10 @@ static int token_has_ip(const char *tok, size_t len, host_kind kind, const unsig
         if (bits > maxbits)
             return 0;
     }
-    unsigned char net[16];
-    if (inet_pton(kind == HOST_V4 ? AF_INET : AF_INET6, buf, net) != 1)
+    ld_addr net;
+    if (ld_addr_parse(buf, &net, NULL) != LD_OK || net.family != host->family)
         return 0;
-    return prefix_equal(host, net, bits);
+    return prefix_equal(addr_bytes(host), addr_bytes(&net), bits);
 }
 
 /* 1 when the name token (len bytes) is name or one of its parent domains. */
@@ -145,31 +148,10 @@ static int no_proxy_matches(const char *list, const char *host) {
     if (strcmp(list, "*") == 0)
         return 1;
 
-    char name[HOST_MAX];
+    ld_addr ip;
+    int is_ip = ld_addr_parse_host(host, &ip, NULL) == LD_OK;
     size_t namelen = strlen(host);
-    if (host[0] == '[' && namelen > 2 && host[namelen - 1] == ']') {
-        host++;
-        namelen -= 2;
-    }
-    if (namelen >= sizeof name)
-        return 0;
-    memcpy(name, host, namelen);
-    name[namelen] = '\0';
-
-    unsigned char ip[16];
-    host_kind kind = HOST_NAME;
-    char *zone = strchr(name, '%');
-    if (inet_pton(AF_INET, name, ip) == 1) {
-        kind = HOST_V4;
-    } else {
-        if (zone)
-            *zone = '\0'; /* fe80::1%eth0 is compared as fe80::1 */
-        if (inet_pton(AF_INET6, name, ip) == 1)
-            kind = HOST_V6;
-        else if (zone)
-            *zone = '%';
-    }
-    if (kind == HOST_NAME && namelen && name[namelen - 1] == '.')
+    if (!is_ip && namelen && host[namelen - 1] == '.')
         namelen--;
 
     for (const char *p = list; *p;) {
@@ -181,8 +163,7 @@ static int no_proxy_matches(const char *list, const char *host) {
         size_t len = (size_t)(p - tok);
         if (len == 0)
             continue;
-        int hit = kind == HOST_NAME ? token_has_name(tok, len, name, namelen)
-                                    : token_has_ip(tok, len, kind, ip);
+        int hit = is_ip ? token_has_ip(tok, len, &ip) : token_has_name(tok, len, host, namelen);
         if (hit)
             return 1;
     }

@@ -2,9 +2,11 @@
 #include "target.h"
 
 #include <ctype.h>
+#include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 static const struct {
     const char *name;  /* URL scheme */
@@ -157,6 +159,184 @@ static ld_status authority_parse(const char *s, size_t n, ld_target *t, ld_err *
     return LD_OK;
 }
 
+/* Runs the host:port parser over s (n bytes) for its precise message; LD_OK
+ * when it finds nothing wrong. */
+static ld_status authority_explain(const char *s, size_t n, ld_err *err) {
+    ld_target scratch;
+    memset(&scratch, 0, sizeof scratch);
+    return authority_parse(s, n, &scratch, err);
+}
+
+/* What curl_url_set's interesting errors mean, in our words: none repeats
+ * the input, which may hold a password. */
+static const struct {
+    CURLUcode code;  /* curl's verdict */
+    const char *msg; /* ours */
+} url_errors[] = {
+    {CURLUE_NO_HOST, "missing host"},
+    {CURLUE_BAD_HOSTNAME, "invalid host name"},
+    {CURLUE_BAD_IPV6, "invalid IPv6 address in brackets"},
+    {CURLUE_BAD_PORT_NUMBER, "the port is not a number from 1 to 65535"},
+    {CURLUE_BAD_SCHEME, "invalid URL scheme (use tcp, http, https, redis, rediss, mqtt or mqtts)"},
+    {CURLUE_BAD_LOGIN, "invalid user name or password in the URL"},
+    {CURLUE_BAD_USER, "invalid user name in the URL"},
+    {CURLUE_BAD_PASSWORD, "invalid password in the URL"},
+};
+
+/* Says why curl rejected a URL. host (n bytes: the authority after any '@')
+ * is NULL when the URL may hold credentials; otherwise the hand parser of
+ * host:port names the exact fault. */
+static ld_status url_error(CURLUcode rc, const char *host, size_t n, ld_err *err) {
+    if (rc == CURLUE_OUT_OF_MEMORY)
+        return ld_err_set(err, LD_ENOMEM, "out of memory parsing the URL");
+    if (host &&
+        (rc == CURLUE_BAD_HOSTNAME || rc == CURLUE_BAD_IPV6 || rc == CURLUE_BAD_PORT_NUMBER) &&
+        authority_explain(host, n, err) != LD_OK)
+        return LD_EINVAL;
+    for (size_t i = 0; i < sizeof url_errors / sizeof url_errors[0]; i++)
+        if (url_errors[i].code == rc)
+            return ld_err_set(err, LD_EINVAL, "%s", url_errors[i].msg);
+    return ld_err_set(err, LD_EINVAL, "not a valid URL (%s)", curl_url_strerror(rc));
+}
+
+/* Sets the host of out from curl's reading of it: an IPv6 literal comes in
+ * brackets with the zone apart; anything else must be written as curl read
+ * it (curl turns "10.1" into 10.0.0.1 and "%41" into 'A', which a target
+ * must not do behind the user's back). written (n bytes) is the authority
+ * after any '@'. */
+static ld_status url_host(CURLU *u, const char *written, size_t n, ld_target *out, ld_err *err) {
+    char *host = NULL, *zone = NULL;
+    ld_status st = LD_OK;
+    CURLUcode rc = curl_url_get(u, CURLUPART_HOST, &host, 0);
+    if (rc != CURLUE_OK) {
+        st = url_error(rc, NULL, 0, err);
+        goto out;
+    }
+    size_t hl = strlen(host);
+    if (host[0] == '[') {
+        if (curl_url_get(u, CURLUPART_ZONEID, &zone, 0) != CURLUE_OK)
+            zone = NULL;
+        /* curl checked the address; ld_addr_parse checks the zone names an interface. */
+        snprintf(out->host, sizeof out->host, "%.*s%s%s", (int)(hl - 2), host + 1, zone ? "%" : "",
+                 zone ? zone : "");
+        st = ld_addr_parse(out->host, &out->ip, err);
+        if (st == LD_OK && out->ip.family != AF_INET6)
+            st = ld_err_set(err, LD_EINVAL, "'%s' in brackets is not an IPv6 address", out->host);
+        out->host_is_ip = st == LD_OK;
+        goto out;
+    }
+    if (n < hl || strncasecmp(written, host, hl) != 0 || (n > hl && written[hl] != ':')) {
+        st = authority_explain(written, n, err);
+        if (st == LD_OK)
+            st = ld_err_set(err, LD_EINVAL, "host '%.*s' is not a plain host name or address",
+                            (int)strcspn(written, ":"), written);
+        goto out;
+    }
+    if (hl > LD_HOST_MAX + 1) {
+        st = ld_err_set(err, LD_EINVAL, "host name is %zu characters long; DNS allows %d", hl,
+                        LD_HOST_MAX);
+        goto out;
+    }
+    memcpy(out->host, host, hl + 1);
+    if (ld_addr_parse(out->host, &out->ip, NULL) == LD_OK && out->ip.family == AF_INET)
+        out->host_is_ip = 1;
+    else
+        st = ld_host_name_check(out->host, err);
+out:
+    curl_free(host);
+    curl_free(zone);
+    return st;
+}
+
+/* Parses a URL target (sep points at its "://") with libcurl's URL API, as
+ * the applications being diagnosed do; our rules judge the parts. */
+static ld_status url_parse(const char *input, const char *sep, ld_target *out, ld_err *err) {
+    const char *auth = sep + 3;
+    size_t authlen = strcspn(auth, "/?#");
+    const char *host = auth; /* after the last '@': credentials never lie there */
+    int ats = 0;
+    for (const char *c = auth; c < auth + authlen; c++)
+        if (*c == '@') {
+            host = c + 1;
+            ats++;
+        }
+    size_t hostlen = (size_t)(auth + authlen - host);
+    if (host != auth) /* credentials never reach a report: keep the scheme, mask the user part */
+        snprintf(out->input, sizeof out->input, "%.*s://***@%s", (int)(sep - input), input, host);
+    if (hostlen == 0) /* curl reads "http:///h" as "http://h"; we do not guess */
+        return ld_err_set(err, LD_EINVAL, "missing host");
+    out->is_url = 1;
+
+    char *scheme = NULL, *port = NULL, *path = NULL, *query = NULL, *user = NULL, *pass = NULL;
+    ld_status st = LD_OK;
+    CURLU *u = curl_url();
+    if (!u)
+        return ld_err_set(err, LD_ENOMEM, "out of memory parsing the URL");
+    /* Our schemes are not all curl's; PATH_AS_IS keeps "/a/../b" as given. */
+    CURLUcode rc =
+        curl_url_set(u, CURLUPART_URL, input, CURLU_NON_SUPPORT_SCHEME | CURLU_PATH_AS_IS);
+    if (rc == CURLUE_BAD_HOSTNAME && ats > 1) { /* curl ends the user info at the first '@' */
+        st = ld_err_set(err, LD_EINVAL,
+                        "invalid host name (write an '@' in a user name or password as %%40)");
+        goto out;
+    }
+    if (rc != CURLUE_OK) {
+        st = url_error(rc, strchr(input, '@') ? NULL : host, hostlen, err);
+        goto out;
+    }
+    rc = curl_url_get(u, CURLUPART_SCHEME, &scheme, 0);
+    if (rc != CURLUE_OK) {
+        st = url_error(rc, NULL, 0, err);
+        goto out;
+    }
+    size_t i;
+    for (i = 0; i < NSCHEMES; i++)
+        if (strcasecmp(scheme, schemes[i].name) == 0)
+            break;
+    if (i == NSCHEMES) {
+        st = ld_err_set(err, LD_EINVAL,
+                        "unsupported scheme '%.32s' (use tcp, http, https, redis, rediss, mqtt or "
+                        "mqtts)",
+                        scheme);
+        goto out;
+    }
+    out->scheme = schemes[i].scheme;
+    out->has_userinfo = curl_url_get(u, CURLUPART_USER, &user, 0) == CURLUE_OK ||
+                        curl_url_get(u, CURLUPART_PASSWORD, &pass, 0) == CURLUE_OK;
+
+    st = url_host(u, host, hostlen, out, err);
+    if (st != LD_OK)
+        goto out;
+    /* Only a port written in the URL: the default is the scheme's (or the profile's). */
+    if (curl_url_get(u, CURLUPART_PORT, &port, 0) == CURLUE_OK) {
+        st = port_parse(port, strlen(port), &out->port, err);
+        if (st != LD_OK)
+            goto out;
+        out->port_given = 1;
+    }
+    /* The path and query as written; a request never sends the fragment. */
+    rc = curl_url_get(u, CURLUPART_PATH, &path, 0);
+    if (rc != CURLUE_OK) {
+        st = url_error(rc, NULL, 0, err);
+        goto out;
+    }
+    int has_query = curl_url_get(u, CURLUPART_QUERY, &query, 0) == CURLUE_OK;
+    int n = snprintf(out->path, sizeof out->path, "%s%s%s", path, has_query ? "?" : "",
+                     has_query ? query : "");
+    if (n < 0 || (size_t)n >= sizeof out->path)
+        st = ld_err_set(err, LD_EINVAL, "the URL path is longer than %d characters",
+                        LD_TARGET_INPUT_MAX);
+out:
+    curl_free(scheme);
+    curl_free(user);
+    curl_free(pass);
+    curl_free(port);
+    curl_free(path);
+    curl_free(query);
+    curl_url_cleanup(u);
+    return st;
+}
+
 ld_status ld_target_parse(const char *input, ld_target *out, ld_err *err) {
     return ld_target_parse_with(input, LD_SCHEME_TCP, 0, out, err);
 }
@@ -177,54 +357,15 @@ ld_status ld_target_parse_with(const char *input, ld_scheme scheme, uint16_t por
     memcpy(out->input, input, len + 1);
     strcpy(out->path, "/");
 
-    const char *auth = input;
-    size_t authlen = len;
     const char *sep = strstr(input, "://");
-    if (sep) {
-        size_t slen = (size_t)(sep - input);
-        size_t i;
-        for (i = 0; i < NSCHEMES; i++)
-            if (strlen(schemes[i].name) == slen && strncasecmp(input, schemes[i].name, slen) == 0)
-                break;
-        if (i == NSCHEMES)
-            return ld_err_set(err, LD_EINVAL,
-                              "unsupported scheme '%.*s' (use tcp, http, https, redis, rediss, "
-                              "mqtt or mqtts)",
-                              (int)(slen > 32 ? 32 : slen), input);
-        out->scheme = schemes[i].scheme;
-        out->is_url = 1;
-        auth = sep + 3;
-        authlen = strcspn(auth, "/?#");
-        if (auth[authlen]) {
-            const char *p = auth + authlen;
-            size_t plen = strcspn(p, "#");
-            if (*p != '/') { /* "?query" without a path */
-                out->path[0] = '/';
-                memcpy(out->path + 1, p, plen);
-                out->path[plen + 1] = '\0';
-            } else {
-                memcpy(out->path, p, plen);
-                out->path[plen] = '\0';
-            }
-        }
-        const char *at = memchr(auth, '@', authlen);
-        if (at) {
-            const char *last = at;
-            while ((at = memchr(last + 1, '@', (size_t)(auth + authlen - last - 1))))
-                last = at;
-            out->has_userinfo = 1;
-            authlen -= (size_t)(last + 1 - auth);
-            auth = last + 1;
-            /* Credentials never reach a report: keep the scheme, mask the user part. */
-            snprintf(out->input, sizeof out->input, "%.*s://***@%s", (int)(sep - input), input,
-                     auth);
-        }
-    } else if (strchr(input, '/')) {
+    ld_status st;
+    if (sep)
+        st = url_parse(input, sep, out, err);
+    else if (strchr(input, '/'))
         return ld_err_set(err, LD_EINVAL, "a path needs a URL scheme, e.g. https://%.*s",
                           (int)strcspn(input, "/"), input);
-    }
-
-    ld_status st = authority_parse(auth, authlen, out, err);
+    else
+        st = authority_parse(input, len, out, err);
     if (st != LD_OK)
         return st;
     if (!out->port_given) {

@@ -7,6 +7,11 @@
  * Host names are checked as DNS allows them: at most 253 characters, labels of
  * 1 to 63 letters, digits, '-' or '_', not starting with '-'. A name whose last
  * label is all digits must be a valid IPv4 address.
+ *
+ * A URL is split by libcurl's URL API, as the applications being diagnosed
+ * split it; the rules above then judge its host, written as curl read it
+ * (no "10.1" for 10.0.0.1, no percent-encoding in a host name). An IPv6 zone
+ * may be written "%25eth0" or "%eth0".
  */
 #ifndef LD_TARGET_H
 #define LD_TARGET_H

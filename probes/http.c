@@ -21,7 +21,6 @@
  */
 #include "http.h"
 
-#include <arpa/inet.h>
 #include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,25 +59,6 @@ typedef struct http_state {
     char errbuf[CURL_ERROR_SIZE];    /* curl's detailed error text */
     char addr[LD_ADDR_STRLEN];       /* destination, as text */
 } http_state;
-
-/* 1 when s (maybe bracketed) is an IPv4 or IPv6 literal. */
-static int is_ip_literal(const char *s) {
-    char buf[LD_ADDR_STRLEN];
-    size_t len = strlen(s);
-    if (len >= 2 && s[0] == '[' && s[len - 1] == ']') {
-        s++;
-        len -= 2;
-    }
-    if (len >= sizeof buf)
-        return 0;
-    memcpy(buf, s, len);
-    buf[len] = '\0';
-    char *zone = strchr(buf, '%');
-    if (zone)
-        *zone = '\0';
-    unsigned char bin[16];
-    return inet_pton(AF_INET, buf, bin) == 1 || inet_pton(AF_INET6, buf, bin) == 1;
-}
 
 /* Appends the address as a URL host: brackets for IPv6, a zone as "%25". */
 static ld_status put_url_addr(ld_buf *b, const ld_addr *a, const char *text) {
@@ -341,7 +321,8 @@ static ld_status setup(ld_probe *p, ld_err *err) {
         bare[nlen - 1] = '\0';
         name = bare;
     }
-    int literal = is_ip_literal(name);
+    ld_addr literal_addr;
+    int literal = ld_addr_parse_host(name, &literal_addr, NULL) == LD_OK;
     const char *path = cfg->path && cfg->path[0] ? cfg->path : "/";
     st = ld_buf_puts(&url, cfg->https ? "https://" : "http://");
     if (st == LD_OK)

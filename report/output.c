@@ -3,19 +3,13 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* The directory part of path, in buf. */
-static void dir_of(const char *path, char *buf, size_t len) {
-    char copy[4096];
-    snprintf(copy, sizeof copy, "%s", path);
-    snprintf(buf, len, "%s", dirname(copy));
-}
+#include "core/path.h"
 
 ld_status ld_report_check_path(const char *path, ld_err *err) {
     if (!*path)
@@ -26,7 +20,7 @@ ld_status ld_report_check_path(const char *path, ld_err *err) {
     if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode))
         return ld_err_set(err, LD_EINVAL, "is a directory");
     char dir[4096];
-    dir_of(path, dir, sizeof dir);
+    ld_path_dir(path, dir, sizeof dir);
     if (stat(dir, &sb) < 0)
         return ld_err_set(err, LD_EINVAL, "directory %s does not exist", dir);
     if (!S_ISDIR(sb.st_mode))
@@ -58,7 +52,7 @@ ld_status ld_report_write(const char *path, const char *data, size_t len, ld_err
         return st;
     }
     char dir[4096], tmp[4200];
-    dir_of(path, dir, sizeof dir);
+    ld_path_dir(path, dir, sizeof dir);
     snprintf(tmp, sizeof tmp, "%s.tmp.XXXXXX", path);
     int fd = mkstemp(tmp);
     if (fd < 0)

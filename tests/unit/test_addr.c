@@ -81,6 +81,24 @@ static void invalid_addresses_are_rejected(void) {
         CU_ASSERT_EQUAL(ld_addr_parse(bad[i], &a, &err), LD_EINVAL);
 }
 
+static void host_form_takes_ipv6_in_brackets_only(void) {
+    ld_addr a;
+    ld_err err;
+    CU_ASSERT_EQUAL(ld_addr_parse_host("[2001:db8::1]", &a, &err), LD_OK);
+    CU_ASSERT_EQUAL(a.family, AF_INET6);
+    CU_ASSERT_EQUAL(ld_addr_parse_host("[fe80::1%lo]", &a, &err), LD_OK);
+    CU_ASSERT_NOT_EQUAL(a.scope_id, 0);
+    CU_ASSERT_EQUAL(ld_addr_parse_host("2001:db8::1", &a, &err), LD_OK);
+    CU_ASSERT_EQUAL(ld_addr_parse_host("10.0.0.1", &a, &err), LD_OK);
+    CU_ASSERT_EQUAL(a.family, AF_INET);
+    CU_ASSERT_EQUAL(ld_addr_parse_host("[10.0.0.1]", &a, &err), LD_EINVAL);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "only an IPv6 address"));
+    const char *bad[] = {
+        "[]", "[", "[::1", "::1]", "[[::1]]", "[host.example]", "[fe80::1%nosuchif0]", NULL};
+    for (int i = 0; bad[i]; i++)
+        CU_ASSERT_EQUAL(ld_addr_parse_host(bad[i], &a, &err), LD_EINVAL);
+}
+
 static void sockaddr_round_trip_keeps_port(void) {
     ld_addr a, b;
     ld_err err;
@@ -101,6 +119,7 @@ int main(void) {
         LD_TEST(mapped_ipv4_takes_the_ipv4_scope),
         LD_TEST(text_round_trips_canonically),
         LD_TEST(invalid_addresses_are_rejected),
+        LD_TEST(host_form_takes_ipv6_in_brackets_only),
         LD_TEST(sockaddr_round_trip_keeps_port),
         {0},
     };

@@ -88,6 +88,8 @@ static const proxy_case cases_table[] = {
     {"np_ipv6_cidr_odd_prefix", HP "no_proxy=2001:db8::/33", S, "2001:db8:7fff::1", BY_HP},
     {"np_ipv6_cidr_odd_outside", HP "no_proxy=2001:db8::/33", S, "2001:db8:8000::1", USE_HP},
     {"np_v4_entry_not_for_v6", HP "no_proxy=10.0.0.0/8", S, "::ffff:10.0.0.1", USE_HP},
+    {"np_ipv6_zone_not_compared", HP "no_proxy=fe80::/64", S, "fe80::1%lo", BY_HP},
+    {"np_ipv6_bracketed_zone", HP "no_proxy=fe80::1", S, "[fe80::1%lo]", BY_HP},
 };
 
 /* Splits "A=1;B=2" into envp (pointers into buf). */

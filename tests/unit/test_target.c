@@ -88,6 +88,65 @@ static void url_keeps_path_and_masks_credentials(void) {
     CU_ASSERT_STRING_EQUAL(t.input, "redis://***@cache.internal:6380");
 }
 
+static void url_is_split_as_libcurl_splits_it(void) {
+    ld_target t = ok("http://[fe80::1%25lo]:8080/");
+    CU_ASSERT_TRUE(t.host_is_ip);
+    CU_ASSERT_EQUAL(t.ip.family, AF_INET6);
+    CU_ASSERT_NOT_EQUAL(t.ip.scope_id, 0);
+    CU_ASSERT_STRING_EQUAL(t.host, "fe80::1%lo");
+    CU_ASSERT_EQUAL(t.port, 8080);
+    t = ok("tcp://[2001:db8::1]:22");
+    CU_ASSERT_TRUE(t.host_is_ip);
+    CU_ASSERT_EQUAL(t.port, 22);
+    t = ok("https://svc.example.com/a/../b?q=1#x");
+    CU_ASSERT_STRING_EQUAL(t.path, "/a/../b?q=1");
+    t = ok("https://svc.example.com?q");
+    CU_ASSERT_STRING_EQUAL(t.path, "/?q");
+    t = ok("http://svc.example.com:8080");
+    CU_ASSERT_TRUE(t.port_given);
+    CU_ASSERT_FALSE(ok("http://svc.example.com").port_given);
+}
+
+static void url_host_is_judged_as_written(void) {
+    /* curl reads these as 127.0.0.1 and "hA.example"; a target must not. */
+    bad("http://127.1/", "neither a valid IPv4 address nor a host name");
+    bad("http://h%41.example/", "invalid character '%'");
+    bad("http://bad!host/", "invalid character '!'");
+    bad("http://-h.example/", "starts with '-'");
+    bad("http:///svc.example.com", "missing host");
+    bad("https://", "missing host");
+    bad("https://:443", "missing host");
+    bad("http://[::1", "missing ']'");
+    bad("http://[example.com]/", "not an IPv6 address");
+    bad("http://[fe80::1%25nosuchif0]/", "no interface named");
+    bad("tcp://h.example:65536", "out of range");
+    bad("tcp://h.example:0", "out of range");
+    bad("tcp://h.example:8o", "not a number");
+    bad("ht_tp://h.example", "invalid URL scheme");
+}
+
+static void url_errors_never_echo_a_password(void) {
+    static const char *const in[] = {
+        "redis://u:s3cret@bad!host:6379",
+        "redis://u:s3cret@cache.internal:99999",
+        "redis://u:s3cret@[::1",
+        "redis://u:s3c/ret@cache.internal",
+        "redis://u:s3cret@",
+        "redis://u:s3cret@127.1",
+        "redis://u:s3c@ret@cache.internal",
+    };
+    for (size_t i = 0; i < sizeof in / sizeof in[0]; i++) {
+        ld_target t;
+        ld_err err = {{0}};
+        CU_ASSERT_EQUAL(ld_target_parse(in[i], &t, &err), LD_EINVAL);
+        CU_ASSERT_NOT_EQUAL(err.msg[0], '\0');
+        if (strstr(err.msg, "s3c"))
+            fprintf(stderr, "'%s': message '%s' shows the password\n", in[i], err.msg);
+        CU_ASSERT_PTR_NULL(strstr(err.msg, "s3c"));
+    }
+    bad("redis://u:p@ss@cache.internal", "%40");
+}
+
 static void port_must_be_1_to_65535(void) {
     CU_ASSERT_EQUAL(ok("h.example:1").port, 1);
     CU_ASSERT_EQUAL(ok("h.example:65535").port, 65535);
@@ -171,6 +230,9 @@ int main(void) {
         LD_TEST(ipv6_literal_goes_in_brackets),
         LD_TEST(url_scheme_picks_check_and_default_port),
         LD_TEST(url_keeps_path_and_masks_credentials),
+        LD_TEST(url_is_split_as_libcurl_splits_it),
+        LD_TEST(url_host_is_judged_as_written),
+        LD_TEST(url_errors_never_echo_a_password),
         LD_TEST(port_must_be_1_to_65535),
         LD_TEST(host_names_follow_dns_limits),
         LD_TEST(malformed_host_names_are_named),
