@@ -1,4 +1,8 @@
-/* commands.h - the subcommands; each returns the process exit code. */
+/* commands.h - the subcommands; each returns the process exit code.
+ *
+ * Layer: cli/ is the top: it parses options (options.h), builds runs through
+ * the plan (plan/), evaluates rules and writes reports; main() alone exits.
+ */
 #ifndef LD_COMMANDS_H
 #define LD_COMMANDS_H
 

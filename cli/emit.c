@@ -59,6 +59,6 @@ out:
         ld_diagnoses_clear(&diags[i]);
     free(diags);
     free(rt);
-    ld_buf_free(&out);
+    ld_buf_clear(&out);
     return code;
 }

@@ -12,7 +12,7 @@ void ld_buf_init(ld_buf *b, size_t limit) {
     b->limit = limit ? limit : LD_BUF_DEFAULT_LIMIT;
 }
 
-void ld_buf_free(ld_buf *b) {
+void ld_buf_clear(ld_buf *b) {
     free(b->data);
     b->data = NULL;
     b->len = b->cap = 0;

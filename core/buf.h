@@ -23,8 +23,10 @@ typedef struct ld_buf {
 /* Default limit for buffers that have no better one: 64 MiB. */
 #define LD_BUF_DEFAULT_LIMIT ((size_t)64 << 20)
 
+/* Starts an empty buffer that may grow to limit bytes (0: the default). */
 void ld_buf_init(ld_buf *b, size_t limit);
-void ld_buf_free(ld_buf *b);
+/* Frees what the buffer holds and leaves it empty; harmless when cleared. */
+void ld_buf_clear(ld_buf *b);
 /* Empties the buffer, keeping its allocation. */
 void ld_buf_reset(ld_buf *b);
 ld_status ld_buf_append(ld_buf *b, const char *s, size_t n);

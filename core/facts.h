@@ -1,5 +1,9 @@
 /* facts.h - the facts store: what probes observed, as typed named values.
  *
+ * Layer: core/ is the ground floor every other layer stands on (the loop,
+ * values, facts, addresses, targets and specs, errors); it includes nothing
+ * from probes/, plan/, rules/, report/ or cli/ (tests/layers.py checks).
+ *
  * Every fact is declared once in facts.def. A target's facts are one "bag" of
  * target-scope values plus one bag per subject (a resolver, a connection
  * attempt) holding subject-scope values. Probes write; rules and reports read.

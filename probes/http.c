@@ -407,8 +407,8 @@ static ld_status setup(ld_probe *p, ld_err *err) {
 setopt_failed:
     st = ld_err_set(err, LD_ESYS, "libcurl: %s", curl_easy_strerror(rc));
 out:
-    ld_buf_free(&url);
-    ld_buf_free(&line);
+    ld_buf_clear(&url);
+    ld_buf_clear(&line);
     return st;
 }
 

@@ -1,5 +1,8 @@
 /* probe.h - the one interface every probe implements.
  *
+ * Layer: probes/ sees only core/. A probe never includes another probe's
+ * header; the plan (plan/) owns the registry and chains probes together.
+ *
  * A probe is a state machine driven by the loop: start() registers file
  * descriptors (ld_probe_watch) and returns; on_io() and on_deadline() advance
  * it; cancel() is the run ending early. A probe records what it saw as facts

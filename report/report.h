@@ -1,5 +1,8 @@
 /* report.h - turning diagnoses and facts into what people and programs read.
  *
+ * Layer: report/ sees core/ and rules/ (diagnoses), never the probes or the
+ * plan: a report is rendered from facts and diagnoses alone.
+ *
  * One renderer per format, each reading the same ld_report view. Renderers
  * write into a buffer; ld_report_write() puts it on stdout or, atomically,
  * into a file (temporary file + rename: a crash never leaves half a report).

@@ -228,7 +228,7 @@ static void text_tcp_line(ld_buf *out, const ld_bag *b) {
     if (origin)
         ld_value_format(origin, &put);
     ld_buf_printf(out, "%-7s ", ld_buf_str(&put));
-    ld_buf_free(&put);
+    ld_buf_clear(&put);
     switch (ld_tcp_state_parse(state)) {
     case LD_TCP_OPEN:
         ld_buf_puts(out, "open in ");

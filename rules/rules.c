@@ -786,7 +786,7 @@ static ld_status check_cycles(const batch *b, ld_err *err) {
             ld_buf_puts(&path, combined_at(b, next)->id);
             st = ld_err_set(err, LD_EINVAL, "%s: rule '%s': suppresses: suppression cycle %s",
                             r->origin, r->id, ld_buf_str(&path));
-            ld_buf_free(&path);
+            ld_buf_clear(&path);
             goto out;
         }
     }
@@ -948,7 +948,7 @@ static ld_status render_text(const char *tmpl, const ld_facts *facts, char **out
         if (!*out)
             st = LD_ENOMEM;
     }
-    ld_buf_free(&b);
+    ld_buf_clear(&b);
     return st;
 }
 

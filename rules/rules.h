@@ -1,5 +1,8 @@
 /* rules.h - the rule set: loading, validation, listing and evaluation.
  *
+ * Layer: rules/ sees only core/: it reads facts and nothing else, so every
+ * diagnosis can be tested from a fact set and reproduced from a report.
+ *
  * Rules are data (the JSON files in rules/, embedded at build time, plus --rules FILE).
  * A file is {"linkdoctor_rules": 1, "rules": [RULE, ...]} where RULE is:
  *

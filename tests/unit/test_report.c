@@ -128,7 +128,7 @@ static void json_report_has_the_documented_shape(void) {
     CU_ASSERT_TRUE(cJSON_GetArraySize(cJSON_GetObjectItem(diag, "docs")) > 0);
     CU_ASSERT_TRUE(cJSON_IsArray(cJSON_GetObjectItem(t, "suppressed")));
     cJSON_Delete(root);
-    ld_buf_free(&out);
+    ld_buf_clear(&out);
     ld_diagnoses_clear(&d);
     ld_facts_free(f);
 }
@@ -163,7 +163,7 @@ static void text_report_puts_the_verdict_first_then_evidence_fix_and_timeline(vo
             CU_ASSERT_PTR_NOT_NULL(strstr(line, "http")); /* a URL may not fit */
         line += len + (line[len] == '\n');
     }
-    ld_buf_free(&out);
+    ld_buf_clear(&out);
     ld_diagnoses_clear(&d);
     ld_facts_free(f);
 }
@@ -190,7 +190,7 @@ static void cloud_provider_selects_the_remediation(void) {
     save("report_aws.json", &out);
     CU_ASSERT_PTR_NOT_NULL(strstr(out.data, "\"remediation_cloud\":\t\"aws\""));
     CU_ASSERT_PTR_NOT_NULL(strstr(out.data, "https://cloud.google.com/")); /* JSON keeps all */
-    ld_buf_free(&out);
+    ld_buf_clear(&out);
     ld_diagnoses_clear(&d);
     ld_facts_free(f);
 }
@@ -211,7 +211,7 @@ static void target_without_diagnoses_is_unknown_and_says_why(void) {
     ld_buf_reset(&out);
     CU_ASSERT_EQUAL(ld_report_json(&r, &out, &err), LD_OK);
     save("report_unknown.json", &out);
-    ld_buf_free(&out);
+    ld_buf_clear(&out);
     ld_diagnoses_clear(&d);
     ld_facts_free(f);
 }

@@ -33,7 +33,7 @@ static int renders(const char *tmpl, const ld_facts *f, const char *want) {
     if (!ok)
         fprintf(stderr, "\n  <%s>: check %d (%s), render %d \"%s\"; wanted \"%s\"\n", tmpl, check,
                 err.msg, st, ld_buf_str(&out), want);
-    ld_buf_free(&out);
+    ld_buf_clear(&out);
     return ok;
 }
 
@@ -99,7 +99,7 @@ static void rendering_appends_to_the_buffer(void) {
     CU_ASSERT_EQUAL(ld_buf_puts(&out, "port "), LD_OK);
     CU_ASSERT_EQUAL(ld_template_render("{target.port}", f, &out), LD_OK);
     CU_ASSERT_STRING_EQUAL(ld_buf_str(&out), "port 19530");
-    ld_buf_free(&out);
+    ld_buf_clear(&out);
     ld_facts_free(f);
 }
 
@@ -109,7 +109,7 @@ static void rendering_stops_at_the_buffer_limit(void) {
     ld_buf_init(&out, 10);
     CU_ASSERT_EQUAL(ld_template_render("host {target.host}", f, &out), LD_ELIMIT);
     CU_ASSERT_TRUE(out.len <= 10);
-    ld_buf_free(&out);
+    ld_buf_clear(&out);
     ld_facts_free(f);
 }
 
@@ -151,7 +151,7 @@ static void unchecked_bad_template_does_not_render(void) {
     ld_buf_init(&out, 0);
     CU_ASSERT_EQUAL(ld_template_render("a {tcp.nope} b", NULL, &out), LD_EINVAL);
     CU_ASSERT_EQUAL(ld_template_render("a } b", NULL, &out), LD_EINVAL);
-    ld_buf_free(&out);
+    ld_buf_clear(&out);
 }
 
 static void section_shows_only_when_its_fact_is_truthy(void) {
