@@ -1,20 +1,26 @@
 /* msg.c - user-facing messages. */
 #include "msg.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 
-#include <stdarg.h>
+#include "core/sanitize.h"
+
+#define MSG_MAX 2048 /* longest message written; the rest is cut */
 
 /* Writes "linkdoctor: " + prefix + the message and a newline to stderr. */
 static void msg_vprint(const char *prefix, const char *fmt, va_list ap)
     __attribute__((format(printf, 2, 0)));
 
 static void msg_vprint(const char *prefix, const char *fmt, va_list ap) {
-    FILE *f = stderr;
-    fprintf(f, "linkdoctor: %s", prefix);
-    vfprintf(f, fmt, ap);
-    fputc('\n', f);
-    fflush(f);
+    /* Messages echo what the user typed and what the network sent: one line,
+     * no control character reaches the terminal or the log. */
+    char raw[MSG_MAX], clean[MSG_MAX];
+    int n = vsnprintf(raw, sizeof raw, fmt, ap);
+    size_t len = n < 0 ? 0 : (size_t)n < sizeof raw ? (size_t)n : sizeof raw - 1;
+    ld_sanitize_to(raw, len, clean, sizeof clean);
+    fprintf(stderr, "linkdoctor: %s%s\n", prefix, clean);
+    fflush(stderr);
 }
 
 void ld_msg_error(const char *fmt, ...) {

@@ -1,6 +1,8 @@
 /* facts.c - the fact table and the per-target store. */
 #include "facts.h"
 
+#include "sanitize.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -113,7 +115,7 @@ ld_bag *ld_facts_subject(ld_facts *f, const char *kind, const char *key) {
     if (!b)
         return NULL;
     b->kind = strdup(kind);
-    b->key = strdup(key);
+    b->key = ld_sanitize_dup(key);
     if (!b->kind || !b->key) {
         bag_clear(b);
         free(b);
@@ -216,7 +218,7 @@ ld_status ld_bag_set_num(ld_bag *b, ld_fact_id id, double v) {
 
 ld_status ld_bag_set_str(ld_bag *b, ld_fact_id id, const char *v) {
     ld_status st = LD_OK;
-    char *copy = strdup(v);
+    char *copy = ld_sanitize_dup(v); /* no string reaches a report unsanitized */
     if (!copy)
         return LD_ENOMEM;
     ld_value *slot = bag_slot(b, id, LD_T_STR, &st);

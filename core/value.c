@@ -1,6 +1,8 @@
 /* value.c - typed fact values. */
 #include "value.h"
 
+#include "sanitize.h"
+
 #include <inttypes.h>
 #include <math.h>
 #include <stdlib.h>
@@ -52,7 +54,7 @@ ld_status ld_value_list_add(ld_value *v, const char *s) {
         return LD_EINVAL;
     if (v->u.list.len >= LD_LIST_MAX)
         return LD_ELIMIT;
-    char *copy = strdup(s);
+    char *copy = ld_sanitize_dup(s); /* no string reaches a report unsanitized */
     if (!copy)
         return LD_ENOMEM;
     char **items = realloc(v->u.list.items, (v->u.list.len + 1) * sizeof *items);
