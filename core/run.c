@@ -28,8 +28,7 @@ typedef struct probe_slot {
         ld_tcp_config tcp;       /* ... &ld_probe_tcp */
         ld_tls_config tls;       /* ... &ld_probe_tls */
         ld_http_config http;     /* ... &ld_probe_http */
-        ld_redis_config redis;   /* ... &ld_probe_redis */
-        ld_mqtt_config mqtt;     /* ... &ld_probe_mqtt */
+        ld_reqrep_config reqrep; /* ... &ld_probe_redis or &ld_probe_mqtt */
     } cfg;                       /* the config of the probe */
 } probe_slot;
 
@@ -329,15 +328,9 @@ static void launch_app(target_run *tr, const ld_addr *addr, ld_stream stream) {
         ld_stream_close(&stream);
         return;
     }
-    if (redis) {
-        slot->cfg.redis.stream = stream;
-        slot->cfg.redis.addr = *addr;
-        launch(tr, slot, &ld_probe_redis);
-    } else {
-        slot->cfg.mqtt.stream = stream;
-        slot->cfg.mqtt.addr = *addr;
-        launch(tr, slot, &ld_probe_mqtt);
-    }
+    slot->cfg.reqrep.stream = stream;
+    slot->cfg.reqrep.addr = *addr;
+    launch(tr, slot, redis ? &ld_probe_redis : &ld_probe_mqtt);
 }
 
 /* Starts the TLS probe on fd (owned); keep hands the connection on. */
