@@ -29,8 +29,7 @@ typedef struct probe_slot {
         ld_tcp_config tcp;       /* ... &ld_probe_tcp */
         ld_tls_config tls;       /* ... &ld_probe_tls */
         ld_http_config http;     /* ... &ld_probe_http */
-        ld_redis_config redis;   /* ... &ld_probe_redis */
-        ld_mqtt_config mqtt;     /* ... &ld_probe_mqtt */
+        ld_reqrep_config reqrep; /* ... &ld_probe_redis, &ld_probe_mqtt */
     } cfg;                       /* the config of the probe */
 } probe_slot;
 
@@ -427,10 +426,7 @@ static void launch_app(target_run *tr, const ld_addr *addr, ld_stream stream) {
         ld_stream_close(&stream);
         return;
     }
-    if (ops == &ld_probe_redis)
-        slot->cfg.redis = (ld_redis_config){.stream = stream, .addr = *addr};
-    else
-        slot->cfg.mqtt = (ld_mqtt_config){.stream = stream, .addr = *addr};
+    slot->cfg.reqrep = (ld_reqrep_config){.stream = stream, .addr = *addr};
     launch(tr, slot, ops);
 }
 

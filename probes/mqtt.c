@@ -13,27 +13,28 @@
  */
 #include "mqtt.h"
 
-#include "core/exchange.h"
-
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #define MQTT_KEEPALIVE     60    /* seconds; the probe disconnects long before */
 #define MQTT_REPLY_MAX     64    /* a CONNACK is 4 bytes; the rest is evidence */
-#define MQTT_HEX_MAX       16    /* bytes of an invalid reply kept as hex */
 #define MQTT_CLIENT_ID_MAX 65535 /* a UTF-8 string field holds at most this */
 
-/* Private state of one CONNECT. */
-typedef struct mqtt_state {
-    ld_exchange ex;            /* CONNECT and CONNACK on the connection (owned from start) */
-    ld_bag *subject;           /* mqtt.attempt.* facts */
-    char addr[LD_ADDR_STRLEN]; /* the address, as text */
-} mqtt_state;
-
-/* The exchange's parser: the first 4 bytes decide. */
-static int reply_complete(const unsigned char *buf, size_t len);
+/* Results as outcomes, least bad first (the facts' values). */
+enum mqtt_result {
+    RESULT_ACCEPTED,
+    RESULT_REFUSED,
+    RESULT_INVALID,
+    RESULT_NO_CONNACK,
+    RESULT_COUNT
+};
+static const ld_reqrep_outcome results[RESULT_COUNT] = {
+    [RESULT_ACCEPTED] = {"accepted", LD_REQREP_OK | LD_REQREP_TIMED},
+    [RESULT_REFUSED] = {"refused", LD_REQREP_TIMED},
+    [RESULT_INVALID] = {"invalid", LD_REQREP_QUOTED},
+    [RESULT_NO_CONNACK] = {"no_connack", 0},
+};
 
 size_t ld_mqtt_connect_packet(const char *client_id, uint16_t keepalive, unsigned char *buf,
                               size_t len) {
@@ -86,10 +87,6 @@ ld_mqtt_reply ld_mqtt_parse(const unsigned char *buf, size_t len, int *code) {
     return LD_MQTT_CONNACK;
 }
 
-static int reply_complete(const unsigned char *buf, size_t len) {
-    return ld_mqtt_parse(buf, len, NULL) != LD_MQTT_INCOMPLETE;
-}
-
 const char *ld_mqtt_connack_name(int code) {
     static const char *const names[] = {
         "accepted",           "unacceptable protocol version", "identifier rejected",
@@ -97,185 +94,63 @@ const char *ld_mqtt_connack_name(int code) {
     return code >= 0 && code < (int)(sizeof names / sizeof names[0]) ? names[code] : "reserved";
 }
 
-/* "20 02 00 05": the first bytes of a reply, for evidence. */
-static void hex_bytes(const unsigned char *buf, size_t len, char out[MQTT_HEX_MAX * 3]) {
-    static const char digits[] = "0123456789abcdef";
-    size_t n = len < MQTT_HEX_MAX ? len : MQTT_HEX_MAX;
-    char *o = out;
-    for (size_t i = 0; i < n; i++) {
-        if (i)
-            *o++ = ' ';
-        *o++ = digits[buf[i] >> 4];
-        *o++ = digits[buf[i] & 0x0f];
-    }
-    *o = '\0';
-}
-
-/* Records the outcome, says goodbye to a broker that accepted us, closes
- * the connection and ends the probe. */
-static void conclude(ld_probe *p, ld_probe_end end) {
-    mqtt_state *s = p->priv;
-    if (p->finished)
-        return;
-    int code = -1;
-    ld_mqtt_reply r = ld_mqtt_parse(s->ex.reply, s->ex.len, &code);
-    const char *result = "no_connack";
-    if (r == LD_MQTT_CONNACK) {
-        result = code == 0 ? "accepted" : "refused";
-        ld_bag_set_int(s->subject, LD_F_MQTT_A_CONNACK_CODE, code);
-        ld_bag_set_str(s->subject, LD_F_MQTT_A_CONNACK_REASON, ld_mqtt_connack_name(code));
-        ld_bag_set_num(s->subject, LD_F_MQTT_A_MS,
-                       (double)(ld_time_now() - s->ex.t_sent) / (double)LD_MS);
-    } else if (s->ex.len) {
-        char hex[MQTT_HEX_MAX * 3];
-        result = "invalid";
-        hex_bytes(s->ex.reply, s->ex.len, hex);
-        ld_bag_set_str(s->subject, LD_F_MQTT_A_REPLY, hex);
-    }
-    ld_bag_set_str(s->subject, LD_F_MQTT_A_RESULT, result);
-    ld_bag_set_str(s->subject, LD_F_MQTT_A_ENDED_BY, ld_probe_end_name(end));
-    if (r == LD_MQTT_CONNACK && code == 0) {
-        /* Best effort: a broker logs a clean DISCONNECT instead of a lost client. */
-        static const unsigned char disconnect[] = {0xe0, 0x00};
-        size_t n;
-        ld_stream_write(&s->ex.stream, disconnect, sizeof disconnect, &n);
-    }
-    ld_exchange_close(&s->ex);
-    ld_probe_finish(p, end);
-}
-
-/* Moves the exchange on; ends the probe once it is decided. */
-static void advance(ld_probe *p) {
-    mqtt_state *s = p->priv;
-    switch (ld_exchange_advance(&s->ex)) {
-    case LD_EXCHANGE_WAITING:
-        return;
-    case LD_EXCHANGE_REPLIED:
-    case LD_EXCHANGE_CLOSED:
-        conclude(p, LD_END_RESULT);
-        return;
-    case LD_EXCHANGE_FAILED:
-        conclude(p, LD_END_ERROR); /* reset, TLS failure */
-        return;
-    }
-}
-
-static ld_status mqtt_start(ld_probe *p, ld_err *err) {
-    const ld_mqtt_config *cfg = p->config;
-    mqtt_state *s = calloc(1, sizeof *s);
-    if (!s) {
-        ld_stream orphan = cfg->stream; /* ours from now on, even when we cannot run */
-        ld_stream_close(&orphan);
-        return ld_err_set(err, LD_ENOMEM, "out of memory");
-    }
-    s->ex.stream = cfg->stream;
-    s->ex.reply_max = MQTT_REPLY_MAX;
-    s->ex.complete = reply_complete;
-    p->priv = s;
-    ld_addr_format(&cfg->addr, s->addr);
-    s->subject = ld_facts_subject(p->facts, "mqtt", s->addr);
-    if (!s->subject)
-        return ld_err_set(err, LD_ENOMEM, "out of memory");
-    ld_bag_set_str(s->subject, LD_F_MQTT_A_ADDRESS, s->addr);
+/* The CONNECT, with the client id "linkdoctor-<pid>-<fd>". */
+static size_t connect_packet(unsigned char *buf, size_t cap, int fd) {
     char client_id[48]; /* "linkdoctor-" + any pid + "-" + any fd, and the NUL */
-    snprintf(client_id, sizeof client_id, "linkdoctor-%ld-%d", (long)getpid(), s->ex.stream.fd);
-    s->ex.request_len =
-        ld_mqtt_connect_packet(client_id, MQTT_KEEPALIVE, s->ex.request, sizeof s->ex.request);
-    if (s->ex.stream.fd < 0 || s->ex.request_len == 0 ||
-        ld_probe_watch(p, &s->ex.io, s->ex.stream.fd, LD_WRITE, err) != LD_OK) {
-        conclude(p, LD_END_ERROR);
-        return LD_OK;
-    }
-    advance(p);
-    return LD_OK;
+    snprintf(client_id, sizeof client_id, "linkdoctor-%ld-%d", (long)getpid(), fd);
+    return ld_mqtt_connect_packet(client_id, MQTT_KEEPALIVE, buf, cap);
 }
 
-static void mqtt_on_io(ld_probe *p, ld_io *io, unsigned events) {
-    advance(p);
+/* The exchange's parser: the first 4 bytes decide. */
+static int reply_complete(const unsigned char *buf, size_t len) {
+    return ld_mqtt_parse(buf, len, NULL) != LD_MQTT_INCOMPLETE;
 }
 
-static void mqtt_on_deadline(ld_probe *p) {
-    conclude(p, LD_END_TIMEOUT);
+/* The result of what came back. */
+static size_t classify(const unsigned char *buf, size_t len) {
+    int code;
+    if (ld_mqtt_parse(buf, len, &code) == LD_MQTT_CONNACK)
+        return code == 0 ? RESULT_ACCEPTED : RESULT_REFUSED;
+    return len ? RESULT_INVALID : RESULT_NO_CONNACK;
 }
 
-static void mqtt_cancel(ld_probe *p) {
-    if (p->priv)
-        conclude(p, LD_END_RUN_DEADLINE);
-}
-
-static void mqtt_clear(ld_probe *p) {
-    mqtt_state *s = p->priv;
-    if (!s)
+/* A CONNACK's return code and its name. */
+static void record_connack(ld_bag *attempt, const unsigned char *buf, size_t len) {
+    int code;
+    if (ld_mqtt_parse(buf, len, &code) != LD_MQTT_CONNACK)
         return;
-    ld_exchange_close(&s->ex);
-    free(s);
-    p->priv = NULL;
+    ld_bag_set_int(attempt, LD_F_MQTT_A_CONNACK_CODE, code);
+    ld_bag_set_str(attempt, LD_F_MQTT_A_CONNACK_REASON, ld_mqtt_connack_name(code));
 }
 
-/* How bad an outcome is for the target: the worst one is reported. */
-static int result_rank(const char *result) {
-    static const char *const order[] = {"accepted", "refused", "invalid"};
-    for (int i = 0; i < (int)(sizeof order / sizeof order[0]); i++)
-        if (strcmp(result, order[i]) == 0)
-            return i;
-    return 3; /* no_connack */
-}
+/* DISCONNECT, so that a broker that accepted us logs a clean goodbye. */
+static const unsigned char disconnect[] = {0xe0, 0x00};
 
-/* Derives the mqtt.* target facts from the mqtt.attempt.* evidence. Records
- * nothing when no CONNECT was attempted (the target is not an MQTT one). */
-static ld_status mqtt_summarize(ld_facts *facts, const ld_target_spec *spec) {
-    (void)spec;
-    ld_bag *t = ld_facts_target(facts);
-    const ld_bag *worst = NULL;
-    int worst_rank = -1, attempted = 0;
-    double best_ms = -1;
-    for (size_t i = 0; i < ld_facts_subject_count(facts); i++) {
-        const ld_bag *a = ld_facts_subject_at(facts, i);
-        if (strcmp(ld_bag_kind(a), "mqtt") != 0)
-            continue;
-        const ld_value *result = ld_bag_get(a, LD_F_MQTT_A_RESULT);
-        const ld_value *addr = ld_bag_get(a, LD_F_MQTT_A_ADDRESS);
-        if (!result || !addr)
-            continue;
-        if (!attempted)
-            ld_bag_set_empty_list(t, LD_F_MQTT_FAILED_ADDRESSES);
-        attempted = 1;
-        int rank = result_rank(result->u.s);
-        if (rank > worst_rank) {
-            worst_rank = rank;
-            worst = a;
-        }
-        const ld_value *ms = ld_bag_get(a, LD_F_MQTT_A_MS);
-        if (rank == 0 && ms && (best_ms < 0 || ms->u.n < best_ms))
-            best_ms = ms->u.n;
-        if (rank > 0) {
-            const ld_value *reason = ld_bag_get(a, LD_F_MQTT_A_CONNACK_REASON);
-            char item[LD_ADDR_STRLEN + 64];
-            snprintf(item, sizeof item, "%s (%s%s%s)", addr->u.s, result->u.s, reason ? ": " : "",
-                     reason ? reason->u.s : "");
-            ld_bag_list_add(t, LD_F_MQTT_FAILED_ADDRESSES, item);
-        }
-    }
-    if (!attempted)
-        return LD_OK;
-    ld_bag_set_bool(t, LD_F_MQTT_ATTEMPTED, 1);
-    ld_bag_set_str(t, LD_F_MQTT_RESULT, ld_bag_get(worst, LD_F_MQTT_A_RESULT)->u.s);
-    const ld_value *v;
-    if ((v = ld_bag_get(worst, LD_F_MQTT_A_CONNACK_CODE)))
-        ld_bag_set_int(t, LD_F_MQTT_CONNACK_CODE, v->u.i);
-    if ((v = ld_bag_get(worst, LD_F_MQTT_A_CONNACK_REASON)))
-        ld_bag_set_str(t, LD_F_MQTT_CONNACK_REASON, v->u.s);
-    if (best_ms >= 0)
-        ld_bag_set_num(t, LD_F_MQTT_MS, best_ms);
-    return LD_OK;
-}
-
-const ld_probe_ops ld_probe_mqtt = {
-    .name = "mqtt",
-    .start = mqtt_start,
-    .on_io = mqtt_on_io,
-    .on_deadline = mqtt_on_deadline,
-    .cancel = mqtt_cancel,
-    .clear = mqtt_clear,
-    .summarize = mqtt_summarize,
+static const ld_reqrep_service mqtt = {
+    .request = connect_packet,
+    .farewell = disconnect,
+    .farewell_len = sizeof disconnect,
+    .complete = reply_complete,
+    .reply_max = MQTT_REPLY_MAX,
+    .classify = classify,
+    .outcomes = results,
+    .noutcomes = RESULT_COUNT,
+    .quote = LD_REQREP_QUOTE_HEX,
+    .attempt_address = LD_F_MQTT_A_ADDRESS,
+    .attempt_outcome = LD_F_MQTT_A_RESULT,
+    .attempt_reply = LD_F_MQTT_A_REPLY,
+    .attempt_ms = LD_F_MQTT_A_MS,
+    .attempt_ended_by = LD_F_MQTT_A_ENDED_BY,
+    .record = record_connack,
+    .target_attempted = LD_F_MQTT_ATTEMPTED,
+    .target_ok = LD_REQREP_NO_FACT,
+    .target_outcome = LD_F_MQTT_RESULT,
+    .target_reply = LD_REQREP_NO_FACT,
+    .target_failed = LD_F_MQTT_FAILED_ADDRESSES,
+    .target_fastest_ms = LD_F_MQTT_MS,
+    .target_extra = {{LD_F_MQTT_A_CONNACK_CODE, LD_F_MQTT_CONNACK_CODE},
+                     {LD_F_MQTT_A_CONNACK_REASON, LD_F_MQTT_CONNACK_REASON}},
+    .target_nextra = 2,
 };
+
+LD_REQREP_PROBE(ld_probe_mqtt, "mqtt", mqtt);

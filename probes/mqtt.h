@@ -10,16 +10,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "core/addr.h"
-#include "core/stream.h"
-#include "probes/probe.h"
+#include "probes/reqrep.h"
 
-/* What one MQTT probe talks to. */
-typedef struct ld_mqtt_config {
-    ld_stream stream; /* the connection; the probe owns it from start */
-    ld_addr addr;     /* the address (subject key) */
-} ld_mqtt_config;
-
+/* The request/reply probe running CONNECT; its config is an ld_reqrep_config. */
 extern const ld_probe_ops ld_probe_mqtt;
 
 /* How a reply reads. */

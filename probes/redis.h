@@ -11,18 +11,11 @@
 
 #include <stddef.h>
 
-#include "core/addr.h"
-#include "core/stream.h"
-#include "probes/probe.h"
+#include "probes/reqrep.h"
 
 #define LD_REDIS_REPLY_MAX 512 /* most bytes read for the first reply line */
 
-/* What one Redis probe talks to. */
-typedef struct ld_redis_config {
-    ld_stream stream; /* the connection; the probe owns it from start */
-    ld_addr addr;     /* the address (subject key) */
-} ld_redis_config;
-
+/* The request/reply probe running PING; its config is an ld_reqrep_config. */
 extern const ld_probe_ops ld_probe_redis;
 
 /* How a reply line reads. */

@@ -957,7 +957,7 @@ def expect_redis(t, kind, reply, ok):
     t.expect_fact("redis.ok", ok)
     t.expect_fact("redis.reply_kind", kind)
     t.expect_fact("redis.reply", reply)
-    t.expect_fact("redis.failed_addresses", [] if ok else [f"{ZONE_A} ({kind})"])
+    t.expect_fact("redis.failed_addresses", [] if ok else [ZONE_A])
     t.expect_service_probe("redis", ZONE_A, reply_kind=kind, reply=reply, ended_by="result")
 
 
@@ -1003,7 +1003,8 @@ def redis_unexpected_reply(lab):
     d = t.diagnosis("redis.unexpected_reply")
     expect_eq(d.get("title"), f"Port {REDIS_PORT} does not answer PING as Redis does (other)",
               "title")
-    expect_in('got "HTTP/1.1 400 Bad Request"', d.get("summary", ""), "the summary")
+    expect_in(f'PING to {ZONE_A} on port {REDIS_PORT} got "HTTP/1.1 400 Bad Request" (other)',
+              d.get("summary", ""), "the summary")
 
 
 @scenario("redis.unexpected_reply.protected_mode")
@@ -1047,9 +1048,7 @@ def expect_mqtt(t, result, code=None, reason=None):
     else:
         t.expect_fact("mqtt.connack_code", code)
         t.expect_fact("mqtt.connack_reason", reason)
-    failed = [] if result == "accepted" else \
-        [f"{ZONE_A} ({result}{': ' + reason if reason else ''})"]
-    t.expect_fact("mqtt.failed_addresses", failed)
+    t.expect_fact("mqtt.failed_addresses", [] if result == "accepted" else [ZONE_A])
     return t.expect_service_probe("mqtt", ZONE_A, result=result,
                                   **({"connack_code": code} if code is not None else {}))
 
@@ -1091,7 +1090,8 @@ def mqtt_connect_refused(lab):
     expect_mqtt(t, "refused", 5, "not authorized")
     d = t.diagnosis("mqtt.connect_refused")
     expect_eq(d.get("title"), "The MQTT broker refused the connection: not authorized", "title")
-    expect_in("return code 5 (not authorized)", d.get("summary", ""), "the summary")
+    expect_in(f"{ZONE_A} answered CONNECT with return code 5 (not authorized)",
+              d.get("summary", ""), "the summary")
     expect_in("disconnected, not authorised", _mosquitto_log(broker), "mosquitto's log")
 
 
@@ -1107,8 +1107,11 @@ def mqtt_unexpected_reply(lab):
     expect_tcp_open(t)
     expect_mqtt(t, "no_connack")
     t.expect_service_probe("mqtt", ZONE_A, ended_by="timeout")
-    expect_eq(t.diagnosis("mqtt.unexpected_reply").get("title"),
-              f"Port {MQTT_PORT} does not answer an MQTT CONNECT (no_connack)", "title")
+    d = t.diagnosis("mqtt.unexpected_reply")
+    expect_eq(d.get("title"), f"Port {MQTT_PORT} does not answer an MQTT CONNECT (no_connack)",
+              "title")
+    expect_in(f"CONNECT to {ZONE_A} on port {MQTT_PORT} got no CONNACK (no_connack).",
+              d.get("summary", ""), "the summary")
     expect_bounded_by_connect_timeout(run, 1.0)     # --connect-timeout 1, not the default 2
 
 

@@ -269,7 +269,7 @@ static int request_complete(const unsigned char *b, size_t n) {
 static void run_probe(ld_facts *facts, ld_stream stream, const char *addr, ld_time timeout,
                       ld_time cancel_after) {
     ld_err err = {{0}};
-    ld_mqtt_config cfg = {.stream = stream};
+    ld_reqrep_config cfg = {.stream = stream};
     CU_ASSERT_EQUAL_FATAL(ld_addr_parse(addr, &cfg.addr, &err), LD_OK);
     lb_run_probe(&ld_probe_mqtt, &cfg, facts, timeout, cancel_after);
 }
@@ -493,7 +493,7 @@ static void count_down(ld_probe *p) {
 static void concurrent_probes_use_distinct_client_ids(void) {
     enum { N = 3 };
     lb_server srv[N];
-    ld_mqtt_config cfg[N];
+    ld_reqrep_config cfg[N];
     ld_probe p[N];
     ld_err err = {{0}};
     ld_loop *loop = ld_loop_create(&err);
@@ -508,7 +508,7 @@ static void concurrent_probes_use_distinct_client_ids(void) {
         lb_run(&srv[i]);
         char addr[16];
         snprintf(addr, sizeof addr, "127.0.0.%d", i + 2);
-        cfg[i] = (ld_mqtt_config){.stream = lb_plain_stream(&srv[i])};
+        cfg[i] = (ld_reqrep_config){.stream = lb_plain_stream(&srv[i])};
         ld_addr_parse(addr, &cfg[i].addr, &err);
         p[i] = (ld_probe){.ops = &ld_probe_mqtt,
                           .config = &cfg[i],
@@ -574,7 +574,7 @@ static void accepted_everywhere_reports_the_fastest_connack(void) {
     ld_facts_free(f);
 }
 
-static void refusal_wins_over_acceptance_and_is_listed_with_its_reason(void) {
+static void refusal_wins_over_acceptance_and_carries_its_reason(void) {
     ld_facts *f = ld_facts_create();
     record(f, "10.0.0.1", "accepted", 0, 7.0);
     record(f, "10.0.0.2", "refused", 5, 1.0);
@@ -584,7 +584,7 @@ static void refusal_wins_over_acceptance_and_is_listed_with_its_reason(void) {
     CU_ASSERT_STRING_EQUAL(target_str(f, LD_F_MQTT_CONNACK_REASON), "not authorized");
     const ld_value *failed = ld_facts_get(f, LD_F_MQTT_FAILED_ADDRESSES);
     CU_ASSERT_EQUAL_FATAL(failed->u.list.len, 1);
-    CU_ASSERT_STRING_EQUAL(failed->u.list.items[0], "10.0.0.2 (refused: not authorized)");
+    CU_ASSERT_STRING_EQUAL(failed->u.list.items[0], "10.0.0.2");
     CU_ASSERT_DOUBLE_EQUAL(ld_facts_get(f, LD_F_MQTT_MS)->u.n, 7.0, 1e-9); /* accepted only */
     ld_facts_free(f);
 }
@@ -608,10 +608,9 @@ static void no_connack_is_worst_then_invalid_then_refused(void) {
     CU_ASSERT_STRING_EQUAL(target_str(f, LD_F_MQTT_RESULT), "no_connack");
     const ld_value *failed = ld_facts_get(f, LD_F_MQTT_FAILED_ADDRESSES);
     CU_ASSERT_EQUAL_FATAL(failed->u.list.len, 3);
-    CU_ASSERT_STRING_EQUAL(failed->u.list.items[0],
-                           "10.0.0.1 (refused: bad user name or password)");
-    CU_ASSERT_STRING_EQUAL(failed->u.list.items[1], "10.0.0.2 (invalid)");
-    CU_ASSERT_STRING_EQUAL(failed->u.list.items[2], "10.0.0.3 (no_connack)");
+    CU_ASSERT_STRING_EQUAL(failed->u.list.items[0], "10.0.0.1");
+    CU_ASSERT_STRING_EQUAL(failed->u.list.items[1], "10.0.0.2");
+    CU_ASSERT_STRING_EQUAL(failed->u.list.items[2], "10.0.0.3");
     CU_ASSERT_DOUBLE_EQUAL(ld_facts_get(f, LD_F_MQTT_MS)->u.n, 2.0, 1e-9);
     ld_facts_free(f);
 }
@@ -650,7 +649,7 @@ int main(void) {
         LD_TEST(no_connection_ends_in_error_at_once),
         LD_TEST(concurrent_probes_use_distinct_client_ids),
         LD_TEST(accepted_everywhere_reports_the_fastest_connack),
-        LD_TEST(refusal_wins_over_acceptance_and_is_listed_with_its_reason),
+        LD_TEST(refusal_wins_over_acceptance_and_carries_its_reason),
         LD_TEST(no_connack_is_worst_then_invalid_then_refused),
         LD_TEST(target_without_a_connect_gets_no_mqtt_facts),
         {0},
