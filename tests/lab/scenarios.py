@@ -45,6 +45,10 @@ import traceback
 
 sys.dont_write_bytecode = True   # keep the source tree clean of __pycache__
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+# Scenarios of one topic live in their own file, scenarios_TOPIC.py, which takes what it
+# needs from here (`import scenarios as S`, `@S.scenario(...)`): one module, however
+# this file was started.
+sys.modules.setdefault("scenarios", sys.modules[__name__])
 import lab as L  # noqa: E402
 from lab import (CLIENT_IP, PUBLIC_IP, ROUTER_IP, STALE_IP, UNROUTED_IP,  # noqa: E402
                  UNUSED_IP, ZONE_A, ZONE_B, expect, expect_eq)
@@ -1659,6 +1663,25 @@ def harness_teardown(args):
     while _leftovers(out) and time.monotonic() < deadline:
         time.sleep(0.1)
     expect_eq(_leftovers(out), [], "left behind by a SIGKILLed scenario after 5 s")
+
+
+# --- scenarios of other topics ---------------------------------------------------------
+
+def _load_topic_files():
+    """Imports every scenarios_*.py beside this file (sorted): each registers its
+    scenarios with @scenario as they are defined."""
+    import glob
+    import importlib.util
+    here = os.path.dirname(os.path.abspath(__file__))
+    for path in sorted(glob.glob(os.path.join(here, "scenarios_*.py"))):
+        name = os.path.basename(path)[:-3]
+        spec = importlib.util.spec_from_file_location(name, path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+
+
+_load_topic_files()
 
 
 # --- running one scenario ------------------------------------------------------------
