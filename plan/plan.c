@@ -629,13 +629,48 @@ static void maybe_finish_run(ld_run *run) {
     ld_defer_start(run->plan->loop, &run->done_call, run_done_cb, run);
 }
 
+/* Records one measurement against its --warning / --critical ranges: the
+ * ranges as given and the state they put it in. */
+static void record_threshold(ld_bag *t, double seconds, const ld_range *warning,
+                             const ld_range *critical, ld_fact_id warning_fact,
+                             ld_fact_id critical_fact, ld_fact_id state_fact) {
+    if (!warning && !critical)
+        return;
+    if (warning)
+        ld_bag_set_str(t, warning_fact, warning->text);
+    if (critical)
+        ld_bag_set_str(t, critical_fact, critical->text);
+    const char *state = critical && ld_range_alerts(critical, seconds)  ? "critical"
+                        : warning && ld_range_alerts(warning, seconds) ? "warning"
+                                                                        : "ok";
+    ld_bag_set_str(t, state_fact, state);
+}
+
+/* The target's duration, and where it and its fastest connect stand against
+ * the thresholds (a connect that never happened has no time to judge). */
+static void record_timing(target_run *tr) {
+    const ld_plan_thresholds *th = &tr->run->plan->cfg.thresholds;
+    ld_bag *t = ld_facts_target(tr->facts);
+    double total_ms = (double)(tr->ended - tr->started) / (double)LD_MS;
+    ld_bag_set_num(t, LD_F_TARGET_DURATION_MS, total_ms);
+    record_threshold(t, total_ms / 1000.0, th->total_warning, th->total_critical,
+                     LD_F_THRESHOLD_TOTAL_WARNING, LD_F_THRESHOLD_TOTAL_CRITICAL,
+                     LD_F_THRESHOLD_TOTAL_STATE);
+    const ld_value *connect = ld_facts_get(tr->facts, LD_F_TCP_CONNECT_MS);
+    if (connect)
+        record_threshold(t, connect->u.n / 1000.0, th->connect_warning, th->connect_critical,
+                         LD_F_THRESHOLD_CONNECT_WARNING, LD_F_THRESHOLD_CONNECT_CRITICAL,
+                         LD_F_THRESHOLD_CONNECT_STATE);
+}
+
 static void target_done(target_run *tr) {
     ld_run *run = tr->run;
     if (tr->state == T_DONE)
         return;
-    ld_plan_summarize(tr->facts, &tr->spec);
-    tr->state = T_DONE;
     tr->ended = ld_time_now();
+    ld_plan_summarize(tr->facts, &tr->spec);
+    record_timing(tr);
+    tr->state = T_DONE;
     run->running--;
     trace(run->plan, "%s: done in %.1f ms", tr->spec.target.input,
           (double)(tr->ended - tr->started) / (double)LD_MS);

@@ -36,12 +36,21 @@
 #include "core/facts.h"
 #include "core/loop.h"
 #include "core/proxy.h"
+#include "core/range.h"
 #include "core/spec.h"
 #include "probes/capture.h"
 #include "probes/handshake.h"
 
 /* Progress callback for -v: ms since the process started and one line. */
 typedef void (*ld_trace_cb)(void *arg, double ms, const char *line);
+
+/* --warning / --critical: thresholds on how long a target's checks take. */
+typedef struct ld_plan_thresholds {
+    const ld_range *connect_warning;  /* on the fastest connect (seconds), NULL: none */
+    const ld_range *connect_critical; /* ... */
+    const ld_range *total_warning;    /* on the target's whole check (seconds), NULL: none */
+    const ld_range *total_critical;   /* ... */
+} ld_plan_thresholds;
 
 /* What every run of the plan shares; parsed once, passed down const. */
 typedef struct ld_plan_config {
@@ -59,6 +68,7 @@ typedef struct ld_plan_config {
     SSL_CTX *tls_ctx;                /* client TLS context (trust store), NULL: no TLS */
     const ld_proxy_env *proxy_env;   /* the environment's proxy settings */
     size_t max_parallel;             /* targets of one run checked at the same time */
+    ld_plan_thresholds thresholds;   /* --warning / --critical */
     ld_trace_cb trace;               /* -v progress, NULL for none */
     void *trace_arg;                 /* passed to trace */
 } ld_plan_config;

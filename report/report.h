@@ -65,6 +65,12 @@ ld_status ld_report_json(const ld_report *r, ld_buf *out, ld_err *err);
  * evidence and fix, then one line per resolver and per address. */
 ld_status ld_report_text(const ld_report *r, ld_buf *out, ld_err *err);
 
+/* Appends the report as a monitoring plugin prints it: "LINKDOCTOR STATE -
+ * summary | perfdata", then the long text (Monitoring Plugins guidelines). */
+ld_status ld_report_nagios(const ld_report *r, ld_buf *out, ld_err *err);
+/* Appends the report in the Prometheus text exposition format. */
+ld_status ld_report_prometheus(const ld_report *r, ld_buf *out, ld_err *err);
+
 /* Checks, before any work, that path can be written: its directory exists
  * and is writable, and path is not a directory. */
 ld_status ld_report_check_path(const char *path, ld_err *err);

@@ -1,0 +1,183 @@
+/* prometheus.c - the report in the Prometheus text exposition format
+ * (version 0.0.4), for node_exporter's textfile collector and `linkdoctor
+ * serve`. Every family has # HELP and # TYPE and its samples together; label
+ * values escape backslash, double quote and line feed as the format says.
+ *
+ *   linkdoctor_up{target}                 1 when the service answers as expected
+ *                                         (verdict ok or warning), else 0
+ *   linkdoctor_verdict{target}            0 ok, 1 warning, 2 critical, 3 unknown
+ *   linkdoctor_diagnosis{target,id,severity,confidence}   1 per reported diagnosis
+ *   linkdoctor_phase_duration_seconds{target,phase}       dns, connect, tls, ttfb, total
+ *   linkdoctor_tcp_syns_sent{target}      most SYNs sent to one silent address
+ *   linkdoctor_certificate_expiry_timestamp_seconds{target}
+ *   linkdoctor_run_duration_seconds       the whole run
+ *   linkdoctor_last_run_timestamp_seconds when the run started
+ *
+ * A target given twice is reported once (two identical series would make the
+ * exposition invalid). */
+#include "report.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "report/metrics.h"
+
+/* Appends s as a label value: \ " and LF escaped. */
+static void put_label_value(ld_buf *out, const char *s) {
+    ld_buf_putc(out, '"');
+    for (; *s; s++) {
+        if (*s == '\\')
+            ld_buf_puts(out, "\\\\");
+        else if (*s == '"')
+            ld_buf_puts(out, "\\\"");
+        else if (*s == '\n')
+            ld_buf_puts(out, "\\n");
+        else
+            ld_buf_putc(out, *s);
+    }
+    ld_buf_putc(out, '"');
+}
+
+static const char *target_name(const ld_report_target *t) {
+    const ld_value *v = ld_facts_get(t->facts, LD_F_TARGET_INPUT);
+    return v ? v->u.s : "?";
+}
+
+/* 1 when target i repeats an earlier target of the report. */
+static int repeated(const ld_report *r, size_t i) {
+    for (size_t k = 0; k < i; k++)
+        if (strcmp(target_name(&r->targets[k]), target_name(&r->targets[i])) == 0)
+            return 1;
+    return 0;
+}
+
+static void put_family(ld_buf *out, const char *name, const char *help) {
+    ld_buf_printf(out, "# HELP %s %s\n# TYPE %s gauge\n", name, help, name);
+}
+
+/* Appends a number the way the format reads it. */
+static void put_number(ld_buf *out, double v) {
+    if (isnan(v))
+        ld_buf_puts(out, "NaN");
+    else if (isinf(v))
+        ld_buf_puts(out, v > 0 ? "+Inf" : "-Inf");
+    else if (v == floor(v) && fabs(v) < 1e15)
+        ld_buf_printf(out, "%.0f", v);
+    else
+        ld_buf_printf(out, "%.15g", v);
+}
+
+/* Starts a sample "name{target="..."" - the caller adds labels and "} value". */
+static void open_sample(ld_buf *out, const char *name, const ld_report_target *t) {
+    ld_buf_printf(out, "%s{target=", name);
+    put_label_value(out, target_name(t));
+}
+
+/* "2026-12-01T00:00:00Z" (tls.not_after) as seconds since the epoch. */
+static int iso_utc(const char *s, double *out) {
+    struct tm tm;
+    memset(&tm, 0, sizeof tm);
+    if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2dZ", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
+               &tm.tm_min, &tm.tm_sec) != 6)
+        return 0;
+    tm.tm_year -= 1900;
+    tm.tm_mon -= 1;
+    *out = (double)timegm(&tm);
+    return 1;
+}
+
+/* One sample per target of a per-target value (fact), skipping targets
+ * without it. */
+static void put_per_target(ld_buf *out, const ld_report *r, const char *name, const char *help,
+                           ld_fact_id fact) {
+    int any = 0;
+    for (size_t i = 0; i < r->ntargets; i++) {
+        const ld_report_target *t = &r->targets[i];
+        const ld_value *v = ld_facts_get(t->facts, fact);
+        double x;
+        if (repeated(r, i) || !v)
+            continue;
+        if (v->type == LD_T_INT)
+            x = (double)v->u.i;
+        else if (v->type == LD_T_NUM)
+            x = v->u.n;
+        else if (v->type != LD_T_STR || !iso_utc(v->u.s, &x))
+            continue;
+        if (!any++)
+            put_family(out, name, help);
+        open_sample(out, name, t);
+        ld_buf_puts(out, "} ");
+        put_number(out, x);
+        ld_buf_putc(out, '\n');
+    }
+}
+
+ld_status ld_report_prometheus(const ld_report *r, ld_buf *out, ld_err *err) {
+    put_family(out, "linkdoctor_up",
+               "1 when the target answers as expected (verdict ok or warning), else 0.");
+    for (size_t i = 0; i < r->ntargets; i++) {
+        if (repeated(r, i))
+            continue;
+        const ld_report_target *t = &r->targets[i];
+        open_sample(out, "linkdoctor_up", t);
+        ld_buf_printf(out, "} %d\n",
+                      t->verdict == LD_VERDICT_OK || t->verdict == LD_VERDICT_WARNING);
+    }
+    put_family(out, "linkdoctor_verdict",
+               "The target's verdict: 0 ok, 1 warning, 2 critical, 3 unknown.");
+    for (size_t i = 0; i < r->ntargets; i++) {
+        if (repeated(r, i))
+            continue;
+        open_sample(out, "linkdoctor_verdict", &r->targets[i]);
+        ld_buf_printf(out, "} %d\n", (int)r->targets[i].verdict);
+    }
+    put_family(out, "linkdoctor_diagnosis",
+               "1 for each diagnosis reported for the target (see linkdoctor explain ID).");
+    for (size_t i = 0; i < r->ntargets; i++) {
+        const ld_report_target *t = &r->targets[i];
+        for (size_t k = 0; !repeated(r, i) && k < t->diagnoses->nreported; k++) {
+            const ld_diagnosis *d = &t->diagnoses->reported[k];
+            open_sample(out, "linkdoctor_diagnosis", t);
+            ld_buf_puts(out, ",id=");
+            put_label_value(out, ld_rule_id(d->rule));
+            ld_buf_printf(out, ",severity=\"%s\",confidence=\"%s\"} 1\n",
+                          ld_severity_name(d->severity), ld_confidence_name(d->confidence));
+        }
+    }
+    int any = 0;
+    for (size_t i = 0; i < r->ntargets; i++) {
+        const ld_report_target *t = &r->targets[i];
+        for (size_t m = 0; !repeated(r, i) && m < ld_nmetrics; m++) {
+            double v;
+            if (ld_metrics[m].kind != LD_METRIC_PHASE_MS || !ld_metric_value(&ld_metrics[m], t, &v))
+                continue;
+            if (!any++)
+                put_family(out, "linkdoctor_phase_duration_seconds",
+                           "How long each phase took: dns, connect, tls, ttfb, total.");
+            open_sample(out, "linkdoctor_phase_duration_seconds", t);
+            ld_buf_printf(out, ",phase=\"%s\"} ", ld_metrics[m].name);
+            put_number(out, v);
+            ld_buf_putc(out, '\n');
+        }
+    }
+    put_per_target(out, r, "linkdoctor_tcp_syns_sent",
+                   "Most SYNs sent to one address that never answered (1 + retransmissions).",
+                   LD_F_TCP_SYNS_SENT);
+    put_per_target(out, r, "linkdoctor_certificate_expiry_timestamp_seconds",
+                   "When the service's TLS certificate expires, in seconds since the epoch.",
+                   LD_F_TLS_NOT_AFTER);
+    put_family(out, "linkdoctor_run_duration_seconds", "How long the whole run took.");
+    ld_buf_puts(out, "linkdoctor_run_duration_seconds ");
+    put_number(out, r->duration_ms / 1000.0);
+    ld_buf_putc(out, '\n');
+    put_family(out, "linkdoctor_last_run_timestamp_seconds",
+               "When the run started, in seconds since the epoch.");
+    ld_buf_puts(out, "linkdoctor_last_run_timestamp_seconds ");
+    put_number(out, floor(r->started_at * 1000.0) / 1000.0);
+    ld_buf_putc(out, '\n');
+    if (out->len >= out->limit)
+        return ld_err_set(err, LD_ELIMIT, "the report is larger than %zu bytes", out->limit);
+    return LD_OK;
+}
