@@ -135,6 +135,16 @@ def in_ci():
     return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
 
 
+def cannot_run(why):
+    """Says why this machine cannot run a lab test; returns its exit status: 77 (skipped),
+    or 1 under CI, where a lab test that cannot run fails."""
+    if in_ci():
+        print(f"FAIL: {why} (CI is set: a lab test that cannot run fails)")
+        return 1
+    print(f"SKIP: {why}")
+    return 77
+
+
 def preflight(need_jsonschema=True):
     """Raises Skip with the reason when this machine cannot run a lab."""
     if os.geteuid() != 0:
