@@ -23,7 +23,8 @@ configuration, logs and state in the lab's temporary directory: nginx (start_ngi
 with a chosen certificate and/or plain HTTP, a chosen status), redis-server (start_redis,
 optionally with a password or TLS) and mosquitto (start_mosquitto, optionally requiring a
 password or speaking TLS); `listener.py --silent` is a peer that accepts and never
-answers. Certificates are made by the lab with the openssl CLI (lab.certs: a lab CA, a
+answers; start_server runs any server of a test's own that says "ready" (the hostile
+peers of tests/hostile). Certificates are made by the lab with the openssl CLI (lab.certs: a lab CA, a
 good leaf for LAB_NAME, one for another name, a self-signed one, an expired one, one
 expiring soon).
 
@@ -132,6 +133,16 @@ class Interrupted(BaseException):
 def in_ci():
     """CI=true (or any value but empty/0/false) turns every skip into a failure."""
     return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+def cannot_run(why):
+    """Says why this machine cannot run a lab test; returns its exit status: 77 (skipped),
+    or 1 under CI, where a lab test that cannot run fails."""
+    if in_ci():
+        print(f"FAIL: {why} (CI is set: a lab test that cannot run fails)")
+        return 1
+    print(f"SKIP: {why}")
+    return 77
 
 
 def preflight(need_jsonschema=True):
@@ -752,6 +763,7 @@ class Lab:
         self.tmp = None
         self.client = self.endpoint = None
         self.last_status_samples = None
+        self.last_rusage = None     # os.wait4's resource usage of the last run_raw
         self._certs = None
         self._service_count = 0
         self._up = False
@@ -941,12 +953,19 @@ class Lab:
         """A TCP service in the endpoint namespace: accepts and closes connections; with
         `silent`, accepts and then neither reads, writes nor closes (a peer that never
         answers)."""
-        self.add_endpoint_address(address)
-        proc = self._start(f"{'silent ' if silent else ''}listener on {address}:{port}",
-                           self.exec_argv(self.endpoint, sys.executable, LISTENER, address,
-                                          str(port), *(["--silent"] if silent else [])))
-        # listener.py prints "ready" once it listens: no polling needed.
-        ready, _, _ = select.select([proc.popen.stdout], [], [], 5)
+        return self.start_server(f"{'silent ' if silent else ''}listener on {address}:{port}",
+                                 [sys.executable, LISTENER, address, str(port),
+                                  *(["--silent"] if silent else [])], addresses=[address])
+
+    def start_server(self, what, argv, addresses=(), within=5.0):
+        """A server of a test's own (a script: listener.py, tests/hostile/hostile.py) in the
+        endpoint namespace, given `addresses` first. It must print the line "ready" once
+        it listens on everything it serves: no polling needed. Returns the process (a
+        server that says anything else, or nothing within `within` s, failed to start)."""
+        for address in addresses:
+            self.add_endpoint_address(address)
+        proc = self._start(what, self.exec_argv(self.endpoint, *argv))
+        ready, _, _ = select.select([proc.popen.stdout], [], [], within)
         line = proc.popen.stdout.readline().decode(errors="replace") if ready else ""
         if line.strip() != "ready":
             raise proc.failed_to_start(f"said {line.strip()!r}")
@@ -1209,14 +1228,17 @@ class Lab:
         expect_eq(report.get("command"), command, "the report's command")
         return run
 
-    def run_raw(self, args, capture=True, limit=30, prefix=(), env=None, watch=False):
+    def run_raw(self, args, capture=True, limit=30, prefix=(), env=None, watch=False, raw=False):
         """Runs linkdoctor ARGS in the client namespace; returns (argv, exit code, stdout,
         stderr, wall seconds from its start to the end of its output - see _read_to_eof).
         Without `capture` its output goes straight to ours (and wall ends at its exit). A run longer than `limit` seconds is killed and fails.
 
         `prefix` goes before the binary (e.g. UNPRIVILEGED); `env` adds environment
         variables (e.g. SUDO_UID). With `watch`, a StatusWatcher samples the process
-        while it runs; its samples are left in self.last_status_samples."""
+        while it runs; its samples are left in self.last_status_samples. With `raw`,
+        stdout and stderr are the bytes it wrote (not decoded: a test of its encoding
+        needs them as they are). The run's resource usage (os.wait4's: ru_maxrss is its
+        peak RSS in KiB) is left in self.last_rusage."""
         self._check_client_etc()
         argv = [*prefix, self.binary, *args]
         # Proxies from our environment must not change what linkdoctor does; the DMI
@@ -1231,13 +1253,14 @@ class Lab:
         self._log("$ " + (shown + " " if shown else "") + " ".join(argv))
         pipe = subprocess.PIPE if capture else None
         self.last_status_samples = None
+        self.last_rusage = None
         start = time.monotonic()
         p = subprocess.Popen(self.exec_argv(self.client, *argv), stdin=subprocess.DEVNULL,
                              stdout=pipe, stderr=pipe, env=env_vars, preexec_fn=_die_with_parent)
         watcher = StatusWatcher(p.pid) if watch else None
         try:
             out, err, wall = _read_to_eof(p, start, limit) if capture else (None, None, None)
-            p.wait(timeout=max(limit - (time.monotonic() - start), 1))
+            self.last_rusage = _wait_rusage(p, max(limit - (time.monotonic() - start), 1))
             wall = wall if wall is not None else time.monotonic() - start
         except subprocess.TimeoutExpired:
             p.kill()
@@ -1249,7 +1272,23 @@ class Lab:
                 p.wait()
             if watcher:
                 self.last_status_samples = watcher.finish()
+        if raw:
+            return argv, p.returncode, out, err, wall
         return argv, p.returncode, _text(out), _text(err), wall
+
+
+def _wait_rusage(p, timeout):
+    """p.wait(timeout), but through os.wait4, which also gives the child's resource usage
+    (Popen.wait does not): returns it, and sets p.returncode as p.wait would."""
+    deadline = time.monotonic() + timeout
+    while True:
+        pid, status, usage = os.wait4(p.pid, os.WNOHANG)
+        if pid == p.pid:
+            p.returncode = os.waitstatus_to_exitcode(status)
+            return usage
+        if time.monotonic() > deadline:
+            raise subprocess.TimeoutExpired(p.args, timeout)
+        time.sleep(0.002)
 
 
 def _read_to_eof(p, start, limit):

@@ -1734,11 +1734,7 @@ def main():
     try:
         L.preflight()
     except L.Skip as why:
-        if L.in_ci():
-            print(f"FAIL: {why} (CI is set: a lab test that cannot run fails)")
-            return 1
-        print(f"SKIP: {why}")
-        return 77
+        return L.cannot_run(why)
     if not os.access(args.binary, os.X_OK):
         print(f"FAIL: no linkdoctor binary at {args.binary}")
         return 1
@@ -1749,11 +1745,7 @@ def main():
         with L.signals_raise():
             run_scenario(args)
     except L.Skip as why:               # a tool only this scenario needs is missing
-        if L.in_ci():
-            print(f"FAIL: {why} (CI is set: a lab test that cannot run fails)")
-            return 1
-        print(f"SKIP: {why}")
-        return 77
+        return L.cannot_run(why)
     except L.Interrupted as why:
         print(f"INTERRUPTED {args.name}: {why}")
         return 1 if why.signum == signal.SIGALRM else 128 + why.signum
