@@ -70,12 +70,15 @@ static int rules_list(int argc, char **argv) {
     ld_opts_clear(&o);
     if (!rs)
         return LD_EXIT_UNKNOWN;
-    size_t w = 2;
+    size_t w = 2, sw = 8;
     for (size_t i = 0; i < ld_ruleset_count(rs); i++) {
-        size_t n = strlen(ld_rule_id(ld_ruleset_at(rs, i)));
+        const ld_rule *r = ld_ruleset_at(rs, i);
+        size_t n = strlen(ld_rule_id(r));
         w = n > w ? n : w;
+        if (ld_rule_critical_when(r))
+            sw = 16; /* "warning/critical" */
     }
-    printf("%-*s  %-8s  %s\n", (int)w, "ID", "SEVERITY", "MEANING");
+    printf("%-*s  %-*s  %s\n", (int)w, "ID", (int)sw, "SEVERITY", "MEANING");
     for (size_t i = 0; i < ld_ruleset_count(rs); i++) {
         const ld_rule *r = ld_ruleset_at(rs, i);
         const char *d = ld_rule_description(r);
@@ -83,8 +86,11 @@ static int rules_list(int argc, char **argv) {
         const char *dot = strstr(d, ". ");
         if (dot && dot - d < first_sentence)
             first_sentence = (int)(dot - d + 1);
-        printf("%-*s  %-8s  %.*s\n", (int)w, ld_rule_id(r), ld_severity_name(ld_rule_severity(r)),
-               first_sentence, d);
+        /* A rule that can turn critical shows both levels. */
+        char sev[32];
+        snprintf(sev, sizeof sev, "%s%s", ld_severity_name(ld_rule_severity(r)),
+                 ld_rule_critical_when(r) ? "/critical" : "");
+        printf("%-*s  %-*s  %.*s\n", (int)w, ld_rule_id(r), (int)sw, sev, first_sentence, d);
     }
     ld_ruleset_free(rs);
     return 0;
@@ -174,6 +180,9 @@ int ld_cmd_explain(int argc, char **argv) {
            ld_rule_title(r));
     printf("%s\n\n", ld_rule_description(r));
     printf("Fires when:\n  %s\n", ld_rule_when(r));
+    if (ld_rule_critical_when(r))
+        printf("\nCritical (instead of %s) when:\n  %s\n", ld_severity_name(ld_rule_severity(r)),
+               ld_rule_critical_when(r));
     if (ld_rule_evidence_count(r)) {
         printf("\nEvidence quoted:\n");
         for (size_t i = 0; i < ld_rule_evidence_count(r); i++) {
