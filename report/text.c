@@ -157,11 +157,18 @@ static void text_dns_line(ld_buf *out, const ld_bag *b) {
     const char *ended = str_fact(b, LD_F_DNS_R_ENDED_BY, "");
     if (lat >= 0)
         ld_buf_printf(out, "  %.1f ms", lat);
-    else if (strcmp(ended, "run_deadline") == 0)
+    /* Why it ended: a server that answered with something unusable did
+     * answer, so say what came back. */
+    if (strcmp(rcode, "MALFORMED") == 0)
+        ld_buf_puts(out, "  (the reply is not a valid DNS message)");
+    else if (strcmp(rcode, "TCP_FAILED") == 0)
+        ld_buf_printf(out, "  (truncated reply over UDP; the retry over TCP: %s)",
+                      str_fact(b, LD_F_DNS_R_TCP_FAILURE, "failed"));
+    else if (lat < 0 && strcmp(ended, "run_deadline") == 0)
         ld_buf_puts(out, "  (cut short by --timeout)");
-    else if (strcmp(rcode, "TIMEOUT") == 0)
+    else if (lat < 0 && strcmp(rcode, "TIMEOUT") == 0)
         ld_buf_puts(out, "  (no answer within --connect-timeout)");
-    else if (strcmp(rcode, "UNREACHABLE") == 0)
+    else if (lat < 0 && strcmp(rcode, "UNREACHABLE") == 0)
         ld_buf_puts(out, "  (ICMP port unreachable: nothing serves DNS there)");
     ld_buf_putc(out, '\n');
 }
