@@ -64,6 +64,13 @@ static ld_ruleset *load_with_options(ld_command command, int argc, char **argv, 
     return rs;
 }
 
+/* "warning", or "warning/critical" for a rule that can turn critical. */
+static const char *severity_text(const ld_rule *r, char *buf, size_t len) {
+    snprintf(buf, len, "%s%s", ld_severity_name(ld_rule_severity(r)),
+             ld_rule_critical_when(r) ? "/critical" : "");
+    return buf;
+}
+
 static int rules_list(int argc, char **argv) {
     ld_opts o;
     ld_ruleset *rs = load_with_options(LD_CMD_RULES, argc - 1, argv + 1, 0, &o);
@@ -86,11 +93,9 @@ static int rules_list(int argc, char **argv) {
         const char *dot = strstr(d, ". ");
         if (dot && dot - d < first_sentence)
             first_sentence = (int)(dot - d + 1);
-        /* A rule that can turn critical shows both levels. */
         char sev[32];
-        snprintf(sev, sizeof sev, "%s%s", ld_severity_name(ld_rule_severity(r)),
-                 ld_rule_critical_when(r) ? "/critical" : "");
-        printf("%-*s  %-*s  %.*s\n", (int)w, ld_rule_id(r), (int)sw, sev, first_sentence, d);
+        printf("%-*s  %-*s  %.*s\n", (int)w, ld_rule_id(r), (int)sw,
+               severity_text(r, sev, sizeof sev), first_sentence, d);
     }
     ld_ruleset_free(rs);
     return 0;
@@ -176,8 +181,8 @@ int ld_cmd_explain(int argc, char **argv) {
         ld_ruleset_free(rs);
         return LD_EXIT_UNKNOWN;
     }
-    printf("%s (%s)\n%s\n\n", ld_rule_id(r), ld_severity_name(ld_rule_severity(r)),
-           ld_rule_title(r));
+    char sev[32];
+    printf("%s (%s)\n%s\n\n", ld_rule_id(r), severity_text(r, sev, sizeof sev), ld_rule_title(r));
     printf("%s\n\n", ld_rule_description(r));
     printf("Fires when:\n  %s\n", ld_rule_when(r));
     if (ld_rule_critical_when(r))

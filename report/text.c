@@ -217,7 +217,7 @@ static void text_capture_line(ld_buf *out, const ld_bag *b) {
     ld_buf_printf(out, "  [%s]\n", cs->u.s);
 }
 
-static void text_tcp_line(ld_buf *out, const ld_bag *b) {
+static void text_tcp_line(ld_buf *out, const ld_bag *b, const ld_facts *facts) {
     const char *state = str_fact(b, LD_F_TCP_A_STATE, "?");
     const char *err = str_fact(b, LD_F_TCP_A_ERRNO, "");
     double ms = num_fact(b, LD_F_TCP_A_ELAPSED_MS, 0);
@@ -291,9 +291,14 @@ static void text_tcp_line(ld_buf *out, const ld_bag *b) {
         ld_buf_printf(out, "  from %s%s%s%s", src, ifname ? " (" : "", ifname ? ifname : "",
                       ifname ? ")" : "");
     }
+    /* Not expected: an answer beside the --endpoint-ip addresses, or, without
+     * them, DNS's address tried beside the /etc/hosts one applications use. */
     const ld_value *expected = ld_bag_get(b, LD_F_TCP_A_EXPECTED);
+    const ld_value *endpoints = ld_facts_get(facts, LD_F_TARGET_ENDPOINT_IP_COUNT);
     if (expected && !expected->u.b)
-        ld_buf_puts(out, "  [not an --endpoint-ip]");
+        ld_buf_puts(out, endpoints && endpoints->u.i > 0
+                             ? "  [not an --endpoint-ip]"
+                             : "  [for comparison: applications use /etc/hosts]");
     ld_buf_putc(out, '\n');
     text_capture_line(out, b);
 }
@@ -443,7 +448,7 @@ static void text_target(ld_buf *out, const ld_report_target *t) {
             if (k == 0) {
                 text_dns_line(out, b);
             } else {
-                text_tcp_line(out, b);
+                text_tcp_line(out, b, t->facts);
                 text_layers(out, t->facts, ld_bag_key(b));
             }
         }
