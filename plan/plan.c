@@ -396,7 +396,8 @@ static void connect_to(target_run *tr, const ld_addr *addr, unsigned origin, int
     for (size_t i = 0; i < tr->naddrs; i++) {
         if (ld_addr_equal(&tr->addrs[i].addr, addr)) {
             tr->addrs[i].origin |= origin;
-            return; /* already being probed; the origin shows in its facts */
+            ld_tcp_add_origin(tr->facts, addr, origin); /* probed once, for both reasons */
+            return;
         }
     }
     probe_slot *slot = tr->naddrs < TARGET_MAX_ADDRS ? new_slot(tr) : NULL;

@@ -240,6 +240,27 @@ static void conclude(ld_probe *p, ld_tcp_state state, int err, const icmp_info *
     ld_probe_finish(p, end);
 }
 
+/* Adds the names of origin's bits that attempt b does not list yet. */
+static void add_origin(ld_bag *b, unsigned origin) {
+    for (unsigned bit = 1; bit && bit <= origin; bit <<= 1) {
+        const char *name = (origin & bit) ? ld_origin_name(bit) : NULL;
+        if (name && !ld_value_list_has(ld_bag_get(b, LD_F_TCP_A_ORIGIN), name))
+            ld_bag_list_add(b, LD_F_TCP_A_ORIGIN, name);
+    }
+}
+
+void ld_tcp_add_origin(ld_facts *facts, const ld_addr *addr, unsigned origin) {
+    char key[LD_ADDR_STRLEN];
+    ld_addr_format(addr, key);
+    for (size_t i = 0; i < ld_facts_subject_count(facts); i++) {
+        const ld_bag *b = ld_facts_subject_at(facts, i);
+        if (strcmp(ld_bag_kind(b), "tcp") == 0 && strcmp(ld_bag_key(b), key) == 0) {
+            add_origin(ld_facts_subject(facts, "tcp", key), origin);
+            return;
+        }
+    }
+}
+
 static ld_status tcp_start(ld_probe *p, ld_err *err) {
     const ld_tcp_config *cfg = p->config;
     tcp_state *s = calloc(1, sizeof *s);
@@ -258,9 +279,7 @@ static ld_status tcp_start(ld_probe *p, ld_err *err) {
     ld_bag_set_str(b, LD_F_TCP_A_ADDRESS, s->addr);
     ld_bag_set_int(b, LD_F_TCP_A_PORT, cfg->port);
     ld_bag_set_empty_list(b, LD_F_TCP_A_ORIGIN);
-    for (unsigned bit = 1; bit && bit <= cfg->origin; bit <<= 1)
-        if ((cfg->origin & bit) && ld_origin_name(bit))
-            ld_bag_list_add(b, LD_F_TCP_A_ORIGIN, ld_origin_name(bit));
+    add_origin(b, cfg->origin);
     ld_bag_set_bool(b, LD_F_TCP_A_EXPECTED, cfg->expected);
     record_route_source(s, cfg);
 

@@ -117,6 +117,17 @@ def dns_hosts_stale(lab):
     _expect_stale(lab, NEIGHBOUR_NOBODY_IP, ("tcp.local_firewall", "tcp.no_route", "tcp.syn_dropped"))
     # An old address routed away from the client, where packets vanish: dropped SYNs.
     _expect_stale(lab, STALE_IP, ("tcp.syn_dropped",))
+    # With --endpoint-ip the endpoint's address (DNS's too) is expected and works: the
+    # stale entry is still what applications hit, and the one finding.
+    lab.set_hosts({NAME: STALE_IP})
+    run = lab.run(TARGET, endpoint_ips=[ZONE_B])
+    run.expect_outcome(2, "critical")
+    t = run.target()
+    t.expect_only_diagnoses("dns.hosts_stale")
+    t.expect_suppressed("dns.hosts_override", "dns.hosts_stale")
+    t.expect_attempt(ZONE_B, state="open", origin=["endpoint", "dns"], expected=True)
+    t.expect_attempt(STALE_IP, origin=["hosts"], expected=False)
+    t.expect_fact("tcp.dns_open_addresses", [ZONE_B])
 
 
 @S.scenario("dns.hosts_override.same_as_dns")
