@@ -537,19 +537,23 @@ static dns_tcp_failure res_tcp_failure(const dns_res *r) {
     return r->tcp_failure != TCPF_NONE ? r->tcp_failure : TCPF_NO_REPLY;
 }
 
-/* What a glibc lookup that asks r waits before r answers or the lookup moves
- * on (res_send.c): options timeout when r stays silent (at least a second:
- * glibc waits no less), else what r took. */
-static double res_wait_ms(const dns_res *r, const ld_dns_system *sys) {
-    if (res_rcode(r) == RC_TIMEOUT)
-        return (sys->timeout_s > 0 ? sys->timeout_s : 1) * 1000.0;
-    return (double)res_elapsed(r) / (double)LD_MS;
+/* What a glibc lookup that asks r, the nameserver at index of nscount it
+ * uses, waits before r answers or the lookup moves on: what r took, or for a
+ * silent r what res_send.c's send_dg allows the index - options timeout for
+ * the first, (timeout << index) / nscount for the others, at least 1 s. */
+static double res_wait_ms(const dns_res *r, const ld_dns_system *sys, size_t index,
+                          size_t nscount) {
+    if (res_rcode(r) != RC_TIMEOUT)
+        return (double)res_elapsed(r) / (double)LD_MS;
+    int seconds = sys->timeout_s << index;
+    if (index > 0)
+        seconds /= (int)nscount;
+    return (seconds > 0 ? seconds : 1) * 1000.0;
 }
 
 /* Writes a resolver's dns.resolver.* facts once. Queries that did not finish
  * count as timed out. */
 static void record_resolver(ld_probe *p, dns_res *r, ld_probe_end end) {
-    const ld_dns_config *cfg = p->config;
     if (r->recorded)
         return;
     r->recorded = 1;
@@ -595,8 +599,6 @@ static void record_resolver(ld_probe *p, dns_res *r, ld_probe_end end) {
         ld_bag_set_bool(b, LD_F_DNS_R_TRUNCATED, 1);
     if (res_tcp_failure(r) != TCPF_NONE)
         ld_bag_set_str(b, LD_F_DNS_R_TCP_FAILURE, tcp_failure_names[res_tcp_failure(r)]);
-    if (r->cfg->source == LD_RESOLVER_SYSTEM)
-        ld_bag_set_num(b, LD_F_DNS_R_WAIT_MS, res_wait_ms(r, cfg->system));
     /* No response is a timeout however it ended: c-ares's own retry budget
      * and the probe deadline both end at --connect-timeout. */
     if (end == LD_END_RESULT && rc == RC_TIMEOUT)
@@ -733,10 +735,11 @@ static void record_hosts_vs_dns(ld_probe *p) {
 
 /* Records the resolv.conf options glibc applies and what a glibc lookup of
  * the name spends on the nameservers before the first one that answers:
- * glibc asks them in order (from a rotating start with `rotate`), waits
- * `timeout` for a silent one and moves on at once from one that refuses or
- * answers with an error (res_send.c). `attempts` matters only when no server
- * answers in the first round, which dns.resolver_unreachable reports. */
+ * glibc asks the first MAXNS of them in order (from a rotating start with
+ * `rotate`), waits for a silent one as res_wait_ms() says and moves on at
+ * once from one that refuses or answers with an error (res_send.c).
+ * `attempts` matters only when no server answers in the first round, which
+ * dns.resolver_unreachable reports. */
 static void record_resolution_delay(ld_probe *p) {
     const ld_dns_config *cfg = p->config;
     const ld_dns_system *sys = cfg->system;
@@ -758,26 +761,34 @@ static void record_resolution_delay(ld_probe *p) {
         ld_bag_list_add(t, LD_F_DNS_RESOLVER_OPTIONS, word);
     }
 
-    /* The system nameservers, in resolv.conf order. */
-    const dns_res *sysres[LD_DNS_MAX_RESOLVERS];
+    /* The system nameservers glibc uses, in resolv.conf order, and what a
+     * lookup waits on each. */
+    const dns_res *sysres[LD_DNS_GLIBC_MAXNS];
+    double wait[LD_DNS_GLIBC_MAXNS];
     size_t n = 0;
-    for (size_t i = 0; i < s->nres && n < LD_DNS_MAX_RESOLVERS; i++)
+    for (size_t i = 0; i < s->nres && n < LD_DNS_GLIBC_MAXNS; i++)
         if (s->res[i].cfg->source == LD_RESOLVER_SYSTEM)
             sysres[n++] = &s->res[i];
+    for (size_t i = 0; i < n; i++) {
+        wait[i] = res_wait_ms(sysres[i], sys, i, n);
+        ld_bag *b = ld_facts_subject(p->facts, "dns", sysres[i]->key);
+        if (b)
+            ld_bag_set_num(b, LD_F_DNS_R_WAIT_MS, wait[i]);
+    }
     size_t starts = (sys->options & LD_DNS_OPT_ROTATE) ? n : (n > 0);
     double worst = -1;
-    unsigned char slow[LD_DNS_MAX_RESOLVERS] = {0};
+    unsigned char slow[LD_DNS_GLIBC_MAXNS] = {0};
     for (size_t start = 0; start < starts; start++) {
         double waited = 0;
         size_t k = 0;
         for (; k < n; k++) {
-            const dns_res *r = sysres[(start + k) % n];
-            dns_rcode rc = res_rcode(r);
+            size_t i = (start + k) % n;
+            dns_rcode rc = res_rcode(sysres[i]);
             if (rcode_is_definitive(rc))
                 break;
-            waited += res_wait_ms(r, sys);
+            waited += wait[i];
             if (!rcode_is_response(rc) || rc == RC_TCP_FAILED)
-                slow[(start + k) % n] = 1;
+                slow[i] = 1;
         }
         if (k < n && waited > worst)
             worst = waited;

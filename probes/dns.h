@@ -31,6 +31,7 @@
 #define LD_DNS_GLIBC_MAX_TIMEOUT_S 30 /* RES_MAXRETRANS */
 #define LD_DNS_GLIBC_ATTEMPTS 2    /* RES_DFLRETRY: rounds over the nameservers */
 #define LD_DNS_GLIBC_MAX_ATTEMPTS 5 /* RES_MAXRETRY */
+#define LD_DNS_GLIBC_MAXNS 3       /* MAXNS: nameservers glibc uses, the first ones listed */
 
 /* The options of resolv.conf that change how glibc asks (bits). */
 typedef enum ld_dns_option {

@@ -370,6 +370,48 @@ static void silent_first_nameserver_costs_the_timeout_of_resolv_conf(void) {
     ld_facts_free(f);
 }
 
+static void later_silent_nameservers_cost_glibc_s_share_of_the_timeout(void) {
+    /* send_dg: timeout for the first, (timeout << index) / count for the
+     * others: 3 s, then (3 << 1) / 3 = 2 s. */
+    ld_dns_system sys = default_system();
+    sys.timeout_s = 3;
+    ds_server a, b, good;
+    ds_start(&a, DS_SILENT, DT_NONE);
+    ds_start(&b, DS_SILENT, DT_NONE);
+    ds_start(&good, DS_ANSWER, DT_NONE);
+    uint16_t ports[] = {a.port, b.port, good.port};
+    ld_facts *f = ask(&sys, ports, 3);
+    ds_stop(&a);
+    ds_stop(&b);
+    ds_stop(&good);
+    CU_ASSERT_EQUAL(target_int(f, LD_F_DNS_SLOW_RESOLVER_COUNT), 2);
+    CU_ASSERT_EQUAL(target_num(f, LD_F_DNS_SLOW_RESOLUTION_MS), 5000);
+    const ld_value *wait = ld_bag_get(resolver(f, b.port), LD_F_DNS_R_WAIT_MS);
+    CU_ASSERT(wait && wait->u.n == 2000);
+    ld_facts_free(f);
+}
+
+static void nameservers_past_the_third_are_not_used_by_glibc(void) {
+    ld_dns_system sys = default_system();
+    ds_server silent[3], good;
+    uint16_t ports[4];
+    for (int i = 0; i < 3; i++) {
+        ds_start(&silent[i], DS_SILENT, DT_NONE);
+        ports[i] = silent[i].port;
+    }
+    ds_start(&good, DS_ANSWER, DT_NONE);
+    ports[3] = good.port;
+    ld_facts *f = ask(&sys, ports, 4);
+    for (int i = 0; i < 3; i++)
+        ds_stop(&silent[i]);
+    ds_stop(&good);
+    /* The fourth answers, but a glibc lookup never asks it: no delay to give. */
+    CU_ASSERT_EQUAL(target_num(f, LD_F_DNS_SLOW_RESOLUTION_MS), -1);
+    CU_ASSERT_EQUAL(target_int(f, LD_F_DNS_SLOW_RESOLVER_COUNT), 0);
+    CU_ASSERT_PTR_NULL(ld_bag_get(resolver(f, good.port), LD_F_DNS_R_WAIT_MS));
+    ld_facts_free(f);
+}
+
 static void refusing_first_nameserver_costs_what_it_took(void) {
     ld_dns_system sys = default_system();
     ds_server good;
@@ -497,6 +539,8 @@ int main(void) {
         LD_TEST(closed_port_is_unreachable),
         LD_TEST(silent_server_is_timeout),
         LD_TEST(silent_first_nameserver_costs_the_timeout_of_resolv_conf),
+        LD_TEST(later_silent_nameservers_cost_glibc_s_share_of_the_timeout),
+        LD_TEST(nameservers_past_the_third_are_not_used_by_glibc),
         LD_TEST(refusing_first_nameserver_costs_what_it_took),
         LD_TEST(silent_last_nameserver_costs_nothing_without_rotate),
         LD_TEST(resolv_conf_options_are_read_as_glibc_reads_them),
