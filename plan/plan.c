@@ -605,7 +605,8 @@ static void start_target(ld_run *run, target_run *tr) {
         connect_to(tr, &tr->spec.endpoint_ips[i], LD_ORIGIN_ENDPOINT,
                    origin_expected(tr, LD_ORIGIN_ENDPOINT));
     if (tr->spec.target.host_is_ip) {
-        connect_to(tr, &tr->spec.target.ip, LD_ORIGIN_LITERAL, origin_expected(tr, LD_ORIGIN_LITERAL));
+        connect_to(tr, &tr->spec.target.ip, LD_ORIGIN_LITERAL,
+                   origin_expected(tr, LD_ORIGIN_LITERAL));
     } else {
         probe_slot *slot = new_slot(tr);
         if (slot) {

@@ -35,12 +35,12 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#define DNS_MAX_SOCKS 8        /* sockets one single-server channel may hold */
-#define DNS_MAX_ADDRS 64       /* addresses kept per query answer */
-#define DNS_LINE_MAX 1024      /* bytes of a resolv.conf or hosts line looked at */
-#define DNS_FILE_MAX (1 << 20) /* bytes of a resolv.conf or hosts file read */
-#define DNS_HEADER_FLAGS 2     /* offset of the flags in a DNS header */
-#define DNS_FLAG_TC 0x02       /* truncated: in the first flags byte */
+#define DNS_MAX_SOCKS    8         /* sockets one single-server channel may hold */
+#define DNS_MAX_ADDRS    64        /* addresses kept per query answer */
+#define DNS_LINE_MAX     1024      /* bytes of a resolv.conf or hosts line looked at */
+#define DNS_FILE_MAX     (1 << 20) /* bytes of a resolv.conf or hosts file read */
+#define DNS_HEADER_FLAGS 2         /* offset of the flags in a DNS header */
+#define DNS_FLAG_TC      0x02      /* truncated: in the first flags byte */
 
 enum { Q_A = 0, Q_AAAA = 1, NQUERIES = 2 };
 
@@ -83,8 +83,8 @@ typedef enum dns_tcp_failure {
 } dns_tcp_failure;
 
 static const char *const tcp_failure_names[] = {
-    [TCPF_NONE] = NULL,         [TCPF_REFUSED] = "refused",   [TCPF_RESET] = "reset",
-    [TCPF_CLOSED] = "closed",   [TCPF_NO_REPLY] = "no_reply", [TCPF_ERROR] = "error",
+    [TCPF_NONE] = NULL,       [TCPF_REFUSED] = "refused",   [TCPF_RESET] = "reset",
+    [TCPF_CLOSED] = "closed", [TCPF_NO_REPLY] = "no_reply", [TCPF_ERROR] = "error",
 };
 
 /* The outcome of one query (A or AAAA). */
@@ -163,6 +163,38 @@ static void parse_options(ld_dns_system *sys, char *words) {
     }
 }
 
+/* Calls fn(line, number, arg) for each line of the file at path - its first
+ * DNS_LINE_MAX - 1 bytes, numbered from 1 - until fn returns non-zero, and
+ * returns that; 0 when the file ends (or DNS_FILE_MAX bytes were read) or
+ * cannot be read. */
+static int for_each_line(const char *path, int (*fn)(char *line, int number, void *arg),
+                         void *arg) {
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return 0;
+    char line[DNS_LINE_MAX];
+    size_t total = 0;
+    int number = 0, whole = 1, found = 0;
+    while (!found && total < DNS_FILE_MAX && fgets(line, sizeof line, f)) {
+        size_t len = strlen(line);
+        total += len;
+        int starts = whole; /* this piece begins a line */
+        whole = len > 0 && line[len - 1] == '\n';
+        if (starts) /* the rest of an overlong line is no line of its own */
+            found = fn(line, ++number, arg);
+    }
+    fclose(f);
+    return found;
+}
+
+/* for_each_line: applies an options line to the ld_dns_system arg. */
+static int options_line(char *line, int number, void *arg) {
+    (void)number;
+    if (strncmp(line, "options", 7) == 0 && (line[7] == ' ' || line[7] == '\t'))
+        parse_options(arg, line + 7);
+    return 0;
+}
+
 /* Reads the options lines of a resolv.conf. c-ares reads the file too, but
  * keeps its own defaults where the file is silent (4 tries, not glibc's 2
  * attempts) and ignores what it does not implement, so what glibc makes of
@@ -170,25 +202,7 @@ static void parse_options(ld_dns_system *sys, char *words) {
 static void read_options(ld_dns_system *sys, const char *path) {
     sys->timeout_s = LD_DNS_GLIBC_TIMEOUT_S;
     sys->attempts = LD_DNS_GLIBC_ATTEMPTS;
-    FILE *f = fopen(path, "re");
-    if (!f)
-        return;
-    char line[DNS_LINE_MAX];
-    size_t total = 0;
-    while (total < DNS_FILE_MAX && fgets(line, sizeof line, f)) {
-        size_t len = strlen(line);
-        total += len;
-        int whole = len > 0 && line[len - 1] == '\n';
-        if (strncmp(line, "options", 7) == 0 && (line[7] == ' ' || line[7] == '\t'))
-            parse_options(sys, line + 7);
-        /* The rest of an overlong line is not a line of its own. */
-        while (!whole && total < DNS_FILE_MAX && fgets(line, sizeof line, f)) {
-            len = strlen(line);
-            total += len;
-            whole = len > 0 && line[len - 1] == '\n';
-        }
-    }
-    fclose(f);
+    for_each_line(path, options_line, sys);
 }
 
 ld_status ld_dns_system_load(ld_dns_system *out, const char *path, ld_err *err) {
@@ -259,40 +273,30 @@ void ld_dns_system_clear(ld_dns_system *sys) {
 
 /* --- the hosts file ------------------------------------------------------------- */
 
-/* 1 when a hosts-file line (comment cut) maps name, and addr when given. */
-static int hosts_line_maps(char *line, const char *name, const ld_addr *addr) {
+/* What ld_dns_hosts_line looks for. */
+typedef struct hosts_query {
+    const char *name;    /* the host name */
+    const ld_addr *addr; /* the address it must map to, NULL for any */
+} hosts_query;
+
+/* for_each_line: the line's number when it maps the name (to the address). */
+static int hosts_line_maps(char *line, int number, void *arg) {
+    const hosts_query *q = arg;
+    line[strcspn(line, "#")] = '\0';
     char *save = NULL;
     char *word = strtok_r(line, " \t\r\n", &save);
     ld_addr a;
-    ld_err err;
-    if (!word || ld_addr_parse(word, &a, &err) != LD_OK || (addr && !ld_addr_equal(&a, addr)))
+    if (!word || ld_addr_parse(word, &a, NULL) != LD_OK || (q->addr && !ld_addr_equal(&a, q->addr)))
         return 0;
     while ((word = strtok_r(NULL, " \t\r\n", &save)))
-        if (strcasecmp(word, name) == 0)
-            return 1;
+        if (strcasecmp(word, q->name) == 0)
+            return number;
     return 0;
 }
 
 int ld_dns_hosts_line(const char *path, const char *name, const ld_addr *addr) {
-    FILE *f = fopen(path, "re");
-    if (!f)
-        return 0;
-    char line[DNS_LINE_MAX];
-    size_t total = 0;
-    int number = 0, found = 0, whole = 1;
-    while (!found && total < DNS_FILE_MAX && fgets(line, sizeof line, f)) {
-        size_t len = strlen(line);
-        total += len;
-        int starts = whole; /* this piece begins a line */
-        whole = len > 0 && line[len - 1] == '\n';
-        if (!starts)
-            continue; /* the rest of an overlong line */
-        number++;
-        line[strcspn(line, "#")] = '\0';
-        found = hosts_line_maps(line, name, addr);
-    }
-    fclose(f);
-    return found ? number : 0;
+    hosts_query q = {.name = name, .addr = addr};
+    return for_each_line(path, hosts_line_maps, &q);
 }
 
 /* --- c-ares plumbing ----------------------------------------------------------- */

@@ -5,6 +5,10 @@
  * behind another. The probe records per-resolver evidence (dns.resolver.*)
  * and, when it ends, the dns.* facts of the answer the system would use:
  * the first system resolver that gave a definitive answer, as glibc does.
+ * It tells a server that answered with something unusable (a malformed
+ * reply, a truncated one whose TCP retry failed) from a silent or refusing
+ * one, computes what a glibc lookup waits on the nameservers listed before
+ * the one that answers, and compares what /etc/hosts says with DNS.
  */
 #ifndef LD_PROBE_DNS_H
 #define LD_PROBE_DNS_H
@@ -24,14 +28,14 @@
 /* The files glibc reads; `ip netns exec` bind-mounts a namespace's own
  * /etc/netns/NAME/ copies over these paths, so they are always the ones. */
 #define LD_DNS_RESOLV_CONF "/etc/resolv.conf"
-#define LD_DNS_HOSTS_FILE "/etc/hosts"
+#define LD_DNS_HOSTS_FILE  "/etc/hosts"
 
 /* glibc's resolver defaults and limits (resolv.conf(5), <resolv.h>). */
-#define LD_DNS_GLIBC_TIMEOUT_S 5   /* RES_TIMEOUT: wait per nameserver */
+#define LD_DNS_GLIBC_TIMEOUT_S     5  /* RES_TIMEOUT: wait per nameserver */
 #define LD_DNS_GLIBC_MAX_TIMEOUT_S 30 /* RES_MAXRETRANS */
-#define LD_DNS_GLIBC_ATTEMPTS 2    /* RES_DFLRETRY: rounds over the nameservers */
-#define LD_DNS_GLIBC_MAX_ATTEMPTS 5 /* RES_MAXRETRY */
-#define LD_DNS_GLIBC_MAXNS 3       /* MAXNS: nameservers glibc uses, the first ones listed */
+#define LD_DNS_GLIBC_ATTEMPTS      2  /* RES_DFLRETRY: rounds over the nameservers */
+#define LD_DNS_GLIBC_MAX_ATTEMPTS  5  /* RES_MAXRETRY */
+#define LD_DNS_GLIBC_MAXNS         3  /* MAXNS: nameservers glibc uses, the first ones listed */
 
 /* The options of resolv.conf that change how glibc asks (bits). */
 typedef enum ld_dns_option {

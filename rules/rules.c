@@ -445,8 +445,7 @@ static ld_status parse_severity(const cJSON *item, ld_rule *r, ld_err *err) {
     if (r->severity != LD_SEV_INFO && r->severity != LD_SEV_WARNING)
         return ld_err_set(err, LD_EINVAL,
                           "severity: critical_when needs a default of info or warning");
-    return get_expr(crit, "severity.critical_when", &r->critical_when_src, &r->critical_when,
-                    err);
+    return get_expr(crit, "severity.critical_when", &r->critical_when_src, &r->critical_when, err);
 }
 
 /* A confidence word: high, medium or low. */
@@ -997,7 +996,7 @@ static ld_status render_text(const char *tmpl, const ld_facts *facts, char **out
 /* The severity of a fired rule for these facts. */
 static ld_severity fired_severity(const ld_rule *r, const ld_facts *facts) {
     return r->critical_when && ld_expr_eval(r->critical_when, facts) ? LD_SEV_CRITICAL
-                                                                      : r->severity;
+                                                                     : r->severity;
 }
 
 static ld_status diagnose(const ld_rule *r, const ld_facts *facts, ld_cloud cloud,

@@ -77,7 +77,7 @@ const ld_rule *ld_ruleset_at(const ld_ruleset *rs, size_t i);
 const ld_rule *ld_ruleset_find(const ld_ruleset *rs, const char *id);
 
 const char *ld_rule_id(const ld_rule *r);
-ld_severity ld_rule_severity(const ld_rule *r);   /* default severity */
+ld_severity ld_rule_severity(const ld_rule *r); /* default severity */
 /* The condition that makes a fired rule critical; NULL when it has none. */
 const char *ld_rule_critical_when(const ld_rule *r);
 const char *ld_rule_origin(const ld_rule *r);      /* file it came from */

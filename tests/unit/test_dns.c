@@ -23,8 +23,8 @@
 #include "loopback.h"
 #include "unit.h"
 
-#define NAME "svc.example.test"
-#define ANSWER_IP "10.9.8.7"
+#define NAME          "svc.example.test"
+#define ANSWER_IP     "10.9.8.7"
 #define QUERY_TIMEOUT (600 * LD_MS) /* --connect-timeout of these runs */
 
 /* What a scripted server does with a UDP query. */
@@ -44,14 +44,14 @@ typedef enum ds_tcp {
 
 /* One scripted DNS server on 127.0.0.1, served by a thread until stopped. */
 typedef struct ds_server {
-    ds_mode mode;       /* UDP script */
-    ds_tcp tcp;         /* TCP script */
-    int udp;            /* UDP socket */
-    int listener;       /* TCP listener, -1 with DT_NONE */
-    int stop[2];        /* a byte on stop[1] ends the thread */
-    uint16_t port;      /* UDP and TCP port */
-    int tcp_accepted;   /* TCP connections accepted */
-    pthread_t thread;   /* the server */
+    ds_mode mode;     /* UDP script */
+    ds_tcp tcp;       /* TCP script */
+    int udp;          /* UDP socket */
+    int listener;     /* TCP listener, -1 with DT_NONE */
+    int stop[2];      /* a byte on stop[1] ends the thread */
+    uint16_t port;    /* UDP and TCP port */
+    int tcp_accepted; /* TCP connections accepted */
+    pthread_t thread; /* the server */
 } ds_server;
 
 static void put16(unsigned char *p, unsigned v) {
@@ -99,7 +99,8 @@ static size_t build_reply(ds_mode mode, const unsigned char *q, size_t n, unsign
 static void *serve(void *arg) {
     ds_server *s = arg;
     for (;;) {
-        struct pollfd fds[3] = {{s->stop[0], POLLIN, 0}, {s->udp, POLLIN, 0}, {s->listener, POLLIN, 0}};
+        struct pollfd fds[3] = {
+            {s->stop[0], POLLIN, 0}, {s->udp, POLLIN, 0}, {s->listener, POLLIN, 0}};
         if (poll(fds, s->listener >= 0 ? 3 : 2, LB_WAIT_MS) <= 0 || fds[0].revents)
             return NULL;
         if (fds[1].revents & POLLIN) {
@@ -501,12 +502,11 @@ static void option_names_are_the_resolv_conf_words(void) {
 }
 
 static void hosts_line_is_the_line_mapping_the_name_to_the_address(void) {
-    const char *path = write_file("hosts",
-                                  "127.0.0.1 localhost\n"
-                                  "# 10.0.2.23 svc.example.test (old)\n"
-                                  "10.0.3.23 other.example.test\n"
-                                  "10.0.2.23\tfront SVC.example.test   # pinned\n"
-                                  "10.0.4.5 svc.example.test\n");
+    const char *path = write_file("hosts", "127.0.0.1 localhost\n"
+                                           "# 10.0.2.23 svc.example.test (old)\n"
+                                           "10.0.3.23 other.example.test\n"
+                                           "10.0.2.23\tfront SVC.example.test   # pinned\n"
+                                           "10.0.4.5 svc.example.test\n");
     ld_addr a, b, c;
     CU_ASSERT_FATAL(ld_addr_parse("10.0.2.23", &a, NULL) == LD_OK);
     CU_ASSERT_FATAL(ld_addr_parse("10.0.4.5", &b, NULL) == LD_OK);

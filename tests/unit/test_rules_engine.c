@@ -449,16 +449,19 @@ static void bad_severity_object_is_rejected(void) {
         {NULL, "true", NULL, "severity: missing required field \"default\""},
         {"warning", NULL, NULL, "severity: missing required field \"critical_when\""},
         {"warning", "true", "high_when", "severity: unknown field \"high_when\""},
-        {"fatal", "true", NULL, "severity.default: 'fatal' is not one of ok, info, warning, critical"},
+        {"fatal", "true", NULL,
+         "severity.default: 'fatal' is not one of ok, info, warning, critical"},
         {"critical", "true", NULL, "severity: critical_when needs a default of info or warning"},
         {"ok", "true", NULL, "severity: critical_when needs a default of info or warning"},
         {"warning", "dns.latency_ms >= \"5\"", NULL,
          "severity.critical_when: position 16: '>=' compares numbers, not string \"5\""},
-        {"warning", "dns.nope > 1", NULL, "severity.critical_when: position 1: unknown fact 'dns.nope'"},
+        {"warning", "dns.nope > 1", NULL,
+         "severity.critical_when: position 1: unknown fact 'dns.nope'"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         cJSON *r = base_rule("a.b");
-        set_field(r, "severity", severity_object(cases[i].def, cases[i].critical_when, cases[i].extra));
+        set_field(r, "severity",
+                  severity_object(cases[i].def, cases[i].critical_when, cases[i].extra));
         char msg[256];
         snprintf(msg, sizeof msg, "t.json: rule 'a.b': %s", cases[i].msg);
         ASSERT_RULE_FAILS(r, LD_EINVAL, msg);
