@@ -64,18 +64,28 @@ static ld_ruleset *load_with_options(ld_command command, int argc, char **argv, 
     return rs;
 }
 
+/* "warning", or "warning/critical" for a rule that can turn critical. */
+static const char *severity_text(const ld_rule *r, char *buf, size_t len) {
+    snprintf(buf, len, "%s%s", ld_severity_name(ld_rule_severity(r)),
+             ld_rule_critical_when(r) ? "/critical" : "");
+    return buf;
+}
+
 static int rules_list(int argc, char **argv) {
     ld_opts o;
     ld_ruleset *rs = load_with_options(LD_CMD_RULES, argc - 1, argv + 1, 0, &o);
     ld_opts_clear(&o);
     if (!rs)
         return LD_EXIT_UNKNOWN;
-    size_t w = 2;
+    size_t w = 2, sw = 8;
     for (size_t i = 0; i < ld_ruleset_count(rs); i++) {
-        size_t n = strlen(ld_rule_id(ld_ruleset_at(rs, i)));
+        const ld_rule *r = ld_ruleset_at(rs, i);
+        size_t n = strlen(ld_rule_id(r));
         w = n > w ? n : w;
+        if (ld_rule_critical_when(r))
+            sw = 16; /* "warning/critical" */
     }
-    printf("%-*s  %-8s  %s\n", (int)w, "ID", "SEVERITY", "MEANING");
+    printf("%-*s  %-*s  %s\n", (int)w, "ID", (int)sw, "SEVERITY", "MEANING");
     for (size_t i = 0; i < ld_ruleset_count(rs); i++) {
         const ld_rule *r = ld_ruleset_at(rs, i);
         const char *d = ld_rule_description(r);
@@ -83,8 +93,9 @@ static int rules_list(int argc, char **argv) {
         const char *dot = strstr(d, ". ");
         if (dot && dot - d < first_sentence)
             first_sentence = (int)(dot - d + 1);
-        printf("%-*s  %-8s  %.*s\n", (int)w, ld_rule_id(r), ld_severity_name(ld_rule_severity(r)),
-               first_sentence, d);
+        char sev[32];
+        printf("%-*s  %-*s  %.*s\n", (int)w, ld_rule_id(r), (int)sw,
+               severity_text(r, sev, sizeof sev), first_sentence, d);
     }
     ld_ruleset_free(rs);
     return 0;
@@ -170,10 +181,13 @@ int ld_cmd_explain(int argc, char **argv) {
         ld_ruleset_free(rs);
         return LD_EXIT_UNKNOWN;
     }
-    printf("%s (%s)\n%s\n\n", ld_rule_id(r), ld_severity_name(ld_rule_severity(r)),
-           ld_rule_title(r));
+    char sev[32];
+    printf("%s (%s)\n%s\n\n", ld_rule_id(r), severity_text(r, sev, sizeof sev), ld_rule_title(r));
     printf("%s\n\n", ld_rule_description(r));
     printf("Fires when:\n  %s\n", ld_rule_when(r));
+    if (ld_rule_critical_when(r))
+        printf("\nCritical (instead of %s) when:\n  %s\n", ld_severity_name(ld_rule_severity(r)),
+               ld_rule_critical_when(r));
     if (ld_rule_evidence_count(r)) {
         printf("\nEvidence quoted:\n");
         for (size_t i = 0; i < ld_rule_evidence_count(r); i++) {

@@ -383,13 +383,21 @@ static probe_slot *new_slot(target_run *tr) {
     return tr->nactive < TARGET_MAX_PROBES ? calloc(1, sizeof(probe_slot)) : NULL;
 }
 
+/* Whether an address of this origin is one the verdict rests on: the
+ * endpoint IPs when given, else what the application resolves (see
+ * facts.def). */
+static int origin_expected(const target_run *tr, unsigned origin) {
+    return tr->spec.nendpoint_ips ? (origin & (LD_ORIGIN_ENDPOINT | LD_ORIGIN_LITERAL)) != 0 : 1;
+}
+
 /* Adds addr to the target's address list (merging origins) and connects to
- * it when it is new. */
-static void connect_to(target_run *tr, const ld_addr *addr, unsigned origin) {
+ * it when it is new; an attempt that is not expected is evidence only. */
+static void connect_to(target_run *tr, const ld_addr *addr, unsigned origin, int expected) {
     for (size_t i = 0; i < tr->naddrs; i++) {
         if (ld_addr_equal(&tr->addrs[i].addr, addr)) {
             tr->addrs[i].origin |= origin;
-            return; /* already being probed; the origin shows in its facts */
+            ld_tcp_add_origin(tr->facts, addr, origin); /* probed once, for both reasons */
+            return;
         }
     }
     probe_slot *slot = tr->naddrs < TARGET_MAX_ADDRS ? new_slot(tr) : NULL;
@@ -402,10 +410,7 @@ static void connect_to(target_run *tr, const ld_addr *addr, unsigned origin) {
     c->addr = *addr;
     c->port = tr->spec.target.port;
     c->origin = origin;
-    /* Expected addresses: the endpoint IPs when given, else what the
-     * application resolves (see facts.def). */
-    c->expected = tr->spec.nendpoint_ips ? (origin & (LD_ORIGIN_ENDPOINT | LD_ORIGIN_LITERAL)) != 0
-                                         : 1;
+    c->expected = expected;
     c->ifaces = &tr->run->ifaces;
     /* A TLS or application probe continues on the connection; HTTP makes its own. */
     ld_scheme sc = tr->spec.target.scheme;
@@ -495,9 +500,19 @@ static void next_layer(target_run *tr, const ld_addr *addr, int fd) {
         close(fd);
 }
 
+/* 1 when an application resolving the name could get address a: a family
+ * this host has an address of (getaddrinfo's AI_ADDRCONFIG), or loopback. */
+static int family_usable(const target_run *tr, const ld_addr *a) {
+    return ld_addr_scope_of(a) == LD_AS_LOOPBACK ||
+           ld_ifaces_family_usable(&tr->run->ifaces, a->family);
+}
+
 /* DNS is done: connects to the addresses the application would use (the
  * hosts file's when it has the name, else DNS's), as getaddrinfo with
- * AI_ADDRCONFIG would offer them. */
+ * AI_ADDRCONFIG would offer them. When the hosts file decides, DNS's own
+ * addresses are tried too, as evidence only: whether the entry is stale
+ * (DNS's address works where the pinned one fails) is what decides that the
+ * entry, not the network, is the fault. */
 static void connect_to_answer(target_run *tr, const ld_probe *dns) {
     ld_addr addrs[TARGET_MAX_ADDRS];
     unsigned origin;
@@ -510,8 +525,7 @@ static void connect_to_answer(target_run *tr, const ld_probe *dns) {
         int endpoint = 0;
         for (size_t k = 0; k < tr->spec.nendpoint_ips; k++)
             endpoint |= ld_addr_equal(a, &tr->spec.endpoint_ips[k]);
-        if (ld_addr_scope_of(a) != LD_AS_LOOPBACK &&
-            !ld_ifaces_family_usable(&tr->run->ifaces, a->family)) {
+        if (!family_usable(tr, a)) {
             /* An application resolving the name would not get this address
              * (AI_ADDRCONFIG); an --endpoint-ip one is still tried. */
             if (!endpoint) {
@@ -524,10 +538,16 @@ static void connect_to_answer(target_run *tr, const ld_probe *dns) {
         } else {
             usable++;
         }
-        connect_to(tr, a, origin);
+        connect_to(tr, a, origin, origin_expected(tr, origin));
     }
     ld_bag_set_int(t, LD_F_TCP_SKIPPED_COUNT, skipped);
     ld_bag_set_int(t, LD_F_TCP_ANSWER_USABLE_COUNT, usable);
+    if (origin != LD_ORIGIN_HOSTS)
+        return;
+    n = ld_dns_answer(dns, addrs, TARGET_MAX_ADDRS);
+    for (size_t i = 0; i < n; i++)
+        if (family_usable(tr, &addrs[i]))
+            connect_to(tr, &addrs[i], LD_ORIGIN_DNS, 0);
 }
 
 static void probe_done(ld_probe *p) {
@@ -582,9 +602,11 @@ static void start_target(ld_run *run, target_run *tr) {
     trace(run->plan, "%s: started", tr->spec.target.input);
 
     for (size_t i = 0; i < tr->spec.nendpoint_ips; i++)
-        connect_to(tr, &tr->spec.endpoint_ips[i], LD_ORIGIN_ENDPOINT);
+        connect_to(tr, &tr->spec.endpoint_ips[i], LD_ORIGIN_ENDPOINT,
+                   origin_expected(tr, LD_ORIGIN_ENDPOINT));
     if (tr->spec.target.host_is_ip) {
-        connect_to(tr, &tr->spec.target.ip, LD_ORIGIN_LITERAL);
+        connect_to(tr, &tr->spec.target.ip, LD_ORIGIN_LITERAL,
+                   origin_expected(tr, LD_ORIGIN_LITERAL));
     } else {
         probe_slot *slot = new_slot(tr);
         if (slot) {
@@ -715,7 +737,7 @@ ld_status ld_run_start(ld_run *run, ld_run_done_cb done, void *arg, ld_err *err)
     int need_dns = 0;
     for (size_t i = 0; i < run->ntargets; i++)
         need_dns |= !run->targets[i].spec.target.host_is_ip;
-    if (need_dns && (st = ld_dns_system_load(&run->dns_system, err)) != LD_OK)
+    if (need_dns && (st = ld_dns_system_load(&run->dns_system, NULL, err)) != LD_OK)
         return st;
     if ((st = ld_timer_start(run->plan->loop, &run->deadline, run->deadline_at, deadline_cb,
                              run)) != LD_OK)

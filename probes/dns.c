@@ -5,29 +5,94 @@
  * timers through ares_timeout() and a loop timer. Query callbacks run inside
  * ares_process_fd(); the probe only finishes (deferred) from there and tears
  * channels down in clear(), never inside a c-ares callback.
+ *
+ * c-ares reports every transport failure of a query - an ICMP error on UDP,
+ * but also a TCP retry after a truncated reply that was refused or closed -
+ * as ARES_ECONNREFUSED, and a reply it cannot parse reaches the callback as
+ * a success. So each channel does its socket I/O through our own socket
+ * functions (ares_set_socket_functions), which see the TC bit of each UDP
+ * reply and how a TCP retry ended: "the server refused" is said only when it
+ * did, and "it answered, with a broken message" is told from silence.
+ *
+ * What an application experiences is glibc's resolver walking the
+ * nameservers of resolv.conf in order (resolv.conf(5)): a silent one costs
+ * `options timeout:` seconds per lookup before the next is asked, one that
+ * refuses costs what it took. Each resolver is asked separately here, so that
+ * cost is computed from what each one did, not guessed.
  */
 #include "dns.h"
 
 #include <ares.h>
 #include <arpa/inet.h>
 #include <arpa/nameser.h>
+#include <errno.h>
 #include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
 
-#define DNS_MAX_SOCKS 8   /* sockets one single-server channel may hold */
-#define DNS_MAX_ADDRS 64  /* addresses kept per query answer */
+#define DNS_MAX_SOCKS    8         /* sockets one single-server channel may hold */
+#define DNS_MAX_ADDRS    64        /* addresses kept per query answer */
+#define DNS_LINE_MAX     1024      /* bytes of a resolv.conf or hosts line looked at */
+#define DNS_FILE_MAX     (1 << 20) /* bytes of a resolv.conf or hosts file read */
+#define DNS_HEADER_FLAGS 2         /* offset of the flags in a DNS header */
+#define DNS_FLAG_TC      0x02      /* truncated: in the first flags byte */
 
 enum { Q_A = 0, Q_AAAA = 1, NQUERIES = 2 };
+
+/* What one query - or a resolver's two, combined - came to; the names are
+ * the values of dns.rcode. When A and AAAA differ, the combination is the
+ * one listed first: an address beats everything, a broken reply beats a
+ * clean "no such name". */
+typedef enum dns_rcode {
+    RC_NOERROR = 0, /* addresses */
+    RC_MALFORMED,   /* a reply that is not a valid DNS message */
+    RC_TCP_FAILED,  /* a truncated UDP reply whose retry over TCP failed */
+    RC_NXDOMAIN,    /* no such name */
+    RC_NODATA,      /* the name has no record of this type */
+    RC_SERVFAIL,    /* the server failed to resolve it */
+    RC_REFUSED,     /* the server refused to answer */
+    RC_FORMERR,     /* the server found our query malformed */
+    RC_NOTIMP,      /* the server does not implement the query */
+    RC_UNREACHABLE, /* the server refused the packets: an ICMP error */
+    RC_TIMEOUT,     /* nothing came back */
+    RC_ERROR,       /* another local failure */
+    RC__COUNT
+} dns_rcode;
+
+static const char *const rcode_names[RC__COUNT] = {
+    [RC_NOERROR] = "NOERROR",         [RC_MALFORMED] = "MALFORMED", [RC_TCP_FAILED] = "TCP_FAILED",
+    [RC_NXDOMAIN] = "NXDOMAIN",       [RC_NODATA] = "NODATA",       [RC_SERVFAIL] = "SERVFAIL",
+    [RC_REFUSED] = "REFUSED",         [RC_FORMERR] = "FORMERR",     [RC_NOTIMP] = "NOTIMP",
+    [RC_UNREACHABLE] = "UNREACHABLE", [RC_TIMEOUT] = "TIMEOUT",     [RC_ERROR] = "ERROR",
+};
+
+/* How the TCP retry after a truncated reply failed; the names are the values
+ * of dns.resolver.tcp_failure. */
+typedef enum dns_tcp_failure {
+    TCPF_NONE = 0, /* no TCP retry, or it worked */
+    TCPF_REFUSED,  /* the connection was refused (RST to the SYN) */
+    TCPF_RESET,    /* the connection was reset */
+    TCPF_CLOSED,   /* the server closed it before a whole reply */
+    TCPF_NO_REPLY, /* no reply before the deadline */
+    TCPF_ERROR,    /* another socket error */
+} dns_tcp_failure;
+
+static const char *const tcp_failure_names[] = {
+    [TCPF_NONE] = NULL,       [TCPF_REFUSED] = "refused",   [TCPF_RESET] = "reset",
+    [TCPF_CLOSED] = "closed", [TCPF_NO_REPLY] = "no_reply", [TCPF_ERROR] = "error",
+};
 
 /* The outcome of one query (A or AAAA). */
 typedef struct dns_answer {
     struct dns_res *owner;          /* resolver this query belongs to */
     int family;                     /* AF_INET (A) or AF_INET6 (AAAA) */
     int done;                       /* the callback ran */
-    const char *rcode;              /* "NOERROR", "NXDOMAIN", ... (static) */
-    int responded;                  /* a DNS message came back */
+    dns_rcode rcode;                /* what it came to */
     ld_addr addrs[DNS_MAX_ADDRS];   /* the addresses in the answer */
     size_t naddrs;                  /* how many */
     ld_value cnames;                /* CNAME chain, list */
@@ -44,6 +109,9 @@ typedef struct dns_res {
     ld_timer timer;                 /* c-ares retransmit timer */
     dns_answer q[NQUERIES];         /* A and AAAA */
     int recorded;                   /* its facts were written */
+    int truncated;                  /* a UDP reply had TC set: c-ares retries over TCP */
+    int tcp_fd;                     /* the TCP socket c-ares opened, -1 when none */
+    dns_tcp_failure tcp_failure;    /* how the TCP retry failed, first failure seen */
     char server[LD_ADDR_STRLEN + 8];/* "addr:port" */
     char key[LD_ADDR_STRLEN + 32];  /* its subject key: the server, unique in the target */
 } dns_res;
@@ -59,11 +127,95 @@ typedef struct dns_state {
 
 /* --- system configuration ----------------------------------------------------- */
 
-ld_status ld_dns_system_load(ld_dns_system *out, ld_err *err) {
+static const char *const option_names[] = {
+    "timeout", "attempts", "rotate", "single-request", "single-request-reopen", "use-vc",
+};
+
+const char *ld_dns_option_name(unsigned bit) {
+    for (size_t i = 0; i < sizeof option_names / sizeof option_names[0]; i++)
+        if (bit == 1u << i)
+            return option_names[i];
+    return NULL;
+}
+
+/* glibc's atoi-and-clamp of "timeout:N" / "attempts:N" (res_setoptions). */
+static int option_number(const char *digits, int max) {
+    long n = strtol(digits, NULL, 10);
+    return n < 0 ? 0 : n > max ? max : (int)n;
+}
+
+/* Applies one options line's words (after "options") as glibc does; a later
+ * word or line wins. */
+static void parse_options(ld_dns_system *sys, char *words) {
+    for (char *save = NULL, *w = strtok_r(words, " \t\r\n", &save); w;
+         w = strtok_r(NULL, " \t\r\n", &save)) {
+        if (strncmp(w, "timeout:", 8) == 0) {
+            sys->timeout_s = option_number(w + 8, LD_DNS_GLIBC_MAX_TIMEOUT_S);
+            sys->options |= LD_DNS_OPT_TIMEOUT;
+        } else if (strncmp(w, "attempts:", 9) == 0) {
+            sys->attempts = option_number(w + 9, LD_DNS_GLIBC_MAX_ATTEMPTS);
+            sys->options |= LD_DNS_OPT_ATTEMPTS;
+        } else {
+            for (unsigned bit = LD_DNS_OPT_ROTATE; bit <= LD_DNS_OPT_USE_VC; bit <<= 1)
+                if (strcmp(w, ld_dns_option_name(bit)) == 0)
+                    sys->options |= bit;
+        }
+    }
+}
+
+/* Calls fn(line, number, arg) for each line of the file at path - its first
+ * DNS_LINE_MAX - 1 bytes, numbered from 1 - until fn returns non-zero, and
+ * returns that; 0 when the file ends (or DNS_FILE_MAX bytes were read) or
+ * cannot be read. */
+static int for_each_line(const char *path, int (*fn)(char *line, int number, void *arg),
+                         void *arg) {
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return 0;
+    char line[DNS_LINE_MAX];
+    size_t total = 0;
+    int number = 0, whole = 1, found = 0;
+    while (!found && total < DNS_FILE_MAX && fgets(line, sizeof line, f)) {
+        size_t len = strlen(line);
+        total += len;
+        int starts = whole; /* this piece begins a line */
+        whole = len > 0 && line[len - 1] == '\n';
+        if (starts) /* the rest of an overlong line is no line of its own */
+            found = fn(line, ++number, arg);
+    }
+    fclose(f);
+    return found;
+}
+
+/* for_each_line: applies an options line to the ld_dns_system arg. */
+static int options_line(char *line, int number, void *arg) {
+    (void)number;
+    if (strncmp(line, "options", 7) == 0 && (line[7] == ' ' || line[7] == '\t'))
+        parse_options(arg, line + 7);
+    return 0;
+}
+
+/* Reads the options lines of a resolv.conf. c-ares reads the file too, but
+ * keeps its own defaults where the file is silent (4 tries, not glibc's 2
+ * attempts) and ignores what it does not implement, so what glibc makes of
+ * the file is read here, once. A missing file leaves glibc's defaults. */
+static void read_options(ld_dns_system *sys, const char *path) {
+    sys->timeout_s = LD_DNS_GLIBC_TIMEOUT_S;
+    sys->attempts = LD_DNS_GLIBC_ATTEMPTS;
+    for_each_line(path, options_line, sys);
+}
+
+ld_status ld_dns_system_load(ld_dns_system *out, const char *path, ld_err *err) {
     memset(out, 0, sizeof *out);
     out->ndots = 1;
+    if (!path)
+        path = LD_DNS_RESOLV_CONF;
+    read_options(out, path);
     ares_channel ch;
-    int rc = ares_init(&ch);
+    struct ares_options init;
+    memset(&init, 0, sizeof init);
+    init.resolvconf_path = (char *)path;
+    int rc = ares_init_options(&ch, &init, ARES_OPT_RESOLVCONF);
     if (rc != ARES_SUCCESS)
         return ld_err_set(err, LD_ESYS, "reading the resolver configuration: %s", ares_strerror(rc));
     ld_status st = LD_OK;
@@ -119,6 +271,34 @@ void ld_dns_system_clear(ld_dns_system *sys) {
     sys->ndomains = 0;
 }
 
+/* --- the hosts file ------------------------------------------------------------- */
+
+/* What ld_dns_hosts_line looks for. */
+typedef struct hosts_query {
+    const char *name;    /* the host name */
+    const ld_addr *addr; /* the address it must map to, NULL for any */
+} hosts_query;
+
+/* for_each_line: the line's number when it maps the name (to the address). */
+static int hosts_line_maps(char *line, int number, void *arg) {
+    const hosts_query *q = arg;
+    line[strcspn(line, "#")] = '\0';
+    char *save = NULL;
+    char *word = strtok_r(line, " \t\r\n", &save);
+    ld_addr a;
+    if (!word || ld_addr_parse(word, &a, NULL) != LD_OK || (q->addr && !ld_addr_equal(&a, q->addr)))
+        return 0;
+    while ((word = strtok_r(NULL, " \t\r\n", &save)))
+        if (strcasecmp(word, q->name) == 0)
+            return number;
+    return 0;
+}
+
+int ld_dns_hosts_line(const char *path, const char *name, const ld_addr *addr) {
+    hosts_query q = {.name = name, .addr = addr};
+    return for_each_line(path, hosts_line_maps, &q);
+}
+
 /* --- c-ares plumbing ----------------------------------------------------------- */
 
 static void res_update_timer(dns_res *r);
@@ -164,36 +344,123 @@ static void sock_state_cb(void *data, ares_socket_t fd, int readable, int writab
      * the probe deadline, reported as a timeout: bounded, never a hang. */
 }
 
+/* --- socket functions: c-ares's I/O, watched --------------------------------------- */
+
+/* Notes the first failure of the TCP retry from a socket call's result. */
+static void note_tcp_result(dns_res *r, ares_socket_t fd, ssize_t n, int err) {
+    if (fd != r->tcp_fd || r->tcp_failure != TCPF_NONE || n > 0)
+        return;
+    if (n == 0)
+        r->tcp_failure = TCPF_CLOSED;
+    else if (err == ECONNREFUSED)
+        r->tcp_failure = TCPF_REFUSED;
+    else if (err == ECONNRESET || err == EPIPE)
+        r->tcp_failure = TCPF_RESET;
+    else if (err != EAGAIN && err != EWOULDBLOCK && err != EINPROGRESS && err != EINTR)
+        r->tcp_failure = TCPF_ERROR;
+}
+
+/* With socket functions c-ares sets no socket option itself: ours are
+ * non-blocking and close on exec, as c-ares would make them. */
+static ares_socket_t sf_socket(int family, int type, int protocol, void *data) {
+    dns_res *r = data;
+    int fd = socket(family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol);
+    if (fd >= 0 && type == SOCK_STREAM)
+        r->tcp_fd = fd;
+    return fd < 0 ? ARES_SOCKET_BAD : fd;
+}
+
+static int sf_close(ares_socket_t fd, void *data) {
+    dns_res *r = data;
+    if (fd == r->tcp_fd)
+        r->tcp_fd = -1;
+    return close(fd);
+}
+
+static int sf_connect(ares_socket_t fd, const struct sockaddr *sa, ares_socklen_t len, void *data) {
+    int rc = connect(fd, sa, len);
+    int err = errno;
+    if (rc < 0)
+        note_tcp_result(data, fd, rc, err);
+    errno = err;
+    return rc;
+}
+
+/* c-ares passes `from` for UDP reads only: there the TC bit is seen. */
+static ares_ssize_t sf_recvfrom(ares_socket_t fd, void *buf, size_t len, int flags,
+                                struct sockaddr *from, ares_socklen_t *fromlen, void *data) {
+    dns_res *r = data;
+    ssize_t n = recvfrom(fd, buf, len, flags, from, fromlen);
+    int err = errno;
+    if (from && fd != r->tcp_fd && n > DNS_HEADER_FLAGS &&
+        (((const unsigned char *)buf)[DNS_HEADER_FLAGS] & DNS_FLAG_TC))
+        r->truncated = 1;
+    note_tcp_result(r, fd, n, err);
+    errno = err;
+    return n;
+}
+
+static ares_ssize_t sf_sendv(ares_socket_t fd, const struct iovec *iov, int n, void *data) {
+    ssize_t sent = writev(fd, iov, n);
+    int err = errno;
+    if (sent < 0)
+        note_tcp_result(data, fd, sent, err);
+    errno = err;
+    return sent;
+}
+
+static const struct ares_socket_functions socket_functions = {
+    .asocket = sf_socket,
+    .aclose = sf_close,
+    .aconnect = sf_connect,
+    .arecvfrom = sf_recvfrom,
+    .asendv = sf_sendv,
+};
+
 /* --- answers ---------------------------------------------------------------- */
 
-static const char *status_rcode(int status) {
+/* What a failed query of r came to: a server that sent a truncated reply did
+ * answer; only its TCP retry failed. */
+static dns_rcode failure_rcode(const dns_res *r, dns_rcode without_tc) {
+    return r->truncated ? RC_TCP_FAILED : without_tc;
+}
+
+static dns_rcode status_rcode(const dns_res *r, int status) {
     switch (status) {
     case ARES_SUCCESS:
-        return "NOERROR";
+        return RC_NOERROR;
     case ARES_ENODATA:
-        return "NODATA";
+        return RC_NODATA;
     case ARES_ENOTFOUND:
-        return "NXDOMAIN";
+        return RC_NXDOMAIN;
     case ARES_ESERVFAIL:
-        return "SERVFAIL";
+        return RC_SERVFAIL;
     case ARES_EREFUSED:
-        return "REFUSED";
+        return RC_REFUSED;
     case ARES_EFORMERR:
-        return "FORMERR";
+        return RC_FORMERR;
     case ARES_ENOTIMP:
-        return "NOTIMP";
+        return RC_NOTIMP;
+    case ARES_EBADRESP:
+        return RC_MALFORMED;
     case ARES_ETIMEOUT:
-        return "TIMEOUT";
+        return failure_rcode(r, RC_TIMEOUT);
     case ARES_ECONNREFUSED:
-        return "UNREACHABLE";
+        return failure_rcode(r, RC_UNREACHABLE);
     default:
-        return "ERROR";
+        return RC_ERROR;
     }
 }
 
-static int rcode_is_response(const char *rcode) {
-    return strcmp(rcode, "TIMEOUT") != 0 && strcmp(rcode, "UNREACHABLE") != 0 &&
-           strcmp(rcode, "ERROR") != 0;
+/* 1 when a DNS message came back. */
+static int rcode_is_response(dns_rcode rc) {
+    return rc != RC_TIMEOUT && rc != RC_UNREACHABLE && rc != RC_ERROR;
+}
+
+/* 1 for the answers that end a glibc lookup: the others make it ask the
+ * next nameserver. */
+static int rcode_is_definitive(dns_rcode rc) {
+    return rc == RC_NOERROR || rc == RC_NODATA || rc == RC_NXDOMAIN;
 }
 
 /* Fills a from an A or AAAA reply. */
@@ -234,23 +501,58 @@ static void parse_reply(dns_answer *a, int family, const unsigned char *abuf, in
     if (host)
         ares_free_hostent(host);
     if (rc == ARES_ENODATA || (rc == ARES_SUCCESS && a->naddrs == 0))
-        a->rcode = "NODATA";
+        a->rcode = RC_NODATA;
+    else if (rc == ARES_EBADRESP || rc == ARES_EBADNAME)
+        a->rcode = RC_MALFORMED; /* a count past the records, a looping name, a cut message */
     else if (rc != ARES_SUCCESS)
-        a->rcode = "ERROR";
+        a->rcode = RC_ERROR;
 }
 
 /* The combined result of a resolver's A and AAAA queries. */
-static const char *combine_rcode(const dns_answer q[NQUERIES]) {
+static dns_rcode combine_rcode(const dns_answer q[NQUERIES]) {
+    dns_rcode best = RC__COUNT;
     for (int i = 0; i < NQUERIES; i++)
-        if (q[i].done && strcmp(q[i].rcode, "NOERROR") == 0)
-            return "NOERROR";
-    static const char *const order[] = {"NXDOMAIN", "NODATA", "SERVFAIL", "REFUSED", "FORMERR",
-                                        "NOTIMP", "UNREACHABLE", "TIMEOUT", "ERROR"};
-    for (size_t k = 0; k < sizeof order / sizeof order[0]; k++)
-        for (int i = 0; i < NQUERIES; i++)
-            if (q[i].done && strcmp(q[i].rcode, order[k]) == 0)
-                return order[k];
-    return "TIMEOUT"; /* neither query answered before the deadline */
+        if (q[i].done && q[i].rcode < best)
+            best = q[i].rcode;
+    return best == RC__COUNT ? RC_TIMEOUT : best; /* neither answered before the deadline */
+}
+
+/* The combined rcode of a resolver's two queries. */
+static dns_rcode res_rcode(const dns_res *r) {
+    return combine_rcode(r->q);
+}
+
+/* 1 when a DNS message came back from r. */
+static int res_responded(const dns_res *r) {
+    return rcode_is_response(res_rcode(r));
+}
+
+/* When r's last query ended, since the probe started. */
+static ld_time res_elapsed(const dns_res *r) {
+    ld_time last = r->q[Q_A].at > r->q[Q_AAAA].at ? r->q[Q_A].at : r->q[Q_AAAA].at;
+    return last - r->probe->started;
+}
+
+/* How the TCP retry of r failed; TCPF_NONE when there was none or it worked. */
+static dns_tcp_failure res_tcp_failure(const dns_res *r) {
+    if (res_rcode(r) != RC_TCP_FAILED)
+        return TCPF_NONE;
+    /* No socket error: the retry was never answered. */
+    return r->tcp_failure != TCPF_NONE ? r->tcp_failure : TCPF_NO_REPLY;
+}
+
+/* What a glibc lookup that asks r, the nameserver at index of nscount it
+ * uses, waits before r answers or the lookup moves on: what r took, or for a
+ * silent r what res_send.c's send_dg allows the index - options timeout for
+ * the first, (timeout << index) / nscount for the others, at least 1 s. */
+static double res_wait_ms(const dns_res *r, const ld_dns_system *sys, size_t index,
+                          size_t nscount) {
+    if (res_rcode(r) != RC_TIMEOUT)
+        return (double)res_elapsed(r) / (double)LD_MS;
+    int seconds = sys->timeout_s << index;
+    if (index > 0)
+        seconds /= (int)nscount;
+    return (seconds > 0 ? seconds : 1) * 1000.0;
 }
 
 /* Writes a resolver's dns.resolver.* facts once. Queries that did not finish
@@ -262,18 +564,19 @@ static void record_resolver(ld_probe *p, dns_res *r, ld_probe_end end) {
     for (int i = 0; i < NQUERIES; i++) {
         if (!r->q[i].done) {
             r->q[i].done = 1;
-            r->q[i].rcode = "TIMEOUT";
+            r->q[i].rcode = failure_rcode(r, RC_TIMEOUT);
             r->q[i].at = ld_time_now();
         }
     }
     ld_bag *b = ld_facts_subject(p->facts, "dns", r->key);
     if (!b)
         return;
+    dns_rcode rc = res_rcode(r);
     ld_bag_set_str(b, LD_F_DNS_R_SERVER, r->server);
     ld_bag_set_str(b, LD_F_DNS_R_SOURCE, ld_resolver_source_name(r->cfg->source));
-    ld_bag_set_str(b, LD_F_DNS_R_RCODE, combine_rcode(r->q));
-    ld_bag_set_str(b, LD_F_DNS_R_A_RCODE, r->q[Q_A].rcode);
-    ld_bag_set_str(b, LD_F_DNS_R_AAAA_RCODE, r->q[Q_AAAA].rcode);
+    ld_bag_set_str(b, LD_F_DNS_R_RCODE, rcode_names[rc]);
+    ld_bag_set_str(b, LD_F_DNS_R_A_RCODE, rcode_names[r->q[Q_A].rcode]);
+    ld_bag_set_str(b, LD_F_DNS_R_AAAA_RCODE, rcode_names[r->q[Q_AAAA].rcode]);
     ld_bag_set_empty_list(b, LD_F_DNS_R_ADDRESSES);
     ld_bag_set_empty_list(b, LD_F_DNS_R_SCOPES);
     int64_t ttl = -1;
@@ -294,12 +597,15 @@ static void record_resolver(ld_probe *p, dns_res *r, ld_probe_end end) {
         ld_bag_set_value(b, LD_F_DNS_R_CNAME_CHAIN, chain);
     if (ttl >= 0)
         ld_bag_set_int(b, LD_F_DNS_R_TTL_MIN, ttl);
-    ld_time last = r->q[Q_A].at > r->q[Q_AAAA].at ? r->q[Q_A].at : r->q[Q_AAAA].at;
-    if (rcode_is_response(combine_rcode(r->q)))
-        ld_bag_set_num(b, LD_F_DNS_R_LATENCY_MS, (double)(last - p->started) / (double)LD_MS);
+    if (rcode_is_response(rc))
+        ld_bag_set_num(b, LD_F_DNS_R_LATENCY_MS, (double)res_elapsed(r) / (double)LD_MS);
+    if (r->truncated)
+        ld_bag_set_bool(b, LD_F_DNS_R_TRUNCATED, 1);
+    if (res_tcp_failure(r) != TCPF_NONE)
+        ld_bag_set_str(b, LD_F_DNS_R_TCP_FAILURE, tcp_failure_names[res_tcp_failure(r)]);
     /* No response is a timeout however it ended: c-ares's own retry budget
      * and the probe deadline both end at --connect-timeout. */
-    if (end == LD_END_RESULT && strcmp(combine_rcode(r->q), "TIMEOUT") == 0)
+    if (end == LD_END_RESULT && rc == RC_TIMEOUT)
         end = LD_END_TIMEOUT;
     ld_bag_set_str(b, LD_F_DNS_R_ENDED_BY, ld_probe_end_name(end));
 }
@@ -313,8 +619,7 @@ static void query_cb(void *arg, int status, int timeouts, unsigned char *abuf, i
         return; /* torn down, or already counted as timed out */
     a->done = 1;
     a->at = ld_time_now();
-    a->rcode = status_rcode(status);
-    a->responded = rcode_is_response(a->rcode);
+    a->rcode = status_rcode(a->owner, status);
     if (status == ARES_SUCCESS && abuf)
         parse_reply(a, a->family, abuf, alen);
     dns_res *r = a->owner;
@@ -322,18 +627,6 @@ static void query_cb(void *arg, int status, int timeouts, unsigned char *abuf, i
         record_resolver(r->probe, r, LD_END_RESULT);
         maybe_finish(r->probe);
     }
-}
-
-/* --- the system's answer ------------------------------------------------------- */
-
-/* The combined rcode of a resolver's two queries. */
-static const char *res_rcode(const dns_res *r) {
-    return combine_rcode(r->q);
-}
-
-/* 1 when a DNS message came back from r. */
-static int res_responded(const dns_res *r) {
-    return rcode_is_response(res_rcode(r));
 }
 
 /* The resolver whose answer the system uses: the first system resolver with a
@@ -345,12 +638,12 @@ static const dns_res *pick_answer(const dns_state *s) {
         const dns_res *r = &s->res[i];
         if (r->cfg->source != LD_RESOLVER_SYSTEM)
             continue;
-        const char *rc = res_rcode(r);
+        dns_rcode rc = res_rcode(r);
         if (!first)
             first = r;
         if (!responded && rcode_is_response(rc))
             responded = r;
-        if (!strcmp(rc, "NOERROR") || !strcmp(rc, "NODATA") || !strcmp(rc, "NXDOMAIN"))
+        if (rcode_is_definitive(rc))
             return r;
     }
     return responded ? responded : first;
@@ -367,7 +660,7 @@ static int res_has(const dns_res *r, const ld_addr *a) {
 
 /* 1 when two resolvers gave the same rcode and the same set of addresses. */
 static int same_answer(const dns_res *a, const dns_res *b) {
-    if (strcmp(res_rcode(a), res_rcode(b)) != 0)
+    if (res_rcode(a) != res_rcode(b))
         return 0;
     for (int q = 0; q < NQUERIES; q++) {
         for (size_t k = 0; k < a->q[q].naddrs; k++)
@@ -408,6 +701,13 @@ static void record_hosts(ld_probe *p, ares_channel ch, const char *name) {
         ares_free_hostent(h);
     }
     ld_bag_set_bool(t, LD_F_DNS_HOSTS_OVERRIDE, s->nhosts > 0);
+    if (s->nhosts == 0)
+        return;
+    /* Where to fix it: the line a person has to edit. */
+    ld_bag_set_str(t, LD_F_DNS_HOSTS_FILE, LD_DNS_HOSTS_FILE);
+    int line = ld_dns_hosts_line(LD_DNS_HOSTS_FILE, name, &s->hosts[0]);
+    if (line > 0)
+        ld_bag_set_int(t, LD_F_DNS_HOSTS_LINE, line);
 }
 
 /* 1 when a is among the --endpoint-ip addresses. */
@@ -416,6 +716,98 @@ static int is_endpoint(const ld_dns_config *cfg, const ld_addr *a) {
         if (ld_addr_equal(a, &cfg->endpoint_ips[k]))
             return 1;
     return 0;
+}
+
+/* Records the hosts-file addresses DNS's answer does not have: an entry
+ * that pins what DNS has since moved. */
+static void record_hosts_vs_dns(ld_probe *p) {
+    const dns_state *s = p->priv;
+    ld_bag *t = ld_facts_target(p->facts);
+    int64_t n = 0;
+    ld_bag_set_empty_list(t, LD_F_DNS_HOSTS_NOT_IN_DNS);
+    int dns_has_addresses = s->answer && (s->answer->q[Q_A].naddrs || s->answer->q[Q_AAAA].naddrs);
+    for (size_t i = 0; dns_has_addresses && i < s->nhosts; i++) {
+        if (res_has(s->answer, &s->hosts[i]))
+            continue;
+        char text[LD_ADDR_STRLEN];
+        ld_addr_format(&s->hosts[i], text);
+        ld_bag_list_add(t, LD_F_DNS_HOSTS_NOT_IN_DNS, text);
+        n++;
+    }
+    ld_bag_set_int(t, LD_F_DNS_HOSTS_NOT_IN_DNS_COUNT, n);
+}
+
+/* Records the resolv.conf options glibc applies and what a glibc lookup of
+ * the name spends on the nameservers before the first one that answers:
+ * glibc asks the first MAXNS of them in order (from a rotating start with
+ * `rotate`), waits for a silent one as res_wait_ms() says and moves on at
+ * once from one that refuses or answers with an error (res_send.c).
+ * `attempts` matters only when no server answers in the first round, which
+ * dns.resolver_unreachable reports. */
+static void record_resolution_delay(ld_probe *p) {
+    const ld_dns_config *cfg = p->config;
+    const ld_dns_system *sys = cfg->system;
+    const dns_state *s = p->priv;
+    ld_bag *t = ld_facts_target(p->facts);
+    ld_bag_set_int(t, LD_F_DNS_RESOLVER_TIMEOUT_S, sys->timeout_s);
+    ld_bag_set_int(t, LD_F_DNS_RESOLVER_ATTEMPTS, sys->attempts);
+    ld_bag_set_bool(t, LD_F_DNS_RESOLVER_ROTATE, (sys->options & LD_DNS_OPT_ROTATE) != 0);
+    ld_bag_set_empty_list(t, LD_F_DNS_RESOLVER_OPTIONS);
+    for (unsigned bit = LD_DNS_OPT_TIMEOUT; bit <= LD_DNS_OPT_USE_VC; bit <<= 1) {
+        if (!(sys->options & bit))
+            continue;
+        char word[32];
+        int n = bit == LD_DNS_OPT_TIMEOUT ? sys->timeout_s : sys->attempts;
+        if (bit == LD_DNS_OPT_TIMEOUT || bit == LD_DNS_OPT_ATTEMPTS)
+            snprintf(word, sizeof word, "%s:%d", ld_dns_option_name(bit), n);
+        else
+            snprintf(word, sizeof word, "%s", ld_dns_option_name(bit));
+        ld_bag_list_add(t, LD_F_DNS_RESOLVER_OPTIONS, word);
+    }
+
+    /* The system nameservers glibc uses, in resolv.conf order, and what a
+     * lookup waits on each. */
+    const dns_res *sysres[LD_DNS_GLIBC_MAXNS];
+    double wait[LD_DNS_GLIBC_MAXNS];
+    size_t n = 0;
+    for (size_t i = 0; i < s->nres && n < LD_DNS_GLIBC_MAXNS; i++)
+        if (s->res[i].cfg->source == LD_RESOLVER_SYSTEM)
+            sysres[n++] = &s->res[i];
+    for (size_t i = 0; i < n; i++) {
+        wait[i] = res_wait_ms(sysres[i], sys, i, n);
+        ld_bag *b = ld_facts_subject(p->facts, "dns", sysres[i]->key);
+        if (b)
+            ld_bag_set_num(b, LD_F_DNS_R_WAIT_MS, wait[i]);
+    }
+    size_t starts = (sys->options & LD_DNS_OPT_ROTATE) ? n : (n > 0);
+    double worst = -1;
+    unsigned char slow[LD_DNS_GLIBC_MAXNS] = {0};
+    for (size_t start = 0; start < starts; start++) {
+        double waited = 0;
+        size_t k = 0;
+        for (; k < n; k++) {
+            size_t i = (start + k) % n;
+            dns_rcode rc = res_rcode(sysres[i]);
+            if (rcode_is_definitive(rc))
+                break;
+            waited += wait[i];
+            if (!rcode_is_response(rc) || rc == RC_TCP_FAILED)
+                slow[i] = 1;
+        }
+        if (k < n && waited > worst)
+            worst = waited;
+    }
+    ld_bag_set_empty_list(t, LD_F_DNS_SLOW_RESOLVERS);
+    int64_t nslow = 0;
+    for (size_t i = 0; worst >= 0 && i < n; i++) {
+        if (!slow[i])
+            continue;
+        ld_bag_list_add(t, LD_F_DNS_SLOW_RESOLVERS, sysres[i]->server);
+        nslow++;
+    }
+    ld_bag_set_int(t, LD_F_DNS_SLOW_RESOLVER_COUNT, nslow);
+    if (worst >= 0)
+        ld_bag_set_num(t, LD_F_DNS_SLOW_RESOLUTION_MS, worst);
 }
 
 /* Derives the dns.* target facts from the per-resolver results. */
@@ -462,9 +854,11 @@ static void record_summary(ld_probe *p) {
     if (answer) {
         const ld_bag *b = ld_facts_subject(p->facts, "dns", answer->key);
         const ld_value *v;
-        ld_bag_set_str(t, LD_F_DNS_RCODE, res_rcode(answer));
+        ld_bag_set_str(t, LD_F_DNS_RCODE, rcode_names[res_rcode(answer)]);
         if (answer_responded)
             ld_bag_set_str(t, LD_F_DNS_ANSWER_RESOLVER, answer->server);
+        if (res_tcp_failure(answer) != TCPF_NONE)
+            ld_bag_set_str(t, LD_F_DNS_TCP_FAILURE, tcp_failure_names[res_tcp_failure(answer)]);
         if (b && (v = ld_bag_get(b, LD_F_DNS_R_CNAME_CHAIN)))
             ld_bag_set_value(t, LD_F_DNS_CNAME_CHAIN, v);
         if (b && (v = ld_bag_get(b, LD_F_DNS_R_TTL_MIN)))
@@ -509,6 +903,19 @@ static void record_summary(ld_probe *p) {
                        scope_count[LD_AS_DOCUMENTATION] + scope_count[LD_AS_RESERVED]);
     ld_bag_set_int(t, LD_F_DNS_ENDPOINT_MATCH_COUNT, match);
     ld_bag_set_int(t, LD_F_DNS_ENDPOINT_MISMATCH_COUNT, mismatch);
+    record_hosts_vs_dns(p);
+    record_resolution_delay(p);
+}
+
+size_t ld_dns_answer(const ld_probe *p, ld_addr *out, size_t max) {
+    const dns_state *s = p->priv;
+    size_t n = 0;
+    if (!s || !p->finished)
+        return 0;
+    for (int q = 0; s->answer && q < NQUERIES; q++)
+        for (size_t k = 0; k < s->answer->q[q].naddrs && n < max; k++)
+            out[n++] = s->answer->q[q].addrs[k];
+    return n;
 }
 
 size_t ld_dns_addresses(const ld_probe *p, ld_addr *out, size_t max, unsigned *origin) {
@@ -517,15 +924,11 @@ size_t ld_dns_addresses(const ld_probe *p, ld_addr *out, size_t max, unsigned *o
     *origin = LD_ORIGIN_DNS;
     if (!s || !p->finished)
         return 0;
-    if (s->nhosts) {
-        *origin = LD_ORIGIN_HOSTS;
-        for (size_t i = 0; i < s->nhosts && n < max; i++)
-            out[n++] = s->hosts[i];
-        return n;
-    }
-    for (int q = 0; s->answer && q < NQUERIES; q++)
-        for (size_t k = 0; k < s->answer->q[q].naddrs && n < max; k++)
-            out[n++] = s->answer->q[q].addrs[k];
+    if (!s->nhosts)
+        return ld_dns_answer(p, out, max);
+    *origin = LD_ORIGIN_HOSTS;
+    for (size_t i = 0; i < s->nhosts && n < max; i++)
+        out[n++] = s->hosts[i];
     return n;
 }
 
@@ -565,6 +968,9 @@ static ld_status res_init(ld_probe *p, dns_res *r, ld_err *err) {
     /* Two tries, the second after a third of the budget: c-ares doubles the
      * wait per try, so both fit in --connect-timeout. */
     o.flags = ARES_FLAG_NOCHECKRESP;
+    /* use-vc: glibc asks the system's nameservers over TCP, so must we. */
+    if (r->cfg->source == LD_RESOLVER_SYSTEM && (cfg->system->options & LD_DNS_OPT_USE_VC))
+        o.flags |= ARES_FLAG_USEVC;
     o.timeout = timeout_ms / 3 > 50 ? timeout_ms / 3 : 50;
     o.tries = 2;
     o.ndots = cfg->system->ndots;
@@ -587,6 +993,7 @@ static ld_status res_init(ld_probe *p, dns_res *r, ld_err *err) {
         return ld_err_set(err, rc == ARES_ENOMEM ? LD_ENOMEM : LD_ESYS, "c-ares: %s",
                           ares_strerror(rc));
     }
+    ares_set_socket_functions(r->ch, &socket_functions, r);
     struct ares_addr_port_node server;
     memset(&server, 0, sizeof server);
     server.family = r->cfg->addr.family;
@@ -621,6 +1028,7 @@ static ld_status dns_start(ld_probe *p, ld_err *err) {
         dns_res *r = &s->res[i];
         r->probe = p;
         r->cfg = &cfg->resolvers[i];
+        r->tcp_fd = -1;
         ld_resolver_format(r->cfg, r->server, sizeof r->server);
         /* The same server may be asked twice (a --dns-server that is also in
          * resolv.conf): each ask keeps its own evidence. */

@@ -5,6 +5,10 @@
  * behind another. The probe records per-resolver evidence (dns.resolver.*)
  * and, when it ends, the dns.* facts of the answer the system would use:
  * the first system resolver that gave a definitive answer, as glibc does.
+ * It tells a server that answered with something unusable (a malformed
+ * reply, a truncated one whose TCP retry failed) from a silent or refusing
+ * one, computes what a glibc lookup waits on the nameservers listed before
+ * the one that answers, and compares what /etc/hosts says with DNS.
  */
 #ifndef LD_PROBE_DNS_H
 #define LD_PROBE_DNS_H
@@ -21,6 +25,28 @@
 #define LD_DNS_MAX_RESOLVERS 16
 #define LD_DNS_MAX_DOMAINS 8
 
+/* The files glibc reads; `ip netns exec` bind-mounts a namespace's own
+ * /etc/netns/NAME/ copies over these paths, so they are always the ones. */
+#define LD_DNS_RESOLV_CONF "/etc/resolv.conf"
+#define LD_DNS_HOSTS_FILE  "/etc/hosts"
+
+/* glibc's resolver defaults and limits (resolv.conf(5), <resolv.h>). */
+#define LD_DNS_GLIBC_TIMEOUT_S     5  /* RES_TIMEOUT: wait per nameserver */
+#define LD_DNS_GLIBC_MAX_TIMEOUT_S 30 /* RES_MAXRETRANS */
+#define LD_DNS_GLIBC_ATTEMPTS      2  /* RES_DFLRETRY: rounds over the nameservers */
+#define LD_DNS_GLIBC_MAX_ATTEMPTS  5  /* RES_MAXRETRY */
+#define LD_DNS_GLIBC_MAXNS         3  /* MAXNS: nameservers glibc uses, the first ones listed */
+
+/* The options of resolv.conf that change how glibc asks (bits). */
+typedef enum ld_dns_option {
+    LD_DNS_OPT_TIMEOUT = 1u << 0,               /* "timeout:N" given */
+    LD_DNS_OPT_ATTEMPTS = 1u << 1,              /* "attempts:N" given */
+    LD_DNS_OPT_ROTATE = 1u << 2,                /* "rotate": start at another server each time */
+    LD_DNS_OPT_SINGLE_REQUEST = 1u << 3,        /* "single-request": A, then AAAA */
+    LD_DNS_OPT_SINGLE_REQUEST_REOPEN = 1u << 4, /* "single-request-reopen": a socket each */
+    LD_DNS_OPT_USE_VC = 1u << 5,                /* "use-vc": ask over TCP */
+} ld_dns_option;
+
 /* The system's resolver configuration, read once per run. */
 typedef struct ld_dns_system {
     ld_resolver resolvers[LD_DNS_MAX_RESOLVERS]; /* nameservers in order */
@@ -28,12 +54,26 @@ typedef struct ld_dns_system {
     char *domains[LD_DNS_MAX_DOMAINS];           /* search list, owned */
     size_t ndomains;                             /* how many */
     int ndots;                                   /* resolv.conf ndots */
+    int timeout_s;                               /* options timeout: as glibc keeps it (0..30) */
+    int attempts;                                /* options attempts: as glibc keeps it (0..5) */
+    unsigned options;                            /* LD_DNS_OPT_* bits */
 } ld_dns_system;
 
-/* Reads /etc/resolv.conf through c-ares (nothing is sent). */
-ld_status ld_dns_system_load(ld_dns_system *out, ld_err *err);
+/* Reads a resolv.conf (path; NULL for LD_DNS_RESOLV_CONF): its nameservers,
+ * search list and ndots through c-ares, and the options glibc applies that
+ * c-ares does not report as glibc would (timeout:, attempts:, rotate,
+ * single-request[-reopen], use-vc) from the file itself. Nothing is sent. */
+ld_status ld_dns_system_load(ld_dns_system *out, const char *path, ld_err *err);
 /* Frees the search list; a zeroed struct is harmless. */
 void ld_dns_system_clear(ld_dns_system *sys);
+/* The resolv.conf word of one LD_DNS_OPT_* bit ("rotate"; "timeout" and
+ * "attempts" without their number), NULL for another value. */
+const char *ld_dns_option_name(unsigned bit);
+
+/* The 1-based number of the first line of the hosts file at path that maps
+ * name (case-insensitively) to addr, or that names it at all when addr is
+ * NULL; 0 when no line does or the file cannot be read. */
+int ld_dns_hosts_line(const char *path, const char *name, const ld_addr *addr);
 
 /* What one DNS probe asks. */
 typedef struct ld_dns_config {
@@ -52,5 +92,8 @@ extern const ld_probe_ops ld_probe_dns;
  * (at most max, into out) - those /etc/hosts gives the name when it has it
  * (*origin LD_ORIGIN_HOSTS), else the system's DNS answer (LD_ORIGIN_DNS). */
 size_t ld_dns_addresses(const ld_probe *p, ld_addr *out, size_t max, unsigned *origin);
+/* After the probe finished: the addresses of the system's DNS answer (at
+ * most max, into out), whatever /etc/hosts says. */
+size_t ld_dns_answer(const ld_probe *p, ld_addr *out, size_t max);
 
 #endif

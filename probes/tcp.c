@@ -240,6 +240,27 @@ static void conclude(ld_probe *p, ld_tcp_state state, int err, const icmp_info *
     ld_probe_finish(p, end);
 }
 
+/* Adds the names of origin's bits that attempt b does not list yet. */
+static void add_origin(ld_bag *b, unsigned origin) {
+    for (unsigned bit = 1; bit && bit <= origin; bit <<= 1) {
+        const char *name = (origin & bit) ? ld_origin_name(bit) : NULL;
+        if (name && !ld_value_list_has(ld_bag_get(b, LD_F_TCP_A_ORIGIN), name))
+            ld_bag_list_add(b, LD_F_TCP_A_ORIGIN, name);
+    }
+}
+
+void ld_tcp_add_origin(ld_facts *facts, const ld_addr *addr, unsigned origin) {
+    char key[LD_ADDR_STRLEN];
+    ld_addr_format(addr, key);
+    for (size_t i = 0; i < ld_facts_subject_count(facts); i++) {
+        const ld_bag *b = ld_facts_subject_at(facts, i);
+        if (strcmp(ld_bag_kind(b), "tcp") == 0 && strcmp(ld_bag_key(b), key) == 0) {
+            add_origin(ld_facts_subject(facts, "tcp", key), origin);
+            return;
+        }
+    }
+}
+
 static ld_status tcp_start(ld_probe *p, ld_err *err) {
     const ld_tcp_config *cfg = p->config;
     tcp_state *s = calloc(1, sizeof *s);
@@ -258,9 +279,7 @@ static ld_status tcp_start(ld_probe *p, ld_err *err) {
     ld_bag_set_str(b, LD_F_TCP_A_ADDRESS, s->addr);
     ld_bag_set_int(b, LD_F_TCP_A_PORT, cfg->port);
     ld_bag_set_empty_list(b, LD_F_TCP_A_ORIGIN);
-    for (unsigned bit = 1; bit && bit <= cfg->origin; bit <<= 1)
-        if ((cfg->origin & bit) && ld_origin_name(bit))
-            ld_bag_list_add(b, LD_F_TCP_A_ORIGIN, ld_origin_name(bit));
+    add_origin(b, cfg->origin);
     ld_bag_set_bool(b, LD_F_TCP_A_EXPECTED, cfg->expected);
     record_route_source(s, cfg);
 
@@ -407,7 +426,7 @@ static ld_status tcp_summarize(ld_facts *facts, const ld_target_spec *spec) {
         [LD_TCP_ERROR] = {LD_F_TCP_ERROR_COUNT, 0},
     };
     int64_t counts[LD_TCP__COUNT] = {0};
-    int64_t total = 0, unexpected_open = 0, max_syns = 0;
+    int64_t total = 0, unexpected_open = 0, max_syns = 0, hosts_failed = 0, dns_open = 0;
     double best_connect = -1, longest_wait = -1;
     int cut = 0, have_icmp = 0, have_source = 0, have_errno = 0;
     ld_bag *t = ld_facts_target(facts);
@@ -418,6 +437,8 @@ static ld_status tcp_summarize(ld_facts *facts, const ld_target_spec *spec) {
             ld_bag_set_empty_list(t, by_state[k].addresses);
     ld_bag_set_empty_list(t, LD_F_TCP_FAILED_ADDRESSES);
     ld_bag_set_empty_list(t, LD_F_TCP_UNEXPECTED_ADDRESSES);
+    ld_bag_set_empty_list(t, LD_F_TCP_HOSTS_FAILED_ADDRESSES);
+    ld_bag_set_empty_list(t, LD_F_TCP_DNS_OPEN_ADDRESSES);
 
     for (size_t i = 0; i < ld_facts_subject_count(facts); i++) {
         const ld_bag *a = ld_facts_subject_at(facts, i);
@@ -429,6 +450,17 @@ static ld_status tcp_summarize(ld_facts *facts, const ld_target_spec *spec) {
         int st = state ? ld_tcp_state_parse(state->u.s) : -1;
         if (st < 0 || !addr)
             continue;
+        /* By where the address came from, expected or not: how the hosts
+         * file's addresses fared beside DNS's tells a stale entry. */
+        const ld_value *origin = ld_bag_get(a, LD_F_TCP_A_ORIGIN);
+        if (st != LD_TCP_OPEN && ld_value_list_has(origin, ld_origin_name(LD_ORIGIN_HOSTS))) {
+            ld_bag_list_add(t, LD_F_TCP_HOSTS_FAILED_ADDRESSES, addr->u.s);
+            hosts_failed++;
+        }
+        if (st == LD_TCP_OPEN && ld_value_list_has(origin, ld_origin_name(LD_ORIGIN_DNS))) {
+            ld_bag_list_add(t, LD_F_TCP_DNS_OPEN_ADDRESSES, addr->u.s);
+            dns_open++;
+        }
         if (!expected || !expected->u.b) {
             ld_bag_list_add(t, LD_F_TCP_UNEXPECTED_ADDRESSES, addr->u.s);
             unexpected_open += st == LD_TCP_OPEN;
@@ -480,6 +512,8 @@ static ld_status tcp_summarize(ld_facts *facts, const ld_target_spec *spec) {
         ld_bag_set_int(t, by_state[k].count, counts[k]);
     ld_bag_set_int(t, LD_F_TCP_FAILED_COUNT, total - counts[LD_TCP_OPEN]);
     ld_bag_set_int(t, LD_F_TCP_UNEXPECTED_OPEN_COUNT, unexpected_open);
+    ld_bag_set_int(t, LD_F_TCP_HOSTS_FAILED_COUNT, hosts_failed);
+    ld_bag_set_int(t, LD_F_TCP_DNS_OPEN_COUNT, dns_open);
     ld_bag_set_bool(t, LD_F_TCP_CUT_BY_DEADLINE, cut);
     if (best_connect >= 0)
         ld_bag_set_num(t, LD_F_TCP_CONNECT_MS, best_connect);

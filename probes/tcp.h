@@ -46,6 +46,10 @@ void ld_tcp_conclude_unanswered(ld_probe *p);
 ld_tcp_state ld_tcp_outcome(const ld_probe *p);
 /* The attempt's tcp.attempt.* evidence, NULL when it has none. */
 ld_bag *ld_tcp_evidence(const ld_probe *p);
+/* Adds origin's bits to the tcp.attempt.origin of the attempt to addr in
+ * facts, when there is one: an address that a second source also gives is
+ * tried once, and its evidence names both sources. */
+void ld_tcp_add_origin(ld_facts *facts, const ld_addr *addr, unsigned origin);
 /* Records the attempt's final state (tcp.attempt.state), once all its
  * evidence has been weighed; without other evidence, ld_tcp_outcome(). */
 void ld_tcp_record_state(ld_probe *p, ld_tcp_state state);

@@ -157,11 +157,18 @@ static void text_dns_line(ld_buf *out, const ld_bag *b) {
     const char *ended = str_fact(b, LD_F_DNS_R_ENDED_BY, "");
     if (lat >= 0)
         ld_buf_printf(out, "  %.1f ms", lat);
-    else if (strcmp(ended, "run_deadline") == 0)
+    /* Why it ended: a server that answered with something unusable did
+     * answer, so say what came back. */
+    if (strcmp(rcode, "MALFORMED") == 0)
+        ld_buf_puts(out, "  (the reply is not a valid DNS message)");
+    else if (strcmp(rcode, "TCP_FAILED") == 0)
+        ld_buf_printf(out, "  (truncated reply over UDP; the retry over TCP: %s)",
+                      str_fact(b, LD_F_DNS_R_TCP_FAILURE, "failed"));
+    else if (lat < 0 && strcmp(ended, "run_deadline") == 0)
         ld_buf_puts(out, "  (cut short by --timeout)");
-    else if (strcmp(rcode, "TIMEOUT") == 0)
+    else if (lat < 0 && strcmp(rcode, "TIMEOUT") == 0)
         ld_buf_puts(out, "  (no answer within --connect-timeout)");
-    else if (strcmp(rcode, "UNREACHABLE") == 0)
+    else if (lat < 0 && strcmp(rcode, "UNREACHABLE") == 0)
         ld_buf_puts(out, "  (ICMP port unreachable: nothing serves DNS there)");
     ld_buf_putc(out, '\n');
 }
@@ -210,7 +217,7 @@ static void text_capture_line(ld_buf *out, const ld_bag *b) {
     ld_buf_printf(out, "  [%s]\n", cs->u.s);
 }
 
-static void text_tcp_line(ld_buf *out, const ld_bag *b) {
+static void text_tcp_line(ld_buf *out, const ld_bag *b, const ld_facts *facts) {
     const char *state = str_fact(b, LD_F_TCP_A_STATE, "?");
     const char *err = str_fact(b, LD_F_TCP_A_ERRNO, "");
     double ms = num_fact(b, LD_F_TCP_A_ELAPSED_MS, 0);
@@ -284,9 +291,14 @@ static void text_tcp_line(ld_buf *out, const ld_bag *b) {
         ld_buf_printf(out, "  from %s%s%s%s", src, ifname ? " (" : "", ifname ? ifname : "",
                       ifname ? ")" : "");
     }
+    /* Not expected: an answer beside the --endpoint-ip addresses, or, without
+     * them, DNS's address tried beside the /etc/hosts one applications use. */
     const ld_value *expected = ld_bag_get(b, LD_F_TCP_A_EXPECTED);
+    const ld_value *endpoints = ld_facts_get(facts, LD_F_TARGET_ENDPOINT_IP_COUNT);
     if (expected && !expected->u.b)
-        ld_buf_puts(out, "  [not an --endpoint-ip]");
+        ld_buf_puts(out, endpoints && endpoints->u.i > 0
+                             ? "  [not an --endpoint-ip]"
+                             : "  [for comparison: applications use /etc/hosts]");
     ld_buf_putc(out, '\n');
     text_capture_line(out, b);
 }
@@ -436,7 +448,7 @@ static void text_target(ld_buf *out, const ld_report_target *t) {
             if (k == 0) {
                 text_dns_line(out, b);
             } else {
-                text_tcp_line(out, b);
+                text_tcp_line(out, b, t->facts);
                 text_layers(out, t->facts, ld_bag_key(b));
             }
         }

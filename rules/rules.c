@@ -36,7 +36,9 @@
 struct ld_rule {
     char *id;                           /* unique dotted name */
     char *origin;                       /* file it came from */
-    ld_severity severity;               /* how bad it is */
+    ld_severity severity;               /* how bad it is, unless critical_when holds */
+    char *critical_when_src;            /* condition source, NULL when absent */
+    ld_expr *critical_when;             /* raises the severity to critical, NULL when absent */
     ld_confidence confidence;           /* confidence unless high_when holds */
     char *high_when_src;                /* condition source, NULL when absent */
     ld_expr *high_when;                 /* raises confidence to high, NULL when absent */
@@ -102,6 +104,8 @@ static void rule_free(ld_rule *r) {
         return;
     free(r->id);
     free(r->origin);
+    free(r->critical_when_src);
+    ld_expr_free(r->critical_when);
     free(r->high_when_src);
     ld_expr_free(r->high_when);
     free(r->when_src);
@@ -154,6 +158,10 @@ const char *ld_rule_id(const ld_rule *r) {
 
 ld_severity ld_rule_severity(const ld_rule *r) {
     return r->severity;
+}
+
+const char *ld_rule_critical_when(const ld_rule *r) {
+    return r->critical_when_src;
 }
 
 const char *ld_rule_origin(const ld_rule *r) {
@@ -392,20 +400,52 @@ static int url_valid(const char *s) {
     return (strncmp(s, "https://", 8) == 0 && s[8]) || (strncmp(s, "http://", 7) == 0 && s[7]);
 }
 
-/* severity: one of the names of ld_severity. */
-static ld_status parse_severity(const cJSON *item, ld_rule *r, ld_err *err) {
+/* A severity word: ok, info, warning or critical. */
+static ld_status severity_level(const cJSON *item, const char *field, ld_severity *out,
+                                ld_err *err) {
     char shown[SHOW_MAX + 8];
     const char *s = NULL;
-    ld_status st = get_string(item, "severity", &s, err);
+    ld_status st = get_string(item, field, &s, err);
     if (st != LD_OK)
         return st;
     int sev = ld_severity_parse(s);
     if (sev < 0)
-        return ld_err_set(err, LD_EINVAL,
-                          "severity: '%s' is not one of ok, info, warning, critical",
-                          show(s, shown, sizeof shown));
-    r->severity = (ld_severity)sev;
+        return ld_err_set(err, LD_EINVAL, "%s: '%s' is not one of ok, info, warning, critical",
+                          field, show(s, shown, sizeof shown));
+    *out = (ld_severity)sev;
     return LD_OK;
+}
+
+/* "critical" | ... | {"default": LEVEL, "critical_when": EXPR}: one id whose
+ * finding turns critical past a threshold the facts show. */
+static ld_status parse_severity(const cJSON *item, ld_rule *r, ld_err *err) {
+    char shown[SHOW_MAX + 8];
+    if (!cJSON_IsObject(item))
+        return severity_level(item, "severity", &r->severity, err);
+    const cJSON *def = NULL, *crit = NULL, *e;
+    cJSON_ArrayForEach(e, item) {
+        const cJSON **slot = strcmp(e->string, "default") == 0         ? &def
+                             : strcmp(e->string, "critical_when") == 0 ? &crit
+                                                                       : NULL;
+        if (!slot)
+            return ld_err_set(err, LD_EINVAL, "severity: unknown field \"%s\"",
+                              show(e->string, shown, sizeof shown));
+        if (*slot)
+            return ld_err_set(err, LD_EINVAL, "severity: field \"%s\" given twice", e->string);
+        *slot = e;
+    }
+    if (!def)
+        return ld_err_set(err, LD_EINVAL, "severity: missing required field \"default\"");
+    if (!crit)
+        return ld_err_set(err, LD_EINVAL, "severity: missing required field \"critical_when\"");
+    ld_status st = severity_level(def, "severity.default", &r->severity, err);
+    if (st != LD_OK)
+        return st;
+    /* An ok rule stands for "nothing is wrong": it cannot turn critical. */
+    if (r->severity != LD_SEV_INFO && r->severity != LD_SEV_WARNING)
+        return ld_err_set(err, LD_EINVAL,
+                          "severity: critical_when needs a default of info or warning");
+    return get_expr(crit, "severity.critical_when", &r->critical_when_src, &r->critical_when, err);
 }
 
 /* A confidence word: high, medium or low. */
@@ -953,10 +993,16 @@ static ld_status render_text(const char *tmpl, const ld_facts *facts, char **out
 }
 
 /* Fills d for a fired rule. On failure d holds what was made; clear it. */
+/* The severity of a fired rule for these facts. */
+static ld_severity fired_severity(const ld_rule *r, const ld_facts *facts) {
+    return r->critical_when && ld_expr_eval(r->critical_when, facts) ? LD_SEV_CRITICAL
+                                                                     : r->severity;
+}
+
 static ld_status diagnose(const ld_rule *r, const ld_facts *facts, ld_cloud cloud,
                           ld_diagnosis *d) {
     d->rule = r;
-    d->severity = r->severity;
+    d->severity = fired_severity(r, facts);
     d->confidence =
         r->high_when && ld_expr_eval(r->high_when, facts) ? LD_CONF_HIGH : r->confidence;
     d->remediation_cloud = r->remediation[cloud] ? cloud : LD_CLOUD_GENERIC;
@@ -996,14 +1042,16 @@ ld_status ld_rules_eval(const ld_ruleset *rs, const ld_facts *facts, ld_diagnose
     size_t n = rs->n, nrep = 0, nsup = 0;
     unsigned char *fired = calloc(n ? n : 1, 1);
     size_t *by = malloc((n ? n : 1) * sizeof *by); /* who suppresses each rule */
+    ld_severity *sev = malloc((n ? n : 1) * sizeof *sev); /* each fired rule's severity */
     ld_cloud cloud = target_cloud(facts);
     memset(out, 0, sizeof *out);
-    if (!fired || !by) {
+    if (!fired || !by || !sev) {
         st = LD_ENOMEM;
         goto out;
     }
     for (size_t i = 0; i < n; i++) {
         fired[i] = (unsigned char)ld_expr_eval(rs->rules[i]->when, facts);
+        sev[i] = fired[i] ? fired_severity(rs->rules[i], facts) : rs->rules[i]->severity;
         by[i] = NOT_SUPPRESSED;
     }
     /* In load order, so the first root cause is the one recorded. A suppressed
@@ -1021,11 +1069,11 @@ ld_status ld_rules_eval(const ld_ruleset *rs, const ld_facts *facts, ld_diagnose
     }
     ld_severity worst = LD_SEV_OK;
     for (size_t i = 0; i < n; i++)
-        if (fired[i] && by[i] == NOT_SUPPRESSED && rs->rules[i]->severity > worst)
-            worst = rs->rules[i]->severity;
+        if (fired[i] && by[i] == NOT_SUPPRESSED && sev[i] > worst)
+            worst = sev[i];
     /* "ok" means nothing is wrong: it cannot stand beside a warning. */
     for (size_t i = 0; i < n; i++) {
-        if (fired[i] && worst >= LD_SEV_WARNING && rs->rules[i]->severity == LD_SEV_OK)
+        if (fired[i] && worst >= LD_SEV_WARNING && sev[i] == LD_SEV_OK)
             fired[i] = 0;
         if (fired[i] && by[i] == NOT_SUPPRESSED)
             nrep++;
@@ -1040,9 +1088,9 @@ ld_status ld_rules_eval(const ld_ruleset *rs, const ld_facts *facts, ld_diagnose
         st = LD_ENOMEM;
         goto out;
     }
-    for (int sev = LD_SEV_CRITICAL; sev >= LD_SEV_OK; sev--) {
+    for (int level = LD_SEV_CRITICAL; level >= LD_SEV_OK; level--) {
         for (size_t i = 0; i < n; i++) {
-            if (!fired[i] || by[i] != NOT_SUPPRESSED || (int)rs->rules[i]->severity != sev)
+            if (!fired[i] || by[i] != NOT_SUPPRESSED || (int)sev[i] != level)
                 continue;
             st = diagnose(rs->rules[i], facts, cloud, &out->reported[out->nreported++]);
             if (st != LD_OK)
@@ -1066,5 +1114,6 @@ out:
     }
     free(fired);
     free(by);
+    free(sev);
     return st;
 }

@@ -7,7 +7,8 @@
  * A file is {"linkdoctor_rules": 1, "rules": [RULE, ...]} where RULE is:
  *
  *   "id"            required  lower-case dotted name, unique ("tcp.syn_dropped")
- *   "severity"      required  "ok" | "info" | "warning" | "critical"
+ *   "severity"      required  "ok" | "info" | "warning" | "critical", or
+ *                             {"default": "warning", "critical_when": EXPR}
  *   "confidence"    optional  "high" (default) | "medium" | "low", or
  *                             {"default": "medium", "high_when": EXPR}
  *   "when"          required  EXPR (expr.h): the rule fires when it holds
@@ -76,7 +77,9 @@ const ld_rule *ld_ruleset_at(const ld_ruleset *rs, size_t i);
 const ld_rule *ld_ruleset_find(const ld_ruleset *rs, const char *id);
 
 const char *ld_rule_id(const ld_rule *r);
-ld_severity ld_rule_severity(const ld_rule *r);
+ld_severity ld_rule_severity(const ld_rule *r); /* default severity */
+/* The condition that makes a fired rule critical; NULL when it has none. */
+const char *ld_rule_critical_when(const ld_rule *r);
 const char *ld_rule_origin(const ld_rule *r);      /* file it came from */
 const char *ld_rule_when(const ld_rule *r);        /* condition source */
 const char *ld_rule_title(const ld_rule *r);       /* template source */
@@ -100,7 +103,7 @@ typedef struct ld_evidence {
 /* A rule that fired for a target, rendered. */
 typedef struct ld_diagnosis {
     const ld_rule *rule;         /* borrowed from the rule set */
-    ld_severity severity;        /* the rule's severity */
+    ld_severity severity;        /* the rule's severity for these facts */
     ld_confidence confidence;    /* decided by the rule's confidence */
     char *title;                 /* rendered, owned */
     char *summary;               /* rendered, owned */

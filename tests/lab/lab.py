@@ -24,9 +24,10 @@ with a chosen certificate and/or plain HTTP, a chosen status), redis-server (sta
 optionally with a password or TLS) and mosquitto (start_mosquitto, optionally requiring a
 password or speaking TLS); `listener.py --silent` is a peer that accepts and never
 answers; start_server runs any server of a test's own that says "ready" (the hostile
-peers of tests/hostile). Certificates are made by the lab with the openssl CLI (lab.certs: a lab CA, a
-good leaf for LAB_NAME, one for another name, a self-signed one, an expired one, one
-expiring soon).
+peers of tests/hostile, and `dnspeer.py`, a DNS server that answers every query wrongly:
+a compression loop, a false answer count, a truncated reply with a broken TCP retry).
+Certificates are made by the lab with the openssl CLI (lab.certs: a lab CA, a good leaf
+for LAB_NAME, one for another name, a self-signed one, an expired one, one expiring soon).
 
 Some scenarios need more than root in the client namespace: linkdoctor run as nobody
 without capabilities (UNPRIVILEGED, through setpriv), with sudo's SUDO_UID/SUDO_GID
@@ -106,6 +107,7 @@ TOOLS = ("ip", "nft", "dnsmasq", "ss")
 # Where the tools live even when PATH lacks the sbin directories (sudo, cron, some CI).
 os.environ["PATH"] = os.environ.get("PATH", "") + ":/usr/sbin:/usr/bin:/sbin:/bin"
 LISTENER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "listener.py")
+DNSPEER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "dnspeer.py")
 
 _PR_SET_PDEATHSIG = 1
 
@@ -758,8 +760,7 @@ class Lab:
         self.procs = []
         self.endpoint_addresses = {ROUTER_IP}
         self.tables = set()     # (side, hook) pairs whose nft table/chain exist
-        self.resolv_conf = None
-        self.hosts = None
+        self.client_etc = {}    # file name under the client's /etc -> the text the lab wrote
         self.tmp = None
         self.client = self.endpoint = None
         self.last_status_samples = None
@@ -900,30 +901,32 @@ class Lab:
             self._ip(self.client)("route", "add", f"{address}/32", "via", ROUTER_IP)
         self.endpoint_addresses.add(address)
 
-    def set_resolv_conf(self, *nameservers):
-        """The client's /etc/resolv.conf: exactly these nameservers, nothing of this host's."""
-        self.resolv_conf = "".join(f"nameserver {ns}\n" for ns in nameservers)
-        self._write_etc("resolv.conf", self.resolv_conf)
+    def set_resolv_conf(self, *nameservers, options=()):
+        """The client's /etc/resolv.conf: exactly these nameservers (and an `options` line
+        of these words), nothing of this host's."""
+        self.set_client_etc("resolv.conf", "".join(f"nameserver {ns}\n" for ns in nameservers) +
+                            (f"options {' '.join(options)}\n" if options else ""))
 
     def set_hosts(self, entries):
-        """The client's /etc/hosts: localhost plus {name: address}."""
-        self.hosts = "127.0.0.1 localhost\n::1 localhost ip6-localhost\n" + \
-            "".join(f"{addr} {name}\n" for name, addr in entries.items())
-        self._write_etc("hosts", self.hosts)
+        """The client's /etc/hosts: localhost (lines 1 and 2) plus {name: address}, one line
+        each from line 3 on."""
+        self.set_client_etc("hosts", "127.0.0.1 localhost\n::1 localhost ip6-localhost\n" +
+                            "".join(f"{addr} {name}\n" for name, addr in entries.items()))
 
-    def _write_etc(self, name, text):
+    def set_client_etc(self, name, text):
+        """Writes /etc/netns/<client>/NAME, which `ip netns exec` shows as /etc/NAME inside
+        the client namespace (e.g. nsswitch.conf for the glibc tools a scenario runs)."""
         path = os.path.join(NETNS_ETC, self.client, name)
         with open(path + ".tmp", "w") as f:
             f.write(text)
         os.replace(path + ".tmp", path)
+        self.client_etc[name] = text
 
     def _check_client_etc(self):
         # `ip netns exec` bind-mounts /etc/netns/<ns>/* over /etc/*; if that ever failed
         # (e.g. /etc/resolv.conf a dangling symlink), linkdoctor would ask this host's own
         # resolver. Refuse to run rather than break the network rule.
-        for name, want in (("resolv.conf", self.resolv_conf), ("hosts", self.hosts)):
-            if want is None:
-                continue
+        for name, want in self.client_etc.items():
             seen = _sh(*self.exec_argv(self.client, "cat", f"/etc/{name}")).stdout
             if seen != want:
                 raise LabError(f"/etc/{name} inside {self.client} is not the lab's:\n{seen}")
@@ -956,6 +959,13 @@ class Lab:
         return self.start_server(f"{'silent ' if silent else ''}listener on {address}:{port}",
                                  [sys.executable, LISTENER, address, str(port),
                                   *(["--silent"] if silent else [])], addresses=[address])
+
+    def start_dns_peer(self, mode, listen=RESOLVER_IP):
+        """A DNS server in the endpoint namespace that answers every query wrongly
+        (dnspeer.py): `mode` loop (a compression loop), count (a false answer count) or
+        tc (a truncated reply, then a broken reply over TCP)."""
+        return self.start_server(f"DNS peer ({mode}) on {listen}",
+                                 [sys.executable, DNSPEER, listen, mode], addresses=[listen])
 
     def start_server(self, what, argv, addresses=(), within=5.0):
         """A server of a test's own (a script: listener.py, tests/hostile/hostile.py) in the
@@ -1227,6 +1237,17 @@ class Lab:
         run.schema_validated = validate_report(report, self.source_dir)
         expect_eq(report.get("command"), command, "the report's command")
         return run
+
+    def run_in_client(self, *argv, limit=30):
+        """Runs a short command (not linkdoctor: e.g. glibc's getent, to measure what an
+        application experiences) in the client namespace, once its /etc is checked to be
+        the lab's; returns (CompletedProcess with text output, wall seconds)."""
+        self._check_client_etc()
+        start = time.monotonic()
+        p = subprocess.run(self.exec_argv(self.client, *argv), stdin=subprocess.DEVNULL,
+                           capture_output=True, text=True, timeout=limit,
+                           preexec_fn=_die_with_parent)
+        return p, time.monotonic() - start
 
     def run_raw(self, args, capture=True, limit=30, prefix=(), env=None, watch=False, raw=False):
         """Runs linkdoctor ARGS in the client namespace; returns (argv, exit code, stdout,

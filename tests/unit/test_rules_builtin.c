@@ -96,6 +96,12 @@ static void run_case(const cJSON *c) {
         if (diag)
             CU_ASSERT_STRING_EQUAL(ld_confidence_name(diag->confidence), it->valuestring);
     }
+    cJSON_ArrayForEach(it, cJSON_GetObjectItem(c, "severity")) {
+        const ld_diagnosis *diag = find(&d, it->string);
+        CU_ASSERT_PTR_NOT_NULL(diag);
+        if (diag)
+            CU_ASSERT_STRING_EQUAL(ld_severity_name(diag->severity), it->valuestring);
+    }
     cJSON_ArrayForEach(it, cJSON_GetObjectItem(c, "remediation_cloud")) {
         const ld_diagnosis *diag = find(&d, it->string);
         CU_ASSERT_PTR_NOT_NULL(diag);
@@ -163,7 +169,7 @@ static void catalog_ids_of_the_design_are_all_builtin(void) {
         "ok", "dns.no_record", "dns.public_address", "dns.endpoint_mismatch",
         "dns.resolver_unreachable", "dns.resolver_divergence", "dns.hosts_override",
         "tcp.syn_dropped", "tcp.refused", "tcp.icmp_rejected", "tcp.no_route",
-        "tcp.local_firewall", "tcp.partial", NULL};
+        "tcp.local_firewall", "tcp.partial", "dns.slow_resolution", NULL};
     for (int i = 0; ids[i]; i++)
         CU_ASSERT_PTR_NOT_NULL(ld_ruleset_find(rules, ids[i]));
 }

@@ -429,6 +429,48 @@ static void bad_severity_is_rejected(void) {
     ASSERT_RULE_FAILS(r, LD_EINVAL, "t.json: rule 'a.b': severity: must be a string");
 }
 
+/* A severity object whose parts are given by the test (NULL: left out). */
+static cJSON *severity_object(const char *def, const char *critical_when, const char *extra) {
+    cJSON *o = cJSON_CreateObject();
+    if (def)
+        cJSON_AddStringToObject(o, "default", def);
+    if (critical_when)
+        cJSON_AddStringToObject(o, "critical_when", critical_when);
+    if (extra)
+        cJSON_AddStringToObject(o, extra, "true");
+    return o;
+}
+
+static void bad_severity_object_is_rejected(void) {
+    static const struct {
+        const char *def, *critical_when, *extra; /* the object */
+        const char *msg;                         /* the error */
+    } cases[] = {
+        {NULL, "true", NULL, "severity: missing required field \"default\""},
+        {"warning", NULL, NULL, "severity: missing required field \"critical_when\""},
+        {"warning", "true", "high_when", "severity: unknown field \"high_when\""},
+        {"fatal", "true", NULL,
+         "severity.default: 'fatal' is not one of ok, info, warning, critical"},
+        {"critical", "true", NULL, "severity: critical_when needs a default of info or warning"},
+        {"ok", "true", NULL, "severity: critical_when needs a default of info or warning"},
+        {"warning", "dns.latency_ms >= \"5\"", NULL,
+         "severity.critical_when: position 16: '>=' compares numbers, not string \"5\""},
+        {"warning", "dns.nope > 1", NULL,
+         "severity.critical_when: position 1: unknown fact 'dns.nope'"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        cJSON *r = base_rule("a.b");
+        set_field(r, "severity",
+                  severity_object(cases[i].def, cases[i].critical_when, cases[i].extra));
+        char msg[256];
+        snprintf(msg, sizeof msg, "t.json: rule 'a.b': %s", cases[i].msg);
+        ASSERT_RULE_FAILS(r, LD_EINVAL, msg);
+    }
+    cJSON *r = base_rule("a.b");
+    set_field(r, "severity", severity_object("info", "dns.latency_ms >= 5000", NULL));
+    CU_ASSERT_TRUE(rule_loads(r));
+}
+
 static void bad_id_is_rejected(void) {
     ASSERT_LOAD_FAILS("invalid/bad_id.json", LD_EINVAL,
                       "bad_id.json: rule 1: id: 'Tcp.Bad' is not a rule id (a lower-case letter, "
@@ -1134,6 +1176,55 @@ static void reported_is_sorted_by_severity_then_load_order(void) {
     ld_ruleset_free(rs);
 }
 
+/* A set of two rules on dns.latency_ms: "slow.lookup" (warning, critical
+ * from 5000 ms on) and "other.warning", loaded in that order. */
+static ld_ruleset *escalating_set(void) {
+    ld_err err = {{0}};
+    ld_ruleset *rs = ld_ruleset_create();
+    CU_ASSERT_PTR_NOT_NULL_FATAL(rs);
+    cJSON *rules = cJSON_CreateArray();
+    cJSON *slow = base_rule("slow.lookup");
+    set_field(slow, "when", cJSON_CreateString("dns.latency_ms > 0"));
+    set_field(slow, "severity", severity_object("warning", "dns.latency_ms >= 5000", NULL));
+    cJSON *other = base_rule("other.warning");
+    set_field(other, "when", cJSON_CreateString("dns.latency_ms > 0"));
+    cJSON_AddItemToArray(rules, slow);
+    cJSON_AddItemToArray(rules, other);
+    CU_ASSERT_EQUAL_FATAL(load_rules(rs, rules, &err), LD_OK);
+    return rs;
+}
+
+static void severity_is_critical_when_critical_when_holds(void) {
+    ld_ruleset *rs = escalating_set();
+    ld_facts *f = new_facts();
+    ld_diagnoses d;
+    CU_ASSERT_EQUAL(ld_bag_set_num(ld_facts_target(f), LD_F_DNS_LATENCY_MS, 5000), LD_OK);
+    eval(rs, f, &d);
+    CU_ASSERT_STRING_EQUAL(REPORTED(d), "slow.lookup other.warning");
+    CU_ASSERT_EQUAL(d.reported[0].severity, LD_SEV_CRITICAL);
+    CU_ASSERT_EQUAL(d.reported[1].severity, LD_SEV_WARNING);
+    const ld_rule *r = ld_ruleset_find(rs, "slow.lookup");
+    CU_ASSERT_EQUAL(ld_rule_severity(r), LD_SEV_WARNING); /* the rule's default is unchanged */
+    CU_ASSERT_STRING_EQUAL(ld_rule_critical_when(r), "dns.latency_ms >= 5000");
+    CU_ASSERT_PTR_NULL(ld_rule_critical_when(ld_ruleset_find(rs, "other.warning")));
+    ld_diagnoses_clear(&d);
+    ld_facts_free(f);
+    ld_ruleset_free(rs);
+}
+
+static void severity_is_the_default_when_critical_when_does_not_hold(void) {
+    ld_ruleset *rs = escalating_set();
+    ld_facts *f = new_facts();
+    ld_diagnoses d;
+    CU_ASSERT_EQUAL(ld_bag_set_num(ld_facts_target(f), LD_F_DNS_LATENCY_MS, 4999), LD_OK);
+    eval(rs, f, &d);
+    CU_ASSERT_STRING_EQUAL(REPORTED(d), "slow.lookup other.warning");
+    CU_ASSERT_EQUAL(d.reported[0].severity, LD_SEV_WARNING);
+    ld_diagnoses_clear(&d);
+    ld_facts_free(f);
+    ld_ruleset_free(rs);
+}
+
 static void ok_is_dropped_when_a_warning_is_reported(void) {
     ld_ruleset *rs = ruleset_from("valid/ordering.json");
     ld_facts *f = new_facts();
@@ -1270,6 +1361,7 @@ int main(void) {
         LD_TEST(docs_must_be_urls),
         LD_TEST(remediation_needs_generic_and_known_clouds),
         LD_TEST(bad_confidence_is_rejected),
+        LD_TEST(bad_severity_object_is_rejected),
         LD_TEST(suppress_when_needs_suppresses),
         LD_TEST(strings_hold_at_most_8192_bytes),
         LD_TEST(set_holds_at_most_1024_rules),
@@ -1303,6 +1395,8 @@ int main(void) {
         LD_TEST(first_suppressor_in_load_order_is_recorded),
         LD_TEST(rules_from_a_later_file_suppress_earlier_ones),
         LD_TEST(reported_is_sorted_by_severity_then_load_order),
+        LD_TEST(severity_is_critical_when_critical_when_holds),
+        LD_TEST(severity_is_the_default_when_critical_when_does_not_hold),
         LD_TEST(ok_is_dropped_when_a_warning_is_reported),
         LD_TEST(ok_is_dropped_when_a_critical_is_reported),
         LD_TEST(ok_stays_beside_info),
