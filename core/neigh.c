@@ -30,6 +30,13 @@ const char *ld_neigh_state_name(ld_neigh_state s) {
     return (unsigned)s < LD_NEIGH__COUNT ? state_names[s] : "unknown";
 }
 
+int ld_neigh_state_parse(const char *s) {
+    for (int i = 0; s && i < LD_NEIGH__COUNT; i++)
+        if (strcmp(state_names[i], s) == 0)
+            return i;
+    return -1;
+}
+
 int ld_neigh_unresolved(ld_neigh_state s) {
     return s == LD_NEIGH_INCOMPLETE || s == LD_NEIGH_FAILED;
 }

@@ -43,6 +43,8 @@ typedef enum ld_neigh_state {
 
 /* The fact value of a state ("incomplete", ...). */
 const char *ld_neigh_state_name(ld_neigh_state s);
+/* Parses a fact value; -1 when s names no state. */
+int ld_neigh_state_parse(const char *s);
 /* 1 for INCOMPLETE and FAILED: no neighbour answered for the next hop. */
 int ld_neigh_unresolved(ld_neigh_state s);
 

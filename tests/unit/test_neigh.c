@@ -168,6 +168,10 @@ static void every_state_has_a_name(void) {
         CU_ASSERT_PTR_NOT_NULL(ld_neigh_state_name((ld_neigh_state)s));
     CU_ASSERT_STRING_EQUAL(ld_neigh_state_name(LD_NEIGH_INCOMPLETE), "incomplete");
     CU_ASSERT_STRING_EQUAL(ld_neigh_state_name(LD_NEIGH__COUNT), "unknown");
+    for (int s = 0; s < LD_NEIGH__COUNT; s++)
+        CU_ASSERT_EQUAL(ld_neigh_state_parse(ld_neigh_state_name((ld_neigh_state)s)), s);
+    CU_ASSERT_EQUAL(ld_neigh_state_parse("INCOMPLETE"), -1);
+    CU_ASSERT_EQUAL(ld_neigh_state_parse(NULL), -1);
 }
 
 int main(void) {
