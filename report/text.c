@@ -256,8 +256,9 @@ static void text_tcp_line(ld_buf *out, const ld_bag *b) {
     case LD_TCP_REPLY_DROPPED: {
         double syns = num_fact(b, LD_F_TCP_A_SYNS_SENT, 0);
         const char *rif = str_fact(b, LD_F_TCP_A_REPLY_INTERFACE, NULL);
-        ld_buf_printf(out, "answer dropped inside this host: it arrived%s%s, yet %.0f SYN%s in %.0f ms",
-                      rif ? " on " : "", rif ? rif : "", syns, syns == 1 ? "" : "s", ms);
+        ld_buf_printf(out, "answer dropped inside this host: it arrived%s%s, yet the SYN went out "
+                           "again (%.0f SYNs in %.0f ms)",
+                      rif ? " on " : "", rif ? rif : "", syns, ms);
         break;
     }
     case LD_TCP_UNDECIDED:
