@@ -342,6 +342,43 @@ static void ipv6_flows_and_icmpv6_errors(void) {
     ld_hs_free(t);
 }
 
+static void reply_dropped_shows_the_answer_then_the_syn_again(void) {
+    /* The client's input firewall dropped the SYN-ACK after the capture saw it:
+     * SYN, SYN-ACK, and about a second later the SYN again, never an ACK. */
+    static const struct {
+        const char *file; /* fixture */
+        int dir;          /* what it says of the SYNs' direction */
+        int ifindex;      /* whether it names interfaces */
+    } files[] = {{"reply-dropped.eth.pcap", 0, 0},
+                 {"reply-dropped.sll.pcap", 1, 0},
+                 {"reply-dropped.sll2.pcap", 1, 1}};
+    for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
+        ld_hs_table *t = fixture(files[i].file, NULL);
+        const ld_hs_flow *f = to_server(t, "10.77.0.2", 8449);
+        CU_ASSERT_EQUAL(ld_hs_count(t), 1);
+        CU_ASSERT_EQUAL(f->nsyn, 2);
+        CU_ASSERT_TRUE(f->synack_seen);
+        CU_ASSERT_FALSE(f->ack_seen);
+        CU_ASSERT_TRUE(f->synack_ts < f->syn_ts[1]);
+        CU_ASSERT_DOUBLE_EQUAL(f->last_syn_ts, f->syn_ts[1], 1e-9);
+        CU_ASSERT_TRUE(f->syn_ts[1] - f->syn_ts[0] > 0.9 && f->syn_ts[1] - f->syn_ts[0] < 1.5);
+        CU_ASSERT_TRUE(ld_hs_reply_lost(f));
+        CU_ASSERT_EQUAL(f->syn_dir, files[i].dir);
+        if (files[i].ifindex) {
+            CU_ASSERT_TRUE(f->syn_ifindex > 0);
+            CU_ASSERT_EQUAL(f->reply_ifindex, f->syn_ifindex);
+        } else {
+            CU_ASSERT_EQUAL(f->syn_ifindex, 0);
+            CU_ASSERT_EQUAL(f->reply_ifindex, 0);
+        }
+        ld_hs_free(t);
+    }
+    /* The established fixture's client acknowledged its SYN-ACK: not lost. */
+    ld_hs_table *t = fixture("established.sll2.pcap", NULL);
+    CU_ASSERT_FALSE(ld_hs_reply_lost(to_server(t, "10.77.0.2", 8444)));
+    ld_hs_free(t);
+}
+
 /* 1 when both tables hold the same flows; cooked captures come from another
  * socket, so their times may differ by a few microseconds. */
 static int same_flows(const ld_hs_table *a, const ld_hs_table *b, double tol) {
@@ -356,7 +393,8 @@ static int same_flows(const ld_hs_table *a, const ld_hs_table *b, double tol) {
             x->fin_from_client != y->fin_from_client || x->fin_from_server != y->fin_from_server ||
             x->icmp_seen != y->icmp_seen || x->icmp_v6 != y->icmp_v6 ||
             x->icmp_type != y->icmp_type || x->icmp_code != y->icmp_code ||
-            x->packets != y->packets || strcmp(ld_hs_conn_state(x), ld_hs_conn_state(y)) != 0)
+            x->packets != y->packets || strcmp(ld_hs_conn_state(x), ld_hs_conn_state(y)) != 0 ||
+            ld_hs_reply_lost(x) != ld_hs_reply_lost(y))
             return 0;
         if (x->icmp_seen && !ld_addr_equal(&x->icmp_from, &y->icmp_from))
             return 0;
@@ -370,8 +408,8 @@ static int same_flows(const ld_hs_table *a, const ld_hs_table *b, double tol) {
 }
 
 static void every_link_type_gives_the_same_flows(void) {
-    static const char *scenarios[] = {"dropped",     "rejected", "refused",
-                                      "established", "partial",  "ipv6"};
+    static const char *scenarios[] = {"dropped", "rejected", "refused",      "established",
+                                      "partial", "ipv6",     "reply-dropped"};
     static const struct {
         const char *suffix; /* file name after the scenario */
         int dlt;            /* what libpcap reports for it */
@@ -1258,6 +1296,7 @@ int main(void) {
         LD_TEST(loopback_duplicates_are_not_retransmissions),
         LD_TEST(ipv6_flows_and_icmpv6_errors),
         LD_TEST(every_link_type_gives_the_same_flows),
+        LD_TEST(reply_dropped_shows_the_answer_then_the_syn_again),
         LD_TEST(max_packets_stops_reading_early),
         LD_TEST(file_errors_say_what_is_wrong),
         LD_TEST(short_or_inconsistent_ip_headers_are_malformed),
