@@ -1,8 +1,9 @@
 /* neigh.c - next hop and neighbour state from rtnetlink.
  *
  * Messages are checked before they are read: every length comes from the
- * kernel's header and is bounded by the datagram (NLMSG_OK, RTA_OK), so a
- * recorded or truncated message is as safe to parse as a live one.
+ * kernel's header and is bounded by what is left of the datagram (next_msg,
+ * next_attr), so a recorded or truncated message is as safe to parse as a
+ * live one.
  */
 #include "neigh.h"
 
@@ -62,27 +63,59 @@ static ld_neigh_state from_nud(unsigned nud) {
     return LD_NEIGH_NONE;
 }
 
+/* The next whole message of a datagram of len bytes, from *off on; NULL
+ * when none fits. Every length is checked against what is left before it is
+ * trusted, and offsets stay aligned as the kernel aligns them. */
+static const struct nlmsghdr *next_msg(const void *buf, size_t len, size_t *off) {
+    if (*off > len || len - *off < sizeof(struct nlmsghdr))
+        return NULL;
+    const struct nlmsghdr *h = (const struct nlmsghdr *)((const char *)buf + *off);
+    if (h->nlmsg_len < sizeof *h || h->nlmsg_len > len - *off)
+        return NULL;
+    *off += NLMSG_ALIGN(h->nlmsg_len);
+    return h;
+}
+
+/* The next whole attribute of the len bytes at base, from *off on; NULL when none fits. */
+static const struct rtattr *next_attr(const void *base, size_t len, size_t *off) {
+    if (*off > len || len - *off < sizeof(struct rtattr))
+        return NULL;
+    const struct rtattr *a = (const struct rtattr *)((const char *)base + *off);
+    if (a->rta_len < sizeof *a || a->rta_len > len - *off)
+        return NULL;
+    *off += RTA_ALIGN(a->rta_len);
+    return a;
+}
+
+/* An attribute's payload, its length into *plen. */
+static const void *attr_data(const struct rtattr *a, size_t *plen) {
+    *plen = a->rta_len - sizeof *a;
+    return (const char *)a + sizeof *a;
+}
+
+/* The attributes after a message's fixed header of hlen bytes, their length into *alen. */
+static const void *msg_attrs(const struct nlmsghdr *h, size_t hlen, size_t *alen) {
+    size_t head = NLMSG_ALIGN(NLMSG_LENGTH(hlen));
+    *alen = h->nlmsg_len > head ? h->nlmsg_len - head : 0;
+    return (const char *)h + head;
+}
+
 /* An address attribute of family (4 or 16 bytes) into out; 0 when it does not fit. */
 static int attr_addr(const struct rtattr *a, int family, ld_addr *out) {
-    size_t len = RTA_PAYLOAD(a);
+    size_t len;
+    const void *data = attr_data(a, &len);
     memset(out, 0, sizeof *out);
     out->family = family;
     if (family == AF_INET && len == 4) {
-        memcpy(&out->v4, RTA_DATA(a), 4);
+        memcpy(&out->v4, data, 4);
         return 1;
     }
     if (family == AF_INET6 && len == 16) {
-        memcpy(&out->v6, RTA_DATA(a), 16);
+        memcpy(&out->v6, data, 16);
         return 1;
     }
     out->family = 0;
     return 0;
-}
-
-/* A datagram's length as the netlink macros want it: an int, so that a
- * length they subtract past zero goes negative and ends the walk. */
-static int walk_len(size_t len) {
-    return len > NL_BUF ? NL_BUF : (int)len;
 }
 
 /* The error an NLMSG_ERROR message carries (positive errno), -1 when it is cut short. */
@@ -95,8 +128,8 @@ static int nl_error(const struct nlmsghdr *h) {
 
 ld_status ld_neigh_parse_route(const void *msg, size_t len, ld_neigh *out, ld_err *err) {
     int family = out->dst.family;
-    int left = walk_len(len);
-    for (const struct nlmsghdr *h = msg; NLMSG_OK(h, left); h = NLMSG_NEXT(h, left)) {
+    size_t off = 0;
+    for (const struct nlmsghdr *h; (h = next_msg(msg, len, &off));) {
         if (h->nlmsg_type == NLMSG_ERROR) {
             int e = nl_error(h);
             if (e == ENETUNREACH || e == EHOSTUNREACH) {
@@ -115,11 +148,14 @@ ld_status ld_neigh_parse_route(const void *msg, size_t len, ld_neigh *out, ld_er
             return ld_err_set(err, LD_EINVAL, "route lookup: answer for another family");
         out->next_hop = out->dst;
         out->via_gateway = 0;
-        int alen = (int)RTM_PAYLOAD(h);
-        for (const struct rtattr *a = RTM_RTA(rt); RTA_OK(a, alen); a = RTA_NEXT(a, alen)) {
-            if (a->rta_type == RTA_OIF && RTA_PAYLOAD(a) == sizeof(uint32_t)) {
+        size_t alen, at = 0;
+        const void *attrs = msg_attrs(h, sizeof *rt, &alen);
+        for (const struct rtattr *a; (a = next_attr(attrs, alen, &at));) {
+            size_t plen;
+            const void *data = attr_data(a, &plen);
+            if (a->rta_type == RTA_OIF && plen == sizeof(uint32_t)) {
                 uint32_t oif;
-                memcpy(&oif, RTA_DATA(a), sizeof oif);
+                memcpy(&oif, data, sizeof oif);
                 out->ifindex = (int)oif;
             } else if (a->rta_type == RTA_GATEWAY) {
                 ld_addr gw;
@@ -127,14 +163,14 @@ ld_status ld_neigh_parse_route(const void *msg, size_t len, ld_neigh *out, ld_er
                     out->next_hop = gw;
                     out->via_gateway = 1;
                 }
-            } else if (a->rta_type == RTA_VIA && RTA_PAYLOAD(a) >= sizeof(struct rtvia)) {
+            } else if (a->rta_type == RTA_VIA && plen == sizeof(struct rtvia) + 16) {
                 /* An IPv4 route through an IPv6 gateway. */
-                const struct rtvia *via = RTA_DATA(a);
-                size_t vlen = RTA_PAYLOAD(a) - sizeof(struct rtvia);
-                if (via->rtvia_family == AF_INET6 && vlen == 16) {
+                struct rtvia via;
+                memcpy(&via, data, sizeof via);
+                if (via.rtvia_family == AF_INET6) {
                     memset(&out->next_hop, 0, sizeof out->next_hop);
                     out->next_hop.family = AF_INET6;
-                    memcpy(&out->next_hop.v6, via->rtvia_addr, 16);
+                    memcpy(&out->next_hop.v6, (const char *)data + sizeof via, 16);
                     out->via_gateway = 1;
                 }
             }
@@ -146,8 +182,8 @@ ld_status ld_neigh_parse_route(const void *msg, size_t len, ld_neigh *out, ld_er
 }
 
 ld_status ld_neigh_parse_neigh(const void *msg, size_t len, ld_neigh *out, ld_err *err) {
-    int left = walk_len(len);
-    for (const struct nlmsghdr *h = msg; NLMSG_OK(h, left); h = NLMSG_NEXT(h, left)) {
+    size_t off = 0;
+    for (const struct nlmsghdr *h; (h = next_msg(msg, len, &off));) {
         if (h->nlmsg_type == NLMSG_ERROR) {
             int e = nl_error(h);
             if (e == ENOENT) {
@@ -162,9 +198,9 @@ ld_status ld_neigh_parse_neigh(const void *msg, size_t len, ld_neigh *out, ld_er
         if (h->nlmsg_len < NLMSG_LENGTH(sizeof(struct ndmsg)))
             return ld_err_set(err, LD_EINVAL, "neighbour lookup: truncated answer");
         const struct ndmsg *nd = NLMSG_DATA(h);
-        int alen = (int)(h->nlmsg_len - NLMSG_LENGTH(sizeof *nd));
-        const struct rtattr *a = (const struct rtattr *)((const char *)nd + NLMSG_ALIGN(sizeof *nd));
-        for (; RTA_OK(a, alen); a = RTA_NEXT(a, alen)) {
+        size_t alen, at = 0;
+        const void *attrs = msg_attrs(h, sizeof *nd, &alen);
+        for (const struct rtattr *a; (a = next_attr(attrs, alen, &at));) {
             ld_addr dst;
             if (a->rta_type == NDA_DST && attr_addr(a, nd->ndm_family, &dst) &&
                 !ld_addr_equal(&dst, &out->next_hop))
