@@ -451,7 +451,7 @@ void ld_capture_record_neighbour(ld_capture *cap, ld_bag *a, const ld_neigh *nb)
     ld_bag_set_str(a, LD_F_TCP_A_NEXT_HOP, hop);
     ld_bag_set_bool(a, LD_F_TCP_A_NEXT_HOP_GATEWAY, nb->via_gateway);
     if (cap) {
-        ld_capture_drain(cap);
+        /* No drain: the caller's flow pointer must survive (see ld_hs_set_keep). */
         const ld_hs_neigh *n = ld_hs_find_neigh(cap->flows, &nb->next_hop);
         ld_bag_set_int(a, LD_F_TCP_A_NEIGHBOUR_REQUESTS, n ? n->requests : 0);
     }

@@ -141,7 +141,8 @@ void ld_capture_record_reply(ld_bag *attempt, ld_bag *target, const ld_hs_flow *
                              const char *proc);
 /* Records the way to an attempt's address (tcp.attempt.next_hop, its
  * neighbour state) and, when cap is not NULL, the ARP / ND requests it
- * captured for the next hop. */
+ * captured for the next hop (as of its last drain: it reads no packet, so
+ * flow pointers stay valid). */
 void ld_capture_record_neighbour(ld_capture *cap, ld_bag *attempt, const ld_neigh *nb);
 /* The state of an attempt once the packets are weighed: seen is what its
  * socket said. Pure. In order:
