@@ -370,8 +370,15 @@ static ld_tcp_state settle_attempt(ld_run *run, probe_slot *slot) {
         ld_capture_record_neighbour(watched ? cap : NULL, a, &nb);
         unresolved = ld_neigh_unresolved(nb.state);
     }
-    if (watched || unresolved)
-        st = ld_capture_judge(st, flow, blind, unresolved);
+    if (watched || unresolved) {
+        const ld_value *waited = ld_bag_get(a, LD_F_TCP_A_ELAPSED_MS);
+        ld_capture_judge_args args = {
+            .blind = blind,
+            .neighbour_unresolved = unresolved,
+            .waited_ms = waited ? waited->u.n : -1,
+        };
+        st = ld_capture_judge(st, flow, &args);
+    }
     if (st == LD_TCP_REPLY_DROPPED)
         ld_capture_record_reply(a, ld_facts_target(slot->tr->facts), flow, "/proc");
     ld_capture_watch_stop(&slot->watch);

@@ -457,18 +457,35 @@ void ld_capture_record_neighbour(ld_capture *cap, ld_bag *a, const ld_neigh *nb)
     }
 }
 
-ld_tcp_state ld_capture_judge(ld_tcp_state seen, const ld_hs_flow *f, int blind,
-                              int neighbour_unresolved) {
+/* 1 when the capture shows an answer the socket never took: the SYN went out
+ * again after it, or it arrived a grace before the socket gave up waiting
+ * (a socket takes an answer microseconds after the capture sees it). */
+static int answer_ignored(const ld_hs_flow *f, double waited_ms) {
+    if (!f || (!f->synack_seen && !f->rst_from_server) || f->ack_seen)
+        return 0;
+    if (ld_hs_reply_lost(f))
+        return 1;
+    if (f->nsyn == 0 || waited_ms < 0)
+        return 0;
+    double answered = f->synack_seen ? f->synack_ts : f->rst_server_ts;
+    if (f->rst_from_server && f->rst_server_ts < answered)
+        answered = f->rst_server_ts;
+    double grace_ms = (double)LD_CAPTURE_GRACE / (double)LD_MS;
+    return (answered - f->syn_ts[0]) * 1000.0 + grace_ms <= waited_ms;
+}
+
+ld_tcp_state ld_capture_judge(ld_tcp_state seen, const ld_hs_flow *f,
+                              const ld_capture_judge_args *args) {
     int syn_unseen = !f || f->nsyn == 0;
     /* The server answered, the socket never heard: discarded inside this host. */
-    if (seen == LD_TCP_TIMEOUT && f && (f->synack_seen || f->rst_from_server))
+    if (seen == LD_TCP_TIMEOUT && answer_ignored(f, args->waited_ms))
         return LD_TCP_REPLY_DROPPED;
     /* Waiting for a neighbour that never answered: the SYN could not leave. */
-    if (seen == LD_TCP_TIMEOUT && syn_unseen && neighbour_unresolved)
+    if (seen == LD_TCP_TIMEOUT && syn_unseen && args->neighbour_unresolved)
         return LD_TCP_NO_ROUTE;
     /* No answer, or a reset, for a SYN that never reached the wire: this
      * host's own firewall dropped it (or answered for the endpoint). */
-    if (!blind && syn_unseen && (seen == LD_TCP_TIMEOUT || seen == LD_TCP_REFUSED))
+    if (!args->blind && syn_unseen && (seen == LD_TCP_TIMEOUT || seen == LD_TCP_REFUSED))
         return LD_TCP_LOCAL_BLOCK;
     return seen;
 }

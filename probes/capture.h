@@ -144,19 +144,30 @@ void ld_capture_record_reply(ld_bag *attempt, ld_bag *target, const ld_hs_flow *
  * captured for the next hop (as of its last drain: it reads no packet, so
  * flow pointers stay valid). */
 void ld_capture_record_neighbour(ld_capture *cap, ld_bag *attempt, const ld_neigh *nb);
+/* What the judgement of an attempt weighs besides its socket's outcome and
+ * its flow. */
+typedef struct ld_capture_judge_args {
+    int blind;                /* the capture may have missed packets of the attempt
+                                 (it lost some, or does not cover its interface) */
+    int neighbour_unresolved; /* the next hop's neighbour entry is INCOMPLETE or FAILED */
+    double waited_ms;         /* how long the socket waited (tcp.attempt.elapsed_ms),
+                                 negative when unknown */
+} ld_capture_judge_args;
+
 /* The state of an attempt once the packets are weighed: seen is what its
- * socket said. Pure. In order:
+ * socket said, flow what the capture saw of it (NULL: nothing, or no
+ * capture). Pure. In order:
  * - the socket timed out, yet the capture saw the server answer (SYN-ACK or
- *   RST): this host discarded the answer (LD_TCP_REPLY_DROPPED);
- * - the socket timed out, its SYN was never captured (or there is no
- *   capture: flow NULL) and the next hop's neighbour is unresolved: no
- *   neighbour answered ARP / ND, the SYN could not leave (LD_TCP_NO_ROUTE);
+ *   RST) and then the SYN again, or saw the answer LD_CAPTURE_GRACE before
+ *   the socket gave up: this host discarded it (LD_TCP_REPLY_DROPPED);
+ * - the socket timed out, its SYN was never captured and the next hop's
+ *   neighbour is unresolved: no neighbour answered ARP / ND, the SYN could
+ *   not leave (LD_TCP_NO_ROUTE);
  * - the socket saw no answer, or a reset, and the capture never saw the SYN
  *   leave: this host stopped it (LD_TCP_LOCAL_BLOCK) - unless the capture is
- *   blind to it (lossy, or not covering its interface), when absence
- *   proves nothing. */
-ld_tcp_state ld_capture_judge(ld_tcp_state seen, const ld_hs_flow *flow, int blind,
-                              int neighbour_unresolved);
+ *   blind to it, when absence proves nothing. */
+ld_tcp_state ld_capture_judge(ld_tcp_state seen, const ld_hs_flow *flow,
+                              const ld_capture_judge_args *args);
 /* Creates the tcp.attempt.* evidence of a flow read from a capture file: the
  * attempt's state comes from the packets alone. t0 is the capture's start,
  * t_end its last packet's time: a lone unanswered SYN less than

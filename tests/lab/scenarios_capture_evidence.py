@@ -90,6 +90,16 @@ def tcp_reply_dropped(lab):
     # Decided at the first retransmission (~1 s), not at --connect-timeout (2 s).
     run.expect_wall(1.0, 1.5)
 
+    # A --connect-timeout shorter than the retransmission: the SYN-ACK the capture saw
+    # arrive long before the socket gave up is the proof.
+    run = lab.run(TARGET, connect_timeout=0.5)
+    run.expect_outcome(2, "critical")
+    t = run.target()
+    t.expect_only_diagnoses("tcp.reply_dropped")
+    a = t.expect_attempt(ZONE_A, state="reply_dropped", ended_by="timeout", syn_seen=True)
+    expect_eq(syn_times(a), [0.0], "one SYN before the socket gave up")
+    run.expect_wall(0.5, 1.0)
+
 
 @S.scenario("tcp.no_route.no_neighbour", timed=True)
 def tcp_no_route_no_neighbour(lab):

@@ -46,12 +46,20 @@ static ld_bag *attempt(ld_facts *f, const char *state) {
     return a;
 }
 
+/* ld_capture_judge() with its arguments spelled out. */
+static ld_tcp_state judge(ld_tcp_state seen, const ld_hs_flow *fl, int blind, int unresolved,
+                          double waited_ms) {
+    ld_capture_judge_args args = {
+        .blind = blind, .neighbour_unresolved = unresolved, .waited_ms = waited_ms};
+    return ld_capture_judge(seen, fl, &args);
+}
+
 /* What the plan does with an ended attempt: the capture's evidence, then
  * the state the socket's outcome and the packets together give. */
 static void record(ld_bag *a, const ld_hs_flow *fl, int blind) {
     ld_capture_record_flow(a, fl);
     ld_tcp_state seen = (ld_tcp_state)ld_tcp_state_parse(str(a, LD_F_TCP_A_STATE));
-    ld_bag_set_str(a, LD_F_TCP_A_STATE, ld_tcp_state_name(ld_capture_judge(seen, fl, blind, 0)));
+    ld_bag_set_str(a, LD_F_TCP_A_STATE, ld_tcp_state_name(judge(seen, fl, blind, 0, 2000)));
 }
 
 static void retransmitted_unanswered_syn_is_recorded_as_s0_with_its_times(void) {
@@ -235,30 +243,37 @@ static ld_hs_flow answered(unsigned nsyn, int rst) {
 }
 
 static void answer_the_socket_never_saw_is_a_reply_dropped(void) {
-    ld_hs_flow syn_ack = answered(2, 0), rst = answered(2, 1), late = answered(1, 0);
-    /* The socket timed out (or the capture ended it) although the server answered. */
-    CU_ASSERT_EQUAL(ld_capture_judge(LD_TCP_TIMEOUT, &syn_ack, 0, 0), LD_TCP_REPLY_DROPPED);
-    CU_ASSERT_EQUAL(ld_capture_judge(LD_TCP_TIMEOUT, &rst, 0, 0), LD_TCP_REPLY_DROPPED);
-    CU_ASSERT_EQUAL(ld_capture_judge(LD_TCP_TIMEOUT, &late, 1, 0), LD_TCP_REPLY_DROPPED);
-    /* The socket got it: nothing was dropped. */
-    CU_ASSERT_EQUAL(ld_capture_judge(LD_TCP_OPEN, &syn_ack, 0, 0), LD_TCP_OPEN);
-    CU_ASSERT_EQUAL(ld_capture_judge(LD_TCP_REFUSED, &rst, 0, 0), LD_TCP_REFUSED);
+    ld_hs_flow syn_ack = answered(2, 0), rst = answered(2, 1), once = answered(1, 0);
+    /* The SYN went out again after the answer: proof, however long the socket waited. */
+    CU_ASSERT_EQUAL(judge(LD_TCP_TIMEOUT, &syn_ack, 0, 0, -1), LD_TCP_REPLY_DROPPED);
+    CU_ASSERT_EQUAL(judge(LD_TCP_TIMEOUT, &rst, 0, 0, 5), LD_TCP_REPLY_DROPPED);
+    /* One SYN, answered at 0.5 ms: the socket gave up 2 s later, it never got it... */
+    CU_ASSERT_EQUAL(judge(LD_TCP_TIMEOUT, &once, 1, 0, 2000), LD_TCP_REPLY_DROPPED);
+    /* ... but an answer that came just as the socket gave up proves nothing. */
+    CU_ASSERT_EQUAL(judge(LD_TCP_TIMEOUT, &once, 0, 0, 100), LD_TCP_TIMEOUT);
+    CU_ASSERT_EQUAL(judge(LD_TCP_TIMEOUT, &once, 0, 0, -1), LD_TCP_TIMEOUT);
+    /* The socket got it (or acknowledged it): nothing was dropped. */
+    CU_ASSERT_EQUAL(judge(LD_TCP_OPEN, &syn_ack, 0, 0, 2000), LD_TCP_OPEN);
+    CU_ASSERT_EQUAL(judge(LD_TCP_REFUSED, &rst, 0, 0, 2000), LD_TCP_REFUSED);
+    ld_hs_flow acked = answered(1, 0);
+    acked.ack_seen = 1;
+    CU_ASSERT_EQUAL(judge(LD_TCP_TIMEOUT, &acked, 0, 0, 2000), LD_TCP_TIMEOUT);
     /* Silence stays a timeout. */
     ld_hs_flow silent = flow(2);
-    CU_ASSERT_EQUAL(ld_capture_judge(LD_TCP_TIMEOUT, &silent, 0, 0), LD_TCP_TIMEOUT);
+    CU_ASSERT_EQUAL(judge(LD_TCP_TIMEOUT, &silent, 0, 0, 2000), LD_TCP_TIMEOUT);
 }
 
 static void syn_waiting_for_a_neighbour_is_no_route_not_a_firewall(void) {
     /* Never on the wire, next hop unresolved: no neighbour answered - with a
      * capture, a blind one, or none at all. */
-    CU_ASSERT_EQUAL(ld_capture_judge(LD_TCP_TIMEOUT, NULL, 0, 1), LD_TCP_NO_ROUTE);
-    CU_ASSERT_EQUAL(ld_capture_judge(LD_TCP_TIMEOUT, NULL, 1, 1), LD_TCP_NO_ROUTE);
+    CU_ASSERT_EQUAL(judge(LD_TCP_TIMEOUT, NULL, 0, 1, 1200), LD_TCP_NO_ROUTE);
+    CU_ASSERT_EQUAL(judge(LD_TCP_TIMEOUT, NULL, 1, 1, 1200), LD_TCP_NO_ROUTE);
     /* Next hop fine: the firewall it is (unless the capture is blind). */
-    CU_ASSERT_EQUAL(ld_capture_judge(LD_TCP_TIMEOUT, NULL, 0, 0), LD_TCP_LOCAL_BLOCK);
-    CU_ASSERT_EQUAL(ld_capture_judge(LD_TCP_TIMEOUT, NULL, 1, 0), LD_TCP_TIMEOUT);
+    CU_ASSERT_EQUAL(judge(LD_TCP_TIMEOUT, NULL, 0, 0, 200), LD_TCP_LOCAL_BLOCK);
+    CU_ASSERT_EQUAL(judge(LD_TCP_TIMEOUT, NULL, 1, 0, 200), LD_TCP_TIMEOUT);
     /* A SYN that left did not wait for anybody. */
     ld_hs_flow left = flow(2);
-    CU_ASSERT_EQUAL(ld_capture_judge(LD_TCP_TIMEOUT, &left, 0, 1), LD_TCP_TIMEOUT);
+    CU_ASSERT_EQUAL(judge(LD_TCP_TIMEOUT, &left, 0, 1, 1200), LD_TCP_TIMEOUT);
 }
 
 static void capture_file_shows_a_reply_dropped_only_on_the_client(void) {
