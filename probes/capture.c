@@ -550,6 +550,7 @@ ld_status ld_capture_summarize(ld_facts *facts) {
         return LD_OK;
     int64_t attempts = 0, unanswered = 0, not_seen = 0, rejected = 0, established = 0, retrans = 0;
     int64_t lost = 0, evicted = 0;
+    int watched = 0; /* some attempt was watched live: its losses are known */
     for (size_t i = 0; i < ld_facts_subject_count(facts); i++) {
         const ld_bag *a = ld_facts_subject_at(facts, i);
         const ld_value *expected = ld_bag_get(a, LD_F_TCP_A_EXPECTED);
@@ -576,8 +577,11 @@ ld_status ld_capture_summarize(ld_facts *facts) {
         if (times && (int64_t)times->u.list.len - 1 > retrans)
             retrans = (int64_t)times->u.list.len - 1;
         const ld_value *v;
-        if ((v = ld_bag_get(a, LD_F_TCP_A_CAPTURE_LOST)) && v->u.i > lost)
-            lost = v->u.i;
+        if ((v = ld_bag_get(a, LD_F_TCP_A_CAPTURE_LOST))) {
+            watched = 1;
+            if (v->u.i > lost)
+                lost = v->u.i;
+        }
         if ((v = ld_bag_get(a, LD_F_TCP_A_CAPTURE_EVICTED)) && v->u.i > evicted)
             evicted = v->u.i;
     }
@@ -588,8 +592,10 @@ ld_status ld_capture_summarize(ld_facts *facts) {
     ld_bag_set_int(t, LD_F_CAPTURE_REJECTED, rejected);
     ld_bag_set_int(t, LD_F_CAPTURE_ESTABLISHED, established);
     ld_bag_set_int(t, LD_F_CAPTURE_SYN_RETRANSMITS, retrans);
-    ld_bag_set_bool(t, LD_F_CAPTURE_LOSSY, lost > 0);
-    ld_bag_set_int(t, LD_F_CAPTURE_DROPS, lost);
-    ld_bag_set_int(t, LD_F_CAPTURE_EVICTED, evicted);
+    if (watched) { /* a file says nothing of what its capture lost */
+        ld_bag_set_bool(t, LD_F_CAPTURE_LOSSY, lost > 0);
+        ld_bag_set_int(t, LD_F_CAPTURE_DROPS, lost);
+        ld_bag_set_int(t, LD_F_CAPTURE_EVICTED, evicted);
+    }
     return LD_OK;
 }

@@ -175,7 +175,8 @@ ld_tcp_state ld_capture_judge(ld_tcp_state seen, const ld_hs_flow *flow,
 ld_status ld_capture_attempt_from_flow(ld_facts *facts, const ld_hs_flow *flow, double t0,
                                        double t_end);
 /* Derives the capture.* counts from the tcp.attempt.* evidence of expected
- * attempts (when capture.available is true). */
+ * attempts (when capture.available is true); capture.lossy, .drops and
+ * .evicted only when some attempt was watched live. */
 ld_status ld_capture_summarize(ld_facts *facts);
 
 #endif

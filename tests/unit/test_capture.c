@@ -363,14 +363,26 @@ static void lost_packets_and_evicted_flows_are_counted(void) {
     CU_ASSERT_EQUAL(ld_facts_get(f, LD_F_CAPTURE_DROPS)->u.i, 3);
     CU_ASSERT_EQUAL(ld_facts_get(f, LD_F_CAPTURE_EVICTED)->u.i, 9);
     ld_facts_free(f);
-    /* Nothing lost: not lossy. */
+    /* Watched, nothing lost: not lossy. */
     f = ld_facts_create();
     a = attempt(f, "timeout");
     ld_capture_record_flow(a, NULL);
+    ld_bag_set_int(a, LD_F_TCP_A_CAPTURE_LOST, 0);
+    ld_bag_set_int(a, LD_F_TCP_A_CAPTURE_EVICTED, 0);
     ld_bag_set_bool(ld_facts_target(f), LD_F_CAPTURE_AVAILABLE, 1);
     ld_capture_summarize(f);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(ld_facts_get(f, LD_F_CAPTURE_LOSSY));
     CU_ASSERT_FALSE(ld_facts_get(f, LD_F_CAPTURE_LOSSY)->u.b);
     CU_ASSERT_EQUAL(ld_facts_get(f, LD_F_CAPTURE_DROPS)->u.i, 0);
+    ld_facts_free(f);
+    /* A capture file says nothing of what its capture lost: no claim either way. */
+    f = ld_facts_create();
+    ld_hs_flow fl = flow(2);
+    ld_capture_attempt_from_flow(f, &fl, 99.0, 110.0);
+    ld_bag_set_bool(ld_facts_target(f), LD_F_CAPTURE_AVAILABLE, 1);
+    ld_capture_summarize(f);
+    CU_ASSERT_PTR_NULL(ld_facts_get(f, LD_F_CAPTURE_LOSSY));
+    CU_ASSERT_PTR_NULL(ld_facts_get(f, LD_F_CAPTURE_DROPS));
     ld_facts_free(f);
 }
 
