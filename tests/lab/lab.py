@@ -1108,8 +1108,10 @@ class Lab:
                            self.exec_argv(self.client, "tcpdump", "-i", interface, "-n", "-U",
                                           "--immediate-mode", "-Z", "root", "-w", path, *bpf))
         # On "any" it first names the link type it writes ("data link type LINUX_SLL2").
+        # Opening a packet socket waits for RCU grace periods, which a machine busy
+        # tearing other labs down can stretch to seconds.
         said = []
-        deadline = time.monotonic() + 5
+        deadline = time.monotonic() + 10
         while not (said and "listening on" in said[-1]):
             ready, _, _ = select.select([proc.popen.stdout], [], [],
                                         max(deadline - time.monotonic(), 0))
