@@ -19,12 +19,12 @@
 #define NL_BUF 8192 /* one answer: a route or a neighbour is a few hundred bytes */
 
 static const char *const state_names[LD_NEIGH__COUNT] = {
-    [LD_NEIGH_UNKNOWN] = "unknown",     [LD_NEIGH_NO_ROUTE] = "no_route",
-    [LD_NEIGH_LOCAL] = "local",         [LD_NEIGH_NONE] = "none",
+    [LD_NEIGH_UNKNOWN] = "unknown",       [LD_NEIGH_NO_ROUTE] = "no_route",
+    [LD_NEIGH_LOCAL] = "local",           [LD_NEIGH_NONE] = "none",
     [LD_NEIGH_INCOMPLETE] = "incomplete", [LD_NEIGH_FAILED] = "failed",
-    [LD_NEIGH_REACHABLE] = "reachable", [LD_NEIGH_STALE] = "stale",
-    [LD_NEIGH_DELAY] = "delay",         [LD_NEIGH_PROBE] = "probe",
-    [LD_NEIGH_PERMANENT] = "permanent", [LD_NEIGH_NOARP] = "noarp",
+    [LD_NEIGH_REACHABLE] = "reachable",   [LD_NEIGH_STALE] = "stale",
+    [LD_NEIGH_DELAY] = "delay",           [LD_NEIGH_PROBE] = "probe",
+    [LD_NEIGH_PERMANENT] = "permanent",   [LD_NEIGH_NOARP] = "noarp",
 };
 
 const char *ld_neigh_state_name(ld_neigh_state s) {

@@ -50,12 +50,12 @@ int ld_neigh_unresolved(ld_neigh_state s);
 
 /* The way to one address. */
 typedef struct ld_neigh {
-    ld_addr dst;               /* the address asked about */
-    ld_addr next_hop;          /* dst itself, or its route's gateway (family 0: none known) */
-    int via_gateway;           /* next_hop is a gateway */
-    int ifindex;               /* the route's interface, 0 when unknown */
-    char ifname[IF_NAMESIZE];  /* its name, "" when unknown */
-    ld_neigh_state state;      /* the next hop's neighbour state */
+    ld_addr dst;              /* the address asked about */
+    ld_addr next_hop;         /* dst itself, or its route's gateway (family 0: none known) */
+    int via_gateway;          /* next_hop is a gateway */
+    int ifindex;              /* the route's interface, 0 when unknown */
+    char ifname[IF_NAMESIZE]; /* its name, "" when unknown */
+    ld_neigh_state state;     /* the next hop's neighbour state */
 } ld_neigh;
 
 /* Asks the kernel the way to dst: route, next hop, interface, neighbour

@@ -31,8 +31,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (ld_addr_parse(v6 ? "fd77::99" : "10.77.0.99", &n.dst, &err) != LD_OK)
         abort();
     n.next_hop = n.dst;
-    ld_status st = neigh ? ld_neigh_parse_neigh(msg, len, &n, &err)
-                         : ld_neigh_parse_route(msg, len, &n, &err);
+    ld_status st =
+        neigh ? ld_neigh_parse_neigh(msg, len, &n, &err) : ld_neigh_parse_route(msg, len, &n, &err);
     if (st != LD_OK && st != LD_EINVAL)
         abort();
     if (st == LD_OK && (n.state < 0 || n.state >= LD_NEIGH__COUNT))

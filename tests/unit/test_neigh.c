@@ -113,9 +113,9 @@ static void answers_about_something_else_are_refused(void) {
 
 static void cut_or_garbled_answers_are_refused_never_misread(void) {
     static const char *const files[] = {
-        "route-onlink",   "route-gateway",    "route-unreachable",   "route-local",
-        "route-v6-onlink", "neigh-none",      "neigh-incomplete",    "neigh-v6-incomplete",
-        "neigh-failed",   "neigh-reachable",
+        "route-onlink",    "route-gateway",   "route-unreachable", "route-local",
+        "route-v6-onlink", "neigh-none",      "neigh-incomplete",  "neigh-v6-incomplete",
+        "neigh-failed",    "neigh-reachable",
     };
     for (size_t f = 0; f < sizeof files / sizeof *files; f++) {
         char path[128];
