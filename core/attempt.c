@@ -7,7 +7,8 @@ static const char *const state_names[LD_TCP__COUNT] = {
     [LD_TCP_OPEN] = "open",         [LD_TCP_REFUSED] = "refused",
     [LD_TCP_TIMEOUT] = "timeout",   [LD_TCP_ICMP] = "icmp",
     [LD_TCP_NO_ROUTE] = "no_route", [LD_TCP_LOCAL_BLOCK] = "local_block",
-    [LD_TCP_ERROR] = "error",
+    [LD_TCP_ERROR] = "error",       [LD_TCP_REPLY_DROPPED] = "reply_dropped",
+    [LD_TCP_UNDECIDED] = "undecided",
 };
 
 const char *ld_tcp_state_name(ld_tcp_state s) {

@@ -18,6 +18,8 @@ typedef enum ld_tcp_state {
     LD_TCP_NO_ROUTE,     /* "no_route": no route, or no neighbour answered */
     LD_TCP_LOCAL_BLOCK,  /* "local_block": this host's own firewall stopped it */
     LD_TCP_ERROR,        /* "error": another local failure */
+    LD_TCP_REPLY_DROPPED, /* "reply_dropped": an answer reached this host, never the socket */
+    LD_TCP_UNDECIDED,    /* "undecided": a capture file ends before the attempt was decided */
     LD_TCP__COUNT
 } ld_tcp_state;
 

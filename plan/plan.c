@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "core/ifaces.h"
+#include "core/neigh.h"
 #include "plan/registry.h"
 #include "probes/cloud.h"
 #include "probes/dns.h"
@@ -334,22 +335,53 @@ static void watch_attempt(ld_run *run, probe_slot *slot) {
 }
 
 /* Records an ended TCP attempt's final state: what its socket said, weighed
- * against what the capture saw of it. Returns that state. */
+ * against what the capture saw of it and, when its SYN never showed on the
+ * wire, against the kernel's neighbour entry for its next hop. Returns that
+ * state. */
 static ld_tcp_state settle_attempt(ld_run *run, probe_slot *slot) {
     ld_capture *cap = run->plan->cfg.capture;
     ld_probe *p = &slot->probe;
     ld_tcp_state st = ld_tcp_outcome(p);
     ld_bag *a = ld_tcp_evidence(p);
-    ld_capture_watch_stop(&slot->watch);
-    if (cap && slot->have_tuple && a) {
+    const ld_hs_flow *flow = NULL;
+    int watched = cap && slot->have_tuple && a;
+    /* Absence proves nothing where the capture does not look. */
+    int blind = 1;
+    if (watched) {
+        /* The watch stays until the flow is read: a full table evicts only
+         * flows no watch needs. */
         ld_capture_drain(cap); /* packets of the attempt's last moments */
         slot->watch.cap = cap;
-        const ld_hs_flow *flow = ld_capture_watch_flow(&slot->watch);
-        /* Absence of the SYN proves something only where the capture looks. */
-        int blind = ld_capture_lossy(cap) || !slot->watch.absence_proves;
+        flow = ld_capture_watch_flow(&slot->watch);
+        blind = ld_capture_watch_lost(&slot->watch) > 0 || !slot->watch.absence_proves;
         ld_capture_record_flow(a, flow);
-        st = ld_capture_judge(st, flow, blind);
+        ld_capture_record_watch(a, &slot->watch);
     }
+    int unresolved = 0;
+    int syn_unseen = !flow || flow->nsyn == 0;
+    if (a && syn_unseen &&
+        (st == LD_TCP_TIMEOUT || st == LD_TCP_NO_ROUTE || st == LD_TCP_LOCAL_BLOCK ||
+         (st == LD_TCP_REFUSED && !blind))) {
+        /* Nothing of it reached the wire (as far as anyone can tell): was the
+         * SYN waiting for a neighbour that never answered? */
+        ld_neigh nb;
+        ld_err err;
+        ld_neigh_query(&slot->cfg.tcp.addr, &nb, &err);
+        ld_capture_record_neighbour(watched ? cap : NULL, a, &nb);
+        unresolved = ld_neigh_unresolved(nb.state);
+    }
+    if (watched || unresolved) {
+        const ld_value *waited = ld_bag_get(a, LD_F_TCP_A_ELAPSED_MS);
+        ld_capture_judge_args args = {
+            .blind = blind,
+            .neighbour_unresolved = unresolved,
+            .waited_ms = waited ? waited->u.n : -1,
+        };
+        st = ld_capture_judge(st, flow, &args);
+    }
+    if (st == LD_TCP_REPLY_DROPPED)
+        ld_capture_record_reply(a, ld_facts_target(slot->tr->facts), flow, "/proc");
+    ld_capture_watch_stop(&slot->watch);
     ld_tcp_record_state(p, st);
     return st;
 }
@@ -844,9 +876,11 @@ ld_status ld_run_add_capture(ld_run *run, const ld_hs_table *flows, const ld_tar
     if (!groups)
         return ld_err_set(err, LD_ENOMEM, "out of memory");
     run->capture_file = file;
-    double t0 = 0;
+    double t0 = 0, t_end = 0;
     for (size_t i = 0; i < ld_hs_count(flows); i++) {
         const ld_hs_flow *f = ld_hs_at(flows, i);
+        if (f->last_ts > t_end)
+            t_end = f->last_ts; /* what the file shows after an attempt, any flow's packets */
         if (f->nsyn == 0 && !f->synack_seen && !f->icmp_seen)
             continue; /* midstream traffic: no handshake to judge */
         if (!flow_matches(only, f))
@@ -872,7 +906,7 @@ ld_status ld_run_add_capture(ld_run *run, const ld_hs_table *flows, const ld_tar
         }
         record_target_facts(run, tr, 1);
         for (size_t i = 0; i < groups[g].nflows && st == LD_OK; i++)
-            st = ld_capture_attempt_from_flow(tr->facts, groups[g].flows[i], t0);
+            st = ld_capture_attempt_from_flow(tr->facts, groups[g].flows[i], t0, t_end);
         if (st == LD_OK)
             st = ld_plan_summarize(tr->facts, &tr->spec);
         if (st != LD_OK) {

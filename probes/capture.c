@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <net/if.h>
 #include <pcap/pcap.h>
 #include <signal.h>
 #include <stdio.h>
@@ -10,6 +11,8 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include "core/hostnet.h"
 
 #define CAPTURE_SNAPLEN 256        /* link + IP(v6) + TCP headers, or an ICMP error's quote */
 #define CAPTURE_BUFFER (1 << 20)   /* kernel ring: handshakes are small and few */
@@ -25,6 +28,7 @@ struct ld_capture {
     ld_capture_watch **watches;    /* active watches */
     size_t nwatches;               /* how many */
     size_t capwatches;             /* allocated */
+    unsigned long untracked;       /* packets of new flows the table had no room for */
 };
 
 static const char *const mode_names[] = {"auto", "on", "off", "file"};
@@ -40,18 +44,29 @@ int ld_capture_mode_parse(const char *s) {
     return -1;
 }
 
-/* The BPF filter: TCP to or from the targets' ports, and ICMP (errors are
- * picked out by the decoder). */
+/* The BPF filter: TCP to or from the targets' ports, ICMP (errors and
+ * neighbour discovery are picked out by the decoder) and ARP. */
 static void build_filter(const uint16_t *ports, size_t nports, char *buf, size_t len) {
     if (nports == 0 || nports > CAPTURE_MAX_PORTS) {
-        snprintf(buf, len, "tcp or icmp or icmp6");
+        snprintf(buf, len, "tcp or icmp or icmp6 or arp");
         return;
     }
     size_t n = (size_t)snprintf(buf, len, "(tcp and (");
     for (size_t i = 0; i < nports && n < len; i++)
         n += (size_t)snprintf(buf + n, len - n, "%sport %u", i ? " or " : "", ports[i]);
     if (n < len)
-        snprintf(buf + n, len - n, ")) or icmp or icmp6");
+        snprintf(buf + n, len - n, ")) or icmp or icmp6 or arp");
+}
+
+/* The table's keep callback: a flow an active watch looks at stays. */
+static int flow_watched(const ld_hs_flow *f, void *arg) {
+    const ld_capture *cap = arg;
+    for (size_t i = 0; i < cap->nwatches; i++) {
+        const ld_capture_watch *w = cap->watches[i];
+        if (ld_hs_flow_matches(f, &w->client, w->client_port, &w->server, w->server_port))
+            return 1;
+    }
+    return 0;
 }
 
 ld_status ld_capture_open(ld_capture **out, const char *iface, const uint16_t *ports, size_t nports,
@@ -71,6 +86,7 @@ ld_status ld_capture_open(ld_capture **out, const char *iface, const uint16_t *p
         st = ld_err_set(err, LD_ENOMEM, "out of memory");
         goto out;
     }
+    ld_hs_set_keep(cap->flows, flow_watched, cap);
     cap->pcap = pcap_create(cap->iface, errbuf);
     if (!cap->pcap) {
         st = ld_err_set(err, LD_ESYS, "%s", errbuf);
@@ -129,18 +145,37 @@ static int flow_answered(const ld_hs_flow *f) {
     return f->synack_seen || f->rst_from_server || f->icmp_seen;
 }
 
+/* Ends the watch: the owner learns that no answer will reach the socket. */
+static void fire(ld_capture_watch *w) {
+    ld_timer_stop(&w->grace);
+    w->fired = 1;
+    w->unanswered(w);
+}
+
 /* LD_CAPTURE_GRACE after the attempt began: a SYN that left is in the
- * capture by now; one that is not was stopped inside this host. */
+ * capture by now. One that is not was stopped inside this host - unless it
+ * waits for the next hop's ARP / ND answer, which the kernel's neighbour
+ * entry tells: then look again once the next request went unanswered too. */
 static void first_look_cb(ld_timer *t) {
     ld_capture_watch *w = t->data;
     ld_capture_drain(w->cap);
     const ld_hs_flow *f = ld_capture_watch_flow(w);
     if (!w->active || w->fired || (f && (f->nsyn > 0 || flow_answered(f))))
         return; /* it left (the retransmission check takes over) or got an answer */
-    if (!w->absence_proves || ld_capture_lossy(w->cap))
-        return;
-    w->fired = 1;
-    w->unanswered(w);
+    if (!w->absence_proves || ld_capture_watch_lost(w) > 0)
+        return; /* blind: the socket's own end decides */
+    if (!w->neigh_retry) {
+        ld_neigh nb;
+        ld_err err;
+        ld_neigh_query(&w->server, &nb, &err);
+        if (ld_neigh_unresolved(nb.state)) {
+            w->neigh_retry = 1;
+            ld_timer_start(w->cap->loop, &w->grace, ld_time_now() + LD_CAPTURE_NEIGH_RETRY,
+                           first_look_cb, w);
+            return;
+        }
+    }
+    fire(w);
 }
 
 static void grace_cb(ld_timer *t) {
@@ -149,19 +184,21 @@ static void grace_cb(ld_timer *t) {
     const ld_hs_flow *f = ld_capture_watch_flow(w);
     if (!w->active || w->fired || !f || flow_answered(f))
         return;
-    w->fired = 1;
-    w->unanswered(w);
+    fire(w);
 }
 
-/* After new packets: arms the grace timer of every watch whose SYN was
- * retransmitted without an answer. */
+/* After new packets: ends at once every watch whose answer came and was
+ * ignored (the SYN went out again after it), and arms the grace timer of
+ * every watch whose SYN was retransmitted without an answer. */
 static void check_watches(ld_capture *cap) {
     for (size_t i = 0; i < cap->nwatches; i++) {
         ld_capture_watch *w = cap->watches[i];
-        if (w->fired || w->grace.active)
+        if (w->fired)
             continue;
         const ld_hs_flow *f = ld_capture_watch_flow(w);
-        if (f && f->nsyn >= 2 && !flow_answered(f))
+        if (f && ld_hs_reply_lost(f))
+            fire(w); /* the owner's done call is deferred: the list stays as it is */
+        else if (!w->grace.active && f && f->nsyn >= 2 && !flow_answered(f))
             ld_timer_start(cap->loop, &w->grace, ld_time_now() + LD_CAPTURE_GRACE, grace_cb, w);
     }
 }
@@ -169,7 +206,8 @@ static void check_watches(ld_capture *cap) {
 static void on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *data) {
     ld_capture *cap = (ld_capture *)user;
     double ts = (double)h->ts.tv_sec + (double)h->ts.tv_usec / 1e6;
-    ld_hs_packet(cap->flows, cap->dlt, data, h->caplen, ts);
+    if (ld_hs_packet(cap->flows, cap->dlt, data, h->caplen, ts) == LD_HS_FULL)
+        cap->untracked++;
 }
 
 void ld_capture_drain(ld_capture *cap) {
@@ -283,11 +321,21 @@ int ld_capture_covers(const ld_capture *cap, const char *ifname) {
     return strcmp(cap->iface, "any") == 0 || (ifname && strcmp(cap->iface, ifname) == 0);
 }
 
-int ld_capture_lossy(ld_capture *cap) {
+/* Packets lost so far: dropped by the kernel (buffer full) or the interface,
+ * or not tracked for want of room in the table. */
+static unsigned long capture_lost(ld_capture *cap) {
     struct pcap_stat ps;
-    if (pcap_stats(cap->pcap, &ps) < 0)
-        return 0;
-    return ps.ps_drop > 0 || ps.ps_ifdrop > 0;
+    unsigned long lost = cap->untracked;
+    if (cap->pcap && pcap_stats(cap->pcap, &ps) == 0)
+        lost += (unsigned long)ps.ps_drop + (unsigned long)ps.ps_ifdrop;
+    return lost;
+}
+
+unsigned long ld_capture_watch_lost(ld_capture_watch *w) {
+    if (!w->cap || !w->active)
+        return 0; /* never watched: the attempt ended before anything could be missed */
+    unsigned long now = capture_lost(w->cap);
+    return now > w->lost_before ? now - w->lost_before : 0;
 }
 
 ld_status ld_capture_watch_start(ld_capture *cap, ld_capture_watch *w) {
@@ -302,10 +350,13 @@ ld_status ld_capture_watch_start(ld_capture *cap, ld_capture_watch *w) {
     w->cap = cap;
     w->active = 1;
     w->fired = 0;
+    w->neigh_retry = 0;
+    w->lost_before = capture_lost(cap);
+    w->evicted_before = ld_hs_evicted(cap->flows);
     w->idx = cap->nwatches;
     cap->watches[cap->nwatches++] = w;
-    /* The grace timer first serves the first look, then (re-armed by
-     * check_watches) the retransmission check. */
+    /* The grace timer first serves the first look (and the neighbour's second
+     * one), then (re-armed by check_watches) the retransmission check. */
     ld_timer_start(cap->loop, &w->grace, ld_time_now() + LD_CAPTURE_GRACE, first_look_cb, w);
     return LD_OK;
 }
@@ -344,6 +395,8 @@ void ld_capture_record_flow(ld_bag *a, const ld_hs_flow *f) {
         ld_bag_list_add(a, LD_F_TCP_A_SYN_TIMES_MS, ms);
     }
     double t0 = f->nsyn ? f->syn_ts[0] : f->first_ts;
+    if (f->syn_ifindex > 0 && f->reply_ifindex > 0)
+        ld_bag_set_bool(a, LD_F_TCP_A_REPLY_OTHER_INTERFACE, f->syn_ifindex != f->reply_ifindex);
     if (f->synack_seen)
         ld_bag_set_num(a, LD_F_TCP_A_SYNACK_RTT_MS, (f->synack_ts - t0) * 1000.0);
     if (f->rst_from_server)
@@ -362,16 +415,87 @@ void ld_capture_record_flow(ld_bag *a, const ld_hs_flow *f) {
     }
 }
 
-ld_tcp_state ld_capture_judge(ld_tcp_state seen, const ld_hs_flow *f, int blind) {
+void ld_capture_record_watch(ld_bag *a, ld_capture_watch *w) {
+    if (!w->cap || !w->active)
+        return;
+    unsigned long evicted = ld_hs_evicted(w->cap->flows);
+    ld_bag_set_int(a, LD_F_TCP_A_CAPTURE_LOST, (int64_t)ld_capture_watch_lost(w));
+    ld_bag_set_int(a, LD_F_TCP_A_CAPTURE_EVICTED,
+                   (int64_t)(evicted > w->evicted_before ? evicted - w->evicted_before : 0));
+}
+
+void ld_capture_record_reply(ld_bag *a, ld_bag *target, const ld_hs_flow *f, const char *proc) {
+    char syn_if[IF_NAMESIZE], reply_if[IF_NAMESIZE];
+    if (f && f->syn_ifindex > 0 && if_indextoname((unsigned)f->syn_ifindex, syn_if))
+        ld_bag_set_str(a, LD_F_TCP_A_SYN_INTERFACE, syn_if);
+    if (f && f->reply_ifindex > 0 && if_indextoname((unsigned)f->reply_ifindex, reply_if)) {
+        ld_bag_set_str(a, LD_F_TCP_A_REPLY_INTERFACE, reply_if);
+        int rp = ld_hostnet_rp_filter(proc, reply_if);
+        if (rp >= 0)
+            ld_bag_set_int(a, LD_F_TCP_A_RP_FILTER, rp);
+    }
+    int64_t count, max;
+    ld_err err;
+    if (ld_hostnet_conntrack(proc, &count, &max, &err) == LD_OK) {
+        ld_bag_set_int(target, LD_F_TCP_CONNTRACK_COUNT, count);
+        ld_bag_set_int(target, LD_F_TCP_CONNTRACK_MAX, max);
+    }
+}
+
+void ld_capture_record_neighbour(ld_capture *cap, ld_bag *a, const ld_neigh *nb) {
+    ld_bag_set_str(a, LD_F_TCP_A_NEIGHBOUR_STATE, ld_neigh_state_name(nb->state));
+    if (nb->next_hop.family == 0)
+        return;
+    char hop[LD_ADDR_STRLEN];
+    ld_addr_format(&nb->next_hop, hop);
+    ld_bag_set_str(a, LD_F_TCP_A_NEXT_HOP, hop);
+    ld_bag_set_bool(a, LD_F_TCP_A_NEXT_HOP_GATEWAY, nb->via_gateway);
+    if (cap) {
+        /* No drain: the caller's flow pointer must survive (see ld_hs_set_keep). */
+        const ld_hs_neigh *n = ld_hs_find_neigh(cap->flows, &nb->next_hop);
+        ld_bag_set_int(a, LD_F_TCP_A_NEIGHBOUR_REQUESTS, n ? n->requests : 0);
+    }
+}
+
+/* 1 when the capture shows an answer the socket never took: the SYN went out
+ * again after it, or it arrived a grace before the socket gave up waiting
+ * (a socket takes an answer microseconds after the capture sees it). */
+static int answer_ignored(const ld_hs_flow *f, double waited_ms) {
+    if (!f || (!f->synack_seen && !f->rst_from_server) || f->ack_seen)
+        return 0;
+    if (ld_hs_reply_lost(f))
+        return 1;
+    if (f->nsyn == 0 || waited_ms < 0)
+        return 0;
+    double answered = f->synack_seen ? f->synack_ts : f->rst_server_ts;
+    if (f->rst_from_server && f->rst_server_ts < answered)
+        answered = f->rst_server_ts;
+    double grace_ms = (double)LD_CAPTURE_GRACE / (double)LD_MS;
+    return (answered - f->syn_ts[0]) * 1000.0 + grace_ms <= waited_ms;
+}
+
+ld_tcp_state ld_capture_judge(ld_tcp_state seen, const ld_hs_flow *f,
+                              const ld_capture_judge_args *args) {
+    int syn_unseen = !f || f->nsyn == 0;
+    /* The server answered, the socket never heard: discarded inside this host. */
+    if (seen == LD_TCP_TIMEOUT && answer_ignored(f, args->waited_ms))
+        return LD_TCP_REPLY_DROPPED;
+    /* Waiting for a neighbour that never answered: the SYN could not leave. */
+    if (seen == LD_TCP_TIMEOUT && syn_unseen && args->neighbour_unresolved)
+        return LD_TCP_NO_ROUTE;
     /* No answer, or a reset, for a SYN that never reached the wire: this
      * host's own firewall dropped it (or answered for the endpoint). */
-    if (!blind && (!f || f->nsyn == 0) && (seen == LD_TCP_TIMEOUT || seen == LD_TCP_REFUSED))
+    if (!args->blind && syn_unseen && (seen == LD_TCP_TIMEOUT || seen == LD_TCP_REFUSED))
         return LD_TCP_LOCAL_BLOCK;
     return seen;
 }
 
-/* The attempt state packets alone show. */
-static ld_tcp_state flow_state(const ld_hs_flow *f) {
+/* The attempt state packets alone show; t_end is the capture's last packet. */
+static ld_tcp_state flow_state(const ld_hs_flow *f, double t_end) {
+    /* An answer the client ignored - unless the capture shows it was not
+     * taken on the client (then the answer was lost beyond it). */
+    if (ld_hs_reply_lost(f) && f->syn_dir >= 0)
+        return LD_TCP_REPLY_DROPPED;
     if (f->synack_seen)
         return LD_TCP_OPEN;
     if (f->rst_from_server)
@@ -379,22 +503,30 @@ static ld_tcp_state flow_state(const ld_hs_flow *f) {
     if (f->icmp_seen)
         return f->nsyn == 0 || ld_addr_equal(&f->icmp_from, &f->client) ? LD_TCP_LOCAL_BLOCK
                                                                         : LD_TCP_ICMP;
+    /* One SYN and no more capture after it than an answer needs: undecided. */
+    if (f->nsyn < 2 && t_end - f->last_syn_ts < LD_CAPTURE_QUIET_S)
+        return LD_TCP_UNDECIDED;
     return LD_TCP_TIMEOUT;
 }
 
-ld_status ld_capture_attempt_from_flow(ld_facts *facts, const ld_hs_flow *f, double t0) {
+ld_status ld_capture_attempt_from_flow(ld_facts *facts, const ld_hs_flow *f, double t0,
+                                       double t_end) {
     char addr[LD_ADDR_STRLEN], src[LD_ADDR_STRLEN];
     ld_addr_format(&f->server, addr);
     ld_addr_format(&f->client, src);
     ld_bag *a = ld_facts_subject(facts, "tcp", addr);
     if (!a)
         return LD_ENOMEM;
-    ld_tcp_state state = flow_state(f);
+    ld_tcp_state state = flow_state(f, t_end);
     double first = f->nsyn ? f->syn_ts[0] : f->first_ts;
-    double decided = f->synack_seen       ? f->synack_ts
-                     : f->rst_from_server ? f->rst_server_ts
-                     : f->icmp_seen       ? f->icmp_ts
-                                          : f->last_ts;
+    /* When the packets decided it: the answer, the SYN sent again after an
+     * answer, or the end of what was captured. */
+    double decided = state == LD_TCP_REPLY_DROPPED ? f->last_syn_ts
+                     : state == LD_TCP_UNDECIDED   ? t_end
+                     : f->synack_seen              ? f->synack_ts
+                     : f->rst_from_server          ? f->rst_server_ts
+                     : f->icmp_seen                ? f->icmp_ts
+                                                   : f->last_ts;
     ld_bag_set_str(a, LD_F_TCP_A_ADDRESS, addr);
     ld_bag_set_int(a, LD_F_TCP_A_PORT, f->server_port);
     ld_bag_set_empty_list(a, LD_F_TCP_A_ORIGIN);
@@ -403,7 +535,7 @@ ld_status ld_capture_attempt_from_flow(ld_facts *facts, const ld_hs_flow *f, dou
     ld_bag_set_str(a, LD_F_TCP_A_STATE, ld_tcp_state_name(state));
     ld_bag_set_num(a, LD_F_TCP_A_STARTED_MS, (first - t0) * 1000.0);
     ld_bag_set_num(a, LD_F_TCP_A_ELAPSED_MS, (decided - first) * 1000.0);
-    if (state == LD_TCP_TIMEOUT)
+    if (state == LD_TCP_TIMEOUT || state == LD_TCP_REPLY_DROPPED || state == LD_TCP_UNDECIDED)
         ld_bag_set_int(a, LD_F_TCP_A_SYNS_SENT, f->nsyn);
     ld_bag_set_str(a, LD_F_TCP_A_SOURCE_IP, src);
     ld_bag_set_int(a, LD_F_TCP_A_SOURCE_PORT, f->client_port);
@@ -417,6 +549,8 @@ ld_status ld_capture_summarize(ld_facts *facts) {
     if (!avail || !avail->u.b)
         return LD_OK;
     int64_t attempts = 0, unanswered = 0, not_seen = 0, rejected = 0, established = 0, retrans = 0;
+    int64_t lost = 0, evicted = 0;
+    int watched = 0; /* some attempt was watched live: its losses are known */
     for (size_t i = 0; i < ld_facts_subject_count(facts); i++) {
         const ld_bag *a = ld_facts_subject_at(facts, i);
         const ld_value *expected = ld_bag_get(a, LD_F_TCP_A_EXPECTED);
@@ -442,6 +576,14 @@ ld_status ld_capture_summarize(ld_facts *facts) {
             established++;
         if (times && (int64_t)times->u.list.len - 1 > retrans)
             retrans = (int64_t)times->u.list.len - 1;
+        const ld_value *v;
+        if ((v = ld_bag_get(a, LD_F_TCP_A_CAPTURE_LOST))) {
+            watched = 1;
+            if (v->u.i > lost)
+                lost = v->u.i;
+        }
+        if ((v = ld_bag_get(a, LD_F_TCP_A_CAPTURE_EVICTED)) && v->u.i > evicted)
+            evicted = v->u.i;
     }
     ld_bag *t = ld_facts_target(facts);
     ld_bag_set_int(t, LD_F_CAPTURE_ATTEMPTS, attempts);
@@ -450,5 +592,10 @@ ld_status ld_capture_summarize(ld_facts *facts) {
     ld_bag_set_int(t, LD_F_CAPTURE_REJECTED, rejected);
     ld_bag_set_int(t, LD_F_CAPTURE_ESTABLISHED, established);
     ld_bag_set_int(t, LD_F_CAPTURE_SYN_RETRANSMITS, retrans);
+    if (watched) { /* a file says nothing of what its capture lost */
+        ld_bag_set_bool(t, LD_F_CAPTURE_LOSSY, lost > 0);
+        ld_bag_set_int(t, LD_F_CAPTURE_DROPS, lost);
+        ld_bag_set_int(t, LD_F_CAPTURE_EVICTED, evicted);
+    }
     return LD_OK;
 }

@@ -3,9 +3,13 @@
  * One libpcap handle per run, on the "any" device (every interface a route may
  * pick, loopback included) or on --interface, in immediate and non-blocking
  * mode with its selectable fd in the loop. A BPF filter keeps TCP on the
- * targets' ports and ICMP errors; the handshake tracker (handshake.h) keeps
- * per-flow state; watches tie flows to the TCP probes that made them. Only
- * ld_capture_open() needs privilege (root or CAP_NET_RAW).
+ * targets' ports, ICMP errors and ARP; the handshake tracker (handshake.h)
+ * keeps per-flow state; watches tie flows to the TCP probes that made them.
+ * When the tracker's table is full (a SYN flood on the port) it evicts flows
+ * no watch needs, so linkdoctor's own attempts are always tracked; packets the
+ * kernel or the table still lose make the capture blind to the attempts
+ * watched meanwhile. Only ld_capture_open() needs privilege (root or
+ * CAP_NET_RAW).
  */
 #ifndef LD_PROBE_CAPTURE_H
 #define LD_PROBE_CAPTURE_H
@@ -17,6 +21,7 @@
 #include "core/attempt.h"
 #include "core/facts.h"
 #include "core/loop.h"
+#include "core/neigh.h"
 #include "probes/handshake.h"
 #include "probes/probe.h"
 
@@ -25,6 +30,16 @@
  * initial RTO (1 s on Linux) after the SYN, far beyond any round trip inside
  * a region; the grace covers an answer to the retransmitted SYN. */
 #define LD_CAPTURE_GRACE (200 * LD_MS)
+/* ARP and neighbour discovery send their second request 1 s after the first
+ * (retrans_time). A SYN not on the wire at the first look while the next hop
+ * is still unresolved waits for ARP: the capture looks again this long after
+ * the first look, when the second request had its grace too. */
+#define LD_CAPTURE_NEIGH_RETRY (1000 * LD_MS)
+/* A capture file's lone SYN that nothing answered is judged only when the
+ * file goes on at least this long (seconds) after it: the initial RTO, by
+ * which an answer would have come and Linux would have sent the SYN again.
+ * Before that the attempt is undecided. */
+#define LD_CAPTURE_QUIET_S 1.0
 
 /* When to capture (--capture), and "file" for a capture read offline. */
 typedef enum ld_capture_mode {
@@ -48,11 +63,14 @@ typedef enum ld_capture_failure {
 
 typedef struct ld_capture ld_capture;
 typedef struct ld_capture_watch ld_capture_watch;
-/* Called once when the capture proves a watched attempt unanswered: its SYN
- * was retransmitted and nothing answered within LD_CAPTURE_GRACE, or (when
- * absence_proves) its SYN had not appeared on the wire LD_CAPTURE_GRACE
+/* Called once when the capture proves that no answer will reach a watched
+ * attempt's socket: its SYN was retransmitted and nothing answered within
+ * LD_CAPTURE_GRACE; or an answer (SYN-ACK, RST) arrived and the SYN was sent
+ * again after it, so the socket never got it; or (when absence_proves and
+ * nothing was lost) its SYN had not appeared on the wire LD_CAPTURE_GRACE
  * after the attempt began - a SYN that leaves is captured within
- * microseconds, so it was stopped inside this host. */
+ * microseconds - and was not waiting for an unresolved next hop either (or
+ * still was, LD_CAPTURE_NEIGH_RETRY later). ld_capture_judge() says which. */
 typedef void (*ld_capture_cb)(ld_capture_watch *w);
 
 /* Interest in one connection attempt; embedded in its owner, zero it first. */
@@ -68,7 +86,10 @@ struct ld_capture_watch {
     ld_capture *cap;         /* capture it is registered with */
     int active;              /* registered */
     int fired;               /* unanswered was called */
-    ld_timer grace;          /* runs from the retransmission */
+    int neigh_retry;         /* the first look found the next hop unresolved */
+    unsigned long lost_before;    /* the capture's lost packets when the watch began */
+    unsigned long evicted_before; /* its evicted flows then */
+    ld_timer grace;          /* the first looks, then the grace after a retransmission */
     size_t idx;              /* position in the capture's watch list */
 };
 
@@ -85,9 +106,6 @@ void ld_capture_detach(ld_capture *cap);
 void ld_capture_free(ld_capture *cap);
 /* The interface captured on ("any" or the name given). */
 const char *ld_capture_interface(const ld_capture *cap);
-/* 1 when the kernel dropped captured packets (buffer full): absence of a
- * packet then proves nothing. */
-int ld_capture_lossy(ld_capture *cap);
 /* 1 when the capture sees what leaves through interface ifname (it captures
  * every interface, or that one): only then does an absent SYN prove that it
  * never left. */
@@ -102,22 +120,63 @@ ld_status ld_capture_watch_start(ld_capture *cap, ld_capture_watch *w);
 void ld_capture_watch_stop(ld_capture_watch *w);
 /* The flow of a watched attempt, or NULL when nothing of it was captured. */
 const ld_hs_flow *ld_capture_watch_flow(const ld_capture_watch *w);
+/* Packets the capture lost since w began (0 when it is not watching): the
+ * kernel's drops (buffer full), the interface's, and packets of flows its
+ * table had no room for. Any loss makes the capture blind to the attempt: a
+ * SYN it did not see may have left. */
+unsigned long ld_capture_watch_lost(ld_capture_watch *w);
 
 /* Records what the capture shows of one attempt (flow NULL: nothing was
  * captured of it) into its tcp.attempt.* evidence: conn_state, syn_seen, SYN
  * times, the answer and when it came. */
 void ld_capture_record_flow(ld_bag *attempt, const ld_hs_flow *flow);
+/* Records what an active watch of an attempt knows besides its flow:
+ * packets it lost and flows it evicted meanwhile (tcp.attempt.capture_*). */
+void ld_capture_record_watch(ld_bag *attempt, ld_capture_watch *w);
+/* Records the evidence of an answer this host discarded (live only: it
+ * reads this host's settings): the interfaces the SYN left and the answer
+ * came in through, the rp_filter in effect on the latter (from proc, normally
+ * "/proc") into the attempt, and the conntrack table's fill into target. */
+void ld_capture_record_reply(ld_bag *attempt, ld_bag *target, const ld_hs_flow *flow,
+                             const char *proc);
+/* Records the way to an attempt's address (tcp.attempt.next_hop, its
+ * neighbour state) and, when cap is not NULL, the ARP / ND requests it
+ * captured for the next hop (as of its last drain: it reads no packet, so
+ * flow pointers stay valid). */
+void ld_capture_record_neighbour(ld_capture *cap, ld_bag *attempt, const ld_neigh *nb);
+/* What the judgement of an attempt weighs besides its socket's outcome and
+ * its flow. */
+typedef struct ld_capture_judge_args {
+    int blind;                /* the capture may have missed packets of the attempt
+                                 (it lost some, or does not cover its interface) */
+    int neighbour_unresolved; /* the next hop's neighbour entry is INCOMPLETE or FAILED */
+    double waited_ms;         /* how long the socket waited (tcp.attempt.elapsed_ms),
+                                 negative when unknown */
+} ld_capture_judge_args;
+
 /* The state of an attempt once the packets are weighed: seen is what its
- * socket said. When the socket saw no answer, or a reset, and the capture
- * never saw the SYN leave, the attempt was stopped inside this host
- * (LD_TCP_LOCAL_BLOCK) - unless the capture is blind to it (lossy, or not
- * covering its interface), when absence proves nothing. Pure. */
-ld_tcp_state ld_capture_judge(ld_tcp_state seen, const ld_hs_flow *flow, int blind);
+ * socket said, flow what the capture saw of it (NULL: nothing, or no
+ * capture). Pure. In order:
+ * - the socket timed out, yet the capture saw the server answer (SYN-ACK or
+ *   RST) and then the SYN again, or saw the answer LD_CAPTURE_GRACE before
+ *   the socket gave up: this host discarded it (LD_TCP_REPLY_DROPPED);
+ * - the socket timed out, its SYN was never captured and the next hop's
+ *   neighbour is unresolved: no neighbour answered ARP / ND, the SYN could
+ *   not leave (LD_TCP_NO_ROUTE);
+ * - the socket saw no answer, or a reset, and the capture never saw the SYN
+ *   leave: this host stopped it (LD_TCP_LOCAL_BLOCK) - unless the capture is
+ *   blind to it, when absence proves nothing. */
+ld_tcp_state ld_capture_judge(ld_tcp_state seen, const ld_hs_flow *flow,
+                              const ld_capture_judge_args *args);
 /* Creates the tcp.attempt.* evidence of a flow read from a capture file: the
- * attempt's state comes from the packets alone. t0 is the capture's start. */
-ld_status ld_capture_attempt_from_flow(ld_facts *facts, const ld_hs_flow *flow, double t0);
+ * attempt's state comes from the packets alone. t0 is the capture's start,
+ * t_end its last packet's time: a lone unanswered SYN less than
+ * LD_CAPTURE_QUIET_S before it is undecided. */
+ld_status ld_capture_attempt_from_flow(ld_facts *facts, const ld_hs_flow *flow, double t0,
+                                       double t_end);
 /* Derives the capture.* counts from the tcp.attempt.* evidence of expected
- * attempts (when capture.available is true). */
+ * attempts (when capture.available is true); capture.lossy, .drops and
+ * .evicted only when some attempt was watched live. */
 ld_status ld_capture_summarize(ld_facts *facts);
 
 #endif

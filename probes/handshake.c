@@ -18,6 +18,10 @@
  *   number of retransmissions.
  * - "Established" means a SYN-ACK was seen; the client's ACK is reported in
  *   ack_seen but not required, since a capture cut short may miss it.
+ * - A table with a keep callback evicts instead of refusing when full: the
+ *   oldest flows first (a cursor walks storage, and every reused slot gets
+ *   the newest flow), skipping those the owner claims. The index deletes by
+ *   shifting the following entries back, so no tombstone ever lengthens a probe.
  */
 #include "handshake.h"
 
@@ -39,6 +43,7 @@
 #define INDEX_MIN     64  /* initial hash slots (a power of two) */
 #define MAX_VLAN_TAGS 8   /* 802.1Q / 802.1ad tags walked before calling the frame bad */
 #define MAX_IPV6_EXT  16  /* IPv6 extension headers walked before calling the packet bad */
+#define EVICT_SCAN    4096 /* flows looked at for one eviction before giving up */
 
 /* Linux cooked header values; fixed by the file format, not by this host. */
 #define SLL_OUTGOING 4   /* packet type: sent by this host */
@@ -46,6 +51,7 @@
 
 #define ETH_IPV4 0x0800
 #define ETH_IPV6 0x86dd
+#define ETH_ARP  0x0806
 
 #define TCP_FIN 0x01
 #define TCP_SYN 0x02
@@ -70,7 +76,19 @@ struct ld_hs_table {
     size_t *index;     /* hash slots: flow number + 1, 0 when empty */
     size_t nslots;     /* a power of two, kept above twice count so probes stay short */
     uint64_t seed;     /* random hash key, so a crafted capture cannot force collisions */
+    ld_hs_keep_cb keep; /* when set, a full table evicts flows this does not claim */
+    void *keep_arg;    /* passed to keep */
+    size_t evict_next; /* storage position where the search for an evictable flow starts */
+    unsigned long evicted; /* flows evicted so far */
+    ld_hs_neigh neighs[LD_HS_MAX_NEIGHS]; /* ARP / ND counts, most recent addresses */
+    size_t nneighs;    /* entries of neighs in use */
 };
+
+/* What the link layer says of a packet besides its payload. */
+typedef struct link_meta {
+    int dir;           /* 1 sent by the capturing host, -1 not, 0 unknown (Linux cooked) */
+    int ifindex;       /* interface index (Linux cooked v2), 0 when unknown */
+} link_meta;
 
 /* The IP layer of a packet, once checked. */
 typedef struct ip_view {
@@ -191,13 +209,53 @@ static int index_reserve(ld_hs_table *t) {
     return 1;
 }
 
-/* Adds a flow with these roles; NULL when the table is at its limit or memory
- * ran out (either way the caller reports LD_HS_FULL: no flow was started). */
+/* Takes flow number `flow` out of the index: the entries after its slot that
+ * probed past it move back, so every lookup still ends at an empty slot. */
+static void index_remove(ld_hs_table *t, size_t flow) {
+    size_t mask = t->nslots - 1;
+    size_t hole = (size_t)entry_at(t, flow)->hash & mask;
+    while (t->index[hole] != flow + 1)
+        hole = (hole + 1) & mask;
+    for (size_t j = (hole + 1) & mask; t->index[j] != 0; j = (j + 1) & mask) {
+        size_t home = (size_t)entry_at(t, t->index[j] - 1)->hash & mask;
+        /* The entry at j stays when its home lies cyclically in (hole, j]. */
+        int stays = hole <= j ? (home > hole && home <= j) : (home > hole || home <= j);
+        if (!stays) {
+            t->index[hole] = t->index[j];
+            hole = j;
+        }
+    }
+    t->index[hole] = 0;
+}
+
+/* A full table's room for a new flow: the storage position of the oldest
+ * flow keep() does not claim, taken out of the index; SIZE_MAX when none is
+ * found within EVICT_SCAN. */
+static size_t flow_evict(ld_hs_table *t) {
+    for (size_t k = 0; k < t->count && k < EVICT_SCAN; k++) {
+        size_t i = (t->evict_next + k) % t->count;
+        if (t->keep(&entry_at(t, i)->f, t->keep_arg))
+            continue;
+        index_remove(t, i);
+        t->evict_next = (i + 1) % t->count;
+        t->evicted++;
+        return i;
+    }
+    return SIZE_MAX;
+}
+
+/* Adds a flow with these roles; NULL when the table is at its limit (and
+ * nothing may be evicted) or memory ran out (either way the caller reports
+ * LD_HS_FULL: no flow was started). */
 static hs_entry *flow_new(ld_hs_table *t, uint64_t h, const ld_addr *client, uint16_t cport,
                           const ld_addr *server, uint16_t sport, double ts) {
-    if (t->count >= t->max_flows || !index_reserve(t))
+    size_t pos = t->count;
+    if (t->count >= t->max_flows) {
+        if (!t->keep || (pos = flow_evict(t)) == SIZE_MAX)
+            return NULL;
+    } else if (!index_reserve(t)) {
         return NULL;
-    if (t->count / CHUNK_FLOWS >= t->nchunks) {
+    } else if (t->count / CHUNK_FLOWS >= t->nchunks) {
         hs_entry **c = realloc(t->chunks, (t->nchunks + 1) * sizeof *c);
         if (!c)
             return NULL;
@@ -207,7 +265,7 @@ static hs_entry *flow_new(ld_hs_table *t, uint64_t h, const ld_addr *client, uin
             return NULL;
         t->nchunks++;
     }
-    hs_entry *e = entry_at(t, t->count);
+    hs_entry *e = entry_at(t, pos);
     memset(e, 0, sizeof *e);
     e->hash = h;
     e->f.client = *client;
@@ -216,8 +274,9 @@ static hs_entry *flow_new(ld_hs_table *t, uint64_t h, const ld_addr *client, uin
     e->f.server_port = sport;
     e->f.first_ts = ts;
     e->f.last_ts = ts;
-    index_put(t->index, t->nslots, h, t->count);
-    t->count++;
+    index_put(t->index, t->nslots, h, pos);
+    if (pos == t->count)
+        t->count++;
     return e;
 }
 
@@ -281,6 +340,91 @@ const ld_hs_flow *ld_hs_find(const ld_hs_table *t, const ld_addr *client, uint16
     if (!e || e->f.client_port != client_port || !same_ip(&e->f.client, client))
         return NULL;
     return &e->f;
+}
+
+int ld_hs_flow_matches(const ld_hs_flow *f, const ld_addr *client, uint16_t client_port,
+                       const ld_addr *server, uint16_t server_port) {
+    return f->client_port == client_port && f->server_port == server_port &&
+           same_ip(&f->client, client) && same_ip(&f->server, server);
+}
+
+int ld_hs_reply_lost(const ld_hs_flow *f) {
+    if (!f || f->nsyn == 0 || (!f->synack_seen && !f->rst_from_server) || f->ack_seen)
+        return 0;
+    double answered = f->synack_seen ? f->synack_ts : f->rst_server_ts;
+    if (f->synack_seen && f->rst_from_server && f->rst_server_ts < answered)
+        answered = f->rst_server_ts;
+    return f->last_syn_ts > answered;
+}
+
+void ld_hs_set_keep(ld_hs_table *t, ld_hs_keep_cb keep, void *arg) {
+    t->keep = keep;
+    t->keep_arg = arg;
+}
+
+unsigned long ld_hs_evicted(const ld_hs_table *t) {
+    return t ? t->evicted : 0;
+}
+
+/* --- ARP and neighbour discovery ------------------------------------------ */
+
+const ld_hs_neigh *ld_hs_find_neigh(const ld_hs_table *t, const ld_addr *target) {
+    for (size_t i = 0; t && target && i < t->nneighs; i++)
+        if (same_ip(&t->neighs[i].target, target))
+            return &t->neighs[i];
+    return NULL;
+}
+
+/* Counts a request for (or a reply about) target; the entry seen least
+ * recently makes room for a new address. */
+static ld_hs_result neigh_note(ld_hs_table *t, const ld_addr *target, int reply, double ts) {
+    ld_hs_neigh *n = (ld_hs_neigh *)ld_hs_find_neigh(t, target);
+    if (!n) {
+        if (t->nneighs < LD_HS_MAX_NEIGHS) {
+            n = &t->neighs[t->nneighs++];
+        } else {
+            n = &t->neighs[0];
+            for (size_t i = 1; i < t->nneighs; i++)
+                if (t->neighs[i].last_ts < n->last_ts)
+                    n = &t->neighs[i];
+        }
+        memset(n, 0, sizeof *n);
+        n->target = *target;
+    }
+    if (reply) {
+        if (n->replies < (unsigned)-1)
+            n->replies++;
+    } else {
+        if (n->requests == 0)
+            n->first_request_ts = ts;
+        if (n->requests < (unsigned)-1)
+            n->requests++;
+    }
+    if (ts > n->last_ts)
+        n->last_ts = ts;
+    return LD_HS_USED;
+}
+
+/* An ARP packet for IPv4 over Ethernet: a request counts for the address it
+ * asks about, a reply for the address it announces. Announcements (sender
+ * and target the same) and probes (sender 0.0.0.0) resolve nothing. */
+static ld_hs_result arp_packet(ld_hs_table *t, const uint8_t *p, size_t n, double ts) {
+    if (n < 28)
+        return LD_HS_MALFORMED;
+    if (rd16(p) != 1 || rd16(p + 2) != ETH_IPV4 || p[4] != 6 || p[5] != 4)
+        return LD_HS_IGNORED;
+    uint16_t op = rd16(p + 6);
+    ld_addr sender = {.family = AF_INET}, target = {.family = AF_INET};
+    memcpy(&sender.v4, p + 14, 4);
+    memcpy(&target.v4, p + 24, 4);
+    if (op == 1) {
+        if (sender.v4.s_addr == 0 || sender.v4.s_addr == target.v4.s_addr)
+            return LD_HS_IGNORED;
+        return neigh_note(t, &target, 0, ts);
+    }
+    if (op == 2)
+        return neigh_note(t, &sender, 1, ts);
+    return LD_HS_IGNORED;
 }
 
 /* --- IP -------------------------------------------------------------------- */
@@ -376,7 +520,7 @@ static ld_hs_result ipv6_parse(const uint8_t *p, size_t n, int quoted, ip_view *
 
 /* --- TCP and ICMP ---------------------------------------------------------- */
 
-static ld_hs_result tcp_packet(ld_hs_table *t, const ip_view *v, double ts) {
+static ld_hs_result tcp_packet(ld_hs_table *t, const ip_view *v, const link_meta *lm, double ts) {
     /* Options may be cut by the snap length; the fixed header may not. */
     if (v->l4_cap < 20)
         return LD_HS_MALFORMED;
@@ -412,13 +556,23 @@ static ld_hs_result tcp_packet(ld_hs_table *t, const ip_view *v, double ts) {
         if (from_client) {
             if (f->nsyn < LD_HS_MAX_SYNS)
                 f->syn_ts[f->nsyn] = ts;
+            if (f->nsyn == 0) {
+                f->syn_ifindex = lm->ifindex;
+                f->syn_dir = lm->dir;
+            } else if (lm->dir < 0 || f->syn_dir < 0) {
+                f->syn_dir = -1; /* one SYN arrived from elsewhere: not the client's capture */
+            }
             if (f->nsyn < (unsigned)-1)
                 f->nsyn++;
+            if (ts > f->last_syn_ts)
+                f->last_syn_ts = ts;
         }
     } else if (syn) {
         if (!from_client && !f->synack_seen) {
             f->synack_seen = 1;
             f->synack_ts = ts;
+            if (!f->rst_from_server)
+                f->reply_ifindex = lm->ifindex;
         }
     } else if (ack && from_client && f->synack_seen && !(flags & TCP_RST)) {
         f->ack_seen = 1;
@@ -429,6 +583,8 @@ static ld_hs_result tcp_packet(ld_hs_table *t, const ip_view *v, double ts) {
         } else if (!f->rst_from_server) {
             f->rst_from_server = 1;
             f->rst_server_ts = ts;
+            if (!f->synack_seen)
+                f->reply_ifindex = lm->ifindex;
         }
     }
     if (flags & TCP_FIN) {
@@ -440,11 +596,19 @@ static ld_hs_result tcp_packet(ld_hs_table *t, const ip_view *v, double ts) {
     return LD_HS_USED;
 }
 
-/* An ICMP(v6) error: the flow it quotes gets its type, code and sender. */
+/* An ICMP(v6) error: the flow it quotes gets its type, code and sender. A
+ * neighbour solicitation or advertisement counts for its target address. */
 static ld_hs_result icmp_packet(ld_hs_table *t, const ip_view *v, double ts) {
     if (v->l4_cap < 8)
         return LD_HS_MALFORMED;
     int type = v->l4[0], code = v->l4[1];
+    if (v->v6 && (type == 135 || type == 136)) {
+        if (v->l4_cap < 24)
+            return LD_HS_MALFORMED;
+        ld_addr target = {.family = AF_INET6};
+        memcpy(&target.v6, v->l4 + 8, 16);
+        return neigh_note(t, &target, type == 136, ts);
+    }
     int tracked = v->v6 ? (type == 1 || type == 3) : (type == 3 || type == 11);
     if (!tracked)
         return LD_HS_IGNORED;
@@ -481,7 +645,8 @@ static ld_hs_result icmp_packet(ld_hs_table *t, const ip_view *v, double ts) {
 }
 
 /* An IP packet; want is 4 or 6 when the link layer said which, else 0. */
-static ld_hs_result ip_packet(ld_hs_table *t, int want, const uint8_t *p, size_t n, double ts) {
+static ld_hs_result ip_packet(ld_hs_table *t, int want, const uint8_t *p, size_t n,
+                              const link_meta *lm, double ts) {
     if (n < 1)
         return LD_HS_MALFORMED;
     int version = p[0] >> 4;
@@ -498,7 +663,7 @@ static ld_hs_result ip_packet(ld_hs_table *t, int want, const uint8_t *p, size_t
     if (r != LD_HS_USED)
         return r;
     if (v.proto == PROTO_TCP)
-        return tcp_packet(t, &v, ts);
+        return tcp_packet(t, &v, lm, ts);
     if (v.proto == (v.v6 ? PROTO_ICMP6 : PROTO_ICMP))
         return icmp_packet(t, &v, ts);
     return LD_HS_IGNORED;
@@ -508,7 +673,7 @@ static ld_hs_result ip_packet(ld_hs_table *t, int want, const uint8_t *p, size_t
 
 /* What follows an Ethernet type field (Ethernet, and both cooked headers). */
 static ld_hs_result ether_payload(ld_hs_table *t, uint16_t etype, const uint8_t *p, size_t n,
-                                  double ts) {
+                                  const link_meta *lm, double ts) {
     for (int tags = 0; etype == 0x8100 || etype == 0x88a8 || etype == 0x9100; tags++) {
         if (tags >= MAX_VLAN_TAGS || n < 4)
             return LD_HS_MALFORMED;
@@ -517,9 +682,11 @@ static ld_hs_result ether_payload(ld_hs_table *t, uint16_t etype, const uint8_t 
         n -= 4;
     }
     if (etype == ETH_IPV4)
-        return ip_packet(t, 4, p, n, ts);
+        return ip_packet(t, 4, p, n, lm, ts);
     if (etype == ETH_IPV6)
-        return ip_packet(t, 6, p, n, ts);
+        return ip_packet(t, 6, p, n, lm, ts);
+    if (etype == ETH_ARP)
+        return arp_packet(t, p, n, ts);
     return LD_HS_IGNORED;
 }
 
@@ -549,6 +716,7 @@ int ld_hs_dlt_supported(int dlt) {
 }
 
 ld_hs_result ld_hs_packet(ld_hs_table *t, int dlt, const uint8_t *p, size_t n, double ts) {
+    link_meta lm = {0, 0};
     if (!t)
         return LD_HS_IGNORED;
     if (!p)
@@ -557,35 +725,38 @@ ld_hs_result ld_hs_packet(ld_hs_table *t, int dlt, const uint8_t *p, size_t n, d
     case DLT_EN10MB:
         if (n < 14)
             return LD_HS_MALFORMED;
-        return ether_payload(t, rd16(p + 12), p + 14, n - 14, ts);
+        return ether_payload(t, rd16(p + 12), p + 14, n - 14, &lm, ts);
     case DLT_LINUX_SLL:
         if (n < 16)
             return LD_HS_MALFORMED;
         /* "any" shows a loopback packet leaving and arriving: keep the arrival */
         if (rd16(p) == SLL_OUTGOING && rd16(p + 2) == SLL_LOOPBACK)
             return LD_HS_IGNORED;
-        return ether_payload(t, rd16(p + 14), p + 16, n - 16, ts);
+        lm.dir = rd16(p) == SLL_OUTGOING ? 1 : -1;
+        return ether_payload(t, rd16(p + 14), p + 16, n - 16, &lm, ts);
     case DLT_LINUX_SLL2:
         if (n < 20)
             return LD_HS_MALFORMED;
         if (p[10] == SLL_OUTGOING && rd16(p + 8) == SLL_LOOPBACK)
             return LD_HS_IGNORED;
-        return ether_payload(t, rd16(p), p + 20, n - 20, ts);
+        lm.dir = p[10] == SLL_OUTGOING ? 1 : -1;
+        lm.ifindex = (int)(rd32be(p + 4) & 0x7fffffff);
+        return ether_payload(t, rd16(p), p + 20, n - 20, &lm, ts);
     case DLT_RAW:
-        return ip_packet(t, 0, p, n, ts);
+        return ip_packet(t, 0, p, n, &lm, ts);
     case DLT_IPV4:
-        return ip_packet(t, 4, p, n, ts);
+        return ip_packet(t, 4, p, n, &lm, ts);
     case DLT_IPV6:
-        return ip_packet(t, 6, p, n, ts);
+        return ip_packet(t, 6, p, n, &lm, ts);
     case DLT_NULL:
     case DLT_LOOP: {
         if (n < 4)
             return LD_HS_MALFORMED;
         uint32_t le = rd32le(p), be = rd32be(p);
         if (null_family_is(le, 0) || null_family_is(be, 0))
-            return ip_packet(t, 4, p + 4, n - 4, ts);
+            return ip_packet(t, 4, p + 4, n - 4, &lm, ts);
         if (null_family_is(le, 1) || null_family_is(be, 1))
-            return ip_packet(t, 6, p + 4, n - 4, ts);
+            return ip_packet(t, 6, p + 4, n - 4, &lm, ts);
         return LD_HS_IGNORED;
     }
     default:

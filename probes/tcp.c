@@ -9,6 +9,7 @@
 #include "tcp.h"
 
 #include "core/icmp.h"
+#include "core/neigh.h"
 
 #include <errno.h>
 #include <linux/errqueue.h>
@@ -410,6 +411,25 @@ static void tcp_clear(ld_probe *p) {
     p->priv = NULL;
 }
 
+/* 1 when the attempt's next hop never answered ARP / ND. */
+static int neighbour_unresolved(const ld_bag *a) {
+    const ld_value *v = ld_bag_get(a, LD_F_TCP_A_NEIGHBOUR_STATE);
+    return v && ld_neigh_unresolved((ld_neigh_state)ld_neigh_state_parse(v->u.s));
+}
+
+/* The tcp.next_hop / tcp.neighbour_* target facts from one attempt's. */
+static void record_next_hop(ld_bag *t, const ld_bag *a) {
+    const ld_value *v;
+    ld_bag_set_str(t, LD_F_TCP_NEIGHBOUR_STATE, ld_bag_get(a, LD_F_TCP_A_NEIGHBOUR_STATE)->u.s);
+    ld_bag_set_bool(t, LD_F_TCP_NEIGHBOUR_UNRESOLVED, neighbour_unresolved(a));
+    if ((v = ld_bag_get(a, LD_F_TCP_A_NEXT_HOP)))
+        ld_bag_set_str(t, LD_F_TCP_NEXT_HOP, v->u.s);
+    if ((v = ld_bag_get(a, LD_F_TCP_A_NEXT_HOP_GATEWAY)))
+        ld_bag_set_bool(t, LD_F_TCP_NEXT_HOP_GATEWAY, v->u.b);
+    if ((v = ld_bag_get(a, LD_F_TCP_A_NEIGHBOUR_REQUESTS)))
+        ld_bag_set_int(t, LD_F_TCP_NEIGHBOUR_REQUESTS, v->u.i);
+}
+
 /* Derives the tcp.* target facts from the tcp.attempt.* evidence. */
 static ld_status tcp_summarize(ld_facts *facts, const ld_target_spec *spec) {
     /* Each state's count and address list (0: none kept). */
@@ -424,11 +444,14 @@ static ld_status tcp_summarize(ld_facts *facts, const ld_target_spec *spec) {
         [LD_TCP_NO_ROUTE] = {LD_F_TCP_NO_ROUTE_COUNT, LD_F_TCP_NO_ROUTE_ADDRESSES},
         [LD_TCP_LOCAL_BLOCK] = {LD_F_TCP_LOCAL_BLOCK_COUNT, LD_F_TCP_LOCAL_BLOCK_ADDRESSES},
         [LD_TCP_ERROR] = {LD_F_TCP_ERROR_COUNT, 0},
+        [LD_TCP_REPLY_DROPPED] = {LD_F_TCP_REPLY_DROPPED_COUNT, LD_F_TCP_REPLY_DROPPED_ADDRESSES},
+        [LD_TCP_UNDECIDED] = {LD_F_TCP_UNDECIDED_COUNT, LD_F_TCP_UNDECIDED_ADDRESSES},
     };
     int64_t counts[LD_TCP__COUNT] = {0};
     int64_t total = 0, unexpected_open = 0, max_syns = 0, hosts_failed = 0, dns_open = 0;
     double best_connect = -1, longest_wait = -1;
-    int cut = 0, have_icmp = 0, have_source = 0, have_errno = 0;
+    int cut = 0, have_icmp = 0, have_source = 0, have_errno = 0, have_reply = 0;
+    const ld_bag *neigh = NULL; /* the attempt whose next hop the target facts name */
     ld_bag *t = ld_facts_target(facts);
     (void)spec;
 
@@ -475,9 +498,23 @@ static ld_status tcp_summarize(ld_facts *facts, const ld_target_spec *spec) {
             if ((v = ld_bag_get(a, LD_F_TCP_A_ELAPSED_MS)) &&
                 (best_connect < 0 || v->u.n < best_connect))
                 best_connect = v->u.n;
-        } else {
+        } else if (st != LD_TCP_UNDECIDED) {
             ld_bag_list_add(t, LD_F_TCP_FAILED_ADDRESSES, addr->u.s);
         }
+        if (st == LD_TCP_REPLY_DROPPED && !have_reply) {
+            have_reply = 1;
+            if ((v = ld_bag_get(a, LD_F_TCP_A_REPLY_INTERFACE)))
+                ld_bag_set_str(t, LD_F_TCP_REPLY_INTERFACE, v->u.s);
+            if ((v = ld_bag_get(a, LD_F_TCP_A_REPLY_OTHER_INTERFACE)))
+                ld_bag_set_bool(t, LD_F_TCP_REPLY_OTHER_INTERFACE, v->u.b);
+            if ((v = ld_bag_get(a, LD_F_TCP_A_RP_FILTER)))
+                ld_bag_set_int(t, LD_F_TCP_RP_FILTER, v->u.i);
+        }
+        /* The next hop of the first attempt whose SYN never left, one with an
+         * unresolved neighbour first: the target facts say why it did not. */
+        if (st != LD_TCP_OPEN && ld_bag_get(a, LD_F_TCP_A_NEIGHBOUR_STATE) &&
+            (!neigh || (!neighbour_unresolved(neigh) && neighbour_unresolved(a))))
+            neigh = a;
         if (st == LD_TCP_TIMEOUT) {
             if ((v = ld_bag_get(a, LD_F_TCP_A_ELAPSED_MS)) && v->u.n > longest_wait)
                 longest_wait = v->u.n;
@@ -510,7 +547,10 @@ static ld_status tcp_summarize(ld_facts *facts, const ld_target_spec *spec) {
     ld_bag_set_int(t, LD_F_TCP_ADDRESS_COUNT, total);
     for (int k = 0; k < LD_TCP__COUNT; k++)
         ld_bag_set_int(t, by_state[k].count, counts[k]);
-    ld_bag_set_int(t, LD_F_TCP_FAILED_COUNT, total - counts[LD_TCP_OPEN]);
+    /* An undecided attempt neither opened nor failed. */
+    ld_bag_set_int(t, LD_F_TCP_FAILED_COUNT, total - counts[LD_TCP_OPEN] - counts[LD_TCP_UNDECIDED]);
+    if (neigh)
+        record_next_hop(t, neigh);
     ld_bag_set_int(t, LD_F_TCP_UNEXPECTED_OPEN_COUNT, unexpected_open);
     ld_bag_set_int(t, LD_F_TCP_HOSTS_FAILED_COUNT, hosts_failed);
     ld_bag_set_int(t, LD_F_TCP_DNS_OPEN_COUNT, dns_open);

@@ -9,6 +9,7 @@
 
 #include "core/addr.h"
 #include "core/attempt.h"
+#include "core/neigh.h"
 
 #define TEXT_WIDTH 100 /* wrap prose at this column */
 
@@ -255,20 +256,43 @@ static void text_tcp_line(ld_buf *out, const ld_bag *b, const ld_facts *facts) {
         if (strcmp(ended, "run_deadline") == 0)
             ld_buf_puts(out, " (cut short by --timeout)");
         else if (strcmp(ended, "capture") == 0)
-            ld_buf_puts(out, " (capture: retransmitted, unanswered)");
+            ld_buf_puts(out, syns > 1 ? " (capture: retransmitted, unanswered)"
+                                      : " (capture: unanswered)");
         break;
     }
+    case LD_TCP_REPLY_DROPPED: {
+        double syns = num_fact(b, LD_F_TCP_A_SYNS_SENT, 0);
+        const char *rif = str_fact(b, LD_F_TCP_A_REPLY_INTERFACE, NULL);
+        ld_buf_printf(out, "answer dropped inside this host: it arrived%s%s, yet the SYN went out "
+                           "again (%.0f SYNs in %.0f ms)",
+                      rif ? " on " : "", rif ? rif : "", syns, ms);
+        break;
+    }
+    case LD_TCP_UNDECIDED:
+        ld_buf_printf(out, "undecided: no answer, no retransmission, and the capture ends %.0f ms "
+                           "after the SYN",
+                      ms);
+        break;
     case LD_TCP_ICMP:
         ld_buf_printf(out, "rejected: ICMP %s from %s in ", str_fact(b, LD_F_TCP_A_ICMP_REASON, "?"),
                       str_fact(b, LD_F_TCP_A_ICMP_FROM, "?"));
         put_ms(out, ms);
         break;
-    case LD_TCP_NO_ROUTE:
-        if (ld_bag_get(b, LD_F_TCP_A_ICMP_REASON))
+    case LD_TCP_NO_ROUTE: {
+        const char *nstate = str_fact(b, LD_F_TCP_A_NEIGHBOUR_STATE, "");
+        if (ld_neigh_unresolved((ld_neigh_state)ld_neigh_state_parse(nstate))) {
+            ld_buf_printf(out, "no neighbour: nothing answered ARP/ND for %s (%s",
+                          str_fact(b, LD_F_TCP_A_NEXT_HOP, "?"), nstate);
+            const ld_value *req = ld_bag_get(b, LD_F_TCP_A_NEIGHBOUR_REQUESTS);
+            if (req)
+                ld_buf_printf(out, ", %lld request%s", (long long)req->u.i, req->u.i == 1 ? "" : "s");
+            ld_buf_printf(out, ") in %.0f ms", ms);
+        } else if (ld_bag_get(b, LD_F_TCP_A_ICMP_REASON))
             ld_buf_printf(out, "unreachable: no neighbour answered on the local link (%.0f ms)", ms);
         else
             ld_buf_printf(out, "no route (%s)", err);
         break;
+    }
     case LD_TCP_LOCAL_BLOCK: {
         const ld_value *seen = ld_bag_get(b, LD_F_TCP_A_SYN_SEEN);
         if (seen && !seen->u.b && !ld_bag_get(b, LD_F_TCP_A_ICMP_REASON) &&
@@ -427,8 +451,12 @@ static void text_target(ld_buf *out, const ld_report_target *t) {
         ld_buf_puts(out, ")\n");
     } else {
         const ld_value *checked = ld_facts_get(t->facts, LD_F_TARGET_CHECKED);
+        const ld_value *undecided = ld_facts_get(t->facts, LD_F_TCP_UNDECIDED_COUNT);
         if (checked && !checked->u.b)
             ld_buf_puts(out, " - not checked: --timeout ended the run first\n");
+        else if (undecided && undecided->u.i > 0)
+            ld_buf_puts(out, " - undecided: the capture ends before the attempt got an answer or "
+                             "a retransmission (record for longer)\n");
         else
             ld_buf_puts(out, " - no rule matched what was observed; the JSON report (--format json) "
                              "has every fact\n");

@@ -6,7 +6,9 @@
  *      memfd (the same path `linkdoctor analyze` takes, libpcap included);
  *   1  the next byte picks a link type, the rest is one packet;
  *   2  the next byte picks a link type, the rest is packets, each preceded by
- *      a 2-byte big-endian length, fed to a table of 8 flows at most.
+ *      a 2-byte big-endian length, fed to a table of 8 flows at most; when
+ *      that byte is 128 or more, the table evicts (it keeps flows whose
+ *      client port is even, as a capture keeps the attempts it watches).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -69,16 +71,25 @@ out:
     close(fd);
 }
 
-static void feed_packets(int dlt, const uint8_t *data, size_t size, int one) {
+/* The keep callback of evicting tables: flows with an even client port. */
+static int keep_even(const ld_hs_flow *f, void *arg) {
+    (void)arg;
+    return f->client_port % 2 == 0;
+}
+
+static void feed_packets(int dlt, const uint8_t *data, size_t size, int one, int evict) {
     size_t max = one ? 0 : 8;
     ld_hs_table *t = ld_hs_create(max);
     if (!t)
         return;
+    if (evict)
+        ld_hs_set_keep(t, keep_even, NULL);
     if (one) {
         ld_hs_result r = ld_hs_packet(t, dlt, data, size, 1.0);
         if (r != LD_HS_USED && r != LD_HS_IGNORED && r != LD_HS_MALFORMED)
             abort();
-        if ((r == LD_HS_USED) != (ld_hs_count(t) == 1))
+        /* USED: a flow started, or an ARP / ND packet was counted (no flow) */
+        if (ld_hs_count(t) > (r == LD_HS_USED ? 1u : 0u))
             abort();
     } else {
         double ts = 0;
@@ -90,6 +101,8 @@ static void feed_packets(int dlt, const uint8_t *data, size_t size, int one) {
                 len = size;
             ld_hs_result r = ld_hs_packet(t, dlt, data, len, ts);
             if (r == LD_HS_FULL && ld_hs_count(t) != 8)
+                abort();
+            if (!evict && ld_hs_evicted(t) != 0)
                 abort();
             data += len;
             size -= len;
@@ -111,6 +124,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (size < 2)
         return 0;
     int dlt = dlts[data[1] % (sizeof dlts / sizeof *dlts)];
-    feed_packets(dlt, data + 2, size - 2, mode == 1);
+    feed_packets(dlt, data + 2, size - 2, mode == 1, mode == 2 && data[1] >= 128);
     return 0;
 }

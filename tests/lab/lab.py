@@ -1136,10 +1136,18 @@ class Lab:
         proc = self._start(f"tcpdump on {interface}",
                            self.exec_argv(self.client, "tcpdump", "-i", interface, "-n", "-U",
                                           "--immediate-mode", "-Z", "root", "-w", path, *bpf))
-        ready, _, _ = select.select([proc.popen.stdout], [], [], 5)
-        line = proc.popen.stdout.readline().decode(errors="replace") if ready else ""
-        if "listening on" not in line:
-            raise proc.failed_to_start(f"said {line.strip()!r}")
+        # On "any" it first names the link type it writes ("data link type LINUX_SLL2").
+        # Opening a packet socket waits for RCU grace periods, which a machine busy
+        # tearing other labs down can stretch to seconds.
+        said = []
+        deadline = time.monotonic() + 10
+        while not (said and "listening on" in said[-1]):
+            ready, _, _ = select.select([proc.popen.stdout], [], [],
+                                        max(deadline - time.monotonic(), 0))
+            line = proc.popen.stdout.readline().decode(errors="replace") if ready else ""
+            if not line or len(said) >= 3:
+                raise proc.failed_to_start(f"said {' / '.join(said + [line.strip()])!r}")
+            said.append(line.strip())
         return proc
 
     def stop(self, proc):

@@ -342,6 +342,43 @@ static void ipv6_flows_and_icmpv6_errors(void) {
     ld_hs_free(t);
 }
 
+static void reply_dropped_shows_the_answer_then_the_syn_again(void) {
+    /* The client's input firewall dropped the SYN-ACK after the capture saw it:
+     * SYN, SYN-ACK, and about a second later the SYN again, never an ACK. */
+    static const struct {
+        const char *file; /* fixture */
+        int dir;          /* what it says of the SYNs' direction */
+        int ifindex;      /* whether it names interfaces */
+    } files[] = {{"reply-dropped.eth.pcap", 0, 0},
+                 {"reply-dropped.sll.pcap", 1, 0},
+                 {"reply-dropped.sll2.pcap", 1, 1}};
+    for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
+        ld_hs_table *t = fixture(files[i].file, NULL);
+        const ld_hs_flow *f = to_server(t, "10.77.0.2", 8449);
+        CU_ASSERT_EQUAL(ld_hs_count(t), 1);
+        CU_ASSERT_EQUAL(f->nsyn, 2);
+        CU_ASSERT_TRUE(f->synack_seen);
+        CU_ASSERT_FALSE(f->ack_seen);
+        CU_ASSERT_TRUE(f->synack_ts < f->syn_ts[1]);
+        CU_ASSERT_DOUBLE_EQUAL(f->last_syn_ts, f->syn_ts[1], 1e-9);
+        CU_ASSERT_TRUE(f->syn_ts[1] - f->syn_ts[0] > 0.9 && f->syn_ts[1] - f->syn_ts[0] < 1.5);
+        CU_ASSERT_TRUE(ld_hs_reply_lost(f));
+        CU_ASSERT_EQUAL(f->syn_dir, files[i].dir);
+        if (files[i].ifindex) {
+            CU_ASSERT_TRUE(f->syn_ifindex > 0);
+            CU_ASSERT_EQUAL(f->reply_ifindex, f->syn_ifindex);
+        } else {
+            CU_ASSERT_EQUAL(f->syn_ifindex, 0);
+            CU_ASSERT_EQUAL(f->reply_ifindex, 0);
+        }
+        ld_hs_free(t);
+    }
+    /* The established fixture's client acknowledged its SYN-ACK: not lost. */
+    ld_hs_table *t = fixture("established.sll2.pcap", NULL);
+    CU_ASSERT_FALSE(ld_hs_reply_lost(to_server(t, "10.77.0.2", 8444)));
+    ld_hs_free(t);
+}
+
 /* 1 when both tables hold the same flows; cooked captures come from another
  * socket, so their times may differ by a few microseconds. */
 static int same_flows(const ld_hs_table *a, const ld_hs_table *b, double tol) {
@@ -356,7 +393,8 @@ static int same_flows(const ld_hs_table *a, const ld_hs_table *b, double tol) {
             x->fin_from_client != y->fin_from_client || x->fin_from_server != y->fin_from_server ||
             x->icmp_seen != y->icmp_seen || x->icmp_v6 != y->icmp_v6 ||
             x->icmp_type != y->icmp_type || x->icmp_code != y->icmp_code ||
-            x->packets != y->packets || strcmp(ld_hs_conn_state(x), ld_hs_conn_state(y)) != 0)
+            x->packets != y->packets || strcmp(ld_hs_conn_state(x), ld_hs_conn_state(y)) != 0 ||
+            ld_hs_reply_lost(x) != ld_hs_reply_lost(y))
             return 0;
         if (x->icmp_seen && !ld_addr_equal(&x->icmp_from, &y->icmp_from))
             return 0;
@@ -370,8 +408,8 @@ static int same_flows(const ld_hs_table *a, const ld_hs_table *b, double tol) {
 }
 
 static void every_link_type_gives_the_same_flows(void) {
-    static const char *scenarios[] = {"dropped",     "rejected", "refused",
-                                      "established", "partial",  "ipv6"};
+    static const char *scenarios[] = {"dropped", "rejected", "refused",      "established",
+                                      "partial", "ipv6",     "reply-dropped"};
     static const struct {
         const char *suffix; /* file name after the scenario */
         int dlt;            /* what libpcap reports for it */
@@ -981,6 +1019,272 @@ static void find_ignores_zones_and_null_is_harmless(void) {
     ld_hs_free(t);
 }
 
+/* --- a SYN flood, answers the client never got, ARP / ND ------------------ */
+
+/* The keep callback of the flood tests: the one watched attempt. */
+static int keep_watched(const ld_hs_flow *f, void *arg) {
+    const ld_hs_flow *w = arg;
+    return ld_hs_flow_matches(f, &w->client, w->client_port, &w->server, w->server_port);
+}
+
+/* n spoofed SYNs to 10.0.9.53:19530, each from its own source address and port. */
+static void flood(ld_hs_table *t, unsigned first, unsigned n, ld_hs_result want) {
+    uint8_t p[64];
+    char src[32];
+    unsigned bad = 0;
+    for (unsigned i = first; i < first + n; i++) {
+        snprintf(src, sizeof src, "198.18.%u.%u", (i >> 8) & 0xff, i & 0xff);
+        size_t len = tcp4(p, src, (uint16_t)(1024 + (i >> 16)), "10.0.9.53", 19530, TCP_SYN);
+        bad += raw(t, p, len, 50.0 + i * 1e-6) != want;
+    }
+    CU_ASSERT_EQUAL(bad, 0);
+}
+
+static void syn_flood_fills_a_table_that_does_not_evict(void) {
+    /* A capture file: a full table ignores new flows (analyze reports what it kept). */
+    ld_hs_table *t = ld_hs_create(0);
+    flood(t, 0, LD_HS_DEFAULT_MAX_FLOWS, LD_HS_USED);
+    flood(t, LD_HS_DEFAULT_MAX_FLOWS, 70000 - LD_HS_DEFAULT_MAX_FLOWS, LD_HS_FULL);
+    uint8_t p[64];
+    CU_ASSERT_EQUAL(raw(t, p, tcp4(p, "10.0.1.10", 40000, "10.0.2.23", 19530, TCP_SYN), 100),
+                    LD_HS_FULL);
+    CU_ASSERT_EQUAL(ld_hs_count(t), LD_HS_DEFAULT_MAX_FLOWS);
+    CU_ASSERT_EQUAL(ld_hs_evicted(t), 0);
+    ld_hs_free(t);
+}
+
+static void syn_flood_evicts_what_no_watch_needs_and_the_attempt_is_tracked(void) {
+    ld_hs_table *t = ld_hs_create(0);
+    ld_hs_flow watched;
+    memset(&watched, 0, sizeof watched);
+    watched.client = ip("10.0.1.10");
+    watched.client_port = 40000;
+    watched.server = ip("10.0.2.23");
+    watched.server_port = 19530;
+    ld_hs_set_keep(t, keep_watched, &watched);
+    flood(t, 0, 70000, LD_HS_USED);
+    CU_ASSERT_EQUAL(ld_hs_count(t), LD_HS_DEFAULT_MAX_FLOWS);
+    CU_ASSERT_EQUAL(ld_hs_evicted(t), 70000 - LD_HS_DEFAULT_MAX_FLOWS);
+    /* The real attempt arrives in a full table of flood flows: it is tracked. */
+    uint8_t p[64];
+    size_t syn = tcp4(p, "10.0.1.10", 40000, "10.0.2.23", 19530, TCP_SYN);
+    CU_ASSERT_EQUAL(raw(t, p, syn, 100.0), LD_HS_USED);
+    /* The flood goes on, the attempt's flow stays; its retransmission and the
+     * answer land on it. */
+    flood(t, 70000, 70000, LD_HS_USED);
+    CU_ASSERT_EQUAL(raw(t, p, syn, 101.0), LD_HS_USED);
+    CU_ASSERT_EQUAL(raw(t, p, tcp4(p, "10.0.2.23", 19530, "10.0.1.10", 40000, TCP_SYN | TCP_ACK),
+                        101.001),
+                    LD_HS_USED);
+    const ld_hs_flow *f = ld_hs_find(t, &watched.client, 40000, &watched.server, 19530);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    CU_ASSERT_EQUAL(f->nsyn, 2);
+    CU_ASSERT_TRUE(f->synack_seen);
+    CU_ASSERT_EQUAL(ld_hs_count(t), LD_HS_DEFAULT_MAX_FLOWS);
+    CU_ASSERT_EQUAL(ld_hs_evicted(t), 140000 + 1 - LD_HS_DEFAULT_MAX_FLOWS);
+    /* Oldest first: the newest flood flows are still found, the oldest are
+     * gone, and the index agrees with the storage for every flow. */
+    ld_addr server = ip("10.0.9.53"), src;
+    char text[32];
+    snprintf(text, sizeof text, "198.18.%u.%u", (139999u >> 8) & 0xff, 139999u & 0xff);
+    src = ip(text);
+    CU_ASSERT_PTR_NOT_NULL(ld_hs_find(t, &src, (uint16_t)(1024 + (139999u >> 16)), &server, 19530));
+    src = ip("198.18.0.0");
+    CU_ASSERT_PTR_NULL(ld_hs_find(t, &src, 1024, &server, 19530));
+    unsigned lost = 0;
+    for (size_t i = 0; i < ld_hs_count(t); i++) {
+        const ld_hs_flow *g = ld_hs_at(t, i);
+        lost += ld_hs_find(t, &g->client, g->client_port, &g->server, g->server_port) != g;
+    }
+    CU_ASSERT_EQUAL(lost, 0);
+    ld_hs_free(t);
+}
+
+static int keep_all(const ld_hs_flow *f, void *arg) {
+    (void)f;
+    (void)arg;
+    return 1;
+}
+
+static void table_whose_flows_are_all_needed_is_full(void) {
+    ld_hs_table *t = ld_hs_create(4);
+    ld_hs_set_keep(t, keep_all, NULL);
+    flood(t, 0, 4, LD_HS_USED);
+    flood(t, 4, 1, LD_HS_FULL);
+    CU_ASSERT_EQUAL(ld_hs_evicted(t), 0);
+    CU_ASSERT_EQUAL(ld_hs_count(t), 4);
+    ld_hs_free(t);
+}
+
+static void answer_then_the_syn_again_is_a_reply_the_client_never_got(void) {
+    ld_hs_table *t = ld_hs_create(0);
+    uint8_t p[64];
+    const char *c = "10.0.0.1", *s = "10.0.0.2";
+    /* SYN, SYN-ACK, SYN again: the SYN-ACK never reached the socket. */
+    raw(t, p, tcp4(p, c, 40000, s, 443, TCP_SYN), 1.0);
+    raw(t, p, tcp4(p, s, 443, c, 40000, TCP_SYN | TCP_ACK), 1.0001);
+    const ld_hs_flow *f = ld_hs_at(t, 0);
+    CU_ASSERT_FALSE(ld_hs_reply_lost(f)); /* not yet: the socket may still answer */
+    raw(t, p, tcp4(p, c, 40000, s, 443, TCP_SYN), 2.0);
+    CU_ASSERT_TRUE(ld_hs_reply_lost(f));
+    CU_ASSERT_DOUBLE_EQUAL(f->last_syn_ts, 2.0, 1e-9);
+    /* SYN, SYN-ACK, ACK: received. */
+    raw(t, p, tcp4(p, c, 40001, s, 443, TCP_SYN), 1.0);
+    raw(t, p, tcp4(p, s, 443, c, 40001, TCP_SYN | TCP_ACK), 1.0001);
+    raw(t, p, tcp4(p, c, 40001, s, 443, TCP_ACK), 1.0002);
+    CU_ASSERT_FALSE(ld_hs_reply_lost(ld_hs_at(t, 1)));
+    /* SYN, SYN again, then the SYN-ACK: an answer that came late, not one ignored. */
+    raw(t, p, tcp4(p, c, 40002, s, 443, TCP_SYN), 1.0);
+    raw(t, p, tcp4(p, c, 40002, s, 443, TCP_SYN), 2.0);
+    raw(t, p, tcp4(p, s, 443, c, 40002, TCP_SYN | TCP_ACK), 2.0001);
+    CU_ASSERT_FALSE(ld_hs_reply_lost(ld_hs_at(t, 2)));
+    /* SYN, RST, SYN: the reset never reached the socket either. */
+    raw(t, p, tcp4(p, c, 40003, s, 443, TCP_SYN), 1.0);
+    raw(t, p, tcp4(p, s, 443, c, 40003, TCP_RST | TCP_ACK), 1.0001);
+    raw(t, p, tcp4(p, c, 40003, s, 443, TCP_SYN), 2.0);
+    CU_ASSERT_TRUE(ld_hs_reply_lost(ld_hs_at(t, 3)));
+    /* Unanswered SYNs are not a lost reply. */
+    raw(t, p, tcp4(p, c, 40004, s, 443, TCP_SYN), 1.0);
+    raw(t, p, tcp4(p, c, 40004, s, 443, TCP_SYN), 2.0);
+    CU_ASSERT_FALSE(ld_hs_reply_lost(ld_hs_at(t, 4)));
+    CU_ASSERT_FALSE(ld_hs_reply_lost(NULL));
+    ld_hs_free(t);
+}
+
+/* A Linux cooked v2 frame: protocol, interface index, packet type, payload. */
+static size_t sll2(uint8_t *buf, unsigned proto, uint32_t ifindex, int pkttype,
+                   const uint8_t *payload, size_t len) {
+    memset(buf, 0, 20);
+    put16(buf, proto);
+    buf[4] = (uint8_t)(ifindex >> 24);
+    buf[5] = (uint8_t)(ifindex >> 16);
+    buf[6] = (uint8_t)(ifindex >> 8);
+    buf[7] = (uint8_t)ifindex;
+    put16(buf + 8, 1); /* ARPHRD_ETHER */
+    buf[10] = (uint8_t)pkttype;
+    memcpy(buf + 20, payload, len);
+    return 20 + len;
+}
+
+static void cooked_headers_say_direction_and_interface(void) {
+    ld_hs_table *t = ld_hs_create(0);
+    uint8_t seg[64], p[128];
+    const char *c = "10.0.0.1", *s = "10.0.0.2";
+    /* The SYN leaves on interface 2, the SYN-ACK comes in on interface 3. */
+    size_t n = tcp4(seg, c, 40000, s, 443, TCP_SYN);
+    CU_ASSERT_EQUAL(ld_hs_packet(t, DLT_SLL2_, p, sll2(p, 0x0800, 2, 4, seg, n), 1), LD_HS_USED);
+    n = tcp4(seg, s, 443, c, 40000, TCP_SYN | TCP_ACK);
+    CU_ASSERT_EQUAL(ld_hs_packet(t, DLT_SLL2_, p, sll2(p, 0x0800, 3, 0, seg, n), 1.1), LD_HS_USED);
+    const ld_hs_flow *f = ld_hs_at(t, 0);
+    CU_ASSERT_EQUAL(f->syn_dir, 1);
+    CU_ASSERT_EQUAL(f->syn_ifindex, 2);
+    CU_ASSERT_EQUAL(f->reply_ifindex, 3);
+    /* A SYN captured arriving: this capture was not taken on the client. */
+    n = tcp4(seg, c, 40001, s, 443, TCP_SYN);
+    ld_hs_packet(t, DLT_SLL2_, p, sll2(p, 0x0800, 2, 4, seg, n), 1);
+    ld_hs_packet(t, DLT_SLL2_, p, sll2(p, 0x0800, 5, 0, seg, n), 1);
+    CU_ASSERT_EQUAL(ld_hs_at(t, 1)->syn_dir, -1);
+    /* v1 says the direction only; Ethernet says neither. */
+    memset(p, 0, 16);
+    put16(p, 4);
+    put16(p + 2, 1);
+    put16(p + 14, 0x0800);
+    n = tcp4(seg, c, 40002, s, 443, TCP_SYN);
+    memcpy(p + 16, seg, n);
+    ld_hs_packet(t, DLT_SLL_, p, 16 + n, 1);
+    CU_ASSERT_EQUAL(ld_hs_at(t, 2)->syn_dir, 1);
+    CU_ASSERT_EQUAL(ld_hs_at(t, 2)->syn_ifindex, 0);
+    n = tcp4(seg, c, 40003, s, 443, TCP_SYN);
+    ld_hs_packet(t, DLT_EN10MB_, p, eth(p, 0x0800, seg, n), 1);
+    CU_ASSERT_EQUAL(ld_hs_at(t, 3)->syn_dir, 0);
+    ld_hs_free(t);
+}
+
+/* An ARP packet (IPv4 over Ethernet) into buf. */
+static size_t arp(uint8_t *buf, int op, const char *sender, const char *target) {
+    memset(buf, 0, 28);
+    put16(buf, 1);
+    put16(buf + 2, 0x0800);
+    buf[4] = 6;
+    buf[5] = 4;
+    put16(buf + 6, (unsigned)op);
+    inet_pton(AF_INET, sender, buf + 14);
+    inet_pton(AF_INET, target, buf + 24);
+    return 28;
+}
+
+/* An ICMPv6 neighbour solicitation (135) or advertisement (136) for target. */
+static size_t nd(uint8_t *buf, int type, const char *from, const char *to, const char *target) {
+    ip6_hdr(buf, from, to, 58, 24);
+    memset(buf + 40, 0, 24);
+    buf[40] = (uint8_t)type;
+    inet_pton(AF_INET6, target, buf + 48);
+    return 64;
+}
+
+static void arp_and_neighbour_discovery_are_counted_per_address(void) {
+    ld_hs_table *t = ld_hs_create(0);
+    uint8_t a[32], p[128];
+    /* Two requests for an address nobody owns, a cooked capture on "any". */
+    for (int i = 0; i < 2; i++)
+        CU_ASSERT_EQUAL(ld_hs_packet(t, DLT_SLL2_, p,
+                                     sll2(p, 0x0806, 2, 4, a, arp(a, 1, "10.0.1.10", "10.0.1.99")),
+                                     10.0 + i),
+                        LD_HS_USED);
+    ld_addr gone = ip("10.0.1.99"), router = ip("10.0.1.1");
+    const ld_hs_neigh *n = ld_hs_find_neigh(t, &gone);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(n);
+    CU_ASSERT_EQUAL(n->requests, 2);
+    CU_ASSERT_EQUAL(n->replies, 0);
+    CU_ASSERT_DOUBLE_EQUAL(n->first_request_ts, 10.0, 1e-9);
+    /* A request answered, over Ethernet. */
+    ld_hs_packet(t, DLT_EN10MB_, p, eth(p, 0x0806, a, arp(a, 1, "10.0.1.10", "10.0.1.1")), 11);
+    ld_hs_packet(t, DLT_EN10MB_, p, eth(p, 0x0806, a, arp(a, 2, "10.0.1.1", "10.0.1.10")), 11);
+    n = ld_hs_find_neigh(t, &router);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(n);
+    CU_ASSERT_EQUAL(n->requests, 1);
+    CU_ASSERT_EQUAL(n->replies, 1);
+    /* Announcements, probes and other hardware resolve nothing; short ARP is bad. */
+    CU_ASSERT_EQUAL(ld_hs_packet(t, DLT_EN10MB_, p,
+                                 eth(p, 0x0806, a, arp(a, 1, "10.0.1.5", "10.0.1.5")), 12),
+                    LD_HS_IGNORED);
+    CU_ASSERT_EQUAL(ld_hs_packet(t, DLT_EN10MB_, p,
+                                 eth(p, 0x0806, a, arp(a, 1, "0.0.0.0", "10.0.1.6")), 12),
+                    LD_HS_IGNORED);
+    arp(a, 1, "10.0.1.10", "10.0.1.7");
+    put16(a, 6); /* IEEE 802 hardware */
+    CU_ASSERT_EQUAL(ld_hs_packet(t, DLT_EN10MB_, p, eth(p, 0x0806, a, 28), 12), LD_HS_IGNORED);
+    CU_ASSERT_EQUAL(ld_hs_packet(t, DLT_EN10MB_, p, eth(p, 0x0806, a, 27), 12), LD_HS_MALFORMED);
+    /* IPv6: neighbour solicitation and advertisement for the target address. */
+    CU_ASSERT_EQUAL(raw(t, p, nd(p, 135, "fd77::1", "ff02::1:ff00:99", "fd77::99"), 13), LD_HS_USED);
+    CU_ASSERT_EQUAL(raw(t, p, nd(p, 135, "fd77::1", "ff02::1:ff00:2", "fd77::2"), 13), LD_HS_USED);
+    CU_ASSERT_EQUAL(raw(t, p, nd(p, 136, "fd77::2", "fd77::1", "fd77::2"), 13), LD_HS_USED);
+    CU_ASSERT_EQUAL(raw(t, p, nd(p, 135, "fd77::1", "fd77::2", "fd77::2") - 1, 13),
+                    LD_HS_MALFORMED);
+    ld_addr v6gone = ip("fd77::99"), v6peer = ip("fd77::2%lo");
+    CU_ASSERT_EQUAL(ld_hs_find_neigh(t, &v6gone)->requests, 1);
+    CU_ASSERT_EQUAL(ld_hs_find_neigh(t, &v6gone)->replies, 0);
+    CU_ASSERT_EQUAL(ld_hs_find_neigh(t, &v6peer)->replies, 1);
+    CU_ASSERT_EQUAL(ld_hs_count(t), 0); /* no TCP flow from any of it */
+    CU_ASSERT_PTR_NULL(ld_hs_find_neigh(NULL, &gone));
+    ld_hs_free(t);
+}
+
+static void neighbour_table_keeps_the_addresses_seen_last(void) {
+    ld_hs_table *t = ld_hs_create(0);
+    uint8_t a[32], p[64];
+    char target[32];
+    for (unsigned i = 0; i < 100; i++) {
+        snprintf(target, sizeof target, "10.0.5.%u", i);
+        ld_hs_packet(t, DLT_EN10MB_, p, eth(p, 0x0806, a, arp(a, 1, "10.0.1.10", target)), i);
+    }
+    ld_addr old = ip("10.0.5.0"), recent = ip("10.0.5.99"), edge = ip("10.0.5.36");
+    CU_ASSERT_PTR_NULL(ld_hs_find_neigh(t, &old));
+    CU_ASSERT_PTR_NOT_NULL(ld_hs_find_neigh(t, &recent));
+    CU_ASSERT_PTR_NOT_NULL(ld_hs_find_neigh(t, &edge)); /* the last LD_HS_MAX_NEIGHS */
+    ld_hs_free(t);
+}
+
 int main(void) {
     static const ld_test_case cases[] = {
         LD_TEST(dropped_syn_is_s0_with_a_retransmission),
@@ -992,6 +1296,7 @@ int main(void) {
         LD_TEST(loopback_duplicates_are_not_retransmissions),
         LD_TEST(ipv6_flows_and_icmpv6_errors),
         LD_TEST(every_link_type_gives_the_same_flows),
+        LD_TEST(reply_dropped_shows_the_answer_then_the_syn_again),
         LD_TEST(max_packets_stops_reading_early),
         LD_TEST(file_errors_say_what_is_wrong),
         LD_TEST(short_or_inconsistent_ip_headers_are_malformed),
@@ -1012,6 +1317,13 @@ int main(void) {
         LD_TEST(conn_state_follows_zeek),
         LD_TEST(icmp_reasons_name_every_code),
         LD_TEST(find_ignores_zones_and_null_is_harmless),
+        LD_TEST(syn_flood_fills_a_table_that_does_not_evict),
+        LD_TEST(syn_flood_evicts_what_no_watch_needs_and_the_attempt_is_tracked),
+        LD_TEST(table_whose_flows_are_all_needed_is_full),
+        LD_TEST(answer_then_the_syn_again_is_a_reply_the_client_never_got),
+        LD_TEST(cooked_headers_say_direction_and_interface),
+        LD_TEST(arp_and_neighbour_discovery_are_counted_per_address),
+        LD_TEST(neighbour_table_keeps_the_addresses_seen_last),
         {0},
     };
     return ld_unit_run("handshake", cases);

@@ -4,9 +4,12 @@
  * baseline.json, drops and overrides facts, and states exactly which
  * diagnoses are reported (and, optionally, suppressed). Exact sets show both
  * that a rule fires where it should and that the others stay silent. Every
- * built-in rule must be reported by at least one case.
+ * built-in rule must be reported by at least one case. A case may also say
+ * what a diagnosis's texts must contain (title_has, summary_has,
+ * remediation_has) and what none of them may mention (text_lacks).
  */
 #include <cjson/cJSON.h>
+#include <ctype.h>
 #include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,6 +69,39 @@ static void check_contains(const char *name, const ld_diagnoses *d, const cJSON 
     }
 }
 
+/* 1 when text contains word, ignoring case. */
+static int contains_nocase(const char *text, const char *word) {
+    size_t n = strlen(word);
+    for (; *text; text++) {
+        size_t i = 0;
+        while (i < n && text[i] && tolower((unsigned char)text[i]) == tolower((unsigned char)word[i]))
+            i++;
+        if (i == n)
+            return 1;
+    }
+    return n == 0;
+}
+
+/* For each "id": "words" of obj, no text of diagnosis id (title, summary,
+ * remediation) may mention words, in any case: what a finding must never
+ * send the user after. */
+static void check_lacks(const char *name, const ld_diagnoses *d, const cJSON *obj) {
+    const cJSON *it;
+    cJSON_ArrayForEach(it, obj) {
+        const ld_diagnosis *diag = find(d, it->string);
+        CU_ASSERT_PTR_NOT_NULL(diag);
+        if (!diag)
+            continue;
+        const char *texts[] = {diag->title, diag->summary, diag->remediation};
+        for (size_t i = 0; i < 3; i++) {
+            if (contains_nocase(texts[i], it->valuestring))
+                fprintf(stderr, "\n  case %s: %s text\n    '%s'\n  mentions '%s'\n", name,
+                        it->string, texts[i], it->valuestring);
+            CU_ASSERT_FALSE(contains_nocase(texts[i], it->valuestring));
+        }
+    }
+}
+
 static void run_case(const cJSON *c) {
     const char *name = cJSON_GetObjectItem(c, "name")->valuestring;
     cJSON *facts = cJSON_Duplicate(baseline, 1);
@@ -111,6 +147,7 @@ static void run_case(const cJSON *c) {
     check_contains(name, &d, cJSON_GetObjectItem(c, "title_has"), 0);
     check_contains(name, &d, cJSON_GetObjectItem(c, "summary_has"), 1);
     check_contains(name, &d, cJSON_GetObjectItem(c, "remediation_has"), 2);
+    check_lacks(name, &d, cJSON_GetObjectItem(c, "text_lacks"));
     for (size_t i = 0; i < d.nreported; i++)
         for (size_t r = 0; r < ld_ruleset_count(rules); r++)
             if (ld_ruleset_at(rules, r) == d.reported[i].rule)
@@ -169,7 +206,7 @@ static void catalog_ids_of_the_design_are_all_builtin(void) {
         "ok", "dns.no_record", "dns.public_address", "dns.endpoint_mismatch",
         "dns.resolver_unreachable", "dns.resolver_divergence", "dns.hosts_override",
         "tcp.syn_dropped", "tcp.refused", "tcp.icmp_rejected", "tcp.no_route",
-        "tcp.local_firewall", "tcp.partial", "dns.slow_resolution", NULL};
+        "tcp.local_firewall", "tcp.partial", "dns.slow_resolution", "tcp.reply_dropped", NULL};
     for (int i = 0; ids[i]; i++)
         CU_ASSERT_PTR_NOT_NULL(ld_ruleset_find(rules, ids[i]));
 }

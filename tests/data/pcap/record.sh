@@ -2,6 +2,7 @@
 # record.sh - re-records the capture fixtures of tests/data/pcap (root only).
 #
 #   sudo tests/data/pcap/record.sh [OUTDIR]     (default: this directory)
+#   sudo ONLY="reply-dropped" tests/data/pcap/record.sh   (only these scenarios)
 #
 # Everything happens in two network namespaces made here and deleted on exit:
 #
@@ -10,7 +11,8 @@
 # Neither namespace has a default route, so no packet can leave them; the
 # host's interfaces are never touched. nftables on the endpoint's input plays
 # its security group (drop, reject admin-prohibited), on the client's output
-# the instance's own. Each scenario is captured by up to three tcpdumps inside
+# the instance's own (and, for reply-dropped, its input: the SYN-ACK is dropped
+# after the capture saw it). Each scenario is captured by up to three tcpdumps inside
 # the client namespace at once: on the veth (Ethernet, NAME.eth.pcap), on
 # "any" (Linux cooked v1, NAME.sll.pcap) and on "any" as LINUX_SLL2
 # (NAME.sll2.pcap), each with a BPF filter that keeps only that scenario's
@@ -71,25 +73,30 @@ table inet ldhs {
     }
 }
 NFT
-# The instance's own security group: its SYN never reaches the wire.
+# The instance's own security group: its SYN never reaches the wire. Its own
+# input firewall: the endpoint's SYN-ACK on 8449 arrives and is dropped.
 cns nft -f - <<'NFT'
 table inet ldhs {
     chain output {
         type filter hook output priority 0; policy accept;
         meta nfproto ipv4 tcp dport 8446 reject with icmp type admin-prohibited
     }
+    chain input {
+        type filter hook input priority 0; policy accept;
+        tcp sport 8449 drop
+    }
 }
 NFT
 
-# Listeners: 8444 and 8445 on the endpoint (both addresses), 8450 over IPv6,
-# 8447 on the client's own loopback. 8443 and 8448 have none (RST).
+# Listeners: 8444, 8445 and 8449 on the endpoint (both addresses), 8450 over
+# IPv6, 8447 on the client's own loopback. 8443 and 8448 have none (RST).
 start_server() { # NETNS ADDR PORT...
     local ns=$1
     shift
     ip netns exec "$ns" python3 "$HERE/peer.py" serve "$@" >"$WORK/serve.$$.$RANDOM" 2>&1 &
     PIDS="$PIDS $!"
 }
-start_server "$E" 0.0.0.0 8444 8445
+start_server "$E" 0.0.0.0 8444 8445 8449
 start_server "$E" :: 8450
 start_server "$C" 127.0.0.1 8447
 
@@ -116,6 +123,7 @@ wait_port "$C" 127.0.0.1 8447
 record() {
     local name=$1 links=$2 filter=$3
     shift 3
+    case " ${ONLY:-$name} " in *" $name "*) ;; *) return 0 ;; esac
     local caps="" link pid
     for link in $links; do
         # tcpdump 4.99 defaults to LINUX_SLL2 on "any": name both cooked types.
@@ -174,6 +182,8 @@ record loopback "sll sll2" "tcp port 8447 or tcp port 8448" \
     open 127.0.0.1 8447 refused 127.0.0.1 8448
 record ipv6 "eth sll sll2" "tcp port 8450 or tcp port 8451 or tcp port 8452 or (icmp6 and ip6[40] == 1)" \
     open fd77::2 8450 timeout fd77::2 8451 "unreachable: EACCES" fd77::2 8452
+record reply-dropped "eth sll sll2" "tcp port 8449" \
+    timeout 10.77.0.2 8449
 
 mkdir -p "$OUT"
 cp "$WORK"/*.pcap "$OUT"/

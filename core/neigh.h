@@ -1,0 +1,75 @@
+/* neigh.h - the next hop toward an address and its neighbour (ARP / NDP)
+ * state, from the kernel's routing and neighbour tables (rtnetlink).
+ *
+ * A SYN to an address on a local link waits inside the kernel until the next
+ * hop (the address itself, or its route's gateway) answers ARP or neighbour
+ * discovery. When nothing answers, the SYN never reaches the wire - as when a
+ * local firewall drops it - and connect() fails only after about 3 s of
+ * probes. The neighbour entry tells the two apart: INCOMPLETE or FAILED means
+ * no neighbour answered; no entry, or a resolved one, means the SYN was not
+ * waiting for one.
+ *
+ * One RTM_GETROUTE finds the next hop, one RTM_GETNEIGH its state. The kernel
+ * answers both inside send(), so ld_neigh_query() reads each answer at once
+ * from a non-blocking socket and never waits. The parsers are pure, so that
+ * tests feed them recorded kernel messages (tests/data/netlink).
+ */
+#ifndef LD_NEIGH_H
+#define LD_NEIGH_H
+
+#include <net/if.h>
+#include <stddef.h>
+
+#include "addr.h"
+#include "err.h"
+
+/* The state of the next hop's neighbour entry (the tcp.attempt.neighbour_state
+ * fact), or why there is none to read. */
+typedef enum ld_neigh_state {
+    LD_NEIGH_UNKNOWN = 0, /* "unknown": the kernel could not be asked */
+    LD_NEIGH_NO_ROUTE,    /* "no_route": no route to the address */
+    LD_NEIGH_LOCAL,       /* "local": the address is this host's own */
+    LD_NEIGH_NONE,        /* "none": no entry: nothing was sent to the next hop lately */
+    LD_NEIGH_INCOMPLETE,  /* "incomplete": being resolved, nothing answered yet */
+    LD_NEIGH_FAILED,      /* "failed": resolution gave up, nothing answered */
+    LD_NEIGH_REACHABLE,   /* "reachable": answered recently */
+    LD_NEIGH_STALE,       /* "stale": answered once, not confirmed lately */
+    LD_NEIGH_DELAY,       /* "delay": stale, confirmation pending */
+    LD_NEIGH_PROBE,       /* "probe": stale, being confirmed */
+    LD_NEIGH_PERMANENT,   /* "permanent": configured by hand */
+    LD_NEIGH_NOARP,       /* "noarp": the link needs no resolution (loopback, tunnels) */
+    LD_NEIGH__COUNT
+} ld_neigh_state;
+
+/* The fact value of a state ("incomplete", ...). */
+const char *ld_neigh_state_name(ld_neigh_state s);
+/* Parses a fact value; -1 when s names no state. */
+int ld_neigh_state_parse(const char *s);
+/* 1 for INCOMPLETE and FAILED: no neighbour answered for the next hop. */
+int ld_neigh_unresolved(ld_neigh_state s);
+
+/* The way to one address. */
+typedef struct ld_neigh {
+    ld_addr dst;              /* the address asked about */
+    ld_addr next_hop;         /* dst itself, or its route's gateway (family 0: none known) */
+    int via_gateway;          /* next_hop is a gateway */
+    int ifindex;              /* the route's interface, 0 when unknown */
+    char ifname[IF_NAMESIZE]; /* its name, "" when unknown */
+    ld_neigh_state state;     /* the next hop's neighbour state */
+} ld_neigh;
+
+/* Asks the kernel the way to dst: route, next hop, interface, neighbour
+ * state. Always fills out; returns non-OK (state UNKNOWN, one line in err)
+ * only when the kernel could not be asked or answered something unexpected. */
+ld_status ld_neigh_query(const ld_addr *dst, ld_neigh *out, ld_err *err);
+
+/* Reads the kernel's answer (one datagram of len bytes) to an RTM_GETROUTE
+ * for out->dst: next_hop, via_gateway and ifindex from an RTM_NEWROUTE (state
+ * LOCAL for one of this host's addresses), state NO_ROUTE from an
+ * ENETUNREACH / EHOSTUNREACH error. LD_EINVAL for anything else. */
+ld_status ld_neigh_parse_route(const void *msg, size_t len, ld_neigh *out, ld_err *err);
+/* Reads the answer to an RTM_GETNEIGH for out->next_hop: its state from an
+ * RTM_NEWNEIGH, NONE from an ENOENT error. LD_EINVAL for anything else. */
+ld_status ld_neigh_parse_neigh(const void *msg, size_t len, ld_neigh *out, ld_err *err);
+
+#endif

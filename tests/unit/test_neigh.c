@@ -1,0 +1,191 @@
+/* test_neigh.c - the next hop and its neighbour state, read from the
+ * kernel's own answers (tests/data/netlink, recorded by record.py there). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/neigh.h"
+#include "unit.h"
+
+static ld_addr ip(const char *s) {
+    ld_addr a;
+    ld_err err;
+    CU_ASSERT_EQUAL_FATAL(ld_addr_parse(s, &a, &err), LD_OK);
+    return a;
+}
+
+/* A lookup of dst whose route answer is the fixture `route` (NULL: skip it,
+ * the next hop is dst) and whose neighbour answer is `neigh` (NULL: none). */
+static ld_status lookup(const char *dst, const char *route, const char *neigh, ld_neigh *out) {
+    ld_err err = {{0}};
+    ld_status st = LD_OK;
+    memset(out, 0, sizeof *out);
+    out->dst = ip(dst);
+    out->next_hop = out->dst;
+    char path[128];
+    size_t len;
+    if (route) {
+        snprintf(path, sizeof path, "netlink/%s.bin", route);
+        char *msg = ld_unit_read_data(path, &len);
+        st = ld_neigh_parse_route(msg, len, out, &err);
+        free(msg);
+    }
+    if (st == LD_OK && neigh) {
+        snprintf(path, sizeof path, "netlink/%s.bin", neigh);
+        char *msg = ld_unit_read_data(path, &len);
+        st = ld_neigh_parse_neigh(msg, len, out, &err);
+        free(msg);
+    }
+    if (st != LD_OK)
+        CU_ASSERT_NOT_EQUAL(err.msg[0], '\0');
+    return st;
+}
+
+static void on_link_address_is_its_own_next_hop(void) {
+    ld_neigh n;
+    CU_ASSERT_EQUAL_FATAL(lookup("10.77.0.99", "route-onlink", NULL, &n), LD_OK);
+    ld_addr want = ip("10.77.0.99");
+    CU_ASSERT_TRUE(ld_addr_equal(&n.next_hop, &want));
+    CU_ASSERT_FALSE(n.via_gateway);
+    CU_ASSERT_TRUE(n.ifindex > 0);
+    CU_ASSERT_EQUAL(n.state, LD_NEIGH_NONE); /* the neighbour is not asked yet */
+    CU_ASSERT_EQUAL_FATAL(lookup("fd77::99", "route-v6-onlink", NULL, &n), LD_OK);
+    want = ip("fd77::99");
+    CU_ASSERT_TRUE(ld_addr_equal(&n.next_hop, &want));
+    CU_ASSERT_FALSE(n.via_gateway);
+}
+
+static void routed_address_goes_through_its_gateway(void) {
+    ld_neigh n;
+    CU_ASSERT_EQUAL_FATAL(lookup("10.78.0.5", "route-gateway", NULL, &n), LD_OK);
+    ld_addr gw = ip("10.77.0.2");
+    CU_ASSERT_TRUE(ld_addr_equal(&n.next_hop, &gw));
+    CU_ASSERT_TRUE(n.via_gateway);
+    CU_ASSERT_TRUE(n.ifindex > 0);
+}
+
+static void no_route_and_local_addresses_need_no_neighbour(void) {
+    ld_neigh n;
+    CU_ASSERT_EQUAL(lookup("10.123.0.1", "route-unreachable", NULL, &n), LD_OK);
+    CU_ASSERT_EQUAL(n.state, LD_NEIGH_NO_ROUTE);
+    CU_ASSERT_EQUAL(lookup("10.77.0.1", "route-local", NULL, &n), LD_OK);
+    CU_ASSERT_EQUAL(n.state, LD_NEIGH_LOCAL);
+    CU_ASSERT_FALSE(ld_neigh_unresolved(LD_NEIGH_NO_ROUTE));
+    CU_ASSERT_FALSE(ld_neigh_unresolved(LD_NEIGH_LOCAL));
+}
+
+static void neighbour_nobody_answers_is_unresolved(void) {
+    ld_neigh n;
+    CU_ASSERT_EQUAL(lookup("10.77.0.99", "route-onlink", "neigh-incomplete", &n), LD_OK);
+    CU_ASSERT_EQUAL(n.state, LD_NEIGH_INCOMPLETE);
+    CU_ASSERT_TRUE(ld_neigh_unresolved(n.state));
+    CU_ASSERT_EQUAL(lookup("10.77.0.99", "route-onlink", "neigh-failed", &n), LD_OK);
+    CU_ASSERT_EQUAL(n.state, LD_NEIGH_FAILED);
+    CU_ASSERT_TRUE(ld_neigh_unresolved(n.state));
+    CU_ASSERT_STRING_EQUAL(ld_neigh_state_name(n.state), "failed");
+    CU_ASSERT_EQUAL(lookup("fd77::99", "route-v6-onlink", "neigh-v6-incomplete", &n), LD_OK);
+    CU_ASSERT_EQUAL(n.state, LD_NEIGH_INCOMPLETE);
+}
+
+static void neighbour_that_answered_or_was_never_needed_is_not(void) {
+    ld_neigh n;
+    CU_ASSERT_EQUAL(lookup("10.78.0.5", "route-gateway", "neigh-reachable", &n), LD_OK);
+    CU_ASSERT_EQUAL(n.state, LD_NEIGH_REACHABLE);
+    CU_ASSERT_FALSE(ld_neigh_unresolved(n.state));
+    CU_ASSERT_EQUAL(lookup("10.77.0.50", NULL, "neigh-none", &n), LD_OK);
+    CU_ASSERT_EQUAL(n.state, LD_NEIGH_NONE);
+    CU_ASSERT_STRING_EQUAL(ld_neigh_state_name(n.state), "none");
+    CU_ASSERT_FALSE(ld_neigh_unresolved(n.state));
+}
+
+static void answers_about_something_else_are_refused(void) {
+    ld_neigh n;
+    /* the neighbour answer names 10.77.0.99, not the next hop asked about */
+    CU_ASSERT_EQUAL(lookup("10.77.0.98", NULL, "neigh-incomplete", &n), LD_EINVAL);
+    /* a route answer for IPv4 to a question about an IPv6 address */
+    CU_ASSERT_EQUAL(lookup("fd77::99", "route-onlink", NULL, &n), LD_EINVAL);
+    /* a route answer where a neighbour answer belongs, and the other way round */
+    CU_ASSERT_EQUAL(lookup("10.77.0.99", "neigh-incomplete", NULL, &n), LD_EINVAL);
+    CU_ASSERT_EQUAL(lookup("10.77.0.99", NULL, "route-onlink", &n), LD_EINVAL);
+    /* an error other than "no route" / "no entry" */
+    CU_ASSERT_EQUAL(lookup("10.77.0.99", "neigh-none", NULL, &n), LD_EINVAL);
+    CU_ASSERT_EQUAL(lookup("10.77.0.99", NULL, "route-unreachable", &n), LD_EINVAL);
+}
+
+static void cut_or_garbled_answers_are_refused_never_misread(void) {
+    static const char *const files[] = {
+        "route-onlink",    "route-gateway",   "route-unreachable", "route-local",
+        "route-v6-onlink", "neigh-none",      "neigh-incomplete",  "neigh-v6-incomplete",
+        "neigh-failed",    "neigh-reachable",
+    };
+    for (size_t f = 0; f < sizeof files / sizeof *files; f++) {
+        char path[128];
+        size_t len;
+        snprintf(path, sizeof path, "netlink/%s.bin", files[f]);
+        char *msg = ld_unit_read_data(path, &len);
+        int v6 = strstr(files[f], "v6") != NULL;
+        for (size_t cut = 0; cut < len; cut++) {
+            ld_neigh n;
+            ld_err err;
+            memset(&n, 0, sizeof n);
+            n.dst = ip(v6 ? "fd77::99" : "10.77.0.99");
+            n.next_hop = n.dst;
+            /* a message cut short fails its own length check: never read past it */
+            char *copy = malloc(cut ? cut : 1);
+            memcpy(copy, msg, cut);
+            CU_ASSERT_EQUAL(ld_neigh_parse_route(copy, cut, &n, &err), LD_EINVAL);
+            CU_ASSERT_EQUAL(ld_neigh_parse_neigh(copy, cut, &n, &err), LD_EINVAL);
+            free(copy);
+        }
+        /* a length field larger than the datagram */
+        uint32_t big = 4096;
+        memcpy(msg, &big, sizeof big);
+        ld_neigh n;
+        ld_err err;
+        memset(&n, 0, sizeof n);
+        n.dst = ip(v6 ? "fd77::99" : "10.77.0.99");
+        CU_ASSERT_EQUAL(ld_neigh_parse_route(msg, len, &n, &err), LD_EINVAL);
+        CU_ASSERT_EQUAL(ld_neigh_parse_neigh(msg, len, &n, &err), LD_EINVAL);
+        free(msg);
+    }
+}
+
+static void this_hosts_kernel_answers_for_loopback(void) {
+    ld_neigh n;
+    ld_err err = {{0}};
+    ld_addr lo = ip("127.0.0.1");
+    CU_ASSERT_EQUAL(ld_neigh_query(&lo, &n, &err), LD_OK);
+    CU_ASSERT_EQUAL(n.state, LD_NEIGH_LOCAL);
+    CU_ASSERT_TRUE(n.ifindex > 0);
+    CU_ASSERT_STRING_EQUAL(n.ifname, "lo");
+    ld_addr none;
+    memset(&none, 0, sizeof none);
+    CU_ASSERT_EQUAL(ld_neigh_query(&none, &n, &err), LD_EINVAL);
+    CU_ASSERT_EQUAL(n.state, LD_NEIGH_UNKNOWN);
+}
+
+static void every_state_has_a_name(void) {
+    for (int s = 0; s < LD_NEIGH__COUNT; s++)
+        CU_ASSERT_PTR_NOT_NULL(ld_neigh_state_name((ld_neigh_state)s));
+    CU_ASSERT_STRING_EQUAL(ld_neigh_state_name(LD_NEIGH_INCOMPLETE), "incomplete");
+    CU_ASSERT_STRING_EQUAL(ld_neigh_state_name(LD_NEIGH__COUNT), "unknown");
+    for (int s = 0; s < LD_NEIGH__COUNT; s++)
+        CU_ASSERT_EQUAL(ld_neigh_state_parse(ld_neigh_state_name((ld_neigh_state)s)), s);
+    CU_ASSERT_EQUAL(ld_neigh_state_parse("INCOMPLETE"), -1);
+    CU_ASSERT_EQUAL(ld_neigh_state_parse(NULL), -1);
+}
+
+int main(void) {
+    static const ld_test_case cases[] = {
+        LD_TEST(on_link_address_is_its_own_next_hop),
+        LD_TEST(routed_address_goes_through_its_gateway),
+        LD_TEST(no_route_and_local_addresses_need_no_neighbour),
+        LD_TEST(neighbour_nobody_answers_is_unresolved),
+        LD_TEST(neighbour_that_answered_or_was_never_needed_is_not),
+        LD_TEST(answers_about_something_else_are_refused),
+        LD_TEST(cut_or_garbled_answers_are_refused_never_misread),
+        LD_TEST(this_hosts_kernel_answers_for_loopback),
+        LD_TEST(every_state_has_a_name),
+        {0},
+    };
+    return ld_unit_run("neigh", cases);
+}
