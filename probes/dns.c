@@ -41,6 +41,8 @@
 #define DNS_FILE_MAX     (1 << 20) /* bytes of a resolv.conf or hosts file read */
 #define DNS_HEADER_FLAGS 2         /* offset of the flags in a DNS header */
 #define DNS_FLAG_TC      0x02      /* truncated: in the first flags byte */
+#define DNS_HEADER_LEN   12        /* bytes of a DNS header */
+#define DNS_IDS_MAX      16        /* query IDs remembered per resolver (A, AAAA, retries) */
 
 enum { Q_A = 0, Q_AAAA = 1, NQUERIES = 2 };
 
@@ -100,6 +102,13 @@ typedef struct dns_answer {
     ld_time at;                     /* when it completed */
 } dns_answer;
 
+/* A query ID sent over UDP, and what came back for it. */
+typedef struct dns_id {
+    uint16_t id;            /* the ID */
+    unsigned char datagram; /* a datagram with this ID arrived */
+    unsigned char answered; /* c-ares turned one into an answer */
+} dns_id;
+
 /* One resolver's lookup. */
 typedef struct dns_res {
     ld_probe *probe;                /* owner */
@@ -110,6 +119,11 @@ typedef struct dns_res {
     dns_answer q[NQUERIES];         /* A and AAAA */
     int recorded;                   /* its facts were written */
     int truncated;                  /* a UDP reply had TC set: c-ares retries over TCP */
+    dns_id ids[DNS_IDS_MAX];        /* the IDs of the UDP queries sent */
+    size_t nids;                    /* how many */
+    unsigned junk;                  /* UDP datagrams that cannot be a reply to them: too
+                                       short for a header, or another ID (c-ares drops
+                                       them silently, as it must) */
     int tcp_fd;                     /* the TCP socket c-ares opened, -1 when none */
     dns_tcp_failure tcp_failure;    /* how the TCP retry failed, first failure seen */
     char server[LD_ADDR_STRLEN + 8];/* "addr:port" */
@@ -386,21 +400,57 @@ static int sf_connect(ares_socket_t fd, const struct sockaddr *sa, ares_socklen_
     return rc;
 }
 
+/* The remembered query whose ID starts message m (2 bytes at least), or NULL. */
+static dns_id *find_id(dns_res *r, const void *m) {
+    const unsigned char *u = m;
+    uint16_t id = (uint16_t)(u[0] << 8 | u[1]);
+    for (size_t i = 0; i < r->nids; i++)
+        if (r->ids[i].id == id)
+            return &r->ids[i];
+    return NULL;
+}
+
+/* 1 when something that cannot be an answer arrived: a datagram c-ares could
+ * not use (too short, another ID), or one with a query's ID that never became
+ * its answer (its question or records do not parse). */
+static int unusable_reply(const dns_res *r) {
+    if (r->junk)
+        return 1;
+    for (size_t i = 0; i < r->nids; i++)
+        if (r->ids[i].datagram && !r->ids[i].answered)
+            return 1;
+    return 0;
+}
+
 /* c-ares passes `from` for UDP reads only: there the TC bit is seen. */
 static ares_ssize_t sf_recvfrom(ares_socket_t fd, void *buf, size_t len, int flags,
                                 struct sockaddr *from, ares_socklen_t *fromlen, void *data) {
     dns_res *r = data;
     ssize_t n = recvfrom(fd, buf, len, flags, from, fromlen);
     int err = errno;
-    if (from && fd != r->tcp_fd && n > DNS_HEADER_FLAGS &&
-        (((const unsigned char *)buf)[DNS_HEADER_FLAGS] & DNS_FLAG_TC))
-        r->truncated = 1;
+    if (from && fd != r->tcp_fd && n >= 0) {
+        /* Only a reply to one of our queries can say "truncated". */
+        dns_id *id = n >= DNS_HEADER_LEN ? find_id(r, buf) : NULL;
+        if (id)
+            id->datagram = 1;
+        else
+            r->junk++;
+        if (id && (((const unsigned char *)buf)[DNS_HEADER_FLAGS] & DNS_FLAG_TC))
+            r->truncated = 1;
+    }
     note_tcp_result(r, fd, n, err);
     errno = err;
     return n;
 }
 
 static ares_ssize_t sf_sendv(ares_socket_t fd, const struct iovec *iov, int n, void *data) {
+    dns_res *r = data;
+    /* A UDP query starts with its ID (over TCP, a length comes first). */
+    if (fd != r->tcp_fd && n > 0 && iov[0].iov_len >= 2 && r->nids < DNS_IDS_MAX &&
+        !find_id(r, iov[0].iov_base)) {
+        const unsigned char *u = iov[0].iov_base;
+        r->ids[r->nids++] = (dns_id){.id = (uint16_t)(u[0] << 8 | u[1])};
+    }
     ssize_t sent = writev(fd, iov, n);
     int err = errno;
     if (sent < 0)
@@ -420,9 +470,12 @@ static const struct ares_socket_functions socket_functions = {
 /* --- answers ---------------------------------------------------------------- */
 
 /* What a failed query of r came to: a server that sent a truncated reply did
- * answer; only its TCP retry failed. */
+ * answer, only its TCP retry failed; one that sent only datagrams that cannot
+ * be a reply (too short, another ID) did answer, with a broken message. */
 static dns_rcode failure_rcode(const dns_res *r, dns_rcode without_tc) {
-    return r->truncated ? RC_TCP_FAILED : without_tc;
+    if (r->truncated)
+        return RC_TCP_FAILED;
+    return without_tc == RC_TIMEOUT && unusable_reply(r) ? RC_MALFORMED : without_tc;
 }
 
 static dns_rcode status_rcode(const dns_res *r, int status) {
@@ -619,6 +672,9 @@ static void query_cb(void *arg, int status, int timeouts, unsigned char *abuf, i
         return; /* torn down, or already counted as timed out */
     a->done = 1;
     a->at = ld_time_now();
+    dns_id *id = abuf && alen >= 2 ? find_id(a->owner, abuf) : NULL;
+    if (id)
+        id->answered = 1;
     a->rcode = status_rcode(a->owner, status);
     if (status == ARES_SUCCESS && abuf)
         parse_reply(a, a->family, abuf, alen);

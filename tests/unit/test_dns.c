@@ -34,6 +34,8 @@ typedef enum ds_mode {
     DS_BAD_COUNT, /* an answer count past the records sent */
     DS_TC,        /* a truncated reply (TC) with no records */
     DS_SILENT,    /* reads the query, never answers */
+    DS_JUNK_ID,   /* the query's ID, then bytes that are no DNS message */
+    DS_SHORT,     /* five bytes: not even a header */
 } ds_mode;
 
 /* What it does with a TCP connection (after a truncated reply). */
@@ -63,6 +65,16 @@ static void put16(unsigned char *p, unsigned v) {
 static size_t build_reply(ds_mode mode, const unsigned char *q, size_t n, unsigned char *out) {
     if (n < 12 || mode == DS_SILENT)
         return 0;
+    if (mode == DS_SHORT) {
+        memcpy(out, "\x12\x34\xff\xfe\x00", 5); /* with TC set, were it a header */
+        return 5;
+    }
+    if (mode == DS_JUNK_ID) {
+        memcpy(out, q, 2);
+        for (int i = 2; i < 200; i++)
+            out[i] = (unsigned char)(i * 37 + 11);
+        return 200;
+    }
     size_t qend = 12;
     while (qend < n && q[qend])
         qend += (size_t)q[qend] + 1;
@@ -346,6 +358,16 @@ static void silent_server_is_timeout(void) {
     expect_rcode(DS_SILENT, DT_NONE, "TIMEOUT");
 }
 
+/* c-ares drops a reply it cannot match to a query (as it must, against
+ * spoofing) and the query times out; the server did answer, though. */
+static void garbage_with_the_query_id_is_a_malformed_answer_not_silence(void) {
+    expect_rcode(DS_JUNK_ID, DT_NONE, "MALFORMED");
+}
+
+static void datagram_shorter_than_a_header_is_a_malformed_answer(void) {
+    expect_rcode(DS_SHORT, DT_NONE, "MALFORMED");
+}
+
 /* --- what a glibc lookup waits ------------------------------------------------------ */
 
 static void silent_first_nameserver_costs_the_timeout_of_resolv_conf(void) {
@@ -538,6 +560,8 @@ int main(void) {
         LD_TEST(truncated_reply_with_a_refused_tcp_retry_is_tcp_failed),
         LD_TEST(closed_port_is_unreachable),
         LD_TEST(silent_server_is_timeout),
+        LD_TEST(garbage_with_the_query_id_is_a_malformed_answer_not_silence),
+        LD_TEST(datagram_shorter_than_a_header_is_a_malformed_answer),
         LD_TEST(silent_first_nameserver_costs_the_timeout_of_resolv_conf),
         LD_TEST(later_silent_nameservers_cost_glibc_s_share_of_the_timeout),
         LD_TEST(nameservers_past_the_third_are_not_used_by_glibc),
