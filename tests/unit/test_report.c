@@ -326,6 +326,31 @@ static void http_timeline_says_what_came_back(void) {
     }
 }
 
+static void names_from_outside_the_facts_are_sanitized_in_json(void) {
+    /* The host's name and a capture file's name come from this machine and
+     * the user, not from the fact store: they get the same sanitizer. */
+    ld_facts *f = dropped_target();
+    ld_diagnoses d = {0};
+    ld_report_target rt;
+    ld_report r = one_target_report(f, &d, &rt);
+    r.hostname = "vm\x1b]0;pwned\x07\xff";
+    r.capture_file = "cap\x1b[2J.pcap";
+    ld_buf out;
+    ld_buf_init(&out, 0);
+    ld_err err;
+    CU_ASSERT_EQUAL_FATAL(ld_report_json(&r, &out, &err), LD_OK);
+    cJSON *root = cJSON_Parse(out.data);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(root);
+    const cJSON *host = cJSON_GetObjectItem(cJSON_GetObjectItem(root, "host"), "hostname");
+    CU_ASSERT_STRING_EQUAL(cJSON_GetStringValue(host), "vm\\x1b]0;pwned\\x07\\xff");
+    const cJSON *file = cJSON_GetObjectItem(cJSON_GetObjectItem(root, "options"), "capture_file");
+    CU_ASSERT_STRING_EQUAL(cJSON_GetStringValue(file), "cap\\x1b[2J.pcap");
+    cJSON_Delete(root);
+    ld_buf_clear(&out);
+    ld_diagnoses_clear(&d);
+    ld_facts_free(f);
+}
+
 static void verdicts_combine_worst_first(void) {
     CU_ASSERT_EQUAL(ld_verdict_worse(LD_VERDICT_OK, LD_VERDICT_WARNING), LD_VERDICT_WARNING);
     CU_ASSERT_EQUAL(ld_verdict_worse(LD_VERDICT_CRITICAL, LD_VERDICT_UNKNOWN), LD_VERDICT_CRITICAL);
@@ -398,6 +423,7 @@ int main(void) {
         LD_TEST(target_without_diagnoses_is_unknown_and_says_why),
         LD_TEST(dripped_tls_reply_is_worded_alike_in_diagnosis_and_timeline),
         LD_TEST(http_timeline_says_what_came_back),
+        LD_TEST(names_from_outside_the_facts_are_sanitized_in_json),
         LD_TEST(verdicts_combine_worst_first),
         LD_TEST(output_replaces_the_file_atomically_and_leaves_no_temporary),
         LD_TEST(unwritable_output_paths_are_refused_before_any_work),
