@@ -34,11 +34,13 @@
  * The probe's own limit on all headers (HTTP_HEADERS_MAX) is below curl's
  * 300 KB, so a header flood is known as such. A receive error without a
  * socket error (CURLINFO_OS_ERRNO 0) is TLS failing on bytes that are not a
- * TLS record after the handshake: a reply, but not HTTP.
+ * TLS record after the handshake: a reply, but not HTTP; a connect that
+ * failed with ECONNRESET is a peer that accepted and reset at once.
  */
 #include "http.h"
 
 #include <curl/curl.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -276,6 +278,10 @@ static http_result judge(const http_state *s, CURLcode code, int cut, long os_er
         return bytes ? R_INCOMPLETE : R_NO_RESPONSE;
     }
     if (code == CURLE_GOT_NOTHING)
+        return R_CLOSED;
+    /* curl's own connect found it reset: the peer accepted and reset at once
+     * (a reset in SYN_SENT would be a refusal, ECONNREFUSED). */
+    if (code == CURLE_COULDNT_CONNECT && (os_errno == ECONNRESET || os_errno == EPIPE))
         return R_CLOSED;
     if (code == CURLE_RECV_ERROR || code == CURLE_SEND_ERROR) {
         if (os_errno == 0)
