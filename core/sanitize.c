@@ -102,6 +102,24 @@ char *ld_sanitize_dup(const char *s) {
     return r ? r : strdup("");
 }
 
+char *ld_sanitize_lines_dup(const char *s) {
+    ld_buf b;
+    ld_buf_init(&b, 0);
+    ld_status st = LD_OK;
+    for (const char *line = s; st == LD_OK;) {
+        size_t n = strcspn(line, "\n");
+        st = ld_sanitize_append(&b, line, n);
+        if (line[n] == '\0')
+            break;
+        if (st == LD_OK)
+            st = ld_buf_putc(&b, '\n');
+        line += n + 1;
+    }
+    char *r = st == LD_OK ? ld_buf_take(&b) : NULL;
+    ld_buf_clear(&b);
+    return r || st != LD_OK ? r : strdup("");
+}
+
 /* A fixed output buffer being filled. */
 typedef struct fixed {
     char *out;    /* the buffer */

@@ -23,6 +23,10 @@ ld_status ld_sanitize_append(ld_buf *out, const char *s, size_t n);
 /* The sanitized form of the NUL-terminated s, allocated (the caller frees
  * it); NULL when out of memory. */
 char *ld_sanitize_dup(const char *s);
+/* The same with its line feeds kept: each line sanitized, for text the user
+ * wrote to span lines (a rule's remediation). Allocated, NULL when out of
+ * memory. */
+char *ld_sanitize_lines_dup(const char *s);
 /* The sanitized form of s[0..n) into out (outlen > 0), cut at a character
  * boundary when it does not fit. Returns out. */
 char *ld_sanitize_to(const char *s, size_t n, char *out, size_t outlen);

@@ -18,19 +18,43 @@
  * `curl --resolve SNI:PORT:ADDR -H "Host: HOST" https://SNI:PORT/` does. The
  * one visible difference: curl's redirect URL (CURLINFO_REDIRECT_URL) of a
  * relative Location is resolved against the SNI name.
+ *
+ * What came back decides http.attempt.result, from what curl and the header
+ * and body callbacks saw (judge()): a final status whose headers ended is a
+ * response (a body that then breaks off is http.attempt.body_error); a status
+ * line without its headers, or only 1xx statuses, is incomplete; bytes that
+ * start no status line are not_http. For that last one curl is told to allow
+ * HTTP/0.9, so that such a reply reaches on_body() as bytes to quote (a TLS
+ * alert from a TLS-only port, a banner) instead of ending as curl's bare
+ * "Received HTTP/0.9 when not allowed"; the probe stops reading once it has
+ * enough to quote. Two signals come from curl's documented behaviour: the
+ * start-transfer time is "the first byte received" (so, at a deadline, some
+ * of a reply arrived), and libcurl 7.88 fails a header line longer than its
+ * 100 KB limit with CURLE_OUT_OF_MEMORY (after bytes arrived: too large).
+ * The probe's own limit on all headers (HTTP_HEADERS_MAX) is below curl's
+ * 300 KB, so a header flood is known as such. A receive error without a
+ * socket error (CURLINFO_OS_ERRNO 0) is TLS failing on bytes that are not a
+ * TLS record after the handshake: a reply, but not HTTP; a connect that
+ * failed with ECONNRESET is a peer that accepted and reset at once.
  */
 #include "http.h"
 
 #include <curl/curl.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "core/reply.h"
 
 #define HTTP_MAX_SOCKS       4 /* sockets one request holds at once (one, with a pinned address) */
 #define HTTP_BODY_MAX        4096 /* body bytes kept; the rest is read and discarded */
 #define HTTP_URL_MAX         8192 /* longest URL built (host + path fit with room) */
 #define HTTP_HOST_HEADER_MAX 320  /* "Host: " + bracketed name + ":port" */
 #define HTTP_NAME_MAX        255  /* longest name put in a URL (DNS: 253 + dot) */
+#define HTTP_HEADERS_MAX     (256 * 1024) /* header bytes read before giving up (curl: 300 KB) */
+#define HTTP_REPLY_KEEP      128  /* bytes of a reply that is not HTTP read before stopping */
+#define HTTP_QUOTE_MAX       121  /* a quoted reply: a line of 120 characters, or hex */
 
 /* One socket curl asked us to watch. */
 typedef struct http_sock {
@@ -51,6 +75,10 @@ typedef struct http_state {
     ld_time t_start;                 /* when the request was handed to curl */
     int status;                      /* last status line's code, 0 before one arrived */
     char version[4];                 /* its HTTP version ("1.1", "2") */
+    int headers_done;                /* the headers of a final (non-1xx) status ended */
+    size_t header_bytes;             /* header bytes received, every status line included */
+    int too_large;                   /* header_bytes passed HTTP_HEADERS_MAX: reading stopped */
+    int not_http;                    /* bytes came that start no status line (curl's HTTP/0.9) */
     size_t body_len;                 /* body bytes kept in body */
     char body[HTTP_BODY_MAX];        /* the start of the body */
     int concluded;                   /* facts recorded; curl is no longer driven */
@@ -129,12 +157,23 @@ static int on_curl_timer(CURLM *multi, long timeout_ms, void *userp) {
     return ld_timer_start(p->loop, &s->timer, when, on_timer, p) == LD_OK ? 0 : -1;
 }
 
-/* CURLOPT_HEADERFUNCTION: notes each status line, so that "a response
- * arrived" is known even when the transfer later fails or times out. The
- * last one wins (an interim 100 Continue precedes the final status). */
+/* CURLOPT_HEADERFUNCTION: notes each status line and the blank line that
+ * ends its headers, so that how far a response got is known even when the
+ * transfer later fails or times out. The last status wins (an interim 100
+ * Continue precedes the final status). */
 static size_t on_header(char *line, size_t size, size_t n, void *userp) {
     http_state *s = userp;
     size_t len = size * n;
+    s->header_bytes += len;
+    if (s->header_bytes > HTTP_HEADERS_MAX) {
+        s->too_large = 1;
+        return 0; /* curl fails the transfer: a header flood is not read to its end */
+    }
+    if (len > 0 && (line[0] == '\r' || line[0] == '\n')) {
+        if (s->status >= 200)
+            s->headers_done = 1;
+        return len;
+    }
     if (len < 12 || memcmp(line, "HTTP/", 5) != 0)
         return len;
     const char *v = line + 5;
@@ -148,6 +187,7 @@ static size_t on_header(char *line, size_t size, size_t n, void *userp) {
         code = code * 10 + (sp[i] - '0');
     }
     s->status = code;
+    s->headers_done = 0;
     memcpy(s->version, v, (size_t)(sp - v));
     s->version[sp - v] = '\0';
     if (strcmp(s->version, "2.0") == 0)
@@ -156,7 +196,9 @@ static size_t on_header(char *line, size_t size, size_t n, void *userp) {
 }
 
 /* CURLOPT_WRITEFUNCTION: keeps the first HTTP_BODY_MAX bytes, discards the
- * rest (accepting them, so the transfer still completes). */
+ * rest (accepting them, so the transfer still completes). Bytes before any
+ * status line are a reply that is not HTTP: once HTTP_REPLY_KEEP of them
+ * are kept, the transfer stops (a flood of them is not read to the end). */
 static size_t on_body(char *data, size_t size, size_t n, void *userp) {
     http_state *s = userp;
     size_t len = size * n;
@@ -164,7 +206,11 @@ static size_t on_body(char *data, size_t size, size_t n, void *userp) {
     size_t take = len < room ? len : room;
     memcpy(s->body + s->body_len, data, take);
     s->body_len += take;
-    return len;
+    long code = 0;
+    if (!s->not_http && s->status == 0 &&
+        curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &code) == CURLE_OK && code == 0)
+        s->not_http = 1;
+    return s->not_http && s->body_len >= HTTP_REPLY_KEEP ? 0 : len;
 }
 
 /* --- recording ----------------------------------------------------------------- */
@@ -178,10 +224,96 @@ static int record_time(http_state *s, CURLINFO info, ld_fact_id id) {
     return 1;
 }
 
-/* Stops driving curl, records the outcome and ends the probe. error is NULL
- * when there is nothing to say; complete says curl finished the transfer
- * (else it was cut short and curl's total time is stale). */
-static void conclude(ld_probe *p, const char *result, const char *error, ld_probe_end end,
+/* The outcomes of one request, least bad first: the worst decides
+ * http.result. "error" is a failure on this side, below every finding. */
+typedef enum http_result {
+    R_RESPONSE,    /* a final status and its headers */
+    R_ERROR,       /* the request could not be made */
+    R_INCOMPLETE,  /* a response began; its status line and headers never completed */
+    R_NOT_HTTP,    /* the reply is not HTTP */
+    R_CLOSED,      /* closed or reset without a byte of reply */
+    R_NO_RESPONSE, /* nothing before the deadline */
+} http_result;
+
+static const char *const result_names[] = {
+    [R_RESPONSE] = "response", [R_ERROR] = "error",   [R_INCOMPLETE] = "incomplete",
+    [R_NOT_HTTP] = "not_http", [R_CLOSED] = "closed", [R_NO_RESPONSE] = "no_response",
+};
+
+/* What the callbacks and curl saw decides the result; for an incomplete
+ * response *how says how it broke off. code: curl's result (timed out when
+ * cut); cut: the probe's deadline or the run ended it before curl did;
+ * os_errno: the socket error curl saw; bytes: a reply byte arrived. */
+static http_result judge(const http_state *s, CURLcode code, int cut, long os_errno, int bytes,
+                         const char **how) {
+    int timed_out = cut || code == CURLE_OPERATION_TIMEDOUT;
+    *how = NULL;
+    if (s->not_http)
+        return R_NOT_HTTP;
+    if (s->headers_done)
+        return R_RESPONSE;
+    if (s->too_large || (code == CURLE_OUT_OF_MEMORY && bytes)) {
+        *how = "too_large";
+        return R_INCOMPLETE;
+    }
+    /* What curl refuses as HTTP: a status line ("HTTP/1.1 abc", "HTTP/9.9",
+     * code 000), or, after one, a header line (a NUL in it). */
+    int refused = code == CURLE_UNSUPPORTED_PROTOCOL || code == CURLE_WEIRD_SERVER_REPLY;
+    if (refused && s->status > 0) {
+        *how = "invalid";
+        return R_INCOMPLETE;
+    }
+    if (refused)
+        return R_NOT_HTTP;
+    if (s->status >= 100 && s->status < 200) {
+        *how = "interim_only";
+        return R_INCOMPLETE;
+    }
+    if (s->status > 0) {
+        *how = timed_out ? "stalled" : "cut";
+        return R_INCOMPLETE;
+    }
+    if (timed_out) {
+        *how = bytes ? "stalled" : NULL;
+        return bytes ? R_INCOMPLETE : R_NO_RESPONSE;
+    }
+    if (code == CURLE_GOT_NOTHING)
+        return R_CLOSED;
+    /* curl's own connect found it reset: the peer accepted and reset at once
+     * (a reset in SYN_SENT would be a refusal, ECONNREFUSED). */
+    if (code == CURLE_COULDNT_CONNECT && (os_errno == ECONNRESET || os_errno == EPIPE))
+        return R_CLOSED;
+    if (code == CURLE_RECV_ERROR || code == CURLE_SEND_ERROR) {
+        if (os_errno == 0)
+            return R_NOT_HTTP; /* TLS failed on bytes that are not a record */
+        *how = bytes ? "cut" : NULL;
+        return bytes ? R_INCOMPLETE : R_CLOSED;
+    }
+    if (code == CURLE_OK && bytes) {
+        *how = "cut"; /* closed inside the status line */
+        return R_INCOMPLETE;
+    }
+    return R_ERROR;
+}
+
+/* Records the start of a reply that is not HTTP: a line of text, or hex for
+ * binary bytes and for a TLS record (which also says the port speaks TLS). */
+static void record_reply(ld_bag *b, const unsigned char *reply, size_t n) {
+    char text[HTTP_QUOTE_MAX];
+    int tls = ld_reply_is_tls_record(reply, n);
+    if (!tls && ld_reply_is_text(reply, n))
+        ld_reply_quote_line(reply, n, text, sizeof text);
+    else
+        ld_reply_quote_hex(reply, n, text, sizeof text);
+    ld_bag_set_str(b, LD_F_HTTP_A_REPLY, text);
+    ld_bag_set_bool(b, LD_F_HTTP_A_TLS_REPLY, tls);
+}
+
+/* Stops driving curl, records the outcome and ends the probe. code is
+ * curl's result; failure, when not NULL, a failure on this side (the result
+ * is then "error"); complete says curl finished the transfer (else it was
+ * cut short: curl's total time is stale and its code means nothing). */
+static void conclude(ld_probe *p, CURLcode code, const char *failure, ld_probe_end end,
                      int complete) {
     http_state *s = p->priv;
     const ld_http_config *cfg = p->config;
@@ -193,10 +325,14 @@ static void conclude(ld_probe *p, const char *result, const char *error, ld_prob
     ld_timer_stop(&s->timer);
 
     ld_bag *b = s->subject;
+    long os_errno = 0;
+    int bytes = 0;
     if (s->easy && s->added) {
-        long code = 0, ver = 0;
-        if (curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &code) == CURLE_OK && code > 0)
-            s->status = (int)code;
+        long code_seen = 0, ver = 0;
+        if (!s->not_http &&
+            curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &code_seen) == CURLE_OK &&
+            code_seen > 0)
+            s->status = (int)code_seen;
         if (curl_easy_getinfo(s->easy, CURLINFO_HTTP_VERSION, &ver) == CURLE_OK) {
             const char *v = ver == CURL_HTTP_VERSION_1_0   ? "1.0"
                             : ver == CURL_HTTP_VERSION_1_1 ? "1.1"
@@ -209,7 +345,7 @@ static void conclude(ld_probe *p, const char *result, const char *error, ld_prob
         record_time(s, CURLINFO_CONNECT_TIME_T, LD_F_HTTP_A_CONNECT_MS);
         if (cfg->https)
             record_time(s, CURLINFO_APPCONNECT_TIME_T, LD_F_HTTP_A_TLS_MS);
-        record_time(s, CURLINFO_STARTTRANSFER_TIME_T, LD_F_HTTP_A_TTFB_MS);
+        bytes = record_time(s, CURLINFO_STARTTRANSFER_TIME_T, LD_F_HTTP_A_TTFB_MS);
         /* A transfer cut short has no total yet (curl's is its last progress
          * update): the time it ran is its total. */
         if (!complete || !record_time(s, CURLINFO_TOTAL_TIME_T, LD_F_HTTP_A_TOTAL_MS))
@@ -218,15 +354,33 @@ static void conclude(ld_probe *p, const char *result, const char *error, ld_prob
         char *location = NULL;
         if (curl_easy_getinfo(s->easy, CURLINFO_REDIRECT_URL, &location) == CURLE_OK && location)
             ld_bag_set_str(b, LD_F_HTTP_A_REDIRECT, location);
+        curl_easy_getinfo(s->easy, CURLINFO_OS_ERRNO, &os_errno);
     }
-    /* Any status line means the service answered, whatever happened next. */
-    if (s->status > 0) {
-        result = "response";
+    if (s->watch_error[0])
+        failure = s->watch_error; /* the root cause of whatever curl then said */
+    const char *error = failure;
+    /* Where the probe itself stopped reading, curl's error ("Failure writing
+     * output") is not what happened: the result says it. */
+    int stopped_here = code == CURLE_WRITE_ERROR && (s->not_http || s->too_large);
+    if (!error && complete && code != CURLE_OK && !stopped_here)
+        error = s->errbuf[0] ? s->errbuf : curl_easy_strerror(code);
+
+    const char *how = NULL;
+    http_result r = failure ? R_ERROR : judge(s, code, !complete, os_errno, bytes, &how);
+    if (s->status > 0 && r != R_NOT_HTTP) {
         ld_bag_set_int(b, LD_F_HTTP_A_STATUS, s->status);
         if (s->version[0])
             ld_bag_set_str(b, LD_F_HTTP_A_VERSION, s->version);
     }
-    ld_bag_set_str(b, LD_F_HTTP_A_RESULT, result);
+    ld_bag_set_str(b, LD_F_HTTP_A_RESULT, result_names[r]);
+    if (how)
+        ld_bag_set_str(b, LD_F_HTTP_A_INCOMPLETE, how);
+    if (r == R_NOT_HTTP && s->body_len > 0)
+        record_reply(b, (const unsigned char *)s->body, s->body_len);
+    /* A body still coming at the deadline is the service's business (a
+     * stream); one that broke off is not. */
+    if (r == R_RESPONSE && error && code != CURLE_OPERATION_TIMEDOUT)
+        ld_bag_set_str(b, LD_F_HTTP_A_BODY_ERROR, error);
     if (error && error[0])
         ld_bag_set_str(b, LD_F_HTTP_A_ERROR, error);
     ld_bag_set_str(b, LD_F_HTTP_A_ENDED_BY, ld_probe_end_name(end));
@@ -235,18 +389,7 @@ static void conclude(ld_probe *p, const char *result, const char *error, ld_prob
 
 /* The transfer completed (well or not) with code. */
 static void on_done(ld_probe *p, CURLcode code) {
-    http_state *s = p->priv;
-    const char *error = NULL;
-    if (code != CURLE_OK)
-        error = s->watch_error[0] ? s->watch_error
-                : s->errbuf[0]    ? s->errbuf
-                                  : curl_easy_strerror(code);
-    if (code == CURLE_OPERATION_TIMEDOUT)
-        conclude(p, "no_response", error, LD_END_TIMEOUT, 1);
-    else if (code == CURLE_OK)
-        conclude(p, "response", NULL, LD_END_RESULT, 1);
-    else
-        conclude(p, "error", error, LD_END_RESULT, 1);
+    conclude(p, code, NULL, code == CURLE_OPERATION_TIMEDOUT ? LD_END_TIMEOUT : LD_END_RESULT, 1);
 }
 
 /* After curl_multi_socket_action(): collects a finished transfer. */
@@ -258,8 +401,7 @@ static void after_action(ld_probe *p, CURLMcode mc) {
         if (m->msg == CURLMSG_DONE && m->easy_handle == s->easy)
             on_done(p, m->data.result);
     if (!s->concluded && mc != CURLM_OK)
-        conclude(p, "error", s->watch_error[0] ? s->watch_error : curl_multi_strerror(mc),
-                 LD_END_RESULT, 0);
+        conclude(p, CURLE_OK, curl_multi_strerror(mc), LD_END_RESULT, 0);
 }
 
 static void on_timer(ld_timer *t) {
@@ -376,6 +518,8 @@ static ld_status setup(ld_probe *p, ld_err *err) {
      * diagnosed; the plan records what the proxy settings would do. */
     SET(CURLOPT_NOPROXY, "*");
     SET(CURLOPT_FOLLOWLOCATION, 0L);
+    /* A reply that is not HTTP arrives as bytes to quote (see the top comment). */
+    SET(CURLOPT_HTTP09_ALLOWED, 1L);
     /* The TLS probe owns certificate verification and reports on it; here a
      * bad certificate must not hide whether and what the service answers. */
     SET(CURLOPT_SSL_VERIFYPEER, 0L);
@@ -428,20 +572,20 @@ static ld_status http_start(ld_probe *p, ld_err *err) {
 
     ld_err why = {{0}};
     if (setup(p, &why) != LD_OK)
-        conclude(p, "error", why.msg, LD_END_ERROR, 0);
+        conclude(p, CURLE_OK, why.msg, LD_END_ERROR, 0);
     return LD_OK;
 }
 
 /* --- ending -------------------------------------------------------------------- */
 
 static void http_on_deadline(ld_probe *p) {
-    conclude(p, "no_response", NULL, LD_END_TIMEOUT, 0);
+    conclude(p, CURLE_OPERATION_TIMEDOUT, NULL, LD_END_TIMEOUT, 0);
 }
 
 static void http_cancel(ld_probe *p) {
     http_state *s = p->priv;
     if (s)
-        conclude(p, "no_response", NULL, LD_END_RUN_DEADLINE, 0);
+        conclude(p, CURLE_OPERATION_TIMEDOUT, NULL, LD_END_RUN_DEADLINE, 0);
 }
 
 static void http_clear(ld_probe *p) {
@@ -471,15 +615,13 @@ static const char *bag_str(const ld_bag *b, ld_fact_id id) {
     return v && v->type == LD_T_STR ? v->u.s : NULL;
 }
 
-/* no_response > error > response: the worst outcome decides http.result. */
-static int result_rank(const char *r) {
-    if (!r)
-        return 0;
-    if (strcmp(r, "no_response") == 0)
-        return 3;
-    if (strcmp(r, "error") == 0)
-        return 2;
-    return strcmp(r, "response") == 0 ? 1 : 0;
+/* The result a recorded name stands for (the higher, the worse); -1 for
+ * none or a name no version of the probe records. */
+static int result_of(const char *r) {
+    for (size_t i = 0; r && i < sizeof result_names / sizeof result_names[0]; i++)
+        if (strcmp(r, result_names[i]) == 0)
+            return (int)i;
+    return -1;
 }
 
 /* Copies a subject fact to a target fact when recorded. */
@@ -497,9 +639,10 @@ static ld_status http_summarize(ld_facts *facts, const ld_target_spec *spec) {
     int http_target = scheme == LD_SCHEME_HTTP || scheme == LD_SCHEME_HTTPS;
     const ld_expect_status *expect = &spec->expect;
 
-    const ld_bag *reported = NULL, *first_response = NULL, *worst = NULL, *errored = NULL;
+    const ld_bag *reported = NULL, *first_response = NULL, *worst = NULL, *errored = NULL,
+                 *body_broken = NULL;
     int64_t attempts = 0, responded = 0;
-    int all_match = 1, worst_rank = 0;
+    int all_match = 1, worst_result = -1;
 
     for (size_t i = 0; i < ld_facts_subject_count(facts); i++) {
         const ld_bag *a = ld_facts_subject_at(facts, i);
@@ -508,21 +651,29 @@ static ld_status http_summarize(ld_facts *facts, const ld_target_spec *spec) {
         if (attempts++ == 0) {
             ld_bag_set_empty_list(t, LD_F_HTTP_STATUSES);
             ld_bag_set_empty_list(t, LD_F_HTTP_NO_RESPONSE_ADDRESSES);
+            ld_bag_set_empty_list(t, LD_F_HTTP_CLOSED_ADDRESSES);
+            ld_bag_set_empty_list(t, LD_F_HTTP_FAILED_ADDRESSES);
         }
         const char *addr = bag_str(a, LD_F_HTTP_A_ADDRESS);
-        const char *result = bag_str(a, LD_F_HTTP_A_RESULT);
-        int rank = result_rank(result);
-        if (rank > worst_rank) {
-            worst_rank = rank;
+        int result = result_of(bag_str(a, LD_F_HTTP_A_RESULT));
+        if (result > worst_result) {
+            worst_result = result;
             worst = a;
         }
-        if (rank == 3 && addr)
-            ld_bag_list_add(t, LD_F_HTTP_NO_RESPONSE_ADDRESSES, addr);
-        if (rank >= 2 && !errored && ld_bag_get(a, LD_F_HTTP_A_ERROR))
+        if (addr && result != R_RESPONSE) {
+            ld_bag_list_add(t, LD_F_HTTP_FAILED_ADDRESSES, addr);
+            if (result == R_NO_RESPONSE)
+                ld_bag_list_add(t, LD_F_HTTP_NO_RESPONSE_ADDRESSES, addr);
+            if (result == R_CLOSED)
+                ld_bag_list_add(t, LD_F_HTTP_CLOSED_ADDRESSES, addr);
+        }
+        if (result != R_RESPONSE && !errored && ld_bag_get(a, LD_F_HTTP_A_ERROR))
             errored = a;
         const ld_value *status = ld_bag_get(a, LD_F_HTTP_A_STATUS);
-        if (rank != 1 || !status)
+        if (result != R_RESPONSE || !status)
             continue;
+        if (!body_broken && ld_bag_get(a, LD_F_HTTP_A_BODY_ERROR))
+            body_broken = a;
         responded++;
         char item[32];
         snprintf(item, sizeof item, "%lld", (long long)status->u.i);
@@ -562,8 +713,18 @@ static ld_status http_summarize(ld_facts *facts, const ld_target_spec *spec) {
         copy_fact(t, LD_F_HTTP_TTFB_MS, timed, LD_F_HTTP_A_TTFB_MS);
         copy_fact(t, LD_F_HTTP_TOTAL_MS, timed, LD_F_HTTP_A_TOTAL_MS);
     }
+    /* The worst attempt's own error explains it best; else the first failure's. */
+    if (worst && worst_result != R_RESPONSE && ld_bag_get(worst, LD_F_HTTP_A_ERROR))
+        errored = worst;
     if (errored)
         copy_fact(t, LD_F_HTTP_ERROR, errored, LD_F_HTTP_A_ERROR);
+    if (worst) {
+        copy_fact(t, LD_F_HTTP_REPLY, worst, LD_F_HTTP_A_REPLY);
+        copy_fact(t, LD_F_HTTP_TLS_REPLY, worst, LD_F_HTTP_A_TLS_REPLY);
+        copy_fact(t, LD_F_HTTP_INCOMPLETE, worst, LD_F_HTTP_A_INCOMPLETE);
+    }
+    if (body_broken)
+        copy_fact(t, LD_F_HTTP_BODY_ERROR, body_broken, LD_F_HTTP_A_BODY_ERROR);
     return LD_OK;
 }
 

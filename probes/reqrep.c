@@ -11,9 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define QUOTE_LINE_MAX 120                  /* most characters of a reply line kept as evidence */
-#define QUOTE_HEX_MAX  16                   /* most bytes of a reply kept as hex */
-#define QUOTE_MAX      (QUOTE_LINE_MAX + 1) /* room for either quote and its NUL */
+#include "core/reply.h"
+
+#define QUOTE_MAX 121 /* a quoted reply and its NUL: a line of 120 characters, or the hex */
 
 /* Private state of one attempt. */
 typedef struct reqrep_state {
@@ -22,34 +22,6 @@ typedef struct reqrep_state {
     ld_bag *subject;              /* the attempt's facts */
     char addr[LD_ADDR_STRLEN];    /* the address, as text */
 } reqrep_state;
-
-/* The first line of buf without its line end, non-printable bytes as '.',
- * cut at QUOTE_LINE_MAX characters. */
-static void quote_line(const unsigned char *buf, size_t len, char out[QUOTE_MAX]) {
-    const unsigned char *lf = len ? memchr(buf, '\n', len) : NULL;
-    size_t end = lf ? (size_t)(lf - buf) : len;
-    if (lf && end > 0 && buf[end - 1] == '\r')
-        end--;
-    if (end > QUOTE_LINE_MAX)
-        end = QUOTE_LINE_MAX;
-    for (size_t i = 0; i < end; i++)
-        out[i] = buf[i] >= 0x20 && buf[i] < 0x7f ? (char)buf[i] : '.';
-    out[end] = '\0';
-}
-
-/* "20 02 00 05": the first QUOTE_HEX_MAX bytes of buf. */
-static void quote_hex(const unsigned char *buf, size_t len, char out[QUOTE_MAX]) {
-    static const char digits[] = "0123456789abcdef";
-    size_t n = len < QUOTE_HEX_MAX ? len : QUOTE_HEX_MAX;
-    char *o = out;
-    for (size_t i = 0; i < n; i++) {
-        if (i)
-            *o++ = ' ';
-        *o++ = digits[buf[i] >> 4];
-        *o++ = digits[buf[i] & 0x0f];
-    }
-    *o = '\0';
-}
 
 /* Records the outcome, says goodbye after a success, closes the connection
  * and ends the probe. */
@@ -64,9 +36,9 @@ static void conclude(ld_probe *p, ld_probe_end end) {
     if ((o->flags & LD_REQREP_QUOTED) && s->ex.len) {
         char text[QUOTE_MAX];
         if (svc->quote == LD_REQREP_QUOTE_HEX)
-            quote_hex(s->ex.reply, s->ex.len, text);
+            ld_reply_quote_hex(s->ex.reply, s->ex.len, text, sizeof text);
         else
-            quote_line(s->ex.reply, s->ex.len, text);
+            ld_reply_quote_line(s->ex.reply, s->ex.len, text, sizeof text);
         ld_bag_set_str(s->subject, svc->attempt_reply, text);
     }
     if (o->flags & LD_REQREP_TIMED)

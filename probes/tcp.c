@@ -92,6 +92,10 @@ static const char *errno_name(int e) {
         return "ENFILE";
     case ENOBUFS:
         return "ENOBUFS";
+    case ECONNRESET:
+        return "ECONNRESET";
+    case EPIPE:
+        return "EPIPE";
     default:
         return "EOTHER";
     }
@@ -154,6 +158,12 @@ static ld_tcp_state classify(int err, const icmp_info *ic, ld_time elapsed) {
     switch (err) {
     case ECONNREFUSED:
         return LD_TCP_REFUSED;
+    /* A reset in SYN_SENT is ECONNREFUSED: these come only after the
+     * handshake, from a peer that accepted and then reset before this
+     * wake-up saw the connection open. */
+    case ECONNRESET:
+    case EPIPE:
+        return LD_TCP_OPEN;
     case ETIMEDOUT:
         return LD_TCP_TIMEOUT;
     case ENETUNREACH:

@@ -12,8 +12,10 @@
  * handshake, never enforced, so that an untrusted or mismatched certificate
  * is still fully described.
  *
- * "stalled" is a handshake the deadline ended: usually no byte came back to
- * the ClientHello; when some did, tls.attempt.error says so.
+ * A handshake the deadline ends is "stalled" when no byte came back to the
+ * ClientHello, and "incomplete" when the reply began and then stopped (or
+ * trickled): tls.attempt.reply_bytes says how much came, the one fact the
+ * rule and the timeline both word it from.
  *
  * tls.warn_days is recorded on the target bag from start(): there is no
  * tls.attempt.warn_days, and the window is the same for every address.
@@ -38,6 +40,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/reply.h"
+
 #define PEEK_MAX       64   /* reply bytes examined and recorded as peer_bytes */
 #define ALPN_WIRE_MAX  255  /* longest ALPN offer, wire format */
 #define NAME_MAX_LEN   256  /* longest SNI / certificate name kept */
@@ -53,6 +57,7 @@ typedef struct tls_state {
     ld_bag *subject;           /* tls.attempt.* facts */
     ld_time t_hello;           /* when the ClientHello was first written */
     int replied;               /* the peer's first reply bytes were seen (and were TLS) */
+    size_t peeked;             /* how many of them the first look saw */
     int kept;                  /* completed with keep set: fd and ssl wait for ld_tls_take() */
     char addr[LD_ADDR_STRLEN]; /* the address, as text */
     char name[NAME_MAX_LEN];   /* the name checked: SNI name, or the IP address */
@@ -78,14 +83,6 @@ static void printable(const unsigned char *in, size_t n, char *out, size_t outsz
     out[len] = '\0';
     size_t lead = strspn(out, " ");
     memmove(out, out + lead, len - lead + 1);
-}
-
-/* 1 when the first reply bytes can start a TLS record: a content type
- * (change_cipher_spec 0x14 .. heartbeat 0x18) then major version 3. */
-static int looks_like_tls(const unsigned char *b, size_t n) {
-    if (n < 1 || b[0] < 0x14 || b[0] > 0x18)
-        return 0;
-    return n < 2 || b[1] == 0x03;
 }
 
 /* The reason of the oldest error on OpenSSL's queue (the root cause), or
@@ -357,7 +354,7 @@ static int check_first_reply(ld_probe *p) {
         conclude(p, "closed", NULL, LD_END_RESULT);
         return 0;
     }
-    if (!looks_like_tls(buf, (size_t)n)) {
+    if (!ld_reply_is_tls_record(buf, (size_t)n)) {
         char text[PEEK_MAX + 1];
         printable(buf, (size_t)n, text, sizeof text);
         ld_bag_set_str(s->subject, LD_F_TLS_A_PEER_BYTES, text);
@@ -370,6 +367,7 @@ static int check_first_reply(ld_probe *p) {
         return 0;
     }
     s->replied = 1;
+    s->peeked = (size_t)n;
     return 1;
 }
 
@@ -380,12 +378,19 @@ static void tls_on_io(ld_probe *p, ld_io *io, unsigned events) {
     handshake_step(p);
 }
 
-/* The handshake did not complete in time: stalled (the peer never answered
- * the ClientHello, or stopped answering mid-handshake). */
+/* The handshake did not complete in time: stalled when the peer never
+ * answered the ClientHello, incomplete when its reply began and stopped. */
 static void stalled(ld_probe *p, ld_probe_end end) {
     tls_state *s = p->priv;
-    conclude(p, "stalled", s->replied ? "the handshake stalled after the peer's first reply" : NULL,
-             end);
+    if (!s->replied) {
+        conclude(p, "stalled", NULL, end);
+        return;
+    }
+    /* What OpenSSL read off the socket, or at least what the first look saw. */
+    uint64_t got = BIO_number_read(SSL_get_rbio(s->ssl));
+    ld_bag_set_int(s->subject, LD_F_TLS_A_REPLY_BYTES,
+                   (int64_t)(got > s->peeked ? got : s->peeked));
+    conclude(p, "incomplete", NULL, end);
 }
 
 static void tls_on_deadline(ld_probe *p) {
@@ -608,7 +613,8 @@ out:
 
 /* Outcomes from best to worst: the worst decides tls.result. */
 static int result_rank(const char *r) {
-    static const char *const order[] = {"ok", "failed", "closed", "not_tls", "stalled"};
+    static const char *const order[] = {"ok", "failed", "closed", "not_tls", "incomplete",
+                                        "stalled"};
     for (int i = 0; i < (int)(sizeof order / sizeof order[0]); i++)
         if (strcmp(r, order[i]) == 0)
             return i;
@@ -656,6 +662,7 @@ static ld_status tls_summarize(ld_facts *facts, const ld_target_spec *spec) {
         {LD_F_TLS_A_NOT_AFTER, LD_F_TLS_NOT_AFTER},
         {LD_F_TLS_A_DAYS_LEFT, LD_F_TLS_DAYS_LEFT},
         {LD_F_TLS_A_PEER_BYTES, LD_F_TLS_PEER_BYTES},
+        {LD_F_TLS_A_REPLY_BYTES, LD_F_TLS_REPLY_BYTES},
         {LD_F_TLS_A_ERROR, LD_F_TLS_ERROR},
     };
     ld_bag *t = ld_facts_target(facts);

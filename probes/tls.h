@@ -2,15 +2,17 @@
  * TCP probe opened, with everything a person debugging it needs to know.
  *
  * It tells apart a handshake that stalls (the ClientHello got no reply before
- * the deadline: MTU black hole, middlebox, a port that reads and waits), a
- * peer that answers with something that is not TLS (it peeks at the first
- * reply bytes: a TLS record starts 0x14..0x18 0x03; anything else, e.g.
- * "HTTP/1.1 400", is recorded printable), a peer that closes without a reply,
- * and a handshake that fails with an alert or error. A completed handshake
- * records protocol, cipher, ALPN, the chain's verification against the trust
- * store (verification is evaluated, never enforced: an untrusted certificate
- * is still fully described), whether the certificate covers the name, its
- * names, subject, issuer, validity and days left.
+ * the deadline: MTU black hole, middlebox, a port that reads and waits), one
+ * left incomplete (a reply began, then stopped or trickled: how many bytes
+ * came is recorded), a peer that answers with something that is not TLS (it
+ * peeks at the first reply bytes: a TLS record starts 0x14..0x18 0x03;
+ * anything else, e.g. "HTTP/1.1 400", is recorded printable), a peer that
+ * closes without a reply, and a handshake that fails with an alert or error.
+ * A completed handshake records protocol, cipher, ALPN, the chain's
+ * verification against the trust store (verification is evaluated, never
+ * enforced: an untrusted certificate is still fully described), whether the
+ * certificate covers the name, its names, subject, issuer, validity and days
+ * left.
  * Facts: tls.attempt.* per address (subject kind "tls"); tls.* from summarize().
  * Needs OpenSSL 3.0 or later (SSL_get0_peer_certificate).
  */

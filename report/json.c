@@ -9,8 +9,11 @@
 #include <openssl/crypto.h>
 #include <pcap/pcap.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include "core/sanitize.h"
 
 /* A tree under construction that remembers whether any allocation failed,
  * so that the code below can stay linear. */
@@ -29,6 +32,16 @@ static void jt_add(jtree *jt, cJSON *obj, const char *key, cJSON *item) {
         jt->failed = 1;
         cJSON_Delete(item);
     }
+}
+
+/* A JSON string of text that does not come from the fact store (the host's
+ * name, a file name): sanitized as every fact is, so the report stays valid
+ * UTF-8 without control characters whatever the name holds. */
+static cJSON *json_text(const char *s) {
+    char *clean = ld_sanitize_dup(s ? s : "");
+    cJSON *item = clean ? cJSON_CreateString(clean) : NULL;
+    free(clean);
+    return item;
 }
 
 static void jt_push(jtree *jt, cJSON *arr, cJSON *item) {
@@ -178,7 +191,7 @@ ld_status ld_report_json(const ld_report *r, ld_buf *out, ld_err *err) {
     jt_add(&jt, root, "started_at", cJSON_CreateString(when));
     jt_add(&jt, root, "duration_ms", cJSON_CreateNumber(round(r->duration_ms * 1000.0) / 1000.0));
     cJSON *host = jt_check(&jt, cJSON_CreateObject());
-    jt_add(&jt, host, "hostname", cJSON_CreateString(r->hostname ? r->hostname : ""));
+    jt_add(&jt, host, "hostname", json_text(r->hostname));
     cJSON *cloud = jt_check(&jt, cJSON_CreateObject());
     jt_add(&jt, cloud, "provider", r->cloud_provider ? cJSON_CreateString(r->cloud_provider)
                                                      : cJSON_CreateNull());
@@ -192,7 +205,7 @@ ld_status ld_report_json(const ld_report *r, ld_buf *out, ld_err *err) {
     if (r->connect_timeout_ms > 0)
         jt_add(&jt, opts, "connect_timeout_ms", cJSON_CreateNumber(r->connect_timeout_ms));
     if (r->capture_file)
-        jt_add(&jt, opts, "capture_file", cJSON_CreateString(r->capture_file));
+        jt_add(&jt, opts, "capture_file", json_text(r->capture_file));
     jt_add(&jt, root, "options", opts);
     jt_add(&jt, root, "verdict", cJSON_CreateString(ld_verdict_name(r->verdict)));
     jt_add(&jt, root, "exit_code", cJSON_CreateNumber((double)r->verdict));

@@ -356,6 +356,9 @@ static void text_tls_line(ld_buf *out, const ld_bag *b) {
                       str_fact(b, LD_F_TLS_A_VERIFY, "?"), num_fact(b, LD_F_TLS_A_DAYS_LEFT, 0));
     } else if (strcmp(result, "stalled") == 0) {
         ld_buf_puts(out, "no reply to the ClientHello");
+    } else if (strcmp(result, "incomplete") == 0) {
+        ld_buf_printf(out, "only %.0f bytes of a reply to the ClientHello before the deadline",
+                      num_fact(b, LD_F_TLS_A_REPLY_BYTES, 0));
     } else if (strcmp(result, "not_tls") == 0) {
         ld_buf_printf(out, "not TLS: \"%s\"", str_fact(b, LD_F_TLS_A_PEER_BYTES, ""));
     } else if (strcmp(result, "closed") == 0) {
@@ -366,12 +369,35 @@ static void text_tls_line(ld_buf *out, const ld_bag *b) {
     ld_buf_putc(out, '\n');
 }
 
+/* How an incomplete HTTP response broke off (http.attempt.incomplete), in
+ * the words of the http.incomplete_response rule. */
+static const char *incomplete_words(const char *how) {
+    static const struct {
+        const char *how;   /* the fact's value */
+        const char *words; /* what happened */
+    } words[] = {
+        {"interim_only", "only interim 1xx statuses, never a final one"},
+        {"cut", "closed inside the status line or headers"},
+        {"stalled", "status line and headers unfinished at the deadline"},
+        {"too_large", "headers larger than clients accept"},
+        {"invalid", "a header line that is not HTTP"},
+    };
+    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+        if (strcmp(how, words[i].how) == 0)
+            return words[i].words;
+    return how;
+}
+
 static void text_http_line(ld_buf *out, const ld_bag *b) {
     const char *result = str_fact(b, LD_F_HTTP_A_RESULT, "?");
+    const ld_value *status = ld_bag_get(b, LD_F_HTTP_A_STATUS);
+    int incomplete = strcmp(result, "incomplete") == 0;
     ld_buf_puts(out, "       HTTP  ");
+    /* The status line of an incomplete response came too: say so first. */
+    if (status && (incomplete || strcmp(result, "response") == 0))
+        ld_buf_printf(out, "%lld (HTTP/%s)%s", (long long)status->u.i,
+                      str_fact(b, LD_F_HTTP_A_VERSION, "?"), incomplete ? " \u00b7 " : "");
     if (strcmp(result, "response") == 0) {
-        ld_buf_printf(out, "%.0f (HTTP/%s)", num_fact(b, LD_F_HTTP_A_STATUS, 0),
-                      str_fact(b, LD_F_HTTP_A_VERSION, "?"));
         static const struct {
             const char *name; /* phase */
             ld_fact_id id;    /* its time */
@@ -387,6 +413,23 @@ static void text_http_line(ld_buf *out, const ld_bag *b) {
         const ld_value *loc = ld_bag_get(b, LD_F_HTTP_A_REDIRECT);
         if (loc)
             ld_buf_printf(out, " \u00b7 \u2192 %s", loc->u.s);
+        const ld_value *body = ld_bag_get(b, LD_F_HTTP_A_BODY_ERROR);
+        if (body)
+            ld_buf_printf(out, " \u00b7 body broke off: %s", body->u.s);
+    } else if (incomplete) {
+        ld_buf_printf(out, "incomplete: %s",
+                      incomplete_words(str_fact(b, LD_F_HTTP_A_INCOMPLETE, "?")));
+    } else if (strcmp(result, "not_http") == 0) {
+        const ld_value *reply = ld_bag_get(b, LD_F_HTTP_A_REPLY);
+        const ld_value *tls = ld_bag_get(b, LD_F_HTTP_A_TLS_REPLY);
+        if (reply)
+            ld_buf_printf(out, "not HTTP: \"%s\"%s", reply->u.s,
+                          tls && tls->u.b ? " (a TLS record: the port speaks TLS)" : "");
+        else
+            ld_buf_printf(out, "not HTTP: %s", str_fact(b, LD_F_HTTP_A_ERROR, "?"));
+    } else if (strcmp(result, "closed") == 0) {
+        ld_buf_printf(out, "closed without a byte of reply (%s)",
+                      str_fact(b, LD_F_HTTP_A_ERROR, "?"));
     } else if (strcmp(result, "no_response") == 0) {
         ld_buf_puts(out, "no response before the deadline");
     } else {

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "core/buf.h"
+#include "core/sanitize.h"
 #include "rules/builtin.h"
 #include "rules/expr.h"
 #include "rules/template.h"
@@ -271,9 +272,11 @@ static ld_status get_string(const cJSON *item, const char *field, const char **o
     return LD_OK;
 }
 
-/* *out = a copy of s, the caller's to free. */
+/* *out = a copy of s, the caller's to free: sanitized, as every string from
+ * the user is before it can reach a report or a terminal (a rules file may
+ * hold escapes or bytes that are not UTF-8); line feeds stay. */
 static ld_status copy_string(const char *s, char **out, ld_err *err) {
-    *out = strdup(s);
+    *out = ld_sanitize_lines_dup(s);
     return *out ? LD_OK : ld_err_set(err, LD_ENOMEM, "out of memory");
 }
 
@@ -582,7 +585,7 @@ static ld_status parse_fields(const cJSON *f[F__COUNT], ld_rule *r, ld_err *err)
         st = get_expr(f[F_WHEN], "when", &r->when_src, &r->when, err);
     if (st == LD_OK)
         st = get_template(f[F_TITLE], "title", &r->title, err);
-    if (st == LD_OK && strpbrk(r->title, "\r\n"))
+    if (st == LD_OK && strpbrk(cJSON_GetStringValue(f[F_TITLE]), "\r\n"))
         st = ld_err_set(err, LD_EINVAL, "title: must be one line");
     if (st == LD_OK)
         st = get_text(f[F_DESCRIPTION], "description", &r->description, err);

@@ -3,7 +3,8 @@
  * Checking and rendering walk the template with the same scanner, so a
  * template that passed the check renders exactly as it was checked.
  * Sections ({?name}...{/} and {!name}...{/}) let one rule say what other
- * evidence shows only when that evidence exists.
+ * evidence shows only when that evidence exists; {?name=value}...{/} lets it
+ * word each value of one fact (an outcome's name) its own way.
  */
 #include "rules/template.h"
 
@@ -16,7 +17,7 @@ typedef enum piece_kind {
     PIECE_END,   /* nothing left */
     PIECE_TEXT,  /* literal text (an escaped brace is one byte of text) */
     PIECE_FACT,  /* a {name} placeholder */
-    PIECE_IF,    /* {?name} or {!name}: a section starts */
+    PIECE_IF,    /* {?name}, {!name}, {?name=value} or {!name=value}: a section starts */
     PIECE_ENDIF, /* {/}: the innermost section ends */
     PIECE_ERROR, /* malformed; the scanner has described it */
 } piece_kind;
@@ -29,6 +30,8 @@ typedef struct piece {
     size_t len;       /* bytes in text */
     ld_fact_id fact;  /* PIECE_FACT, PIECE_IF: the resolved fact */
     int negate;       /* PIECE_IF: {!name}, shown when the fact is not truthy */
+    const char *value; /* PIECE_IF: the value after '=', NULL when there is none */
+    size_t value_len;  /* bytes in value */
 } piece;
 
 /* Deepest nesting of sections. */
@@ -76,21 +79,32 @@ static piece next_piece(const char *t, size_t *at, ld_err *err) {
         *at = end + 1;
         return pc;
     }
+    size_t name_end = end;
     if (t[name] == '?' || t[name] == '!') {
         pc.negate = t[name] == '!';
         name++;
-        if (end == name) {
+        const char *eq = memchr(t + name, '=', end - name);
+        if (eq) {
+            name_end = (size_t)(eq - t);
+            pc.value = eq + 1;
+            pc.value_len = end - name_end - 1;
+        }
+        if (name_end == name) {
             ld_err_set(err, LD_EINVAL, "position %zu: section needs a fact name", i + 1);
             return pc;
         }
+        if (pc.value && pc.value_len == 0) {
+            ld_err_set(err, LD_EINVAL, "position %zu: section needs a value after '='", i + 1);
+            return pc;
+        }
     }
-    if (ld_expr_target_fact(t + name, end - name, &pc.fact, err) != LD_OK) {
+    if (ld_expr_target_fact(t + name, name_end - name, &pc.fact, err) != LD_OK) {
         ld_err_prefix(err, "position %zu: ", name + 1);
         return pc;
     }
     pc.kind = t[i + 1] == '?' || t[i + 1] == '!' ? PIECE_IF : PIECE_FACT;
     pc.text = t + name;
-    pc.len = end - name;
+    pc.len = name_end - name;
     *at = end + 1;
     return pc;
 }
@@ -114,6 +128,28 @@ static int truthy(const ld_value *v) {
         break;
     }
     return 0;
+}
+
+/* Whether a section shows: {?name} when the fact is truthy, {?name=value}
+ * when it is recorded and reads as value ("closed", "3", "true"); {!...}
+ * the opposite. */
+static int section_shows(const piece *pc, const ld_facts *facts) {
+    const ld_value *v = facts ? ld_facts_get(facts, pc->fact) : NULL;
+    int holds;
+    if (!pc->value) {
+        holds = truthy(v);
+    } else if (!v || v->type == LD_T_NONE) {
+        holds = 0;
+    } else if (v->type == LD_T_STR) {
+        holds = strlen(v->u.s) == pc->value_len && memcmp(v->u.s, pc->value, pc->value_len) == 0;
+    } else {
+        ld_buf text;
+        ld_buf_init(&text, 256);
+        holds = ld_value_format(v, &text) == LD_OK && text.len == pc->value_len &&
+                memcmp(ld_buf_str(&text), pc->value, pc->value_len) == 0;
+        ld_buf_clear(&text);
+    }
+    return holds != pc->negate;
 }
 
 ld_status ld_template_check(const char *tmpl, ld_err *err) {
@@ -163,7 +199,7 @@ ld_status ld_template_render(const char *tmpl, const ld_facts *facts, ld_buf *ou
             return LD_EINVAL; /* the template was not checked */
         case PIECE_IF:
             depth++;
-            if (!hidden && truthy(facts ? ld_facts_get(facts, pc.fact) : NULL) == pc.negate)
+            if (!hidden && !section_shows(&pc, facts))
                 hidden = depth;
             break;
         case PIECE_ENDIF:

@@ -3,7 +3,10 @@
  * {name} is replaced by the target-scope fact's value (lists joined with ", ",
  * "(not recorded)" when absent); {{ and }} stand for literal braces.
  * {?name}text{/} shows text only when the fact is recorded and truthy (true,
- * non-zero, non-empty); {!name}text{/} only when it is not. Sections nest.
+ * non-zero, non-empty); {!name}text{/} only when it is not. {?name=value}text{/}
+ * shows text only when the fact is recorded and reads as value (a string
+ * equal to it; other types as rendered: "3", "true"), {!name=value} only when
+ * it does not. Sections nest.
  */
 #ifndef LD_TEMPLATE_H
 #define LD_TEMPLATE_H

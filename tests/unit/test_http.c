@@ -48,6 +48,7 @@ typedef struct srv_listener {
     const char *ip;     /* 127.0.0.1 or 127.0.0.2 */
     srv_mode mode;      /* what it does */
     const char *reply;  /* what ANSWER and GARBAGE send */
+    size_t reply_len;   /* its length, 0: strlen(reply) (set it for bytes with a NUL) */
     int tls;            /* wrap connections in TLS */
     int fd;             /* listening socket */
     int accepted;       /* connections accepted */
@@ -128,6 +129,17 @@ static int read_head(int fd, SSL *ssl, char *buf, size_t cap) {
     return 0;
 }
 
+/* Sends l's reply on fd (or through ssl). */
+static void send_reply(const srv_listener *l, int fd, SSL *ssl) {
+    size_t len = l->reply_len ? l->reply_len : strlen(l->reply);
+    if (ssl) {
+        SSL_write(ssl, l->reply, (int)len);
+        return;
+    }
+    ssize_t w = send(fd, l->reply, len, MSG_NOSIGNAL);
+    (void)w;
+}
+
 static void serve_one(server *s, srv_listener *l) {
     int fd = accept4(l->fd, NULL, NULL, SOCK_CLOEXEC);
     if (fd < 0)
@@ -141,8 +153,7 @@ static void serve_one(server *s, srv_listener *l) {
         return;
     }
     if (l->mode == SRV_GARBAGE) {
-        ssize_t w = send(fd, l->reply, strlen(l->reply), MSG_NOSIGNAL);
-        (void)w;
+        send_reply(l, fd, NULL);
         close(fd);
         return;
     }
@@ -161,18 +172,14 @@ static void serve_one(server *s, srv_listener *l) {
     if (read_head(fd, ssl, l->request, sizeof l->request))
         l->requests++;
     if (l->mode == SRV_SILENT && !ssl && s->nheld < sizeof s->held / sizeof s->held[0]) {
-        ssize_t w = send(fd, l->reply, strlen(l->reply), MSG_NOSIGNAL);
-        (void)w;
+        send_reply(l, fd, NULL);
         s->held[s->nheld++] = fd;
         return;
     }
+    send_reply(l, fd, ssl);
     if (ssl) {
-        SSL_write(ssl, l->reply, (int)strlen(l->reply));
         SSL_shutdown(ssl);
         SSL_free(ssl);
-    } else {
-        ssize_t w = send(fd, l->reply, strlen(l->reply), MSG_NOSIGNAL);
-        (void)w;
     }
     close(fd);
 }
@@ -566,6 +573,9 @@ static void status_line_then_silence_is_a_response_cut_by_the_deadline(void) {
     CU_ASSERT_EQUAL(flag(t, LD_F_HTTP_STATUS_MATCHES), 1);
     CU_ASSERT_PTR_NULL(
         ld_bag_get(t, LD_F_HTTP_ERROR)); /* the error of an answer is evidence only */
+    /* A body still coming at the deadline is no broken body (a stream is fine). */
+    CU_ASSERT_PTR_NULL(ld_bag_get(a, LD_F_HTTP_A_BODY_ERROR));
+    CU_ASSERT_PTR_NULL(ld_bag_get(t, LD_F_HTTP_BODY_ERROR));
     harness_free(&h);
 }
 
@@ -590,27 +600,94 @@ static void run_deadline_cancel_records_no_response_and_run_deadline(void) {
     harness_free(&h);
 }
 
-static void answer_that_is_not_http_is_an_error(void) {
+/* Runs one probe of NAME against one listener l (deadline_ms) and returns
+ * its harness, for the tests of what one kind of answer becomes. */
+static void run_one(harness *h, srv_listener l, int deadline_ms) {
     server s;
-    srv_listener l = {.ip = "127.0.0.1", .mode = SRV_GARBAGE, .reply = "SSH-2.0-OpenSSH_9.2p1\r\n"};
     server_start(&s, 1, &l, NULL);
-    harness h;
-    harness_init(&h, NULL, NULL);
-    harness_add(&h, NAME, s.port, "127.0.0.1");
-    harness_run(&h, 2000, 0);
+    harness_init(h, NULL, NULL);
+    harness_add(h, NAME, s.port, "127.0.0.1");
+    harness_run(h, deadline_ms, 0);
     server_stop(&s);
+}
+
+static void answer_that_is_not_http_is_not_http_and_quoted(void) {
+    harness h;
+    run_one(&h, (srv_listener){.ip = "127.0.0.1", .mode = SRV_GARBAGE,
+                               .reply = "SSH-2.0-OpenSSH_9.2p1\r\nmore\r\n"},
+            2000);
     const ld_bag *a = attempt(&h, "127.0.0.1");
-    CU_ASSERT_STRING_EQUAL(str(a, LD_F_HTTP_A_RESULT), "error");
+    CU_ASSERT_STRING_EQUAL(str(a, LD_F_HTTP_A_RESULT), "not_http");
     CU_ASSERT_STRING_EQUAL(str(a, LD_F_HTTP_A_ENDED_BY), "result");
+    CU_ASSERT_STRING_EQUAL(str(a, LD_F_HTTP_A_REPLY), "SSH-2.0-OpenSSH_9.2p1"); /* its first line */
+    CU_ASSERT_EQUAL(flag(a, LD_F_HTTP_A_TLS_REPLY), 0);
     CU_ASSERT_PTR_NULL(ld_bag_get(a, LD_F_HTTP_A_STATUS));
-    CU_ASSERT_TRUE(strlen(str(a, LD_F_HTTP_A_ERROR)) > 0);
     const ld_bag *t = target(&h);
-    CU_ASSERT_STRING_EQUAL(str(t, LD_F_HTTP_RESULT), "error");
-    CU_ASSERT_STRING_EQUAL(str(t, LD_F_HTTP_ERROR), str(a, LD_F_HTTP_A_ERROR));
+    CU_ASSERT_STRING_EQUAL(str(t, LD_F_HTTP_RESULT), "not_http");
+    CU_ASSERT_STRING_EQUAL(str(t, LD_F_HTTP_REPLY), "SSH-2.0-OpenSSH_9.2p1");
+    CU_ASSERT_EQUAL(flag(t, LD_F_HTTP_TLS_REPLY), 0);
+    static const char *const failed[] = {"127.0.0.1"};
+    CU_ASSERT_TRUE(list_is(t, LD_F_HTTP_FAILED_ADDRESSES, 1, failed));
+    CU_ASSERT_EQUAL(num_int(t, LD_F_HTTP_RESPONDED_COUNT), 0);
     harness_free(&h);
 }
 
-static void connection_closed_at_once_is_an_error(void) {
+static void tls_alert_from_a_tls_port_is_not_http_and_says_tls(void) {
+    /* What a TLS-only port answers a plain GET with: a fatal alert record. */
+    harness h;
+    run_one(&h, (srv_listener){.ip = "127.0.0.1", .mode = SRV_ANSWER,
+                               .reply = "\x15\x03\x03\x00\x02\x02\x46", .reply_len = 7},
+            2000);
+    const ld_bag *a = attempt(&h, "127.0.0.1");
+    CU_ASSERT_STRING_EQUAL(str(a, LD_F_HTTP_A_RESULT), "not_http");
+    CU_ASSERT_STRING_EQUAL(str(a, LD_F_HTTP_A_REPLY), "15 03 03 00 02 02 46");
+    CU_ASSERT_EQUAL(flag(a, LD_F_HTTP_A_TLS_REPLY), 1);
+    CU_ASSERT_EQUAL(flag(target(&h), LD_F_HTTP_TLS_REPLY), 1);
+    harness_free(&h);
+}
+
+static void binary_flood_is_quoted_in_hex_and_not_read_to_the_end(void) {
+    enum { FLOOD = 64 * 1024 };
+    static char flood[FLOOD];
+    for (size_t i = 0; i < FLOOD; i++)
+        flood[i] = (char)(0x80 | (i * 7 % 0x80));
+    harness h;
+    /* Held open after the flood: only the probe's own stop ends it early. */
+    run_one(&h, (srv_listener){.ip = "127.0.0.1", .mode = SRV_SILENT, .reply = flood,
+                               .reply_len = FLOOD},
+            3000);
+    CU_ASSERT_TRUE(h.ran_ms < 1500);
+    const ld_bag *a = attempt(&h, "127.0.0.1");
+    CU_ASSERT_STRING_EQUAL(str(a, LD_F_HTTP_A_RESULT), "not_http");
+    CU_ASSERT_STRING_EQUAL(str(a, LD_F_HTTP_A_ENDED_BY), "result");
+    CU_ASSERT_STRING_EQUAL(str(a, LD_F_HTTP_A_REPLY),
+                           "80 87 8e 95 9c a3 aa b1 b8 bf c6 cd d4 db e2 e9");
+    /* Stopping was the probe's own doing, not a failure to report. */
+    CU_ASSERT_PTR_NULL(ld_bag_get(a, LD_F_HTTP_A_ERROR));
+    harness_free(&h);
+}
+
+static void status_lines_curl_refuses_are_not_http(void) {
+    static const char *const replies[] = {
+        "HTTP/1.1 abc\r\n\r\n",
+        "HTTP/9.9 200 OK\r\nContent-Length: 0\r\n\r\n",
+        "HTTP/1.1 000 Zero\r\nContent-Length: 0\r\n\r\n",
+    };
+    for (size_t i = 0; i < sizeof replies / sizeof replies[0]; i++) {
+        harness h;
+        run_one(&h, (srv_listener){.ip = "127.0.0.1", .mode = SRV_ANSWER, .reply = replies[i]},
+                2000);
+        const ld_bag *a = attempt(&h, "127.0.0.1");
+        CU_ASSERT_STRING_EQUAL(str(a, LD_F_HTTP_A_RESULT), "not_http");
+        CU_ASSERT_PTR_NULL(ld_bag_get(a, LD_F_HTTP_A_STATUS));
+        CU_ASSERT_PTR_NULL(ld_bag_get(a, LD_F_HTTP_A_REPLY)); /* curl keeps the line */
+        CU_ASSERT_TRUE(strlen(str(a, LD_F_HTTP_A_ERROR)) > 0);  /* it says what is wrong */
+        CU_ASSERT_STRING_EQUAL(str(target(&h), LD_F_HTTP_ERROR), str(a, LD_F_HTTP_A_ERROR));
+        harness_free(&h);
+    }
+}
+
+static void connection_closed_at_once_is_closed(void) {
     server s;
     srv_listener l = {.ip = "127.0.0.1", .mode = SRV_CLOSE, .reply = ""};
     server_start(&s, 1, &l, NULL);
@@ -620,10 +697,157 @@ static void connection_closed_at_once_is_an_error(void) {
     harness_run(&h, 2000, 0);
     server_stop(&s);
     const ld_bag *a = attempt(&h, "127.0.0.1");
-    CU_ASSERT_STRING_EQUAL(str(a, LD_F_HTTP_A_RESULT), "error");
+    CU_ASSERT_STRING_EQUAL(str(a, LD_F_HTTP_A_RESULT), "closed");
     CU_ASSERT_TRUE(strlen(str(a, LD_F_HTTP_A_ERROR)) > 0);
     CU_ASSERT_TRUE(h.ran_ms < 1000);
     CU_ASSERT_EQUAL(s.l[0].accepted, 1);
+    const ld_bag *t = target(&h);
+    CU_ASSERT_STRING_EQUAL(str(t, LD_F_HTTP_RESULT), "closed");
+    static const char *const closed[] = {"127.0.0.1"};
+    CU_ASSERT_TRUE(list_is(t, LD_F_HTTP_CLOSED_ADDRESSES, 1, closed));
+    CU_ASSERT_TRUE(list_is(t, LD_F_HTTP_NO_RESPONSE_ADDRESSES, 0, NULL));
+    harness_free(&h);
+}
+
+static void empty_reply_after_the_request_is_closed(void) {
+    harness h;
+    run_one(&h, (srv_listener){.ip = "127.0.0.1", .mode = SRV_ANSWER, .reply = ""}, 2000);
+    const ld_bag *a = attempt(&h, "127.0.0.1");
+    CU_ASSERT_STRING_EQUAL(str(a, LD_F_HTTP_A_RESULT), "closed");
+    CU_ASSERT_STRING_EQUAL(str(a, LD_F_HTTP_A_ERROR), "Empty reply from server");
+    harness_free(&h);
+}
+
+/* The attempt of a one-listener run whose reply is an incomplete response:
+ * checks the result, how it broke off, its status (-1: none) and its end. */
+static void assert_incomplete(const harness *h, const char *how, int status,
+                              const char *ended_by) {
+    const ld_bag *a = attempt(h, "127.0.0.1");
+    CU_ASSERT_STRING_EQUAL(str(a, LD_F_HTTP_A_RESULT), "incomplete");
+    CU_ASSERT_STRING_EQUAL(str(a, LD_F_HTTP_A_ENDED_BY), ended_by);
+    CU_ASSERT_STRING_EQUAL(str(a, LD_F_HTTP_A_INCOMPLETE), how);
+    CU_ASSERT_EQUAL(num_int(a, LD_F_HTTP_A_STATUS), status);
+    const ld_bag *t = target(h);
+    CU_ASSERT_STRING_EQUAL(str(t, LD_F_HTTP_RESULT), "incomplete");
+    CU_ASSERT_STRING_EQUAL(str(t, LD_F_HTTP_INCOMPLETE), how);
+    /* Not a response: no status to judge, nothing counted as answered. */
+    CU_ASSERT_EQUAL(num_int(t, LD_F_HTTP_RESPONDED_COUNT), 0);
+    CU_ASSERT_PTR_NULL(ld_bag_get(t, LD_F_HTTP_STATUS));
+    CU_ASSERT_PTR_NULL(ld_bag_get(t, LD_F_HTTP_STATUS_MATCHES));
+}
+
+static void only_interim_statuses_are_incomplete(void) {
+    harness h;
+    run_one(&h, (srv_listener){.ip = "127.0.0.1", .mode = SRV_SILENT,
+                               .reply = "HTTP/1.1 100 Continue\r\n\r\n"},
+            600);
+    assert_incomplete(&h, "interim_only", 100, "timeout");
+    harness_free(&h);
+    run_one(&h, (srv_listener){.ip = "127.0.0.1", .mode = SRV_ANSWER,
+                               .reply = "HTTP/1.1 100 Continue\r\n\r\n"},
+            2000);
+    assert_incomplete(&h, "interim_only", 100, "result");
+    harness_free(&h);
+}
+
+static void headers_cut_by_a_close_are_incomplete(void) {
+    harness h;
+    run_one(&h, (srv_listener){.ip = "127.0.0.1", .mode = SRV_ANSWER,
+                               .reply = "HTTP/1.1 200 OK\r\nContent-Ty"},
+            2000);
+    assert_incomplete(&h, "cut", 200, "result");
+    harness_free(&h);
+}
+
+static void headers_unfinished_at_the_deadline_are_incomplete(void) {
+    harness h;
+    run_one(&h, (srv_listener){.ip = "127.0.0.1", .mode = SRV_SILENT,
+                               .reply = "HTTP/1.1 200 OK\r\nX-A: b\r\n"},
+            600);
+    assert_incomplete(&h, "stalled", 200, "timeout");
+    harness_free(&h);
+}
+
+static void part_of_a_status_line_is_incomplete_not_silence(void) {
+    /* A reply dripped too slowly: two bytes by the deadline are not "no
+     * response" (the report must not say the peer sent nothing). */
+    harness h;
+    run_one(&h, (srv_listener){.ip = "127.0.0.1", .mode = SRV_SILENT, .reply = "HT"}, 600);
+    assert_incomplete(&h, "stalled", -1, "timeout");
+    CU_ASSERT_TRUE(ms(attempt(&h, "127.0.0.1"), LD_F_HTTP_A_TTFB_MS) > 0);
+    CU_ASSERT_TRUE(list_is(target(&h), LD_F_HTTP_NO_RESPONSE_ADDRESSES, 0, NULL));
+    harness_free(&h);
+}
+
+/* A reply: "HTTP/1.1 200 OK", then n header bytes made of lines of width
+ * bytes each (one line when width is 0), then the end of the headers. */
+static char *big_headers(size_t n, size_t width) {
+    size_t lines = width ? (n + width - 1) / width : 1;
+    char *r = malloc(n + lines * 8 + 64); /* each line adds "X-H: " and CR LF */
+    CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+    size_t len = (size_t)sprintf(r, "HTTP/1.1 200 OK\r\n");
+    for (size_t done = 0; done < n;) {
+        size_t line = width && width < n - done ? width : n - done;
+        len += (size_t)sprintf(r + len, "X-H: ");
+        memset(r + len, 'h', line);
+        len += line;
+        len += (size_t)sprintf(r + len, "\r\n");
+        done += line;
+    }
+    sprintf(r + len, "Content-Length: 0\r\n\r\n");
+    return r;
+}
+
+static void header_flood_stops_at_the_limit_as_too_large(void) {
+    char *flood = big_headers(300 * 1024, 60);
+    harness h;
+    run_one(&h, (srv_listener){.ip = "127.0.0.1", .mode = SRV_ANSWER, .reply = flood}, 2000);
+    assert_incomplete(&h, "too_large", 200, "result");
+    CU_ASSERT_PTR_NULL(ld_bag_get(attempt(&h, "127.0.0.1"), LD_F_HTTP_A_ERROR)); /* ours */
+    harness_free(&h);
+    free(flood);
+    /* Headers under the limit are a response. */
+    char *many = big_headers(100 * 1024, 60);
+    run_one(&h, (srv_listener){.ip = "127.0.0.1", .mode = SRV_ANSWER, .reply = many}, 2000);
+    CU_ASSERT_STRING_EQUAL(str(attempt(&h, "127.0.0.1"), LD_F_HTTP_A_RESULT), "response");
+    harness_free(&h);
+    free(many);
+}
+
+static void header_line_over_curls_limit_is_too_large(void) {
+    char *huge = big_headers(150 * 1024, 0);
+    harness h;
+    run_one(&h, (srv_listener){.ip = "127.0.0.1", .mode = SRV_ANSWER, .reply = huge}, 2000);
+    assert_incomplete(&h, "too_large", 200, "result");
+    harness_free(&h);
+    free(huge);
+}
+
+static void body_cut_short_is_a_response_with_a_body_error(void) {
+    harness h;
+    run_one(&h, (srv_listener){.ip = "127.0.0.1", .mode = SRV_ANSWER,
+                               .reply = "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly ten.."},
+            2000);
+    const ld_bag *a = attempt(&h, "127.0.0.1");
+    CU_ASSERT_STRING_EQUAL(str(a, LD_F_HTTP_A_RESULT), "response");
+    CU_ASSERT_EQUAL(num_int(a, LD_F_HTTP_A_STATUS), 200);
+    CU_ASSERT_PTR_NOT_NULL(strstr(str(a, LD_F_HTTP_A_BODY_ERROR), "90 bytes remaining"));
+    const ld_bag *t = target(&h);
+    CU_ASSERT_STRING_EQUAL(str(t, LD_F_HTTP_RESULT), "response");
+    CU_ASSERT_EQUAL(flag(t, LD_F_HTTP_STATUS_MATCHES), 1);
+    CU_ASSERT_STRING_EQUAL(str(t, LD_F_HTTP_BODY_ERROR), str(a, LD_F_HTTP_A_BODY_ERROR));
+    harness_free(&h);
+}
+
+static void bad_chunked_encoding_is_a_response_with_a_body_error(void) {
+    harness h;
+    run_one(&h, (srv_listener){.ip = "127.0.0.1", .mode = SRV_ANSWER,
+                               .reply = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                                        "zz\r\nbody\r\n0\r\n\r\n"},
+            2000);
+    const ld_bag *a = attempt(&h, "127.0.0.1");
+    CU_ASSERT_STRING_EQUAL(str(a, LD_F_HTTP_A_RESULT), "response");
+    CU_ASSERT_PTR_NOT_NULL(strstr(str(a, LD_F_HTTP_A_BODY_ERROR), "chunked"));
     harness_free(&h);
 }
 
@@ -797,6 +1021,43 @@ static void error_outranks_response_but_not_no_response(void) {
     ld_facts_free(f);
 }
 
+static void summary_takes_the_worst_outcome_and_its_details(void) {
+    /* A failure on this side ranks below every finding about the peer. */
+    static const char *const order[] = {"response", "error",  "incomplete",
+                                        "not_http", "closed", "no_response"};
+    enum { N = sizeof order / sizeof order[0] };
+    ld_target_spec spec = {.target.scheme = LD_SCHEME_HTTP};
+    for (size_t i = 0; i < N; i++) {
+        for (size_t j = 0; j < N; j++) {
+            ld_facts *f = ld_facts_create();
+            const char *results[2] = {order[i], order[j]};
+            const char *addrs[2] = {"10.0.0.1", "10.0.0.2"};
+            for (int k = 0; k < 2; k++) {
+                ld_bag *a = ld_facts_subject(f, "http", addrs[k]);
+                ld_bag_set_str(a, LD_F_HTTP_A_ADDRESS, addrs[k]);
+                ld_bag_set_str(a, LD_F_HTTP_A_RESULT, results[k]);
+                ld_bag_set_str(a, LD_F_HTTP_A_REPLY, addrs[k]); /* marks whose details win */
+                if (strcmp(results[k], "response") == 0)
+                    ld_bag_set_int(a, LD_F_HTTP_A_STATUS, 200);
+                else
+                    ld_bag_set_str(a, LD_F_HTTP_A_ERROR, addrs[k]);
+            }
+            CU_ASSERT_EQUAL(ld_probe_http.summarize(f, &spec), LD_OK);
+            const ld_bag *t = ld_facts_target_const(f);
+            CU_ASSERT_STRING_EQUAL(str(t, LD_F_HTTP_RESULT), order[i > j ? i : j]);
+            /* The worst attempt's details and error; on a tie, the first's. */
+            const char *worst = j > i ? "10.0.0.2" : "10.0.0.1";
+            CU_ASSERT_STRING_EQUAL(str(t, LD_F_HTTP_REPLY), worst);
+            if (i > 0 || j > 0)
+                CU_ASSERT_STRING_EQUAL(str(t, LD_F_HTTP_ERROR), worst);
+            size_t failed = (i > 0) + (j > 0);
+            CU_ASSERT_EQUAL(ld_bag_get(t, LD_F_HTTP_FAILED_ADDRESSES)->u.list.len, failed);
+            CU_ASSERT_EQUAL(num_int(t, LD_F_HTTP_RESPONDED_COUNT), 2 - (int64_t)failed);
+            ld_facts_free(f);
+        }
+    }
+}
+
 static void no_http_facts_for_targets_that_are_not_http(void) {
     ld_facts *f = ld_facts_create();
     ld_target_spec spec = {.target.scheme = LD_SCHEME_REDIS};
@@ -901,8 +1162,20 @@ int main(void) {
         LD_TEST(silent_server_is_no_response_at_the_deadline),
         LD_TEST(status_line_then_silence_is_a_response_cut_by_the_deadline),
         LD_TEST(run_deadline_cancel_records_no_response_and_run_deadline),
-        LD_TEST(answer_that_is_not_http_is_an_error),
-        LD_TEST(connection_closed_at_once_is_an_error),
+        LD_TEST(answer_that_is_not_http_is_not_http_and_quoted),
+        LD_TEST(tls_alert_from_a_tls_port_is_not_http_and_says_tls),
+        LD_TEST(binary_flood_is_quoted_in_hex_and_not_read_to_the_end),
+        LD_TEST(status_lines_curl_refuses_are_not_http),
+        LD_TEST(connection_closed_at_once_is_closed),
+        LD_TEST(empty_reply_after_the_request_is_closed),
+        LD_TEST(only_interim_statuses_are_incomplete),
+        LD_TEST(headers_cut_by_a_close_are_incomplete),
+        LD_TEST(headers_unfinished_at_the_deadline_are_incomplete),
+        LD_TEST(part_of_a_status_line_is_incomplete_not_silence),
+        LD_TEST(header_flood_stops_at_the_limit_as_too_large),
+        LD_TEST(header_line_over_curls_limit_is_too_large),
+        LD_TEST(body_cut_short_is_a_response_with_a_body_error),
+        LD_TEST(bad_chunked_encoding_is_a_response_with_a_body_error),
         LD_TEST(trailing_dot_name_is_pinned_without_it),
         LD_TEST(ip_literal_host_needs_no_pin),
         LD_TEST(ipv6_address_is_pinned_in_brackets),
@@ -910,6 +1183,7 @@ int main(void) {
         LD_TEST(first_unexpected_status_is_the_one_reported),
         LD_TEST(silent_address_makes_the_result_no_response),
         LD_TEST(error_outranks_response_but_not_no_response),
+        LD_TEST(summary_takes_the_worst_outcome_and_its_details),
         LD_TEST(no_http_facts_for_targets_that_are_not_http),
         LD_TEST(process_proxy_variables_do_not_divert_the_request),
         LD_TEST(https_records_tls_time_and_sends_the_name_as_sni),

@@ -14,13 +14,31 @@
 
 static ld_ruleset *rules;
 
-/* Facts of a target whose SYNs are dropped, with one attempt as evidence. */
-static ld_facts *dropped_target(void) {
-    ld_facts *f = ld_facts_create();
-    ld_err err;
+/* The facts of tests/data/factsets/baseline.json, for a test to edit. */
+static cJSON *baseline_facts(void) {
     char *base = ld_unit_read_data("factsets/baseline.json", NULL);
     cJSON *root = cJSON_Parse(base);
-    cJSON *facts = cJSON_GetObjectItem(root, "facts");
+    free(base);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(root);
+    cJSON *facts = cJSON_DetachItemFromObject(root, "facts");
+    cJSON_Delete(root);
+    return facts;
+}
+
+/* A fact store holding facts (which it deletes). */
+static ld_facts *facts_from(cJSON *facts) {
+    ld_facts *f = ld_facts_create();
+    ld_err err;
+    char *text = cJSON_PrintUnformatted(facts);
+    CU_ASSERT_EQUAL(ld_facts_load_json(f, text, strlen(text), &err), LD_OK);
+    free(text);
+    cJSON_Delete(facts);
+    return f;
+}
+
+/* Facts of a target whose SYNs are dropped, with one attempt as evidence. */
+static ld_facts *dropped_target(void) {
+    cJSON *facts = baseline_facts();
     cJSON_ReplaceItemInObject(facts, "tcp.open_count", cJSON_CreateNumber(0));
     cJSON_ReplaceItemInObject(facts, "tcp.open_addresses", cJSON_CreateArray());
     cJSON_ReplaceItemInObject(facts, "tcp.timeout_count", cJSON_CreateNumber(1));
@@ -29,11 +47,7 @@ static ld_facts *dropped_target(void) {
     cJSON_ReplaceItemInObject(facts, "tcp.timeout_addresses", cJSON_CreateStringArray(addrs, 1));
     cJSON_AddNumberToObject(facts, "tcp.syns_sent", 3);
     cJSON_AddNumberToObject(facts, "tcp.wait_ms", 2000.25);
-    char *text = cJSON_PrintUnformatted(facts);
-    CU_ASSERT_EQUAL(ld_facts_load_json(f, text, strlen(text), &err), LD_OK);
-    free(text);
-    cJSON_Delete(root);
-    free(base);
+    ld_facts *f = facts_from(facts);
     ld_bag *dns = ld_facts_subject(f, "dns", "10.77.0.1:53");
     ld_bag_set_str(dns, LD_F_DNS_R_SERVER, "10.77.0.1:53");
     ld_bag_set_str(dns, LD_F_DNS_R_SOURCE, "system");
@@ -216,6 +230,127 @@ static void target_without_diagnoses_is_unknown_and_says_why(void) {
     ld_facts_free(f);
 }
 
+/* Facts of a target of scheme whose one connection opens (the baseline),
+ * with its TCP attempt as evidence. */
+static ld_facts *open_target(const char *scheme) {
+    cJSON *facts = baseline_facts();
+    cJSON_ReplaceItemInObject(facts, "target.scheme", cJSON_CreateString(scheme));
+    cJSON_AddStringToObject(facts, "target.path", "/");
+    ld_facts *f = facts_from(facts);
+    ld_bag *tcp = ld_facts_subject(f, "tcp", "10.77.0.10");
+    ld_bag_set_str(tcp, LD_F_TCP_A_ADDRESS, "10.77.0.10");
+    ld_bag_set_int(tcp, LD_F_TCP_A_PORT, 8080);
+    ld_bag_set_str(tcp, LD_F_TCP_A_STATE, "open");
+    ld_bag_set_num(tcp, LD_F_TCP_A_ELAPSED_MS, 0.2);
+    return f;
+}
+
+/* The text report of a one-target report around f (the caller frees it). */
+static char *text_of(ld_facts *f) {
+    ld_diagnoses d = {0};
+    ld_report_target rt;
+    ld_report r = one_target_report(f, &d, &rt);
+    ld_buf out;
+    ld_buf_init(&out, 0);
+    ld_err err;
+    CU_ASSERT_EQUAL(ld_report_text(&r, &out, &err), LD_OK);
+    char *text = strdup(ld_buf_str(&out));
+    ld_buf_clear(&out);
+    ld_diagnoses_clear(&d);
+    return text;
+}
+
+static void dripped_tls_reply_is_worded_alike_in_diagnosis_and_timeline(void) {
+    /* Issue 13, item 15: the diagnosis said "no reply" where the timeline
+     * said the reply stalled. Both now word tls.reply_bytes. */
+    ld_facts *f = open_target("https");
+    ld_bag *t = ld_facts_target(f);
+    ld_bag_set_bool(t, LD_F_TLS_ATTEMPTED, 1);
+    ld_bag_set_str(t, LD_F_TLS_RESULT, "incomplete");
+    ld_bag_list_add(t, LD_F_TLS_FAILED_ADDRESSES, "10.77.0.10");
+    ld_bag_set_int(t, LD_F_TLS_REPLY_BYTES, 2);
+    ld_bag *a = ld_facts_subject(f, "tls", "10.77.0.10");
+    ld_bag_set_str(a, LD_F_TLS_A_ADDRESS, "10.77.0.10");
+    ld_bag_set_str(a, LD_F_TLS_A_RESULT, "incomplete");
+    ld_bag_set_int(a, LD_F_TLS_A_REPLY_BYTES, 2);
+    char *text = text_of(f);
+    const char *timeline = strstr(text, "Timeline:");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(timeline);
+    const char *said = "only 2 bytes of a reply to the ClientHello";
+    const char *in_summary = strstr(text, said);
+    CU_ASSERT_TRUE(in_summary && in_summary < timeline);
+    CU_ASSERT_PTR_NOT_NULL(strstr(timeline, said));
+    CU_ASSERT_PTR_NULL(strstr(text, "no reply"));
+    free(text);
+    ld_facts_free(f);
+}
+
+static void http_timeline_says_what_came_back(void) {
+    static const struct {
+        const char *result;     /* http.attempt.result */
+        const char *reply;      /* http.attempt.reply, or NULL */
+        const char *incomplete; /* http.attempt.incomplete, or NULL */
+        int status;             /* http.attempt.status, or 0 */
+        const char *line;       /* what the HTTP line must say */
+    } cases[] = {
+        {"not_http", "15 03 03 00 02 02 46", NULL, 0,
+         "HTTP  not HTTP: \"15 03 03 00 02 02 46\" (a TLS record: the port speaks TLS)"},
+        {"incomplete", NULL, "interim_only", 100,
+         "HTTP  100 (HTTP/1.1) \u00b7 incomplete: only interim 1xx statuses, never a final one"},
+        {"incomplete", NULL, "stalled", 0,
+         "HTTP  incomplete: status line and headers unfinished at the deadline"},
+        {"closed", NULL, NULL, 0, "HTTP  closed without a byte of reply (Empty reply from server)"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        ld_facts *f = open_target("http");
+        ld_bag *a = ld_facts_subject(f, "http", "10.77.0.10");
+        ld_bag_set_str(a, LD_F_HTTP_A_ADDRESS, "10.77.0.10");
+        ld_bag_set_str(a, LD_F_HTTP_A_RESULT, cases[i].result);
+        ld_bag_set_str(a, LD_F_HTTP_A_ERROR, "Empty reply from server");
+        if (cases[i].reply) {
+            ld_bag_set_str(a, LD_F_HTTP_A_REPLY, cases[i].reply);
+            ld_bag_set_bool(a, LD_F_HTTP_A_TLS_REPLY, 1);
+        }
+        if (cases[i].incomplete)
+            ld_bag_set_str(a, LD_F_HTTP_A_INCOMPLETE, cases[i].incomplete);
+        if (cases[i].status) {
+            ld_bag_set_int(a, LD_F_HTTP_A_STATUS, cases[i].status);
+            ld_bag_set_str(a, LD_F_HTTP_A_VERSION, "1.1");
+        }
+        char *text = text_of(f);
+        if (!strstr(text, cases[i].line))
+            fprintf(stderr, "\n  wanted '%s' in:\n%s\n", cases[i].line, text);
+        CU_ASSERT_PTR_NOT_NULL(strstr(text, cases[i].line));
+        free(text);
+        ld_facts_free(f);
+    }
+}
+
+static void names_from_outside_the_facts_are_sanitized_in_json(void) {
+    /* The host's name and a capture file's name come from this machine and
+     * the user, not from the fact store: they get the same sanitizer. */
+    ld_facts *f = dropped_target();
+    ld_diagnoses d = {0};
+    ld_report_target rt;
+    ld_report r = one_target_report(f, &d, &rt);
+    r.hostname = "vm\x1b]0;pwned\x07\xff";
+    r.capture_file = "cap\x1b[2J.pcap";
+    ld_buf out;
+    ld_buf_init(&out, 0);
+    ld_err err;
+    CU_ASSERT_EQUAL_FATAL(ld_report_json(&r, &out, &err), LD_OK);
+    cJSON *root = cJSON_Parse(out.data);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(root);
+    const cJSON *host = cJSON_GetObjectItem(cJSON_GetObjectItem(root, "host"), "hostname");
+    CU_ASSERT_STRING_EQUAL(cJSON_GetStringValue(host), "vm\\x1b]0;pwned\\x07\\xff");
+    const cJSON *file = cJSON_GetObjectItem(cJSON_GetObjectItem(root, "options"), "capture_file");
+    CU_ASSERT_STRING_EQUAL(cJSON_GetStringValue(file), "cap\\x1b[2J.pcap");
+    cJSON_Delete(root);
+    ld_buf_clear(&out);
+    ld_diagnoses_clear(&d);
+    ld_facts_free(f);
+}
+
 static void verdicts_combine_worst_first(void) {
     CU_ASSERT_EQUAL(ld_verdict_worse(LD_VERDICT_OK, LD_VERDICT_WARNING), LD_VERDICT_WARNING);
     CU_ASSERT_EQUAL(ld_verdict_worse(LD_VERDICT_CRITICAL, LD_VERDICT_UNKNOWN), LD_VERDICT_CRITICAL);
@@ -286,6 +421,9 @@ int main(void) {
         LD_TEST(text_report_puts_the_verdict_first_then_evidence_fix_and_timeline),
         LD_TEST(cloud_provider_selects_the_remediation),
         LD_TEST(target_without_diagnoses_is_unknown_and_says_why),
+        LD_TEST(dripped_tls_reply_is_worded_alike_in_diagnosis_and_timeline),
+        LD_TEST(http_timeline_says_what_came_back),
+        LD_TEST(names_from_outside_the_facts_are_sanitized_in_json),
         LD_TEST(verdicts_combine_worst_first),
         LD_TEST(output_replaces_the_file_atomically_and_leaves_no_temporary),
         LD_TEST(unwritable_output_paths_are_refused_before_any_work),

@@ -53,8 +53,10 @@ static const ld_diagnosis *find(const ld_diagnoses *d, const char *id) {
     return NULL;
 }
 
-/* For each "id": "text" of obj, the diagnosis id's field must contain text. */
-static void check_contains(const char *name, const ld_diagnoses *d, const cJSON *obj, int field) {
+/* For each "id": "text" of obj, the diagnosis id's field must contain text
+ * (or, with lacks set, must not: a wording for other evidence stays out). */
+static void check_contains(const char *name, const ld_diagnoses *d, const cJSON *obj, int field,
+                           int lacks) {
     const cJSON *it;
     cJSON_ArrayForEach(it, obj) {
         const ld_diagnosis *diag = find(d, it->string);
@@ -62,10 +64,11 @@ static void check_contains(const char *name, const ld_diagnoses *d, const cJSON 
         if (!diag)
             continue;
         const char *text = field == 0 ? diag->title : field == 1 ? diag->summary : diag->remediation;
-        if (!strstr(text, it->valuestring))
-            fprintf(stderr, "\n  case %s: %s text\n    '%s'\n  lacks '%s'\n", name, it->string,
-                    text, it->valuestring);
-        CU_ASSERT_PTR_NOT_NULL(strstr(text, it->valuestring));
+        int has = strstr(text, it->valuestring) != NULL;
+        if (has == lacks)
+            fprintf(stderr, "\n  case %s: %s text\n    '%s'\n  %s '%s'\n", name, it->string,
+                    text, lacks ? "has" : "lacks", it->valuestring);
+        CU_ASSERT_NOT_EQUAL(has, lacks);
     }
 }
 
@@ -144,9 +147,11 @@ static void run_case(const cJSON *c) {
         if (diag)
             CU_ASSERT_STRING_EQUAL(ld_cloud_name(diag->remediation_cloud), it->valuestring);
     }
-    check_contains(name, &d, cJSON_GetObjectItem(c, "title_has"), 0);
-    check_contains(name, &d, cJSON_GetObjectItem(c, "summary_has"), 1);
-    check_contains(name, &d, cJSON_GetObjectItem(c, "remediation_has"), 2);
+    check_contains(name, &d, cJSON_GetObjectItem(c, "title_has"), 0, 0);
+    check_contains(name, &d, cJSON_GetObjectItem(c, "summary_has"), 1, 0);
+    check_contains(name, &d, cJSON_GetObjectItem(c, "remediation_has"), 2, 0);
+    check_contains(name, &d, cJSON_GetObjectItem(c, "summary_lacks"), 1, 1);
+    check_contains(name, &d, cJSON_GetObjectItem(c, "remediation_lacks"), 2, 1);
     check_lacks(name, &d, cJSON_GetObjectItem(c, "text_lacks"));
     for (size_t i = 0; i < d.nreported; i++)
         for (size_t r = 0; r < ld_ruleset_count(rules); r++)

@@ -568,6 +568,34 @@ static void title_must_be_one_nonempty_line(void) {
     ASSERT_RULE_FAILS(r, LD_EINVAL, "t.json: rule 'a.b': title: must not be empty");
 }
 
+static void rule_text_is_sanitized_and_keeps_its_line_feeds(void) {
+    /* A rules file is user input: its escapes and bytes that are not UTF-8
+     * reach a terminal or a report only as visible escapes (issue 13, item 7). */
+    cJSON *r = base_rule("a.b");
+    set_field(r, "title", cJSON_CreateString("T \x1b[31mred \xff"));
+    set_field(r, "description", cJSON_CreateString("d \xc2\x9b"));
+    set_field(r, "summary", cJSON_CreateString("s \x1b]0;x\x07 {target.port}"));
+    cJSON *rem = cJSON_CreateObject();
+    cJSON_AddStringToObject(rem, "generic", "one \x1b[2J\ntwo");
+    set_field(r, "remediation", rem);
+    cJSON *docs = cJSON_CreateArray();
+    cJSON_AddItemToArray(docs, cJSON_CreateString("https://x.test/\x1b[0m"));
+    cJSON_AddItemToObject(r, "docs", docs);
+    ld_err err = {{0}};
+    ld_ruleset *rs = ld_ruleset_create();
+    cJSON *rules = cJSON_CreateArray();
+    cJSON_AddItemToArray(rules, r);
+    CU_ASSERT_EQUAL_FATAL(load_rules(rs, rules, &err), LD_OK);
+    const ld_rule *rule = ld_ruleset_find(rs, "a.b");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(rule);
+    CU_ASSERT_STRING_EQUAL(ld_rule_title(rule), "T \\x1b[31mred \\xff");
+    CU_ASSERT_STRING_EQUAL(ld_rule_description(rule), "d \\x9b");
+    CU_ASSERT_STRING_EQUAL(ld_rule_summary(rule), "s \\x1b]0;x\\x07 {target.port}");
+    CU_ASSERT_STRING_EQUAL(ld_rule_remediation(rule, LD_CLOUD_GENERIC), "one \\x1b[2J\ntwo");
+    CU_ASSERT_STRING_EQUAL(ld_rule_doc_at(rule, 0), "https://x.test/\\x1b[0m");
+    ld_ruleset_free(rs);
+}
+
 static void evidence_must_name_target_facts_once(void) {
     ASSERT_LOAD_FAILS("invalid/subject_evidence.json", LD_EINVAL,
                       "subject_evidence.json: rule 'a.b': evidence: dns.resolver.rcode is "
@@ -1356,6 +1384,7 @@ int main(void) {
         LD_TEST(bad_condition_names_rule_field_and_position),
         LD_TEST(bad_template_names_rule_field_and_position),
         LD_TEST(title_must_be_one_nonempty_line),
+        LD_TEST(rule_text_is_sanitized_and_keeps_its_line_feeds),
         LD_TEST(evidence_must_name_target_facts_once),
         LD_TEST(lists_hold_at_most_64_entries),
         LD_TEST(docs_must_be_urls),

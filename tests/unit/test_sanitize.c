@@ -1,6 +1,7 @@
 /* test_sanitize.c - the one sanitizer: strict UTF-8, control characters and
  * bidirectional overrides made visible, clean text untouched, and the fact
  * store applying it to every string it keeps. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/facts.h"
@@ -61,6 +62,24 @@ static void a_small_buffer_is_cut_at_a_character_boundary(void) {
     CU_ASSERT_STRING_EQUAL(out, "\\x1b");
 }
 
+static void multi_line_text_keeps_its_line_feeds(void) {
+    static const struct {
+        const char *in;   /* text the user wrote */
+        const char *want; /* what may be shown */
+    } cases[] = {
+        {"1. one\n2. two", "1. one\n2. two"},
+        {"a\x1b[2J\r\nb\xff", "a\\x1b[2J\\x0d\nb\\xff"}, /* the CR is no line end */
+        {"\n\nend\n", "\n\nend\n"},
+        {"", ""},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *got = ld_sanitize_lines_dup(cases[i].in);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(got);
+        CU_ASSERT_STRING_EQUAL(got, cases[i].want);
+        free(got);
+    }
+}
+
 static void the_fact_store_keeps_only_clean_strings(void) {
     ld_facts *f = ld_facts_create();
     ld_bag *t = ld_facts_target(f);
@@ -82,6 +101,7 @@ int main(void) {
         LD_TEST(invalid_utf8_becomes_byte_escapes),
         LD_TEST(sanitizing_twice_changes_nothing),
         LD_TEST(a_small_buffer_is_cut_at_a_character_boundary),
+        LD_TEST(multi_line_text_keeps_its_line_feeds),
         LD_TEST(the_fact_store_keeps_only_clean_strings),
         {0},
     };

@@ -170,6 +170,27 @@ static void section_shows_only_when_its_fact_is_truthy(void) {
     ld_facts_free(f);
 }
 
+static void value_section_shows_only_when_its_fact_reads_as_the_value(void) {
+    ld_facts *f = sample_facts();
+    ld_bag_set_str(ld_facts_target(f), LD_F_HTTP_INCOMPLETE, "cut");
+    const char *tmpl = "it{?http.incomplete=cut} closed{/}{?http.incomplete=stalled} stalled{/}"
+                       "{!http.incomplete=cut} (not cut){/}.";
+    ASSERT_RENDERS(tmpl, f, "it closed.");
+    ld_bag_set_str(ld_facts_target(f), LD_F_HTTP_INCOMPLETE, "stalled");
+    ASSERT_RENDERS(tmpl, f, "it stalled (not cut).");
+    ld_bag_set_str(ld_facts_target(f), LD_F_HTTP_INCOMPLETE, "cu"); /* a prefix is not the value */
+    ASSERT_RENDERS(tmpl, f, "it (not cut).");
+    /* Other types read as they render; an absent fact has no value. */
+    ASSERT_RENDERS("[{?target.port=19530}port{/}{?dns.hosts_override=true} hosts{/}]", f,
+                   "[port hosts]");
+    ASSERT_RENDERS("[{?target.port=1953}x{/}{?dns.rcode=NOERROR}y{/}{!dns.rcode=NOERROR}z{/}]", f,
+                   "[z]");
+    ld_facts_free(f);
+    ASSERT_REJECTED("{?http.incomplete=}x{/}", 1, "needs a value");
+    ASSERT_REJECTED("{?=cut}x{/}", 1, "needs a fact name");
+    ASSERT_REJECTED("{?http.incompete=cut}x{/}", 3, "unknown fact");
+}
+
 static void malformed_sections_are_rejected(void) {
     ASSERT_REJECTED("a {?dns.rcode} b", 3, "not closed");
     ASSERT_REJECTED("a {/} b", 3, "closes no section");
@@ -198,6 +219,7 @@ int main(void) {
         LD_TEST(check_accepts_what_renders),
         LD_TEST(unchecked_bad_template_does_not_render),
         LD_TEST(section_shows_only_when_its_fact_is_truthy),
+        LD_TEST(value_section_shows_only_when_its_fact_reads_as_the_value),
         LD_TEST(malformed_sections_are_rejected),
         {0},
     };
