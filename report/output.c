@@ -70,7 +70,8 @@ ld_status ld_report_check_path(const char *path, ld_err *err) {
     struct stat sb;
     ld_path_dir(path, dir, sizeof dir);
     if (stat(dir, &sb) < 0)
-        return ld_err_set(err, LD_EINVAL, "directory %s does not exist", dir);
+        return ld_err_set(err, LD_EINVAL, "directory %s %s", dir,
+                          errno == ENOENT ? "does not exist" : strerror(errno));
     if (!S_ISDIR(sb.st_mode))
         return ld_err_set(err, LD_EINVAL, "%s is not a directory", dir);
     return LD_OK;
