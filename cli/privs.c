@@ -68,8 +68,7 @@ ld_status ld_privs_plan(ld_privs *p, const char *user, ld_err *err) {
         snprintf(p->who, sizeof p->who, "uid %u, the user who ran sudo", sudo_uid);
     } else if (getuid() != 0) {
         set_user(p, getpwuid(getuid()), getuid(), getgid());
-        snprintf(p->who, sizeof p->who, "uid %u, the user who ran linkdoctor",
-                 (unsigned)getuid());
+        snprintf(p->who, sizeof p->who, "uid %u, the user who ran linkdoctor", (unsigned)getuid());
     } else {
         pw = getpwnam("nobody");
         set_user(p, pw, pw ? pw->pw_uid : NOBODY_ID, pw ? pw->pw_gid : NOBODY_ID);

@@ -28,13 +28,13 @@
 /* Who linkdoctor becomes, decided before the privileged steps so that a bad
  * --user stops the run before it starts. */
 typedef struct ld_privs {
-    int switch_user;                        /* 1: started as root, becomes uid/gid */
-    uid_t uid;                              /* the user it becomes */
-    gid_t gid;                              /* ... their primary group */
-    gid_t groups[LD_PRIVS_GROUPS_MAX];      /* ... and their supplementary groups */
-    int ngroups;                            /* how many */
-    int sudo;                               /* 1: that user ran sudo (a report may be theirs) */
-    char who[96];                           /* "nobody", "user 1000 (who ran sudo)", for -v */
+    int switch_user;                   /* 1: started as root, becomes uid/gid */
+    uid_t uid;                         /* the user it becomes */
+    gid_t gid;                         /* ... their primary group */
+    gid_t groups[LD_PRIVS_GROUPS_MAX]; /* ... and their supplementary groups */
+    int ngroups;                       /* how many */
+    int sudo;                          /* 1: that user ran sudo (a report may be theirs) */
+    char who[96];                      /* "nobody", "user 1000 (who ran sudo)", for -v */
 } ld_privs;
 
 /* Decides whom to become; user is --user NAME (a name or a number), NULL

@@ -35,8 +35,8 @@
 #include "core/caps.h"
 #include "core/path.h"
 
-#define HELPER_COMMIT 'c'       /* the one request: rename the file into place */
-#define HELPER_NOT_A_FILE (-1)  /* its answer when path is no longer absent or a file */
+#define HELPER_COMMIT       'c'  /* the one request: rename the file into place */
+#define HELPER_NOT_A_FILE   (-1) /* its answer when path is no longer absent or a file */
 #define HELPER_FALLBACK_FDS 1024 /* descriptors it closes without close_range() */
 
 /* Why path cannot be a report, or NULL when it can (absent or a regular file). */
@@ -194,8 +194,8 @@ static ld_status commit(ld_report_out *out, ld_err *err) {
     if (n != (ssize_t)sizeof result)
         return ld_err_set(err, LD_ESYS, "the process that renames the report ended early");
     if (result == HELPER_NOT_A_FILE)
-        return ld_err_set(err, LD_EIO, "%s", unfit(out->path) ? unfit(out->path)
-                                                               : "is no longer a regular file");
+        return ld_err_set(err, LD_EIO, "%s",
+                          unfit(out->path) ? unfit(out->path) : "is no longer a regular file");
     if (result != 0)
         return ld_err_set(err, LD_EIO, "rename: %s", strerror(result));
     return LD_OK;

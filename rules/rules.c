@@ -937,8 +937,7 @@ static ld_status read_rules_file(const char *path, char **text, size_t *len, ld_
     }
     /* A pipe or a device could stall the start of a run past --timeout. */
     if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode)) {
-        st = ld_err_set(err, LD_EINVAL, "%s: not a regular file (save the rules to a file)",
-                        path);
+        st = ld_err_set(err, LD_EINVAL, "%s: not a regular file (save the rules to a file)", path);
         goto out;
     }
     for (;;) {

@@ -81,6 +81,7 @@ def deadline_many_targets(lab):
         args = ["check", *targets, "--timeout", "1", "--format", fmt, "--capture", "off",
                 "--cloud", "none", "-o", path]
         _, code, out, err, wall = lab.run_raw(args)
+        print(f"--format {fmt}: 10,000 targets, ended after {wall:.3f} s", flush=True)
         expect(code in (2, 3), f"--format {fmt}: exit code {code} (stderr {err[:300]!r})")
         expect_eq((out, err), ("", ""), f"--format {fmt}: stdout and stderr")
         expect(wall <= 1.1 + L.TIME_SLACK,
@@ -90,7 +91,8 @@ def deadline_many_targets(lab):
         if fmt == "json":
             report = json.loads(text)
             expect_eq(len(report["targets"]), 10000, "targets in the report")
-            expect(report["duration_ms"] <= 1000, f"duration_ms {report['duration_ms']}")
+            expect(report["duration_ms"] <= 1000 * (1.1 + L.TIME_SLACK),
+                   f"duration_ms {report['duration_ms']}")
         else:
             expect(text.count(f"http://{ZONE_A}:{PORT}/") >= 10000, "targets in the text report")
         expect_eq(os.listdir(out_dir), ["report.json"], "files beside the report")

@@ -538,9 +538,9 @@ static int text_fails(const char *text, ld_status st, const char *msg) {
     return ok;
 }
 
-#define RULE_TEXT(when, title)                                                                  \
-    "{\"linkdoctor_rules\": 1, \"rules\": [{\"id\": \"a.b\", \"severity\": \"warning\", "            \
-    "\"when\": \"" when "\", \"title\": \"" title "\", \"description\": \"d\", \"summary\": "   \
+#define RULE_TEXT(when, title)                                                                     \
+    "{\"linkdoctor_rules\": 1, \"rules\": [{\"id\": \"a.b\", \"severity\": \"warning\", "          \
+    "\"when\": \"" when "\", \"title\": \"" title "\", \"description\": \"d\", \"summary\": "      \
     "\"s\", \"remediation\": {\"generic\": \"g\"}}]}"
 
 static void nul_in_a_string_is_rejected_naming_rule_and_field(void) {

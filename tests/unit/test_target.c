@@ -169,7 +169,8 @@ static void secrets_in_targets_are_masked(void) {
         "#access_token=***");
     CU_ASSERT_STRING_EQUAL(masked("/v1?X-Amz-Signature=abc&X-Amz-Credential=def&a=", 1),
                            "/v1?X-Amz-Signature=***&X-Amz-Credential=***&a=");
-    CU_ASSERT_STRING_EQUAL(masked("/?secret&client_secret=&b=2", 1), "/?secret&client_secret=***&b=2");
+    CU_ASSERT_STRING_EQUAL(masked("/?secret&client_secret=&b=2", 1),
+                           "/?secret&client_secret=***&b=2");
     CU_ASSERT_STRING_EQUAL(masked("10.0.0.1:443", 0), "10.0.0.1:443");
     char small[12];
     ld_target_mask("https://u:p@h.example/", 1, small, sizeof small);
