@@ -5,6 +5,8 @@
  * the same rules and reports follow. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "cli/commands.h"
@@ -31,6 +33,16 @@ static const char analyze_usage[] =
     "\n"
     "Exit status: 0 ok, 1 warning, 2 critical, 3 unknown (unreadable file, nothing to analyze).\n";
 
+/* 1 when the paths name one file: the same text, or (both existing) the
+ * same inode, through a hard link or another spelling. */
+static int same_file(const char *a, const char *b) {
+    struct stat sa, sb;
+    if (strcmp(a, b) == 0)
+        return 1;
+    return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
+           sa.st_ino == sb.st_ino;
+}
+
 int ld_cmd_analyze(int argc, char **argv, ld_time started) {
     struct timespec wall;
     clock_gettime(CLOCK_REALTIME, &wall);
@@ -41,6 +53,7 @@ int ld_cmd_analyze(int argc, char **argv, ld_time started) {
     ld_hs_table *table = NULL;
     ld_plan *plan = NULL;
     ld_run *run = NULL;
+    ld_report_out out = {0};
 
     if (ld_opts_parse(LD_CMD_ANALYZE, argc, argv, NULL, &o, &err) != LD_OK) {
         ld_msg_error("%s", err.msg);
@@ -57,6 +70,12 @@ int ld_cmd_analyze(int argc, char **argv, ld_time started) {
         goto out;
     }
     const char *file = o.args[0];
+    if (o.output && same_file(file, o.output)) {
+        ld_msg_error("-o %s: is the capture file being analyzed", o.output);
+        goto out;
+    }
+    if (ld_cli_output_open(&out, o.output) != LD_OK)
+        goto out;
     if (!(rules = ld_cli_rules(o.rules_files, o.nrules_files, &err))) {
         ld_msg_error("%s", err.msg);
         goto out;
@@ -74,7 +93,7 @@ int ld_cmd_analyze(int argc, char **argv, ld_time started) {
     }
     if (ld_run_count(run) == 0) {
         ld_msg_error("%s: no TCP connection attempts%s%s in %lu packets", file,
-                     o.only ? " to " : "", o.only ? o.only : "", stats.packets);
+                     o.only ? " to " : "", o.only ? o.only_target.input : "", stats.packets);
         goto out;
     }
     ld_report base = {
@@ -82,8 +101,9 @@ int ld_cmd_analyze(int argc, char **argv, ld_time started) {
         .started_at = (double)wall.tv_sec + (double)wall.tv_nsec / 1e9,
         .capture_file = file,
     };
-    code = ld_cli_emit(rules, run, &base, started, o.format, o.output);
+    code = ld_cli_emit(rules, run, &base, started, o.format, &out);
 out:
+    ld_cli_output_clear(&out);
     ld_run_free(run);
     ld_plan_free(plan);
     ld_hs_free(table);

@@ -1,14 +1,73 @@
 /* emit.c - from facts to the written report and the exit code. */
 #include "emit.h"
 
+#include <signal.h>
 #include <stdlib.h>
 #include <unistd.h>
 
 #include "cli/commands.h"
 #include "cli/msg.h"
 
+/* The signals after which a report file must be left whole or not at all. */
+static const int fatal_signals[] = {SIGINT, SIGTERM, SIGHUP};
+
+/* The report file being prepared, for the handler of those signals: the one
+ * piece of process-wide mutable state, as a signal handler reaches no other.
+ * It changes only while the signals are blocked. */
+static const ld_report_out *volatile pending_out;
+
+static void on_fatal_signal(int sig) {
+    const ld_report_out *out = pending_out;
+    if (out)
+        ld_report_out_abandon(out); /* returns once the temporary file is gone */
+    /* Die of the signal, as the one who sent it expects: it is delivered again,
+     * with the default action, when this handler returns. */
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+/* Blocks (how = SIG_BLOCK) or unblocks (SIG_UNBLOCK) the fatal signals. */
+static void fatal_signals_mask(int how) {
+    sigset_t set;
+    sigemptyset(&set);
+    for (size_t i = 0; i < sizeof fatal_signals / sizeof fatal_signals[0]; i++)
+        sigaddset(&set, fatal_signals[i]);
+    sigprocmask(how, &set, NULL);
+}
+
+ld_status ld_cli_output_open(ld_report_out *out, const char *path) {
+    ld_err err;
+    ld_status st = ld_report_out_open(out, path, &err);
+    if (st != LD_OK) {
+        ld_msg_error("-o %s: %s", path, err.msg);
+        return st;
+    }
+    if (!path)
+        return LD_OK;
+    fatal_signals_mask(SIG_BLOCK);
+    pending_out = out;
+    for (size_t i = 0; i < sizeof fatal_signals / sizeof fatal_signals[0]; i++) {
+        struct sigaction sa, old;
+        if (sigaction(fatal_signals[i], NULL, &old) == 0 && old.sa_handler == SIG_IGN)
+            continue; /* nohup and background jobs keep ignoring them */
+        sa = (struct sigaction){.sa_handler = on_fatal_signal};
+        sigemptyset(&sa.sa_mask);
+        sigaction(fatal_signals[i], &sa, NULL);
+    }
+    fatal_signals_mask(SIG_UNBLOCK);
+    return LD_OK;
+}
+
+void ld_cli_output_clear(ld_report_out *out) {
+    fatal_signals_mask(SIG_BLOCK);
+    if (pending_out == out)
+        pending_out = NULL;
+    ld_report_out_clear(out);
+    fatal_signals_mask(SIG_UNBLOCK);
+}
+
 int ld_cli_emit(const ld_ruleset *rules, const ld_run *run, const ld_report *base,
-                ld_time started, ld_format format, const char *output) {
+                ld_time started, ld_format format, ld_report_out *output) {
     int code = LD_EXIT_UNKNOWN;
     size_t n = ld_run_count(run);
     ld_err err;
@@ -47,8 +106,14 @@ int ld_cli_emit(const ld_ruleset *rules, const ld_run *run, const ld_report *bas
     report.duration_ms = (double)(ld_time_now() - started) / (double)LD_MS;
     ld_status st = format == LD_FORMAT_JSON ? ld_report_json(&report, &out, &err)
                                             : ld_report_text(&report, &out, &err);
-    if (st == LD_OK)
-        st = ld_report_write(output, out.data, out.len, &err);
+    if (st == LD_OK) {
+        /* A signal now waits until the file is whole and in place (or gone). */
+        fatal_signals_mask(SIG_BLOCK);
+        st = ld_report_out_write(output, out.data, out.len, &err);
+        if (pending_out == output)
+            pending_out = NULL;
+        fatal_signals_mask(SIG_UNBLOCK);
+    }
     if (st != LD_OK) {
         ld_msg_error("%s", err.msg);
         goto out;

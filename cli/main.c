@@ -3,11 +3,14 @@
 #include <ares.h>
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <openssl/crypto.h>
 #include <pcap/pcap.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/commands.h"
 #include "cli/msg.h"
@@ -33,14 +36,41 @@ static void print_version(void) {
            curl_version_info(CURLVERSION_NOW)->version, cJSON_Version());
 }
 
-int main(int argc, char **argv) {
-    ld_time started = ld_time_now();
-    /* A closed stdout (| head) must end in EPIPE, not a silent SIGPIPE death. */
-    signal(SIGPIPE, SIG_IGN);
-    if (argc < 2) {
-        fputs(usage, stderr);
-        return LD_EXIT_UNKNOWN;
+/* Descriptors 0-2 that our starter left closed would be handed to the
+ * first files and sockets we open: -v lines would go to a peer's socket, a
+ * report onto the event loop's descriptor. They get /dev/null instead.
+ * Returns -1 when that is impossible (no /dev/null): nothing safe to do. */
+static int reopen_stdio(void) {
+    for (int fd = 0; fd <= 2; fd++) {
+        if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+            continue;
+        /* The lowest free descriptor: fd itself, as 0..fd-1 are open by now. */
+        int got = open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY);
+        if (got != fd)
+            return -1;
     }
+    return 0;
+}
+
+/* Every subcommand's output ends here: a write that failed (a full disk,
+ * /dev/full, a closed pipe - SIGPIPE is ignored) makes the exit code 3 with
+ * one line, whatever the command concluded. */
+static int finish_stdout(int code) {
+    int failed = fflush(stdout) != 0;
+    int why = failed ? errno : 0;
+    failed |= ferror(stdout);
+    if (fclose(stdout) != 0 && !failed) {
+        failed = 1;
+        why = errno;
+    }
+    if (!failed)
+        return code;
+    ld_msg_error("standard output: %s", why ? strerror(why) : "a write failed");
+    return LD_EXIT_UNKNOWN;
+}
+
+/* Runs the subcommand argv[1]; returns the exit code. */
+static int dispatch(int argc, char **argv, ld_time started) {
     const char *cmd = argv[1];
     if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
         fputs(usage, stdout);
@@ -75,4 +105,17 @@ int main(int argc, char **argv) {
     curl_global_cleanup();
     ares_library_cleanup();
     return code;
+}
+
+int main(int argc, char **argv) {
+    ld_time started = ld_time_now();
+    if (reopen_stdio() < 0)
+        return LD_EXIT_UNKNOWN;
+    /* A closed stdout (| head) must end in EPIPE, not a silent SIGPIPE death. */
+    signal(SIGPIPE, SIG_IGN);
+    if (argc < 2) {
+        fputs(usage, stderr);
+        return LD_EXIT_UNKNOWN;
+    }
+    return finish_stdout(dispatch(argc, argv, started));
 }

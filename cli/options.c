@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "report/report.h"
@@ -29,6 +30,7 @@ typedef enum opt_id {
     O_OUTPUT,
     O_RULES,
     O_TARGET,
+    O_USER,
     O_VERBOSE,
     O_HELP,
     O_LATER, /* in the contract, not in this version */
@@ -67,6 +69,7 @@ static const opt_def defs[] = {
     {"output", required_argument, O_OUTPUT, DIAGNOSE, OPT_NAMES_FILE},
     {"rules", required_argument, O_RULES, WITH_RULES, OPT_NAMES_FILE},
     {"target", required_argument, O_TARGET, LD_CMD_ANALYZE, 0},
+    {"user", required_argument, O_USER, LD_CMD_CHECK, 0},
     {"verbose", no_argument, O_VERBOSE, LD_CMD_CHECK, 0},
     {"help", no_argument, O_HELP, ALL, 0},
     {"imds-endpoint", required_argument, O_LATER, LD_CMD_CHECK, 0},
@@ -138,6 +141,25 @@ static ld_status add_endpoint_ips(ld_target_opts *t, const char *s, ld_err *err)
     return LD_OK;
 }
 
+/* Checks that the file option opt names is a readable regular file. A FIFO,
+ * a pipe (/dev/stdin fed by another program) or a device could keep the
+ * read - done before the run starts - waiting past --timeout. */
+static ld_status readable_file(const char *opt, const char *path, ld_err *err) {
+    struct stat sb;
+    if (stat(path, &sb) < 0 || access(path, R_OK) < 0)
+        return ld_err_set(err, LD_EINVAL, "%s %s: %s", opt, path, strerror(errno));
+    if (!S_ISREG(sb.st_mode))
+        return ld_err_set(err, LD_EINVAL,
+                          "%s %s: %s, not a regular file (a pipe or device could hold the run "
+                          "past --timeout: save it to a file)",
+                          opt, path,
+                          S_ISDIR(sb.st_mode)                           ? "a directory"
+                          : S_ISFIFO(sb.st_mode)                        ? "a pipe"
+                          : S_ISCHR(sb.st_mode) || S_ISBLK(sb.st_mode) ? "a device"
+                                                                        : "a socket");
+    return LD_OK;
+}
+
 /* Applies one option to o. */
 static ld_status apply(ld_opts *o, const opt_def *d, ld_command command, const char *v,
                        const ld_profiles *profiles, ld_err *err) {
@@ -186,8 +208,8 @@ static ld_status apply(ld_opts *o, const opt_def *d, ld_command command, const c
         return LD_OK;
     }
     case O_CACERT:
-        if (access(v, R_OK) < 0)
-            return ld_err_set(err, LD_EINVAL, "--cacert %s: %s", v, strerror(errno));
+        if (readable_file("--cacert", v, err) != LD_OK)
+            return LD_EINVAL;
         o->cacert = v;
         return LD_OK;
     case O_TIMEOUT:
@@ -242,12 +264,22 @@ static ld_status apply(ld_opts *o, const opt_def *d, ld_command command, const c
     case O_RULES:
         if (o->nrules_files >= LD_OPT_LIST_MAX)
             return ld_err_set(err, LD_EINVAL, "--rules: at most %d files", LD_OPT_LIST_MAX);
+        if (readable_file("--rules", v, err) != LD_OK)
+            return LD_EINVAL;
         o->rules_files[o->nrules_files++] = v;
         return LD_OK;
     case O_TARGET:
-        if (ld_target_parse(v, &o->only_target, &inner) != LD_OK)
-            return ld_err_set(err, LD_EINVAL, "--target '%s': %s", v, inner.msg);
+        if (ld_target_parse(v, &o->only_target, &inner) != LD_OK) {
+            char shown[LD_TARGET_INPUT_MAX + 1];
+            ld_target_mask(v, 0, shown, sizeof shown);
+            return ld_err_set(err, LD_EINVAL, "--target '%.200s': %s", shown, inner.msg);
+        }
         o->only = v;
+        return LD_OK;
+    case O_USER:
+        if (!*v)
+            return ld_err_set(err, LD_EINVAL, "--user: empty user name");
+        o->user = v; /* resolved by ld_privs_plan() */
         return LD_OK;
     case O_VERBOSE:
         o->verbose = 1;
@@ -367,8 +399,10 @@ ld_status ld_opts_specs(const ld_opts *o, ld_target_spec **specs, size_t *n, ld_
     for (size_t i = 0; i < o->nargs; i++) {
         ld_err inner;
         if (ld_opts_spec(o->args[i], &o->target, &s[i], &inner) != LD_OK) {
+            char shown[LD_TARGET_INPUT_MAX + 1];
+            ld_target_mask(o->args[i], 0, shown, sizeof shown);
             free(s);
-            return ld_err_set(err, LD_EINVAL, "target '%.200s': %s", o->args[i], inner.msg);
+            return ld_err_set(err, LD_EINVAL, "target '%.200s': %s", shown, inner.msg);
         }
     }
     *specs = s;

@@ -63,6 +63,7 @@ typedef struct ld_opts {
     const char *interface;                    /* --interface, NULL: all ("any") */
     const char *only;                         /* analyze --target as given, NULL for none */
     ld_target only_target;                    /* ... parsed */
+    const char *user;                         /* --user: whom to become, NULL: the default */
     int verbose;                              /* -v */
     int help;                                 /* --help was asked for */
     char **args;                              /* the positional arguments (argv's) */

@@ -1,21 +1,18 @@
-/* privs.c - capability and uid drop after the capture handle is open. */
+/* privs.c - becoming an unprivileged user after the capture is open. */
 #include "privs.h"
 
 #include <errno.h>
 #include <grp.h>
-#include <linux/capability.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
-#include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
-#include "core/path.h"
+#include "core/caps.h"
 
-#define MAX_GROUPS 256 /* supplementary groups kept for the sudo user */
+#define NOBODY_ID 65534 /* nobody and nogroup, when the user database has no nobody */
 
 /* Reads a positive id from an environment variable; 0 when absent or bad. */
 static unsigned env_id(const char *name) {
@@ -27,14 +24,67 @@ static unsigned env_id(const char *name) {
     return *end || v == 0 || v > 0x7fffffff ? 0 : (unsigned)v;
 }
 
+/* Fills p's ids and groups from the user database entry pw, or from uid and
+ * gid alone when there is none. */
+static void set_user(ld_privs *p, const struct passwd *pw, uid_t uid, gid_t gid) {
+    p->uid = uid;
+    p->gid = gid;
+    p->ngroups = LD_PRIVS_GROUPS_MAX;
+    if (!pw || getgrouplist(pw->pw_name, gid, p->groups, &p->ngroups) < 0) {
+        p->groups[0] = gid;
+        p->ngroups = 1;
+    }
+}
+
+ld_status ld_privs_plan(ld_privs *p, const char *user, ld_err *err) {
+    memset(p, 0, sizeof *p);
+    if (geteuid() != 0) {
+        if (user)
+            return ld_err_set(err, LD_EINVAL,
+                              "--user %s: only a linkdoctor started as root changes user", user);
+        snprintf(p->who, sizeof p->who, "uid %u", (unsigned)getuid());
+        return LD_OK;
+    }
+    p->switch_user = 1;
+    struct passwd *pw;
+    unsigned sudo_uid = env_id("SUDO_UID"), sudo_gid = env_id("SUDO_GID");
+    if (user) {
+        char *end;
+        unsigned long id = strtoul(user, &end, 10);
+        pw = getpwnam(user);
+        if (!pw && *user && !*end && id <= 0x7fffffff)
+            pw = getpwuid((uid_t)id);
+        if (!pw)
+            return ld_err_set(err, LD_EINVAL, "--user %s: no such user", user);
+        if (pw->pw_uid == 0)
+            return ld_err_set(err, LD_EINVAL,
+                              "--user %s: is root; name an unprivileged user to run as", user);
+        set_user(p, pw, pw->pw_uid, pw->pw_gid);
+        snprintf(p->who, sizeof p->who, "%.64s (uid %u, --user)", pw->pw_name, (unsigned)p->uid);
+    } else if (getuid() == 0 && sudo_uid && sudo_gid) {
+        /* SUDO_UID is trusted only from a real root: a setuid binary's caller sets it. */
+        set_user(p, getpwuid(sudo_uid), sudo_uid, sudo_gid);
+        p->sudo = 1;
+        snprintf(p->who, sizeof p->who, "uid %u, the user who ran sudo", sudo_uid);
+    } else if (getuid() != 0) {
+        set_user(p, getpwuid(getuid()), getuid(), getgid());
+        snprintf(p->who, sizeof p->who, "uid %u, the user who ran linkdoctor", (unsigned)getuid());
+    } else {
+        pw = getpwnam("nobody");
+        set_user(p, pw, pw ? pw->pw_uid : NOBODY_ID, pw ? pw->pw_gid : NOBODY_ID);
+        snprintf(p->who, sizeof p->who, "nobody (uid %u)", (unsigned)p->uid);
+    }
+    return LD_OK;
+}
+
 /* 1 when uid (with gid and groups) may create files in dir, 0 when not, -1
  * when our own ids could not be restored. The kernel decides, path and ACLs
  * included: we take the user's effective ids for one euidaccess() and come
  * back (as root, both changes are allowed). */
 static int dir_writable_by(const char *dir, uid_t uid, gid_t gid, const gid_t *groups,
                            int ngroups) {
-    gid_t saved[MAX_GROUPS];
-    int nsaved = getgroups(MAX_GROUPS, saved);
+    gid_t saved[LD_PRIVS_GROUPS_MAX];
+    int nsaved = getgroups(LD_PRIVS_GROUPS_MAX, saved);
     if (nsaved < 0 || setgroups((size_t)ngroups, groups) < 0)
         return 0;
     int ok = 0, restored = 1;
@@ -49,55 +99,31 @@ static int dir_writable_by(const char *dir, uid_t uid, gid_t gid, const gid_t *g
     return restored ? ok : -1;
 }
 
-/* Sets the capability sets to nothing, or to CAP_DAC_OVERRIDE alone. */
-static int set_caps(int keep_dac_override) {
-    struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
-    struct __user_cap_data_struct data[2];
-    memset(data, 0, sizeof data);
-    if (keep_dac_override) {
-        data[CAP_TO_INDEX(CAP_DAC_OVERRIDE)].effective |= CAP_TO_MASK(CAP_DAC_OVERRIDE);
-        data[CAP_TO_INDEX(CAP_DAC_OVERRIDE)].permitted |= CAP_TO_MASK(CAP_DAC_OVERRIDE);
-    }
-    return (int)syscall(SYS_capset, &hdr, data);
+void ld_privs_give_report(const ld_privs *p, int fd, const char *dir) {
+    if (!p->sudo || fd < 0)
+        return;
+    if (dir_writable_by(dir, p->uid, p->gid, p->groups, p->ngroups) != 1)
+        return;
+    /* Failing, it stays root's: still the report the user asked for. */
+    if (fchown(fd, p->uid, p->gid) < 0)
+        return;
 }
 
-ld_status ld_privs_drop(const char *output, char *done, size_t donelen, ld_err *err) {
-    char dir[4096] = ".";
-    if (output)
-        ld_path_dir(output, dir, sizeof dir);
-    uid_t sudo_uid = (uid_t)env_id("SUDO_UID");
-    gid_t sudo_gid = (gid_t)env_id("SUDO_GID");
-    if (getuid() == 0 && geteuid() == 0 && sudo_uid && sudo_gid) {
-        gid_t groups[MAX_GROUPS];
-        int ngroups = MAX_GROUPS;
-        struct passwd *pw = getpwuid(sudo_uid);
-        if (!pw || getgrouplist(pw->pw_name, sudo_gid, groups, &ngroups) < 0) {
-            groups[0] = sudo_gid;
-            ngroups = 1;
-        }
-        int writable = output ? dir_writable_by(dir, sudo_uid, sudo_gid, groups, ngroups) : 1;
-        if (writable < 0)
-            return ld_err_set(err, LD_ESYS, "restoring ids after checking %s: %s", dir,
-                              strerror(errno));
-        if (writable) {
-            if (setgroups((size_t)ngroups, groups) < 0 || setgid(sudo_gid) < 0 ||
-                setuid(sudo_uid) < 0)
-                return ld_err_set(err, LD_ESYS, "dropping to uid %u: %s", (unsigned)sudo_uid,
-                                  strerror(errno));
-            /* setuid() from root to another user clears every capability. */
-            prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
-            snprintf(done, donelen, "now uid %u, the user who ran sudo", (unsigned)sudo_uid);
-            return LD_OK;
-        }
+ld_status ld_privs_drop(const ld_privs *p, char *done, size_t donelen, ld_err *err) {
+    if (p->switch_user) {
+        /* setuid() from root sets all three uids and clears every capability
+         * set; the groups and gids must go first, while we may still change them. */
+        if (setgroups((size_t)p->ngroups, p->groups) < 0 || setgid(p->gid) < 0 ||
+            setuid(p->uid) < 0)
+            return ld_err_set(err, LD_ESYS, "becoming %s: %s", p->who, strerror(errno));
+        uid_t r, e, s;
+        if (getresuid(&r, &e, &s) < 0 || r != p->uid || e != p->uid || s != p->uid)
+            return ld_err_set(err, LD_ESYS, "becoming %s: a uid stayed behind", p->who);
     }
-    /* Stay this user, without capabilities. Root keeps access to what root
-     * owns; a report directory owned by someone else needs DAC override. */
-    struct stat sb;
-    int keep_dac = output && geteuid() == 0 && stat(dir, &sb) == 0 && sb.st_uid != 0;
-    if (set_caps(keep_dac) < 0)
+    if (ld_caps_limit(0) < 0)
         return ld_err_set(err, LD_ESYS, "dropping capabilities: %s", strerror(errno));
-    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
-    snprintf(done, donelen, "capabilities dropped%s",
-             keep_dac ? " (CAP_DAC_OVERRIDE kept to write the report)" : "");
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+        return ld_err_set(err, LD_ESYS, "PR_SET_NO_NEW_PRIVS: %s", strerror(errno));
+    snprintf(done, donelen, "%s %s, no capabilities", p->switch_user ? "now" : "still", p->who);
     return LD_OK;
 }

@@ -153,14 +153,32 @@ char *ld_sanitize_to(const char *s, size_t n, char *out, size_t outlen) {
     return out;
 }
 
-int ld_sanitize_is_clean(const char *s, size_t n) {
+size_t ld_sanitize_clean_prefix(const char *s, size_t n) {
     const unsigned char *u = (const unsigned char *)s;
-    for (size_t i = 0; i < n;) {
+    size_t i = 0;
+    while (i < n) {
         uint32_t c;
         size_t len = utf8_decode(u + i, n - i, &c);
         if (!len || is_control(c))
-            return 0;
+            break;
         i += len;
     }
-    return 1;
+    return i;
+}
+
+int ld_sanitize_is_clean(const char *s, size_t n) {
+    return ld_sanitize_clean_prefix(s, n) == n;
+}
+
+size_t ld_utf8_valid_prefix(const char *s, size_t n) {
+    const unsigned char *u = (const unsigned char *)s;
+    size_t i = 0;
+    while (i < n) {
+        uint32_t c;
+        size_t len = utf8_decode(u + i, n - i, &c);
+        if (!len)
+            break;
+        i += len;
+    }
+    return i;
 }

@@ -32,5 +32,11 @@ char *ld_sanitize_lines_dup(const char *s);
 char *ld_sanitize_to(const char *s, size_t n, char *out, size_t outlen);
 /* 1 when s[0..n) is already clean (the sanitizer would leave it as is). */
 int ld_sanitize_is_clean(const char *s, size_t n);
+/* The length of the longest clean prefix of s[0..n): n when all of it is
+ * clean, else the offset of the first character it would escape. */
+size_t ld_sanitize_clean_prefix(const char *s, size_t n);
+/* The length of the longest prefix of s[0..n) that is valid UTF-8 (control
+ * characters included): n when all of it is. */
+size_t ld_utf8_valid_prefix(const char *s, size_t n);
 
 #endif

@@ -21,6 +21,70 @@ static const struct {
 };
 #define NSCHEMES (sizeof schemes / sizeof schemes[0])
 
+/* Parts of a parameter name (lower case, '-' read as '_') that make its value
+ * a secret, and names that are one only whole ("key" but not "monkey"). */
+static const char *const secret_parts[] = {"token", "secret", "password", "passwd", "signature",
+                                           "credential", "api_key", "apikey", "private_key",
+                                           "access_key", "session"};
+static const char *const secret_names[] = {"key", "sig", "pwd", "pass", "auth", "authorization"};
+
+/* 1 when the parameter name s[0..n) names a secret. */
+static int secret_param(const char *s, size_t n) {
+    char name[64];
+    if (n == 0 || n >= sizeof name)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        name[i] = s[i] == '-' ? '_' : (char)tolower((unsigned char)s[i]);
+    name[n] = '\0';
+    for (size_t i = 0; i < sizeof secret_parts / sizeof secret_parts[0]; i++)
+        if (strstr(name, secret_parts[i]))
+            return 1;
+    for (size_t i = 0; i < sizeof secret_names / sizeof secret_names[0]; i++)
+        if (strcmp(name, secret_names[i]) == 0)
+            return 1;
+    return 0;
+}
+
+/* Appends s[0..n) to out (*len bytes used of outlen), cutting at the end. */
+static void mask_put(char *out, size_t outlen, size_t *len, const char *s, size_t n) {
+    size_t room = outlen - 1 - *len;
+    n = n < room ? n : room;
+    memcpy(out + *len, s, n);
+    *len += n;
+    out[*len] = '\0';
+}
+
+void ld_target_mask(const char *text, int parsed, char *out, size_t outlen) {
+    size_t len = 0;
+    const char *p = text, *sep = strstr(text, "://");
+    out[0] = '\0';
+    if (sep && sep + 1 == text + strcspn(text, "/?#")) { /* a URL: scheme://authority... */
+        const char *auth = sep + 3, *at = NULL;
+        for (const char *c = auth; *c && !strchr(parsed ? "/?#" : "?#", *c); c++)
+            if (*c == '@')
+                at = c; /* the user information ends at the last '@' */
+        mask_put(out, outlen, &len, text, (size_t)(auth - text));
+        if (at)
+            mask_put(out, outlen, &len, "***", 3);
+        p = at ? at : auth;
+    }
+    size_t path = strcspn(p, "?#");
+    mask_put(out, outlen, &len, p, path);
+    p += path;
+    while (*p) { /* at the '?', '&' or '#' before a parameter */
+        mask_put(out, outlen, &len, p, 1);
+        p++;
+        size_t param = strcspn(p, "&#"), name = strcspn(p, "=&#");
+        if (name < param && secret_param(p, name)) {
+            mask_put(out, outlen, &len, p, name + 1);
+            mask_put(out, outlen, &len, "***", 3);
+        } else {
+            mask_put(out, outlen, &len, p, param);
+        }
+        p += param;
+    }
+}
+
 const char *ld_scheme_name(ld_scheme s) {
     for (size_t i = 0; i < NSCHEMES; i++)
         if (schemes[i].scheme == s)
@@ -261,8 +325,6 @@ static ld_status url_parse(const char *input, const char *sep, ld_target *out, l
             ats++;
         }
     size_t hostlen = (size_t)(auth + authlen - host);
-    if (host != auth) /* credentials never reach a report: keep the scheme, mask the user part */
-        snprintf(out->input, sizeof out->input, "%.*s://***@%s", (int)(sep - input), input, host);
     if (hostlen == 0) /* curl reads "http:///h" as "http://h"; we do not guess */
         return ld_err_set(err, LD_EINVAL, "missing host");
     out->is_url = 1;
@@ -354,7 +416,7 @@ ld_status ld_target_parse_with(const char *input, ld_scheme scheme, uint16_t por
     for (size_t i = 0; i < len; i++)
         if (isspace((unsigned char)input[i]) || iscntrl((unsigned char)input[i]))
             return ld_err_set(err, LD_EINVAL, "target contains white space or control characters");
-    memcpy(out->input, input, len + 1);
+    ld_target_mask(input, 1, out->input, sizeof out->input); /* secrets never reach a report */
     strcpy(out->path, "/");
 
     const char *sep = strstr(input, "://");

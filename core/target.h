@@ -38,7 +38,7 @@ typedef enum ld_scheme {
 
 /* A parsed target. */
 typedef struct ld_target {
-    char input[LD_TARGET_INPUT_MAX + 1]; /* as given, credentials masked as "***" */
+    char input[LD_TARGET_INPUT_MAX + 1]; /* as given, secrets masked (ld_target_mask) */
     ld_scheme scheme;                    /* tcp when no URL scheme was given */
     int is_url;                          /* given as scheme://... */
     char host[LD_HOST_MAX + 2];          /* name (maybe with trailing dot) or address text */
@@ -46,7 +46,8 @@ typedef struct ld_target {
     ld_addr ip;                          /* the literal address when host_is_ip */
     uint16_t port;                       /* 1..65535 */
     int port_given;                      /* the port was explicit (not a scheme default) */
-    char path[LD_TARGET_INPUT_MAX + 1];  /* URL path and query, "/" when absent */
+    char path[LD_TARGET_INPUT_MAX + 1];  /* URL path and query, "/" when absent: what is
+                                            sent, secrets included (mask it to show it) */
     int has_userinfo;                    /* the URL had user[:password]@ (kept out of reports) */
 } ld_target;
 
@@ -57,6 +58,16 @@ ld_status ld_target_parse(const char *input, ld_target *out, ld_err *err);
  * scheme, port when it has no port (0: the scheme's default). */
 ld_status ld_target_parse_with(const char *input, ld_scheme scheme, uint16_t port, ld_target *out,
                                ld_err *err);
+/* text - a target as typed, or a URL's path and query - with what must
+ * never reach a report, a log or a terminal replaced by "***": the user
+ * information of a URL (user:password before the host's '@') and the values
+ * of query and fragment parameters whose names say they are secrets (token,
+ * password, secret, key, sig, signature, credential, ...: "?token=***&x=1").
+ * For a target that parsed (parsed = 1) the user information ends at the
+ * last '@' before the path; for one that did not, at the last '@' before
+ * any '?' or '#', so that a password with an unencoded '/' is masked too.
+ * Written into out (outlen > 0 bytes, cut to fit). */
+void ld_target_mask(const char *text, int parsed, char *out, size_t outlen);
 /* Validates a host name (not an address) by the rules above. */
 ld_status ld_host_name_check(const char *name, ld_err *err);
 /* Parses "IP", "IP:PORT" or "[IPv6]:PORT" (for --dns-server); port defaults

@@ -258,7 +258,9 @@ static void record_target_facts(ld_run *run, target_run *tr, int checked) {
     ld_bag_set_int(t, LD_F_TARGET_ENDPOINT_IP_COUNT, (int64_t)tr->spec.nendpoint_ips);
     ld_bag_set_bool(t, LD_F_TARGET_CHECKED, checked);
     if (tg->scheme == LD_SCHEME_HTTP || tg->scheme == LD_SCHEME_HTTPS) {
-        ld_bag_set_str(t, LD_F_TARGET_PATH, tg->path);
+        char path[sizeof tg->path];
+        ld_target_mask(tg->path, 1, path, sizeof path); /* what is sent, shown without secrets */
+        ld_bag_set_str(t, LD_F_TARGET_PATH, path);
         ld_bag_set_str(t, LD_F_HTTP_EXPECTED_STATUS, tr->spec.expect.text);
         /* What an application honouring the environment would do: known
          * before, and whatever, the probes find. */

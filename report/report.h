@@ -71,11 +71,57 @@ ld_status ld_report_nagios(const ld_report *r, ld_buf *out, ld_err *err);
 /* Appends the report in the Prometheus text exposition format. */
 ld_status ld_report_prometheus(const ld_report *r, ld_buf *out, ld_err *err);
 
-/* Checks, before any work, that path can be written: its directory exists
- * and is writable, and path is not a directory. */
+#define LD_REPORT_PATH_MAX 4000 /* longest -o path */
+
+/* Checks, before any work, that path can name a report: not empty, not too
+ * long, its directory exists, and path is absent or a regular file - never a
+ * directory, symbolic link, device, FIFO or socket (see output.c for why).
+ * Whether the directory is writable is for ld_report_out_open() to find out,
+ * by doing what the write will do. */
 ld_status ld_report_check_path(const char *path, ld_err *err);
-/* Writes len bytes to path atomically (same-directory temporary file, then
- * rename), or to stdout when path is NULL. */
+
+/* Where a report goes: standard output, or a file replaced atomically.
+ *
+ * For a file, ld_report_out_open() creates the temporary file beside it at
+ * once (so a directory the report cannot go into stops the run before it
+ * starts) and forks a helper process that alone will rename it into place.
+ * The helper keeps the process's user and, of its capabilities, only
+ * CAP_DAC_OVERRIDE and CAP_FOWNER (what a rename in another user's or a
+ * sticky directory needs): the rest of linkdoctor may then give up every
+ * privilege and still put the report where it was asked. It reads nothing
+ * but one byte from us: "commit" renames the file; end of file - we failed,
+ * gave up, or died, even by SIGKILL - removes the temporary file. */
+typedef struct ld_report_out {
+    const char *path;               /* -o FILE; NULL: standard output */
+    int active;                     /* 1 while the fields below are live (a zeroed out is
+                                       cleared harmlessly) */
+    int fd;                         /* the temporary file, -1 when none */
+    char tmp[LD_REPORT_PATH_MAX + 16]; /* its name: FILE.tmp.XXXXXX */
+    int helper;                     /* our end of the helper's socket, -1 when none */
+    int helper_pid;                 /* the helper, 0 once reaped */
+} ld_report_out;
+
+/* Prepares out (zeroed or not) for path, or for stdout when path is NULL.
+ * On failure nothing is left behind and err says why; out must be cleared
+ * with ld_report_out_clear() either way. */
+ld_status ld_report_out_open(ld_report_out *out, const char *path, ld_err *err);
+/* The temporary file's descriptor (to hand it to the report's owner), -1
+ * for stdout. */
+int ld_report_out_fd(const ld_report_out *out);
+/* Writes the whole report: to stdout, or into the temporary file, synced,
+ * then renamed over the path (which is checked again: still absent or a
+ * regular file). Done once; afterwards out only needs clearing. err names
+ * the file. */
+ld_status ld_report_out_write(ld_report_out *out, const char *data, size_t len, ld_err *err);
+/* Removes the temporary file unless the report was written, ends and reaps
+ * the helper: nothing of out is left when it returns. Harmless twice. */
+void ld_report_out_clear(ld_report_out *out);
+/* The same from a signal handler (async-signal-safe, out is not changed):
+ * when it returns, the temporary file is gone. */
+void ld_report_out_abandon(const ld_report_out *out);
+
+/* Writes len bytes to path atomically, or to stdout when path is NULL:
+ * open, write and clear in one call. */
 ld_status ld_report_write(const char *path, const char *data, size_t len, ld_err *err);
 
 #endif

@@ -33,6 +33,7 @@
 #define RENDER_MAX      (64u << 10) /* bytes of one rendered text; facts can be long lists */
 #define SHOW_MAX        40          /* room for quoted user text: ld_expr_quote clips it */
 #define NOT_SUPPRESSED  SIZE_MAX    /* no rule suppresses this one */
+#define NUL_MARK        '\xff'      /* stands for a "\u0000" escape (never in UTF-8) */
 
 struct ld_rule {
     char *id;                           /* unique dotted name */
@@ -262,38 +263,73 @@ static int id_valid(const char *s) {
     return 1;
 }
 
-/* *out = item's string when item is a string within the size limit. */
+/* *out = item's string when item is a string within the size limit, with
+ * no NUL in it (see mark_nul_escapes). */
 static ld_status get_string(const cJSON *item, const char *field, const char **out, ld_err *err) {
     if (!cJSON_IsString(item) || !item->valuestring)
         return ld_err_set(err, LD_EINVAL, "%s: must be a string", field);
     if (strlen(item->valuestring) > RULE_STRING_MAX)
         return ld_err_set(err, LD_ELIMIT, "%s: longer than %d bytes", field, RULE_STRING_MAX);
+    if (strchr(item->valuestring, NUL_MARK))
+        return ld_err_set(err, LD_EINVAL,
+                          "%s: contains a NUL character (\\u0000), which would cut it short",
+                          field);
     *out = item->valuestring;
     return LD_OK;
 }
 
-/* *out = a copy of s, the caller's to free: sanitized, as every string from
- * the user is before it can reach a report or a terminal (a rules file may
- * hold escapes or bytes that are not UTF-8); line feeds stay. */
+/* Checks that text has no control character (line breaks allowed when
+ * lines is 1): rule text reaches terminals and reports as it is written. */
+static ld_status check_text(const char *s, const char *field, int lines, ld_err *err) {
+    size_t n = strlen(s);
+    for (size_t i = 0; i < n;) {
+        size_t clean = ld_sanitize_clean_prefix(s + i, n - i);
+        i += clean;
+        if (i == n)
+            break;
+        if (lines && s[i] == '\n') {
+            i++;
+            continue;
+        }
+        if (s[i] == '\n' || s[i] == '\r')
+            return ld_err_set(err, LD_EINVAL, "%s: must be one line", field);
+        unsigned char lead = (unsigned char)s[i]; /* the file is UTF-8: one character is */
+        size_t len = lead < 0x80 ? 1 : lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : 2;
+        char shown[32];
+        ld_sanitize_to(s + i, len < n - i ? len : n - i, shown, sizeof shown);
+        return ld_err_set(err, LD_EINVAL, "%s: contains a control character (%s)%s", field, shown,
+                          lines ? "" : "; it is one line of plain text");
+    }
+    return LD_OK;
+}
+
+/* *out = a copy of s, the caller's to free: sanitized as well, as every
+ * string from the user is before it can reach a report or a terminal. */
 static ld_status copy_string(const char *s, char **out, ld_err *err) {
     *out = ld_sanitize_lines_dup(s);
     return *out ? LD_OK : ld_err_set(err, LD_ENOMEM, "out of memory");
 }
 
-/* A non-empty string field kept as it is (description). */
-static ld_status get_text(const cJSON *item, const char *field, char **out, ld_err *err) {
+/* A non-empty string field of plain text, of one line or (lines = 1) of
+ * several (description). */
+static ld_status get_text(const cJSON *item, const char *field, int lines, char **out,
+                          ld_err *err) {
     const char *s = NULL;
     ld_status st = get_string(item, field, &s, err);
     if (st != LD_OK)
         return st;
     if (!*s)
         return ld_err_set(err, LD_EINVAL, "%s: must not be empty", field);
+    st = check_text(s, field, lines, err);
+    if (st != LD_OK)
+        return st;
     return copy_string(s, out, err);
 }
 
 /* A non-empty template whose placeholders name target facts. */
-static ld_status get_template(const cJSON *item, const char *field, char **out, ld_err *err) {
-    ld_status st = get_text(item, field, out, err);
+static ld_status get_template(const cJSON *item, const char *field, int lines, char **out,
+                              ld_err *err) {
+    ld_status st = get_text(item, field, lines, out, err);
     if (st != LD_OK)
         return st;
     st = ld_template_check(*out, err);
@@ -510,7 +546,7 @@ static ld_status parse_remediation(const cJSON *item, ld_rule *r, ld_err *err) {
         if (r->remediation[c])
             return ld_err_set(err, LD_EINVAL, "remediation: field \"%s\" given twice", e->string);
         snprintf(field, sizeof field, "remediation.%s", e->string);
-        ld_status st = get_template(e, field, &r->remediation[c], err);
+        ld_status st = get_template(e, field, 1, &r->remediation[c], err);
         if (st != LD_OK)
             return st;
     }
@@ -584,13 +620,11 @@ static ld_status parse_fields(const cJSON *f[F__COUNT], ld_rule *r, ld_err *err)
     if (st == LD_OK)
         st = get_expr(f[F_WHEN], "when", &r->when_src, &r->when, err);
     if (st == LD_OK)
-        st = get_template(f[F_TITLE], "title", &r->title, err);
-    if (st == LD_OK && strpbrk(cJSON_GetStringValue(f[F_TITLE]), "\r\n"))
-        st = ld_err_set(err, LD_EINVAL, "title: must be one line");
+        st = get_template(f[F_TITLE], "title", 0, &r->title, err);
     if (st == LD_OK)
-        st = get_text(f[F_DESCRIPTION], "description", &r->description, err);
+        st = get_text(f[F_DESCRIPTION], "description", 1, &r->description, err);
     if (st == LD_OK)
-        st = get_template(f[F_SUMMARY], "summary", &r->summary, err);
+        st = get_template(f[F_SUMMARY], "summary", 0, &r->summary, err);
     if (st == LD_OK)
         st = parse_remediation(f[F_REMEDIATION], r, err);
     if (st == LD_OK && f[F_EVIDENCE])
@@ -685,6 +719,37 @@ static void line_column(const char *text, size_t pos, size_t *line, size_t *col)
     *col = pos - start + 1;
 }
 
+/* cJSON decodes a "\u0000" escape into a NUL byte that ends the C string
+ * it hands us: the rest of a condition or a text would silently vanish.
+ * Returns a copy of text (len bytes, valid UTF-8) with each such escape
+ * turned into NUL_MARKs, which get_string() reports with the rule and the
+ * field; NULL when there is none (or no memory: *oom is set). */
+static char *mark_nul_escapes(const char *text, size_t len, int *oom) {
+    char *copy = NULL;
+    int in_string = 0;
+    *oom = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (!in_string) {
+            in_string = text[i] == '"';
+        } else if (text[i] == '"') {
+            in_string = 0;
+        } else if (text[i] == '\\') {
+            if (len - i >= 6 && memcmp(text + i + 1, "u0000", 5) == 0) {
+                if (!copy) {
+                    if (!(copy = malloc(len))) {
+                        *oom = 1;
+                        return NULL;
+                    }
+                    memcpy(copy, text, len);
+                }
+                memset(copy + i, NUL_MARK, 6);
+            }
+            i++; /* the escaped character never ends the string */
+        }
+    }
+    return copy;
+}
+
 /* Parses one rules file into the batch. Errors are not yet prefixed with origin. */
 static ld_status load_json(batch *b, const char *text, size_t len, const char *origin,
                            ld_err *err) {
@@ -698,8 +763,21 @@ static ld_status load_json(batch *b, const char *text, size_t len, const char *o
         return ld_err_set(err, LD_EINVAL, "line %zu, column %zu: NUL byte in a rules file", line,
                           col);
     }
+    size_t valid = ld_utf8_valid_prefix(text, len);
+    if (valid < len) {
+        line_column(text, valid, &line, &col);
+        return ld_err_set(err, LD_EINVAL, "line %zu, column %zu: not UTF-8 (rules are UTF-8 JSON)",
+                          line, col);
+    }
+    int oom;
+    char *marked = mark_nul_escapes(text, len, &oom);
+    if (oom)
+        return ld_err_set(err, LD_ENOMEM, "out of memory");
     const char *end = NULL;
-    cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
+    cJSON *root = cJSON_ParseWithLengthOpts(marked ? marked : text, len, &end, 0);
+    if (marked) /* positions are the same in both: the marks replace byte for byte */
+        end = end ? text + (end - marked) : NULL;
+    free(marked);
     if (!root) {
         size_t pos = end && end >= text && end <= text + len ? (size_t)(end - text) : 0;
         line_column(text, pos, &line, &col);
@@ -890,11 +968,17 @@ static ld_status read_rules_file(const char *path, char **text, size_t *len, ld_
     char *buf = NULL;
     size_t n = 0, cap = 0;
     struct stat sb;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: opening a FIFO must not wait for a writer. */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0)
         return ld_err_set(err, LD_EIO, "%s: cannot open: %s", path, strerror(errno));
     if (fstat(fd, &sb) == 0 && S_ISDIR(sb.st_mode)) {
         st = ld_err_set(err, LD_EINVAL, "%s: is a directory", path);
+        goto out;
+    }
+    /* A pipe or a device could stall the start of a run past --timeout. */
+    if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode)) {
+        st = ld_err_set(err, LD_EINVAL, "%s: not a regular file (save the rules to a file)", path);
         goto out;
     }
     for (;;) {

@@ -8,10 +8,14 @@ usage: test_bad_input.py LINKDOCTOR_BINARY SOURCE_DIR
 Targets here are loopback literals or are rejected before any lookup, so no
 case can reach this machine's resolver even if parsing wrongly accepted it.
 """
+import json
 import os
+import socket
 import subprocess
 import sys
 import tempfile
+import threading
+import time
 import unittest
 
 BINARY = None
@@ -157,6 +161,66 @@ class BadInput(unittest.TestCase):
         self.assertIn("/nonexistent-dir", p.stderr)
         self.assertFalse(os.path.exists("/nonexistent-dir"))
 
+    def test_echoes_are_one_line_without_control_characters(self):
+        line = self.refuse(["check", "127.0.0.1:9", "--cloud", "aws\nfake"], "--cloud")
+        self.assertIn("'aws\\x0afake'", line)
+        line = self.refuse(["check", "127.0.0.1:9", "--cloud", "aws\x1b[31m"], "--cloud")
+        self.assertIn("aws\\x1b[31m", line)
+        self.refuse(["check", "127.0.0.1:9\x1b]0;title\x07"], "control characters")
+        self.refuse(["check", "127.0.0.1:9", "--sni", "a\u202eb"], "--sni", "\\u202e")
+
+    def test_errors_never_echo_a_password_or_a_token(self):
+        for target in ("redis://u:s3cret@[::1", "redis://u:s3c/ret@cache.internal",
+                       "http://u:s3cret@a..b/", "http://127.0.0.1:99999/?token=s3cret",
+                       "https://127.0.0.1:0/?x=1&Password=s3cret"):
+            line = self.refuse(["check", target], "target")
+            self.assertNotIn("s3c", line)
+        self.assertIn("?token=***'", self.refuse(["check", "http://127.0.0.1:0/?token=s3cret"]))
+        self.refuse(["analyze", "x.pcap", "--target", "tcp://u:s3cret@h:99999"], "--target")
+        line = self.refuse(["analyze", "x.pcap", "--target", "tcp://u:s3cret@h:99999"])
+        self.assertNotIn("s3cret", line)
+
+    def test_rules_and_cacert_must_be_regular_files(self):
+        # A pipe (/dev/stdin fed by a stalled program) or a FIFO would block the run
+        # before it starts, past --timeout.
+        fifo = os.path.join(self.dir.name, "..", os.path.basename(self.dir.name) + ".fifo")
+        os.mkfifo(fifo)
+        try:
+            for opt, target in (("--rules", "127.0.0.1:9"), ("--cacert", "https://127.0.0.1")):
+                t = time.monotonic()
+                self.refuse(["check", target, opt, fifo, "--timeout", "1"], opt, "not a regular file")
+                self.assertLess(time.monotonic() - t, 1.0)
+            stalled = subprocess.Popen(["sleep", "30"], stdout=subprocess.PIPE)
+            try:
+                p = subprocess.run([BINARY, "check", "127.0.0.1:9", "--rules", "/dev/stdin",
+                                    "--timeout", "1"], stdin=stalled.stdout, capture_output=True,
+                                   text=True, timeout=10)
+            finally:
+                stalled.kill()
+                stalled.wait()
+                stalled.stdout.close()
+            self.assertEqual(p.returncode, 3, p.stderr)
+            self.assertIn("--rules /dev/stdin: a pipe, not a regular file", p.stderr)
+            self.refuse(["rules", "lint", fifo], "not a regular file", out_flag=False)
+        finally:
+            os.unlink(fifo)
+
+    def test_rule_strings_with_nul_or_control_characters(self):
+        bad = os.path.join(self.dir.name, "..", os.path.basename(self.dir.name) + "-nul.json")
+        rule = ('{"linkdoctor_rules": 1, "rules": [{"id": "x.y", "severity": "critical", '
+                '"when": %s, "title": %s, "description": "d", "summary": "s", '
+                '"remediation": {"generic": "g"}}]}')
+        try:
+            with open(bad, "w") as f:
+                f.write(rule % ('"tcp.timeout_count > 0\\u0000 && false"', '"t"'))
+            self.refuse(["rules", "lint", bad], "rule 'x.y'", "when", "NUL", out_flag=False)
+            with open(bad, "w") as f:
+                f.write(rule % ('"tcp.timeout_count > 0"', '"t\\u001b[2J"'))
+            self.refuse(["check", "127.0.0.1:9", "--rules", bad], "rule 'x.y'", "title",
+                        "control character")
+        finally:
+            os.unlink(bad)
+
     def test_unknown_diagnosis_id(self):
         self.refuse(["explain", "tcp.nope"], "tcp.nope", out_flag=False)
 
@@ -186,6 +250,46 @@ class GoodInput(unittest.TestCase):
         self.assertIn("emqx-redis", profiles)
         self.assertIn("valid", self.run_ok(["rules", "lint",
                                             os.path.join(SOURCE, "tests/data/site-rules.json")]))
+
+
+class Secrets(unittest.TestCase):
+    """Token-like query parameters never reach a report, a trace or a message."""
+
+    def test_token_in_the_query_is_masked_everywhere(self):
+        srv = socket.socket()
+        srv.bind(("127.0.0.1", 0))
+        srv.listen(8)
+        port = srv.getsockname()[1]
+        requests = []
+
+        def serve():
+            while True:
+                try:
+                    c, _ = srv.accept()
+                except OSError:
+                    return
+                with c:
+                    requests.append(c.recv(65536))
+                    c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+        threading.Thread(target=serve, daemon=True).start()
+        try:
+            target = f"http://127.0.0.1:{port}/q?access_token=s3cret&page=2"
+            for fmt in ("json", "text"):
+                p = subprocess.run([BINARY, "check", target, "-v", "--format", fmt, "--capture",
+                                    "off", "--cloud", "none"], capture_output=True, text=True,
+                                   timeout=20)
+                self.assertEqual(p.returncode, 0, p.stderr)
+                self.assertNotIn("s3cret", p.stdout + p.stderr)
+                self.assertIn("access_token=***&page=2", p.stdout)
+                if fmt == "json":
+                    facts = json.loads(p.stdout)["targets"][0]["facts"]
+                    self.assertEqual(facts["target.path"], "/q?access_token=***&page=2")
+        finally:
+            srv.close()
+        # What is sent is the real query: the service gets what the user asked for.
+        sent = [r for r in requests if r]   # the TCP check connects and sends nothing
+        self.assertTrue(sent and all(r.startswith(b"GET /q?access_token=s3cret&page=2 HTTP/1.1")
+                                     for r in sent), sent)
 
 
 if __name__ == "__main__":

@@ -15,8 +15,8 @@ the endpoint namespace - nginx, redis-server, mosquitto - with certificates the 
 with openssl, and assert the tls.*, http.*, redis.* and mqtt.* facts, the per-address
 probes, and (nginx's access log, mosquitto's log) what the server saw.
 
-linkdoctor runs as root with its default --capture auto, so it captures its own packets:
-TCP scenarios also assert what the capture saw (capture.* facts, each attempt's
+linkdoctor starts as root with its default --capture auto (and becomes nobody once the
+capture is open), so it captures its own packets: TCP scenarios also assert what the capture saw (capture.* facts, each attempt's
 conn_state, syn_seen, SYN times). The capture.* and privileges.* scenarios run it
 without permission to capture (as nobody, through setpriv), with --capture off or on,
 with sudo's SUDO_UID/SUDO_GID, and watch its /proc/PID/status while it runs; the
@@ -1192,20 +1192,19 @@ def _linkdoctor_samples(run_or_samples, what):
     return mine
 
 
-def _expect_privileges(samples, what, uid, caps_dropped_by=0.5, kept=NO_CAPS):
-    """While linkdoctor ran, it shed every capability but `kept` (hex, as /proc shows
-    capability sets) and, for uid != 0, became that user, within `caps_dropped_by` s of
-    starting, and stayed so until it exited."""
+def _expect_privileges(samples, what, uid, caps_dropped_by=0.5):
+    """While linkdoctor ran, it shed every capability, set no_new_privs and, for uid != 0,
+    became that user (all four uids and gids), within `caps_dropped_by` s of starting,
+    and stayed so until it exited."""
     samples = getattr(samples, "status_samples", samples)
     mine = _linkdoctor_samples(samples, what)
     final_t, final = mine[-1]
     ids = " ".join([str(uid)] * 4)
     expect_eq(final.get("Uid"), ids, f"{what}: Uid (real, effective, saved, fs) at the end")
     expect_eq(final.get("Gid"), ids, f"{what}: Gid (real, effective, saved, fs) at the end")
-    for cap in ("CapEff", "CapPrm"):
-        expect_eq(final.get(cap), kept, f"{what}: {cap} at the end")
-    for cap in ("CapInh", "CapAmb"):
+    for cap in ("CapEff", "CapPrm", "CapInh", "CapAmb"):
         expect_eq(final.get(cap), NO_CAPS, f"{what}: {cap} at the end")
+    expect_eq(final.get("NoNewPrivs"), "1", f"{what}: NoNewPrivs at the end")
     if uid != 0:
         expect("0" not in (final.get("Groups") or "").split(),
                f"{what}: still in group root: Groups {final.get('Groups')!r}")
@@ -1330,9 +1329,9 @@ def _report_file(lab, argv, code, out, err, path):
 
 @scenario("privileges.dropped", timed=True)
 def privileges_dropped(lab):
-    # After opening the capture, linkdoctor drops what it does not need: as root every
-    # capability; under sudo (SUDO_UID/SUDO_GID) it becomes that user, unless the
-    # report's directory is not writable by that user. The endpoint drops the port so
+    # After opening the capture (and the report's temporary file), linkdoctor drops what
+    # it does not need: as root it becomes nobody; under sudo (SUDO_UID/SUDO_GID) the
+    # user who ran sudo - whatever directory the report goes to. The endpoint drops the port so
     # that each run lives ~1.2 s while /proc/PID/status is sampled; each run must still
     # prove the drop from its packets (the capture survives the drop of privileges).
     lab.start_service(PORT, [ZONE_A], NAME)
@@ -1343,10 +1342,10 @@ def privileges_dropped(lab):
                   [("tcp.syn_dropped", "high")], f"{what}: diagnoses")
         t.expect_fact("capture.available", True)
 
-    # 1. Root, not through sudo: stays uid 0, without capabilities.
+    # 1. Root, not through sudo: becomes nobody.
     run = lab.run(TARGET, watch=True)
     run.expect_outcome(2, "critical")
-    _expect_privileges(run, "as root", 0)
+    _expect_privileges(run, "as root", NOBODY)
     proven(run.target(), "as root")
 
     # 2. Through sudo, no -o: becomes the user who ran sudo.
@@ -1356,13 +1355,14 @@ def privileges_dropped(lab):
     proven(run.target(), "SUDO_UID=SUDO_GID=65534")
 
     # 3. Through sudo, -o into a root-only (0700) directory: that user could not write
-    #    the report, so it stays uid 0 (without capabilities) and writes it.
+    #    there, yet becomes that user; the report, made before and renamed by the helper
+    #    that keeps the right to, is written, and stays root's.
     root_only = tempfile.mkdtemp(prefix="root-only-", dir=lab.tmp)
     os.chmod(root_only, 0o700)
     path = os.path.join(root_only, "report.json")
     args = ["check", TARGET, "--format", "json", "--cloud", "none", "-o", path]
     argv, code, out, err, _ = lab.run_raw(args, env=SUDO_NOBODY, watch=True)
-    _expect_privileges(lab.last_status_samples, "SUDO_UID=65534, -o into a root-only dir", 0)
+    _expect_privileges(lab.last_status_samples, "SUDO_UID=65534, -o into a root-only dir", NOBODY)
     _, t = _report_file(lab, argv, code, out, err, path)
     proven(t, "-o into a root-only dir")
     expect_eq(os.stat(path).st_uid, 0, "owner of the report")
@@ -1381,17 +1381,13 @@ def privileges_dropped(lab):
     expect_eq(os.stat(path).st_uid, NOBODY, "owner of the report")
 
 
-CAP_DAC_OVERRIDE_ONLY = "0000000000000002"   # bit 1, as /proc/PID/status prints it
-
-
 @scenario("privileges.sudo_output_unreachable", timed=True)
 def privileges_sudo_output_unreachable(lab):
     # Through sudo, -o into a directory the sudo user owns, but inside a root-only (0700)
-    # directory: that user cannot reach it, so it cannot write the report there. The
-    # report must still be written: linkdoctor has to stay root (as with any directory
-    # that user cannot write), not switch and then fail. As root, writing into a 0700
-    # directory another user owns needs CAP_DAC_OVERRIDE: that one capability, and no
-    # other, is kept.
+    # directory: that user cannot reach it, so it could not write the report there. The
+    # report must still be written, and linkdoctor still becomes that user without any
+    # capability (it once stayed root with CAP_DAC_OVERRIDE for the whole run): the
+    # temporary file is made first, and the helper that renames it keeps the right to.
     lab.start_service(PORT, [ZONE_A], NAME)
     lab.block("endpoint", ZONE_A, PORT, "drop")
     os.chmod(lab.tmp, 0o700)
@@ -1401,8 +1397,9 @@ def privileges_sudo_output_unreachable(lab):
     args = ["check", TARGET, "--format", "json", "--cloud", "none", "-o", path]
     argv, code, out, err, _ = lab.run_raw(args, env=SUDO_NOBODY, watch=True)
     _, t = _report_file(lab, argv, code, out, err, path)
-    _expect_privileges(lab.last_status_samples, "SUDO_UID=65534, -o into an unreachable dir", 0,
-                       kept=CAP_DAC_OVERRIDE_ONLY)
+    _expect_privileges(lab.last_status_samples, "SUDO_UID=65534, -o into an unreachable dir",
+                       NOBODY)
+    expect_eq(os.stat(path).st_uid, 0, "owner of the report (that user cannot reach it)")
     expect_eq([(d["id"], d.get("confidence")) for d in t.data.get("diagnoses", [])],
               [("tcp.syn_dropped", "high")], "diagnoses")
 

@@ -5,8 +5,11 @@
 #include <dirent.h>
 #include <errno.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "report/report.h"
@@ -407,8 +410,91 @@ static void unwritable_output_paths_are_refused_before_any_work(void) {
     CU_ASSERT_EQUAL(ld_report_check_path("", &err), LD_EINVAL);
     CU_ASSERT_EQUAL(ld_report_check_path("/etc/passwd/x", &err), LD_EINVAL);
     CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "not a directory"));
-    CU_ASSERT_EQUAL(ld_report_write("/nonexistent-dir/r.json", "x", 1, &err), LD_EIO);
+    CU_ASSERT_EQUAL(ld_report_write("/nonexistent-dir/r.json", "x", 1, &err), LD_EINVAL);
     CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "/nonexistent-dir/r.json"));
+}
+
+/* Waits up to 2 s for no entry of dir to start with prefix; returns how many are left. */
+static int wait_gone(const char *dir, const char *prefix) {
+    for (int i = 0; i < 200 && count_prefixed(dir, prefix) > 0; i++)
+        nanosleep(&(struct timespec){.tv_nsec = 10 * 1000 * 1000}, NULL);
+    return count_prefixed(dir, prefix);
+}
+
+static void output_refuses_devices_fifos_and_symbolic_links(void) {
+    char dir[] = "/tmp/ld-report-XXXXXX";
+    CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+    char fifo[256], link[256], target[256];
+    snprintf(fifo, sizeof fifo, "%s/fifo", dir);
+    snprintf(link, sizeof link, "%s/link", dir);
+    snprintf(target, sizeof target, "%s/target", dir);
+    CU_ASSERT_EQUAL_FATAL(mkfifo(fifo, 0600), 0);
+    CU_ASSERT_EQUAL_FATAL(symlink(target, link), 0);
+    ld_err err;
+    CU_ASSERT_EQUAL(ld_report_write("/dev/null", "x", 1, &err), LD_EINVAL);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "/dev/null: is a device, not a file"));
+    CU_ASSERT_EQUAL(ld_report_write(fifo, "x", 1, &err), LD_EINVAL);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "is a FIFO, not a file"));
+    CU_ASSERT_EQUAL(ld_report_write(link, "x", 1, &err), LD_EINVAL);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "is a symbolic link"));
+    CU_ASSERT_EQUAL(ld_report_check_path(fifo, &err), LD_EINVAL);
+    struct stat sb;
+    CU_ASSERT_TRUE(stat("/dev/null", &sb) == 0 && S_ISCHR(sb.st_mode));
+    CU_ASSERT_TRUE(lstat(fifo, &sb) == 0 && S_ISFIFO(sb.st_mode));
+    CU_ASSERT_TRUE(lstat(link, &sb) == 0 && S_ISLNK(sb.st_mode));
+    CU_ASSERT_EQUAL(access(target, F_OK), -1); /* not written through */
+    CU_ASSERT_EQUAL(count_prefixed(dir, "fifo.tmp") + count_prefixed(dir, "link.tmp"), 0);
+    unlink(fifo);
+    unlink(link);
+    rmdir(dir);
+}
+
+static void output_file_exists_from_the_start_and_goes_unless_written(void) {
+    char dir[] = "/tmp/ld-report-XXXXXX";
+    CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+    char path[256];
+    snprintf(path, sizeof path, "%s/report.json", dir);
+    ld_report_out out = {0};
+    ld_report_out_clear(&out); /* a zeroed one clears harmlessly */
+    ld_err err;
+    CU_ASSERT_EQUAL_FATAL(ld_report_out_open(&out, path, &err), LD_OK);
+    CU_ASSERT_EQUAL(count_prefixed(dir, "report.json.tmp."), 1);
+    CU_ASSERT_TRUE(ld_report_out_fd(&out) >= 0);
+    ld_report_out_clear(&out); /* the run failed: no report, no temporary */
+    CU_ASSERT_EQUAL(count_prefixed(dir, "report.json"), 0);
+    ld_report_out_clear(&out);
+
+    /* The process dies, even by SIGKILL: its helper still removes the file. */
+    pid_t child = fork();
+    if (child == 0) {
+        if (ld_report_out_open(&out, path, &err) == LD_OK)
+            raise(SIGKILL);
+        _exit(1);
+    }
+    int status = 0;
+    CU_ASSERT_EQUAL(waitpid(child, &status, 0), child);
+    CU_ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+    CU_ASSERT_EQUAL(wait_gone(dir, "report.json"), 0);
+    rmdir(dir);
+}
+
+static void output_is_checked_again_before_the_rename(void) {
+    char dir[] = "/tmp/ld-report-XXXXXX";
+    CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+    char path[256];
+    snprintf(path, sizeof path, "%s/report.json", dir);
+    ld_report_out out = {0};
+    ld_err err;
+    CU_ASSERT_EQUAL_FATAL(ld_report_out_open(&out, path, &err), LD_OK);
+    CU_ASSERT_EQUAL_FATAL(mkfifo(path, 0600), 0); /* during the run, it became a FIFO */
+    CU_ASSERT_EQUAL(ld_report_out_write(&out, "x\n", 2, &err), LD_EIO);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "report.json: is a FIFO, not a file"));
+    struct stat sb;
+    CU_ASSERT_TRUE(lstat(path, &sb) == 0 && S_ISFIFO(sb.st_mode));
+    CU_ASSERT_EQUAL(count_prefixed(dir, "report.json.tmp"), 0);
+    ld_report_out_clear(&out);
+    unlink(path);
+    rmdir(dir);
 }
 
 int main(void) {
@@ -427,6 +513,9 @@ int main(void) {
         LD_TEST(verdicts_combine_worst_first),
         LD_TEST(output_replaces_the_file_atomically_and_leaves_no_temporary),
         LD_TEST(unwritable_output_paths_are_refused_before_any_work),
+        LD_TEST(output_refuses_devices_fifos_and_symbolic_links),
+        LD_TEST(output_file_exists_from_the_start_and_goes_unless_written),
+        LD_TEST(output_is_checked_again_before_the_rename),
         {0},
     };
     int rc = ld_unit_run("report", cases);

@@ -568,32 +568,70 @@ static void title_must_be_one_nonempty_line(void) {
     ASSERT_RULE_FAILS(r, LD_EINVAL, "t.json: rule 'a.b': title: must not be empty");
 }
 
-static void rule_text_is_sanitized_and_keeps_its_line_feeds(void) {
-    /* A rules file is user input: its escapes and bytes that are not UTF-8
-     * reach a terminal or a report only as visible escapes (issue 13, item 7). */
-    cJSON *r = base_rule("a.b");
-    set_field(r, "title", cJSON_CreateString("T \x1b[31mred \xff"));
-    set_field(r, "description", cJSON_CreateString("d \xc2\x9b"));
-    set_field(r, "summary", cJSON_CreateString("s \x1b]0;x\x07 {target.port}"));
-    cJSON *rem = cJSON_CreateObject();
-    cJSON_AddStringToObject(rem, "generic", "one \x1b[2J\ntwo");
-    set_field(r, "remediation", rem);
-    cJSON *docs = cJSON_CreateArray();
-    cJSON_AddItemToArray(docs, cJSON_CreateString("https://x.test/\x1b[0m"));
-    cJSON_AddItemToObject(r, "docs", docs);
+/* 1 when the rules file text (one rule "a.b" in it) is rejected with st and msg. */
+static int text_fails(const char *text, ld_status st, const char *msg) {
     ld_err err = {{0}};
     ld_ruleset *rs = ld_ruleset_create();
-    cJSON *rules = cJSON_CreateArray();
-    cJSON_AddItemToArray(rules, r);
-    CU_ASSERT_EQUAL_FATAL(load_rules(rs, rules, &err), LD_OK);
-    const ld_rule *rule = ld_ruleset_find(rs, "a.b");
-    CU_ASSERT_PTR_NOT_NULL_FATAL(rule);
-    CU_ASSERT_STRING_EQUAL(ld_rule_title(rule), "T \\x1b[31mred \\xff");
-    CU_ASSERT_STRING_EQUAL(ld_rule_description(rule), "d \\x9b");
-    CU_ASSERT_STRING_EQUAL(ld_rule_summary(rule), "s \\x1b]0;x\\x07 {target.port}");
-    CU_ASSERT_STRING_EQUAL(ld_rule_remediation(rule, LD_CLOUD_GENERIC), "one \\x1b[2J\ntwo");
-    CU_ASSERT_STRING_EQUAL(ld_rule_doc_at(rule, 0), "https://x.test/\\x1b[0m");
+    ld_status got = ld_ruleset_add_json(rs, text, strlen(text), "t.json", &err);
+    int ok = got == st && strcmp(err.msg, msg) == 0 && ld_ruleset_count(rs) == 0;
+    if (!ok)
+        fprintf(stderr, "\n  status %d \"%s\"\n  wanted status %d \"%s\"\n", got, err.msg, st, msg);
     ld_ruleset_free(rs);
+    return ok;
+}
+
+#define RULE_TEXT(when, title)                                                                     \
+    "{\"linkdoctor_rules\": 1, \"rules\": [{\"id\": \"a.b\", \"severity\": \"warning\", "          \
+    "\"when\": \"" when "\", \"title\": \"" title "\", \"description\": \"d\", \"summary\": "      \
+    "\"s\", \"remediation\": {\"generic\": \"g\"}}]}"
+
+static void nul_in_a_string_is_rejected_naming_rule_and_field(void) {
+    /* cJSON would hand over "tcp.timeout_count > 0": the rest of the condition gone. */
+    CU_ASSERT_TRUE(text_fails(RULE_TEXT("tcp.timeout_count > 0\\u0000 && false", "t"), LD_EINVAL,
+                              "t.json: rule 'a.b': when: contains a NUL character (\\u0000), "
+                              "which would cut it short"));
+    CU_ASSERT_TRUE(text_fails(RULE_TEXT("tcp.timeout_count > 0", "cut\\u0000here"), LD_EINVAL,
+                              "t.json: rule 'a.b': title: contains a NUL character (\\u0000), "
+                              "which would cut it short"));
+    /* An escaped backslash before "u0000" is text, not a NUL. */
+    const char *text = RULE_TEXT("tcp.timeout_count > 0", "a \\\\u0000 b");
+    ld_err err;
+    ld_ruleset *rs = ld_ruleset_create();
+    CU_ASSERT_EQUAL(ld_ruleset_add_json(rs, text, strlen(text), "t.json", &err), LD_OK);
+    CU_ASSERT_STRING_EQUAL(ld_rule_title(ld_ruleset_find(rs, "a.b")), "a \\u0000 b");
+    ld_ruleset_free(rs);
+}
+
+static void control_characters_are_rejected_in_rule_text(void) {
+    cJSON *r = base_rule("a.b");
+    set_field(r, "title", cJSON_CreateString("red \x1b[31m title"));
+    ASSERT_RULE_FAILS(r, LD_EINVAL,
+                      "t.json: rule 'a.b': title: contains a control character (\\x1b); it is "
+                      "one line of plain text");
+    r = base_rule("a.b");
+    set_field(r, "summary", cJSON_CreateString("reversed \u202e text"));
+    ASSERT_RULE_FAILS(r, LD_EINVAL,
+                      "t.json: rule 'a.b': summary: contains a control character (\\u202e); it "
+                      "is one line of plain text");
+    r = base_rule("a.b");
+    set_field(r, "description", cJSON_CreateString("lines\nare fine, a bell \a is not"));
+    ASSERT_RULE_FAILS(r, LD_EINVAL,
+                      "t.json: rule 'a.b': description: contains a control character (\\x07)");
+    r = base_rule("a.b");
+    cJSON *rem = cJSON_CreateObject();
+    cJSON_AddStringToObject(rem, "generic", "step 1\nstep\t2");
+    set_field(r, "remediation", rem);
+    ASSERT_RULE_FAILS(r, LD_EINVAL,
+                      "t.json: rule 'a.b': remediation.generic: contains a control character "
+                      "(\\x09)");
+    r = base_rule("a.b");
+    set_field(r, "description", cJSON_CreateString("two\nlines"));
+    CU_ASSERT_TRUE(rule_loads(r));
+}
+
+static void rules_file_must_be_utf8(void) {
+    CU_ASSERT_TRUE(text_fails("{\"linkdoctor_rules\": 1,\n \"rules\": [\"\xff\"]}", LD_EINVAL,
+                              "t.json: line 2, column 13: not UTF-8 (rules are UTF-8 JSON)"));
 }
 
 static void evidence_must_name_target_facts_once(void) {
@@ -788,6 +826,20 @@ static void directory_is_not_a_rules_file(void) {
     CU_ASSERT_EQUAL(ld_ruleset_add_file(rs, LD_TEST_DATA "/rules", &err), LD_EINVAL);
     CU_ASSERT_STRING_EQUAL(err.msg, LD_TEST_DATA "/rules: is a directory");
     ld_ruleset_free(rs);
+}
+
+static void fifo_is_not_a_rules_file(void) {
+    /* Opening it for reading would wait for a writer, past any --timeout. */
+    const char *path = LD_TEST_OUT "/rules.fifo";
+    unlink(path);
+    CU_ASSERT_EQUAL_FATAL(mkfifo(path, 0600), 0);
+    ld_err err = {{0}};
+    ld_ruleset *rs = ld_ruleset_create();
+    CU_ASSERT_EQUAL(ld_ruleset_add_file(rs, path, &err), LD_EINVAL);
+    CU_ASSERT_STRING_EQUAL(err.msg, LD_TEST_OUT "/rules.fifo: not a regular file (save the rules "
+                                                "to a file)");
+    ld_ruleset_free(rs);
+    unlink(path);
 }
 
 static void empty_file_is_rejected(void) {
@@ -1384,7 +1436,9 @@ int main(void) {
         LD_TEST(bad_condition_names_rule_field_and_position),
         LD_TEST(bad_template_names_rule_field_and_position),
         LD_TEST(title_must_be_one_nonempty_line),
-        LD_TEST(rule_text_is_sanitized_and_keeps_its_line_feeds),
+        LD_TEST(nul_in_a_string_is_rejected_naming_rule_and_field),
+        LD_TEST(control_characters_are_rejected_in_rule_text),
+        LD_TEST(rules_file_must_be_utf8),
         LD_TEST(evidence_must_name_target_facts_once),
         LD_TEST(lists_hold_at_most_64_entries),
         LD_TEST(docs_must_be_urls),
@@ -1398,6 +1452,7 @@ int main(void) {
         LD_TEST(missing_file_cannot_be_opened),
         LD_TEST(unreadable_file_cannot_be_opened),
         LD_TEST(directory_is_not_a_rules_file),
+        LD_TEST(fifo_is_not_a_rules_file),
         LD_TEST(empty_file_is_rejected),
         LD_TEST(malformed_file_names_its_path_line_and_column),
         LD_TEST(file_at_the_size_limit_is_read),

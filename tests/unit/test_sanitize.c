@@ -80,6 +80,16 @@ static void multi_line_text_keeps_its_line_feeds(void) {
     }
 }
 
+static void prefixes_end_at_the_first_unclean_or_invalid_character(void) {
+    CU_ASSERT_EQUAL(ld_sanitize_clean_prefix("plain", 5), 5);
+    CU_ASSERT_EQUAL(ld_sanitize_clean_prefix("ab\x1b[31m", 7), 2);
+    CU_ASSERT_EQUAL(ld_sanitize_clean_prefix("caf\xc3\xa9\n", 6), 5);
+    CU_ASSERT_EQUAL(ld_utf8_valid_prefix("caf\xc3\xa9\n\t", 7), 7); /* controls are UTF-8 */
+    CU_ASSERT_EQUAL(ld_utf8_valid_prefix("ab\xff", 3), 2);
+    CU_ASSERT_EQUAL(ld_utf8_valid_prefix("\xc3", 1), 0); /* cut short */
+    CU_ASSERT_EQUAL(ld_utf8_valid_prefix("\xed\xa0\x80", 3), 0); /* a surrogate */
+}
+
 static void the_fact_store_keeps_only_clean_strings(void) {
     ld_facts *f = ld_facts_create();
     ld_bag *t = ld_facts_target(f);
@@ -102,6 +112,7 @@ int main(void) {
         LD_TEST(sanitizing_twice_changes_nothing),
         LD_TEST(a_small_buffer_is_cut_at_a_character_boundary),
         LD_TEST(multi_line_text_keeps_its_line_feeds),
+        LD_TEST(prefixes_end_at_the_first_unclean_or_invalid_character),
         LD_TEST(the_fact_store_keeps_only_clean_strings),
         {0},
     };

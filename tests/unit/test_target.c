@@ -147,6 +147,40 @@ static void url_errors_never_echo_a_password(void) {
     bad("redis://u:p@ss@cache.internal", "%40");
 }
 
+/* ld_target_mask of text into a static buffer. */
+static const char *masked(const char *text, int parsed) {
+    static char out[LD_TARGET_INPUT_MAX + 1];
+    ld_target_mask(text, parsed, out, sizeof out);
+    return out;
+}
+
+static void secrets_in_targets_are_masked(void) {
+    CU_ASSERT_STRING_EQUAL(masked("redis://u:s3cret@cache.internal:6380", 1),
+                           "redis://***@cache.internal:6380");
+    CU_ASSERT_STRING_EQUAL(masked("https://h.example/a@b", 1), "https://h.example/a@b");
+    /* Unparsed, a '/' in a password does not end the user information. */
+    CU_ASSERT_STRING_EQUAL(masked("redis://u:s3c/ret@cache.internal", 0),
+                           "redis://***@cache.internal");
+    CU_ASSERT_STRING_EQUAL(
+        masked("https://h.example/p?token=t1&x=1&Password=p2&api-key=k3&sig=s4&monkey=m&key=k5"
+               "#access_token=t6",
+               1),
+        "https://h.example/p?token=***&x=1&Password=***&api-key=***&sig=***&monkey=m&key=***"
+        "#access_token=***");
+    CU_ASSERT_STRING_EQUAL(masked("/v1?X-Amz-Signature=abc&X-Amz-Credential=def&a=", 1),
+                           "/v1?X-Amz-Signature=***&X-Amz-Credential=***&a=");
+    CU_ASSERT_STRING_EQUAL(masked("/?secret&client_secret=&b=2", 1),
+                           "/?secret&client_secret=***&b=2");
+    CU_ASSERT_STRING_EQUAL(masked("10.0.0.1:443", 0), "10.0.0.1:443");
+    char small[12];
+    ld_target_mask("https://u:p@h.example/", 1, small, sizeof small);
+    CU_ASSERT_STRING_EQUAL(small, "https://***");
+
+    ld_target t = ok("https://svc.example.com/q?access_token=abc123&page=2");
+    CU_ASSERT_STRING_EQUAL(t.input, "https://svc.example.com/q?access_token=***&page=2");
+    CU_ASSERT_STRING_EQUAL(t.path, "/q?access_token=abc123&page=2"); /* what is sent */
+}
+
 static void port_must_be_1_to_65535(void) {
     CU_ASSERT_EQUAL(ok("h.example:1").port, 1);
     CU_ASSERT_EQUAL(ok("h.example:65535").port, 65535);
@@ -230,6 +264,7 @@ int main(void) {
         LD_TEST(ipv6_literal_goes_in_brackets),
         LD_TEST(url_scheme_picks_check_and_default_port),
         LD_TEST(url_keeps_path_and_masks_credentials),
+        LD_TEST(secrets_in_targets_are_masked),
         LD_TEST(url_is_split_as_libcurl_splits_it),
         LD_TEST(url_host_is_judged_as_written),
         LD_TEST(url_errors_never_echo_a_password),
