@@ -113,6 +113,11 @@ int main(int argc, char **argv) {
         return LD_EXIT_UNKNOWN;
     /* A closed stdout (| head) must end in EPIPE, not a silent SIGPIPE death. */
     signal(SIGPIPE, SIG_IGN);
+    /* Listings and help go out in one write at the end, where finish_stdout()
+     * sees why a failed write failed (stdio forgets errno after a flush made
+     * along the way). */
+    static char outbuf[1 << 16];
+    setvbuf(stdout, outbuf, _IOFBF, sizeof outbuf);
     if (argc < 2) {
         fputs(usage, stderr);
         return LD_EXIT_UNKNOWN;

@@ -1138,16 +1138,18 @@ class Lab:
                                           "--immediate-mode", "-Z", "root", "-w", path, *bpf))
         # On "any" it first names the link type it writes ("data link type LINUX_SLL2").
         # Opening a packet socket waits for RCU grace periods, which a machine busy
-        # tearing other labs down can stretch to seconds.
-        said = []
+        # tearing other labs down can stretch to seconds. Read the descriptor itself:
+        # a buffered readline() may hold the next line where select() cannot see it.
+        said = b""
+        fd = proc.popen.stdout.fileno()
         deadline = time.monotonic() + 10
-        while not (said and "listening on" in said[-1]):
-            ready, _, _ = select.select([proc.popen.stdout], [], [],
-                                        max(deadline - time.monotonic(), 0))
-            line = proc.popen.stdout.readline().decode(errors="replace") if ready else ""
-            if not line or len(said) >= 3:
-                raise proc.failed_to_start(f"said {' / '.join(said + [line.strip()])!r}")
-            said.append(line.strip())
+        while b"listening on" not in said:
+            ready, _, _ = select.select([fd], [], [], max(deadline - time.monotonic(), 0))
+            chunk = os.read(fd, 4096) if ready else b""
+            if not chunk or len(said) > 4096:
+                shown = " / ".join(said.decode(errors="replace").split("\n")).strip(" /")
+                raise proc.failed_to_start(f"said {shown!r}")
+            said += chunk
         return proc
 
     def stop(self, proc):
