@@ -15,6 +15,8 @@ extern char **environ;
 #include "cli/msg.h"
 #include "cli/options.h"
 #include "cli/privs.h"
+#include "cli/targets.h"
+#include "cli/watch.h"
 #include "core/path.h"
 #include "core/proxy.h"
 #include "plan/plan.h"
@@ -24,11 +26,17 @@ extern char **environ;
 
 static const char check_usage[] =
     "usage: linkdoctor check TARGET... [options]\n"
+    "       linkdoctor check --targets FILE [TARGET...] [options]\n"
     "\n"
     "Diagnoses why TARGET cannot be reached through a private link, and how to fix it.\n"
     "\n"
     "TARGET is HOST:PORT, [IPv6]:PORT, or a URL: tcp://, http://, https://, redis://,\n"
     "rediss://, mqtt://, mqtts:// (the port defaults per scheme).\n"
+    "  --targets FILE          more targets, one per line, each optionally followed by its\n"
+    "                          own options (--endpoint-ip, --dns-server, --profile,\n"
+    "                          --expect-status, --sni, --cert-warn-days, --cacert); '#'\n"
+    "                          comments; the command line's options are the defaults.\n"
+    "                          FILE - reads standard input (repeatable)\n"
     "\n"
     "What you expect:\n"
     "  --profile NAME          preset scheme, port and expectations for a known service\n"
@@ -65,8 +73,21 @@ static const char check_usage[] =
     "  --user NAME             started as root, become NAME once the capture is open\n"
     "                          (default: the user who ran sudo, else nobody)\n"
     "\n"
+    "Monitoring:\n"
+    "  --warning [connect=|total=]RANGE   WARNING when the fastest connect, or the\n"
+    "                          target's whole check (total, the default), takes a time in\n"
+    "                          seconds outside RANGE (Monitoring Plugins syntax: 0.5, 1:,\n"
+    "                          ~:2, @0:0.001)\n"
+    "  --critical [connect=|total=]RANGE  the same for CRITICAL\n"
+    "  --watch SEC             check again every SEC seconds until interrupted: a line per\n"
+    "                          round, the full report when a diagnosis changes (json: one\n"
+    "                          report per line); the capture stays open between rounds\n"
+    "\n"
     "Output:\n"
-    "  --format FORMAT         text (default) or json (schema linkdoctor.report/1)\n"
+    "  --format FORMAT         text (default), json (schema linkdoctor.report/1), nagios\n"
+    "                          (plugin output with perfdata; the exit code is the state)\n"
+    "                          or prometheus (text exposition, e.g. for node_exporter's\n"
+    "                          textfile collector)\n"
     "  -o, --output FILE       write the report to FILE (atomically) instead of stdout\n"
     "  -v, --verbose           print progress on stderr\n"
     "  -h, --help              this help\n"
@@ -200,19 +221,134 @@ static size_t parallel_limit(void) {
     return n < 1 ? 1 : n > MAX_PARALLEL ? MAX_PARALLEL : n;
 }
 
+/* --- targets: the command line's and the targets files' ------------------------ */
+
+#define CACERT_MAX 16 /* distinct --cacert files among the targets */
+
+/* The targets of a check being gathered, and the trust stores they name. */
+typedef struct gathered {
+    ld_target_spec *specs;               /* the targets, owned */
+    const char **cacerts;                /* per target: its --cacert, NULL for none */
+    size_t n;                            /* how many */
+    size_t cap;                          /* allocated */
+    char *texts[LD_OPT_LIST_MAX];        /* the targets files read (cacert names point in) */
+    size_t ntexts;                       /* how many */
+    const ld_opts *o;                    /* the options (defaults of every line) */
+    const ld_profiles *profiles;         /* for --profile on a line */
+} gathered;
+
+static ld_status gather_one(gathered *g, const char *input, const ld_target_opts *t, ld_err *err) {
+    if (g->n >= LD_OPT_TARGETS_MAX)
+        return ld_err_set(err, LD_ELIMIT, "more than %d targets", LD_OPT_TARGETS_MAX);
+    if (g->n == g->cap) {
+        size_t cap = g->cap ? g->cap * 2 : 16;
+        ld_target_spec *s = realloc(g->specs, cap * sizeof *s);
+        if (s)
+            g->specs = s;
+        const char **c = s ? realloc(g->cacerts, cap * sizeof *c) : NULL;
+        if (!c)
+            return ld_err_set(err, LD_ENOMEM, "out of memory");
+        g->cacerts = c;
+        g->cap = cap;
+    }
+    ld_err inner;
+    if (ld_opts_spec(input, t, &g->specs[g->n], &inner) != LD_OK) {
+        char shown[LD_TARGET_INPUT_MAX + 1];
+        ld_target_mask(input, 0, shown, sizeof shown);
+        return ld_err_set(err, LD_EINVAL, "target '%.200s': %s", shown, inner.msg);
+    }
+    g->cacerts[g->n++] = t->cacert;
+    return LD_OK;
+}
+
+/* One line of a targets file. */
+static ld_status gather_line(void *arg, int argc, char **argv, ld_err *err) {
+    gathered *g = arg;
+    ld_target_opts t;
+    const char *input;
+    ld_status st = ld_opts_line(argc, argv, g->profiles, &g->o->target, &t, &input, err);
+    return st == LD_OK ? gather_one(g, input, &t, err) : st;
+}
+
+/* The targets of the command line, then those of each --targets file. */
+static ld_status gather(gathered *g, ld_time deadline, ld_err *err) {
+    const ld_opts *o = g->o;
+    for (size_t i = 0; i < o->nargs; i++)
+        if (gather_one(g, o->args[i], &o->target, err) != LD_OK)
+            return LD_EINVAL;
+    for (size_t f = 0; f < o->ntargets_files; f++) {
+        const char *path = o->targets_files[f];
+        const char *name = strcmp(path, "-") == 0 ? "standard input" : path;
+        size_t len;
+        ld_err inner;
+        if (ld_targets_read(path, deadline, &g->texts[g->ntexts], &len, &inner) != LD_OK)
+            return ld_err_set(err, LD_EINVAL, "--targets %s: %s", name, inner.msg);
+        if (ld_targets_parse(g->texts[g->ntexts++], len, gather_line, g, &inner) != LD_OK)
+            return ld_err_set(err, LD_EINVAL, "%s:%s", name, inner.msg);
+    }
+    if (g->n == 0)
+        return ld_err_set(err, LD_EINVAL, o->ntargets_files ? "no target in the --targets file"
+                                                             : "no target given (see linkdoctor "
+                                                               "check --help)");
+    return LD_OK;
+}
+
+static void gathered_clear(gathered *g) {
+    free(g->specs);
+    free(g->cacerts);
+    for (size_t i = 0; i < g->ntexts; i++)
+        free(g->texts[i]);
+    memset(g, 0, sizeof *g);
+}
+
+/* The trust stores: one per distinct --cacert among the TLS targets (the
+ * command line's, or a targets-file line's), and the system's for TLS
+ * targets without one (*system, NULL when none needs it). Every spec gets
+ * its store; ctxs[0..*n) are the caller's to free. */
+static ld_status trust_stores(gathered *g, SSL_CTX **system, SSL_CTX *ctxs[CACERT_MAX],
+                              const char *paths[CACERT_MAX], size_t *n, ld_err *err) {
+    *system = NULL;
+    *n = 0;
+    for (size_t i = 0; i < g->n; i++) {
+        if (!ld_scheme_uses_tls(g->specs[i].target.scheme))
+            continue;
+        const char *path = g->cacerts[i];
+        if (!path) {
+            if (!*system && !(*system = ld_tls_ctx_create(NULL, err)))
+                return LD_EINVAL;
+            continue; /* the plan's */
+        }
+        size_t k = 0;
+        while (k < *n && strcmp(paths[k], path) != 0)
+            k++;
+        if (k == *n) {
+            if (*n == CACERT_MAX)
+                return ld_err_set(err, LD_ELIMIT, "more than %d different --cacert files",
+                                  CACERT_MAX);
+            if (!(ctxs[k] = ld_tls_ctx_create(path, err)))
+                return LD_EINVAL;
+            paths[k] = path;
+            (*n)++;
+        }
+        g->specs[i].tls_ctx = ctxs[k];
+    }
+    return LD_OK;
+}
+
 int ld_cmd_check(int argc, char **argv, ld_time started) {
     struct timespec wall;
     clock_gettime(CLOCK_REALTIME, &wall);
     int code = LD_EXIT_UNKNOWN;
     ld_err err = {{0}};
     ld_opts o = {0};
-    ld_target_spec *specs = NULL;
-    size_t nspecs = 0;
+    gathered g = {0};
     ld_ruleset *rules = NULL;
     ld_plan *plan = NULL;
     ld_run *run = NULL;
     ld_capture *capture = NULL;
-    SSL_CTX *tls_ctx = NULL;
+    SSL_CTX *tls_ctx = NULL, *cacert_ctxs[CACERT_MAX];
+    const char *cacert_paths[CACERT_MAX];
+    size_t ncacerts = 0;
     ld_profiles *profiles = malloc(sizeof *profiles); /* ~140 KiB: not for the stack */
     ld_proxy_env proxy_env;
     ld_proxy_env_read(&proxy_env, environ);
@@ -234,7 +370,14 @@ int ld_cmd_check(int argc, char **argv, ld_time started) {
         code = 0;
         goto out;
     }
-    if (ld_opts_specs(&o, &specs, &nspecs, &err) != LD_OK ||
+    if (o.watch_s > 0 && o.output) {
+        ld_msg_error("--watch prints each round on standard output: it does not take -o");
+        goto out;
+    }
+    ld_time timeout = (ld_time)(o.timeout_s * (double)LD_SEC);
+    g.o = &o;
+    g.profiles = profiles;
+    if (gather(&g, started + timeout, &err) != LD_OK ||
         ld_privs_plan(&privs, o.user, &err) != LD_OK) {
         ld_msg_error("%s", err.msg);
         goto out;
@@ -248,24 +391,17 @@ int ld_cmd_check(int argc, char **argv, ld_time started) {
         ld_path_dir(o.output, dir, sizeof dir);
         ld_privs_give_report(&privs, ld_report_out_fd(&out), dir);
     }
-    capture_opening_start(&opening, &o, (check_targets){specs, nspecs});
-    if (!(rules = ld_cli_rules(o.rules_files, o.nrules_files, &err))) {
-        ld_msg_error("%s", err.msg);
-        goto out;
-    }
-    int any_tls = 0;
-    for (size_t i = 0; i < nspecs; i++)
-        any_tls |= ld_scheme_uses_tls(specs[i].target.scheme);
-    if (any_tls && !(tls_ctx = ld_tls_ctx_create(o.cacert, &err))) {
+    capture_opening_start(&opening, &o, (check_targets){g.specs, g.n});
+    if (!(rules = ld_cli_rules(o.rules_files, o.nrules_files, &err)) ||
+        trust_stores(&g, &tls_ctx, cacert_ctxs, cacert_paths, &ncacerts, &err) != LD_OK) {
         ld_msg_error("%s", err.msg);
         goto out;
     }
     if (o.verbose)
-        ld_msg_trace((double)(ld_time_now() - started) / (double)LD_MS, "%zu rules loaded%s",
-                     ld_ruleset_count(rules),
-                     !tls_ctx ? ""
-                     : o.cacert ? "; TLS trusts --cacert"
-                                : "; TLS trusts the system store");
+        ld_msg_trace((double)(ld_time_now() - started) / (double)LD_MS,
+                     "%zu rules loaded, %zu targets%s%s", ld_ruleset_count(rules), g.n,
+                     tls_ctx ? "; TLS trusts the system store" : "",
+                     ncacerts ? "; TLS trusts --cacert files" : "");
     /* The only privileged step; everything after it runs with less. */
     capture_opening_join(&opening);
     capture = opening.capture;
@@ -283,6 +419,7 @@ int ld_cmd_check(int argc, char **argv, ld_time started) {
         ld_msg_trace((double)(ld_time_now() - started) / (double)LD_MS, "capture %s; %s",
                      capture ? ld_capture_interface(capture) : opening.why, dropped);
 
+    const ld_opt_thresholds *th = &o.thresholds;
     ld_plan_config cfg = {
         .started = started,
         .connect_timeout = (ld_time)(o.connect_timeout_s * (double)LD_SEC),
@@ -290,6 +427,12 @@ int ld_cmd_check(int argc, char **argv, ld_time started) {
         .cloud = o.cloud,
         .dmi_dir = getenv("LINKDOCTOR_DMI_DIR"),
         .max_parallel = parallel_limit(),
+        .thresholds = {
+            .connect_warning = th->set & 1u ? &th->connect_warning : NULL,
+            .connect_critical = th->set & 2u ? &th->connect_critical : NULL,
+            .total_warning = th->set & 4u ? &th->total_warning : NULL,
+            .total_critical = th->set & 8u ? &th->total_critical : NULL,
+        },
         .capture = capture,
         .capture_mode = o.capture,
         .capture_unavailable = opening.why,
@@ -297,18 +440,32 @@ int ld_cmd_check(int argc, char **argv, ld_time started) {
         .proxy_env = &proxy_env,
         .trace = o.verbose ? trace_to_stderr : NULL,
     };
-    ld_time timeout = (ld_time)(o.timeout_s * (double)LD_SEC);
-    ld_time end_cost =
-        (ld_time)nspecs * (o.format == LD_FORMAT_JSON ? END_COST_JSON : END_COST_TEXT);
-    if (end_cost > timeout / 4) /* a short --timeout still leaves the checks most of it */
-        end_cost = timeout / 4;
-    if (!(plan = ld_plan_create(&cfg, &err)) ||
-        !(run = ld_run_create(plan, started + timeout - end_cost, &err))) {
+    ld_report base = {
+        .command = "check",
+        .started_at = (double)wall.tv_sec + (double)wall.tv_nsec / 1e9,
+        .timeout_ms = o.timeout_s * 1000.0,
+        .connect_timeout_ms = o.connect_timeout_s * 1000.0,
+    };
+    if (!(plan = ld_plan_create(&cfg, &err))) {
         ld_msg_error("%s", err.msg);
         goto out;
     }
-    for (size_t i = 0; i < nspecs; i++) {
-        if (ld_run_add(run, &specs[i], &err) != LD_OK) {
+    if (o.watch_s > 0) {
+        ld_watch_config wc = {.interval = (ld_time)(o.watch_s * (double)LD_SEC),
+                              .timeout = timeout, .started = started, .format = o.format,
+                              .base = &base};
+        code = ld_cli_watch(plan, rules, g.specs, g.n, &wc);
+        goto out;
+    }
+    ld_time end_cost = (ld_time)g.n * (o.format == LD_FORMAT_JSON ? END_COST_JSON : END_COST_TEXT);
+    if (end_cost > timeout / 4) /* a short --timeout still leaves the checks most of it */
+        end_cost = timeout / 4;
+    if (!(run = ld_run_create(plan, started + timeout - end_cost, &err))) {
+        ld_msg_error("%s", err.msg);
+        goto out;
+    }
+    for (size_t i = 0; i < g.n; i++) {
+        if (ld_run_add(run, &g.specs[i], &err) != LD_OK) {
             ld_msg_error("%s", err.msg);
             goto out;
         }
@@ -317,12 +474,6 @@ int ld_cmd_check(int argc, char **argv, ld_time started) {
         ld_msg_error("%s", err.msg);
         goto out;
     }
-    ld_report base = {
-        .command = "check",
-        .started_at = (double)wall.tv_sec + (double)wall.tv_nsec / 1e9,
-        .timeout_ms = o.timeout_s * 1000.0,
-        .connect_timeout_ms = o.connect_timeout_s * 1000.0,
-    };
     code = ld_cli_emit(rules, run, &base, started, o.format, &out);
 out:
     ld_cli_output_clear(&out); /* the temporary file, unless the report was written */
@@ -332,8 +483,10 @@ out:
     ld_plan_free(plan);
     ld_capture_free(capture);
     SSL_CTX_free(tls_ctx);
+    for (size_t i = 0; i < ncacerts; i++)
+        SSL_CTX_free(cacert_ctxs[i]);
     free(profiles);
-    free(specs);
+    gathered_clear(&g);
     ld_ruleset_free(rules);
     if (o.verbose)
         ld_msg_trace((double)(ld_time_now() - started) / (double)LD_MS, "exit %d", code);

@@ -3,6 +3,7 @@
 
 #include <signal.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "cli/commands.h"
@@ -66,46 +67,62 @@ void ld_cli_output_clear(ld_report_out *out) {
     fatal_signals_mask(SIG_UNBLOCK);
 }
 
+ld_status ld_cli_report_build(const ld_ruleset *rules, const ld_run *run, const ld_report *base,
+                              ld_time started, ld_cli_report *out, ld_err *err) {
+    size_t n = ld_run_count(run);
+    memset(out, 0, sizeof *out);
+    out->diagnoses = calloc(n ? n : 1, sizeof *out->diagnoses);
+    out->targets = calloc(n ? n : 1, sizeof *out->targets);
+    out->n = n;
+    if (!out->diagnoses || !out->targets)
+        return ld_err_set(err, LD_ENOMEM, "out of memory");
+    ld_report *report = &out->report;
+    *report = *base;
+    report->targets = out->targets;
+    report->ntargets = n;
+    report->verdict = LD_VERDICT_OK;
+    for (size_t i = 0; i < n; i++) {
+        ld_report_target *rt = &out->targets[i];
+        rt->facts = ld_run_facts(run, i);
+        if (ld_rules_eval(rules, rt->facts, &out->diagnoses[i], err) != LD_OK) {
+            ld_err_prefix(err, "evaluating rules: ");
+            return LD_EINVAL;
+        }
+        rt->diagnoses = &out->diagnoses[i];
+        rt->verdict = ld_verdict_of(&out->diagnoses[i]);
+        rt->duration_ms = ld_run_target_ms(run, i);
+        report->verdict = i == 0 ? rt->verdict : ld_verdict_worse(report->verdict, rt->verdict);
+    }
+    gethostname(out->hostname, sizeof out->hostname - 1);
+    report->hostname = out->hostname;
+    if (n > 0) {
+        const ld_value *v = ld_facts_get(out->targets[0].facts, LD_F_CLOUD_PROVIDER);
+        report->cloud_provider = v ? v->u.s : NULL;
+        v = ld_facts_get(out->targets[0].facts, LD_F_CLOUD_PROVIDER_SOURCE);
+        report->cloud_source = v ? v->u.s : NULL;
+    }
+    report->duration_ms = (double)(ld_time_now() - started) / (double)LD_MS;
+    return LD_OK;
+}
+
+void ld_cli_report_clear(ld_cli_report *r) {
+    for (size_t i = 0; r->diagnoses && i < r->n; i++)
+        ld_diagnoses_clear(&r->diagnoses[i]);
+    free(r->diagnoses);
+    free(r->targets);
+    memset(r, 0, sizeof *r);
+}
+
 int ld_cli_emit(const ld_ruleset *rules, const ld_run *run, const ld_report *base,
                 ld_time started, ld_format format, ld_report_out *output) {
     int code = LD_EXIT_UNKNOWN;
-    size_t n = ld_run_count(run);
     ld_err err;
     ld_buf out;
     ld_buf_init(&out, 0);
-    ld_diagnoses *diags = calloc(n ? n : 1, sizeof *diags);
-    ld_report_target *rt = calloc(n ? n : 1, sizeof *rt);
-    char hostname[256] = "";
-    if (!diags || !rt) {
-        ld_msg_error("out of memory");
-        goto out;
-    }
-    ld_report report = *base;
-    report.targets = rt;
-    report.ntargets = n;
-    report.verdict = LD_VERDICT_OK;
-    for (size_t i = 0; i < n; i++) {
-        rt[i].facts = ld_run_facts(run, i);
-        if (ld_rules_eval(rules, rt[i].facts, &diags[i], &err) != LD_OK) {
-            ld_msg_error("evaluating rules: %s", err.msg);
-            goto out;
-        }
-        rt[i].diagnoses = &diags[i];
-        rt[i].verdict = ld_verdict_of(&diags[i]);
-        rt[i].duration_ms = ld_run_target_ms(run, i);
-        report.verdict = i == 0 ? rt[i].verdict : ld_verdict_worse(report.verdict, rt[i].verdict);
-    }
-    gethostname(hostname, sizeof hostname - 1);
-    report.hostname = hostname;
-    if (n > 0) {
-        const ld_value *v = ld_facts_get(rt[0].facts, LD_F_CLOUD_PROVIDER);
-        report.cloud_provider = v ? v->u.s : NULL;
-        v = ld_facts_get(rt[0].facts, LD_F_CLOUD_PROVIDER_SOURCE);
-        report.cloud_source = v ? v->u.s : NULL;
-    }
-    report.duration_ms = (double)(ld_time_now() - started) / (double)LD_MS;
-    ld_status st = format == LD_FORMAT_JSON ? ld_report_json(&report, &out, &err)
-                                            : ld_report_text(&report, &out, &err);
+    ld_cli_report cr;
+    ld_status st = ld_cli_report_build(rules, run, base, started, &cr, &err);
+    if (st == LD_OK)
+        st = ld_report_render(&cr.report, format, &out, &err);
     if (st == LD_OK) {
         /* A signal now waits until the file is whole and in place (or gone). */
         fatal_signals_mask(SIG_BLOCK);
@@ -114,16 +131,11 @@ int ld_cli_emit(const ld_ruleset *rules, const ld_run *run, const ld_report *bas
             pending_out = NULL;
         fatal_signals_mask(SIG_UNBLOCK);
     }
-    if (st != LD_OK) {
+    if (st != LD_OK)
         ld_msg_error("%s", err.msg);
-        goto out;
-    }
-    code = (int)report.verdict;
-out:
-    for (size_t i = 0; diags && i < n; i++)
-        ld_diagnoses_clear(&diags[i]);
-    free(diags);
-    free(rt);
+    else
+        code = (int)cr.report.verdict;
+    ld_cli_report_clear(&cr);
     ld_buf_clear(&out);
     return code;
 }

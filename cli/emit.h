@@ -22,6 +22,23 @@ ld_status ld_cli_output_open(ld_report_out *out, const char *path);
 /* ld_report_out_clear(), out of the signal handler's way. */
 void ld_cli_output_clear(ld_report_out *out);
 
+/* A run's report: the rules evaluated for each target, ready to render. */
+typedef struct ld_cli_report {
+    ld_report report;           /* what the renderers read */
+    ld_report_target *targets;  /* owned, one per target */
+    ld_diagnoses *diagnoses;    /* owned, one per target */
+    size_t n;                   /* how many */
+    char hostname[256];         /* this host's name */
+} ld_cli_report;
+
+/* Evaluates rules for every target of run into *out (base gives the
+ * run-wide fields); *out must be cleared with ld_cli_report_clear() either
+ * way. */
+ld_status ld_cli_report_build(const ld_ruleset *rules, const ld_run *run, const ld_report *base,
+                              ld_time started, ld_cli_report *out, ld_err *err);
+/* Frees what building allocated; harmless twice. */
+void ld_cli_report_clear(ld_cli_report *r);
+
 /* Evaluates rules for each target of run, renders the report (base gives
  * the run-wide fields; targets, verdicts, host and duration are filled in)
  * and writes it to out. Returns the exit code: the verdict, or 3 with one

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cli/targets.h"
 #include "report/report.h"
 
 /* What an option does (the switch in apply()). */
@@ -31,6 +32,10 @@ typedef enum opt_id {
     O_RULES,
     O_TARGET,
     O_USER,
+    O_WARNING,
+    O_CRITICAL,
+    O_TARGETS,
+    O_WATCH,
     O_VERBOSE,
     O_HELP,
     O_LATER, /* in the contract, not in this version */
@@ -59,7 +64,7 @@ static const opt_def defs[] = {
     {"expect-status", required_argument, O_EXPECT_STATUS, LD_CMD_CHECK, OPT_PER_TARGET},
     {"sni", required_argument, O_SNI, LD_CMD_CHECK, OPT_PER_TARGET},
     {"cert-warn-days", required_argument, O_CERT_WARN_DAYS, LD_CMD_CHECK, OPT_PER_TARGET},
-    {"cacert", required_argument, O_CACERT, LD_CMD_CHECK, OPT_NAMES_FILE},
+    {"cacert", required_argument, O_CACERT, LD_CMD_CHECK, OPT_PER_TARGET | OPT_NAMES_FILE},
     {"timeout", required_argument, O_TIMEOUT, LD_CMD_CHECK, 0},
     {"connect-timeout", required_argument, O_CONNECT_TIMEOUT, LD_CMD_CHECK, 0},
     {"cloud", required_argument, O_CLOUD, DIAGNOSE, 0},
@@ -70,13 +75,15 @@ static const opt_def defs[] = {
     {"rules", required_argument, O_RULES, WITH_RULES, OPT_NAMES_FILE},
     {"target", required_argument, O_TARGET, LD_CMD_ANALYZE, 0},
     {"user", required_argument, O_USER, LD_CMD_CHECK, 0},
+    {"warning", required_argument, O_WARNING, LD_CMD_CHECK, 0},
+    {"critical", required_argument, O_CRITICAL, LD_CMD_CHECK, 0},
+    {"targets", required_argument, O_TARGETS, LD_CMD_CHECK, OPT_NAMES_FILE},
+    {"watch", required_argument, O_WATCH, LD_CMD_CHECK, 0},
     {"verbose", no_argument, O_VERBOSE, LD_CMD_CHECK, 0},
     {"help", no_argument, O_HELP, ALL, 0},
     {"imds-endpoint", required_argument, O_LATER, LD_CMD_CHECK, 0},
     {"expect-az-id", required_argument, O_LATER, LD_CMD_CHECK, 0},
     {"redact", no_argument, O_LATER, LD_CMD_CHECK, 0},
-    {"watch", required_argument, O_LATER, LD_CMD_CHECK, 0},
-    {"targets", required_argument, O_LATER, LD_CMD_CHECK, OPT_NAMES_FILE},
 };
 #define NDEFS (sizeof defs / sizeof defs[0])
 #define LONG_BASE 2000 /* getopt_long's value for defs[i] is LONG_BASE + i */
@@ -160,6 +167,46 @@ static ld_status readable_file(const char *opt, const char *path, ld_err *err) {
     return LD_OK;
 }
 
+/* Checks that path can be opened for reading (a targets file may be a pipe:
+ * it is read with --timeout as its deadline). */
+static ld_status readable_path(const char *opt, const char *path, ld_err *err) {
+    struct stat sb;
+    if (stat(path, &sb) < 0 || access(path, R_OK) < 0)
+        return ld_err_set(err, LD_EINVAL, "%s %s: %s", opt, path, strerror(errno));
+    if (S_ISDIR(sb.st_mode))
+        return ld_err_set(err, LD_EINVAL, "%s %s: a directory", opt, path);
+    return LD_OK;
+}
+
+/* --warning / --critical [connect=|total=]RANGE: the range for one metric
+ * (the whole check's time when none is named). */
+static ld_status add_threshold(ld_opt_thresholds *th, int critical, const char *opt, const char *v,
+                               ld_err *err) {
+    static const char *const metrics[] = {"connect", "total"};
+    size_t metric = 1, skip = 0;
+    for (size_t i = 0; i < 2; i++) {
+        size_t n = strlen(metrics[i]);
+        if (strncmp(v, metrics[i], n) == 0 && v[n] == '=') {
+            metric = i;
+            skip = n + 1;
+        }
+    }
+    if (!skip && strchr(v, '='))
+        return ld_err_set(err, LD_EINVAL, "--%s '%s': name connect= or total= (or none: total)",
+                          opt, v);
+    unsigned bit = 1u << (metric * 2 + (unsigned)critical);
+    if (th->set & bit)
+        return ld_err_set(err, LD_EINVAL, "--%s %s=: given twice", opt, metrics[metric]);
+    ld_range *r = metric == 0 ? critical ? &th->connect_critical : &th->connect_warning
+                              : critical ? &th->total_critical : &th->total_warning;
+    ld_err inner;
+    if (ld_range_parse(v + skip, r, &inner) != LD_OK)
+        return ld_err_set(err, LD_EINVAL, "--%s '%s': %s (seconds, e.g. 0.5, 1:, @0:0.001)", opt,
+                          v, inner.msg);
+    th->set |= bit;
+    return LD_OK;
+}
+
 /* Applies one option to o. */
 static ld_status apply(ld_opts *o, const opt_def *d, ld_command command, const char *v,
                        const ld_profiles *profiles, ld_err *err) {
@@ -210,7 +257,7 @@ static ld_status apply(ld_opts *o, const opt_def *d, ld_command command, const c
     case O_CACERT:
         if (readable_file("--cacert", v, err) != LD_OK)
             return LD_EINVAL;
-        o->cacert = v;
+        t->cacert = v;
         return LD_OK;
     case O_TIMEOUT:
         if (ld_seconds_parse(v, &o->timeout_s, &inner) != LD_OK)
@@ -244,18 +291,13 @@ static ld_status apply(ld_opts *o, const opt_def *d, ld_command command, const c
             return ld_err_set(err, LD_EINVAL, "--interface '%s': not an interface name", v);
         o->interface = v;
         return LD_OK;
-    case O_FORMAT:
-        if (strcmp(v, "text") == 0)
-            o->format = LD_FORMAT_TEXT;
-        else if (strcmp(v, "json") == 0)
-            o->format = LD_FORMAT_JSON;
-        else if (strcmp(v, "nagios") == 0 || strcmp(v, "prometheus") == 0)
-            return ld_err_set(err, LD_EINVAL,
-                              "--format %s: not available in linkdoctor %s yet (use text or json)",
-                              v, LD_VERSION);
-        else
-            return ld_err_set(err, LD_EINVAL, "--format '%s': use text or json", v);
+    case O_FORMAT: {
+        int f = ld_format_parse(v);
+        if (f < 0)
+            return ld_err_set(err, LD_EINVAL, "--format '%s': use %s", v, ld_format_list());
+        o->format = (ld_format)f;
         return LD_OK;
+    }
     case O_OUTPUT:
         if (ld_report_check_path(v, &inner) != LD_OK)
             return ld_err_set(err, LD_EINVAL, "-o %s: %s", v, inner.msg);
@@ -275,6 +317,20 @@ static ld_status apply(ld_opts *o, const opt_def *d, ld_command command, const c
             return ld_err_set(err, LD_EINVAL, "--target '%.200s': %s", shown, inner.msg);
         }
         o->only = v;
+        return LD_OK;
+    case O_WARNING:
+    case O_CRITICAL:
+        return add_threshold(&o->thresholds, d->id == O_CRITICAL, d->name, v, err);
+    case O_TARGETS:
+        if (o->ntargets_files >= LD_OPT_LIST_MAX)
+            return ld_err_set(err, LD_EINVAL, "--targets: at most %d files", LD_OPT_LIST_MAX);
+        if (strcmp(v, "-") != 0 && readable_path("--targets", v, err) != LD_OK)
+            return LD_EINVAL;
+        o->targets_files[o->ntargets_files++] = v;
+        return LD_OK;
+    case O_WATCH:
+        if (ld_seconds_parse(v, &o->watch_s, &inner) != LD_OK)
+            return ld_err_set(err, LD_EINVAL, "--watch: %s", inner.msg);
         return LD_OK;
     case O_USER:
         if (!*v)
@@ -309,10 +365,10 @@ static const char *command_name(ld_command command) {
     return "linkdoctor";
 }
 
-ld_status ld_opts_parse(ld_command command, int argc, char **argv, const ld_profiles *profiles,
-                        ld_opts *o, ld_err *err) {
-    *o = defaults;
-    o->cloud_auto = command == LD_CMD_CHECK; /* analyze: the file may be from anywhere */
+/* Parses argv into o (already set to its starting values); with per_target,
+ * only the options a single target may have are taken. */
+static ld_status parse(ld_command command, int per_target, int argc, char **argv,
+                       const ld_profiles *profiles, ld_opts *o, ld_err *err) {
     struct option longopts[NDEFS + 1];
     char optstring[16] = ":";
     size_t ns = 1;
@@ -349,6 +405,9 @@ ld_status ld_opts_parse(ld_command command, int argc, char **argv, const ld_prof
         if (!(d->commands & command))
             return ld_err_set(err, LD_EINVAL, "--%s is not an option of linkdoctor %s (see --help)",
                               d->name, command_name(command));
+        if (per_target && !(d->flags & OPT_PER_TARGET))
+            return ld_err_set(err, LD_EINVAL,
+                              "--%s applies to the whole run: give it on the command line", d->name);
         ld_status st = apply(o, d, command, optarg, profiles, err);
         if (st != LD_OK || o->help)
             return st;
@@ -356,6 +415,58 @@ ld_status ld_opts_parse(ld_command command, int argc, char **argv, const ld_prof
     for (int i = optind; i < argc; i++)
         o->args[o->nargs++] = argv[i];
     return LD_OK;
+}
+
+ld_status ld_opts_parse(ld_command command, int argc, char **argv, const ld_profiles *profiles,
+                        ld_opts *o, ld_err *err) {
+    *o = defaults;
+    o->cloud_auto = command == LD_CMD_CHECK; /* analyze: the file may be from anywhere */
+    return parse(command, 0, argc, argv, profiles, o, err);
+}
+
+ld_status ld_opts_line(int argc, char **argv, const ld_profiles *profiles,
+                       const ld_target_opts *defaults_, ld_target_opts *t, const char **target,
+                       ld_err *err) {
+    /* The line's own options, then each one the line set replaces the
+     * default (a list the line names is the line's alone). */
+    ld_opts line = {.target = {.cert_warn_days = -1}};
+    char *args[LD_TARGETS_WORDS_MAX + 2];
+    int n = 0;
+    args[n++] = (char *)"line";
+    for (int i = 0; i < argc && n < LD_TARGETS_WORDS_MAX + 1; i++)
+        args[n++] = argv[i];
+    args[n] = NULL;
+    ld_status st = parse(LD_CMD_CHECK, 1, n, args, profiles, &line, err);
+    if (st == LD_OK && line.help)
+        st = ld_err_set(err, LD_EINVAL, "--help belongs on the command line");
+    else if (st == LD_OK && line.nargs != 1)
+        st = ld_err_set(err, LD_EINVAL, line.nargs ? "more than one target (%s, %s)" : "no target",
+                        line.nargs ? line.args[0] : "", line.nargs > 1 ? line.args[1] : "");
+    if (st == LD_OK) {
+        const ld_target_opts *l = &line.target;
+        *t = *defaults_;
+        if (l->nendpoint_ips) {
+            memcpy(t->endpoint_ips, l->endpoint_ips, sizeof t->endpoint_ips);
+            t->nendpoint_ips = l->nendpoint_ips;
+        }
+        if (l->ndns_servers) {
+            memcpy(t->dns_servers, l->dns_servers, sizeof t->dns_servers);
+            t->ndns_servers = l->ndns_servers;
+        }
+        if (l->profile)
+            t->profile = l->profile;
+        if (l->expect_status)
+            t->expect_status = l->expect_status;
+        if (l->sni)
+            t->sni = l->sni;
+        if (l->cert_warn_days >= 0)
+            t->cert_warn_days = l->cert_warn_days;
+        if (l->cacert)
+            t->cacert = l->cacert;
+        *target = line.args[0];
+    }
+    ld_opts_clear(&line);
+    return st;
 }
 
 void ld_opts_clear(ld_opts *o) {
@@ -385,27 +496,3 @@ ld_status ld_opts_spec(const char *input, const ld_target_opts *t, ld_target_spe
     return LD_OK;
 }
 
-ld_status ld_opts_specs(const ld_opts *o, ld_target_spec **specs, size_t *n, ld_err *err) {
-    *specs = NULL;
-    *n = 0;
-    if (o->nargs == 0)
-        return ld_err_set(err, LD_EINVAL, "no target given (see linkdoctor check --help)");
-    if (o->nargs > LD_OPT_TARGETS_MAX)
-        return ld_err_set(err, LD_EINVAL, "%zu targets; at most %d on one command line", o->nargs,
-                          LD_OPT_TARGETS_MAX);
-    ld_target_spec *s = calloc(o->nargs, sizeof *s);
-    if (!s)
-        return ld_err_set(err, LD_ENOMEM, "out of memory");
-    for (size_t i = 0; i < o->nargs; i++) {
-        ld_err inner;
-        if (ld_opts_spec(o->args[i], &o->target, &s[i], &inner) != LD_OK) {
-            char shown[LD_TARGET_INPUT_MAX + 1];
-            ld_target_mask(o->args[i], 0, shown, sizeof shown);
-            free(s);
-            return ld_err_set(err, LD_EINVAL, "target '%.200s': %s", shown, inner.msg);
-        }
-    }
-    *specs = s;
-    *n = o->nargs;
-    return LD_OK;
-}

@@ -15,8 +15,10 @@
 #include "core/cloud.h"
 #include "core/err.h"
 #include "core/profile.h"
+#include "core/range.h"
 #include "core/spec.h"
 #include "probes/capture.h"
+#include "report/report.h"
 
 #define LD_OPT_LIST_MAX 16       /* most repeats of --endpoint-ip, --dns-server, --rules */
 #define LD_OPT_TARGETS_MAX 10000 /* most targets on one command line */
@@ -29,11 +31,6 @@ typedef enum ld_command {
     LD_CMD_EXPLAIN = 1u << 3, /* linkdoctor explain */
 } ld_command;
 
-/* Report formats. */
-typedef enum ld_format {
-    LD_FORMAT_TEXT = 0, /* for people */
-    LD_FORMAT_JSON,     /* linkdoctor.report/1 */
-} ld_format;
 
 /* Options that may differ from one target to the next. */
 typedef struct ld_target_opts {
@@ -45,7 +42,18 @@ typedef struct ld_target_opts {
     const char *expect_status;                  /* --expect-status (valid), NULL: the profile's */
     const char *sni;                            /* --sni (valid), NULL: the host name */
     int cert_warn_days;                         /* --cert-warn-days */
+    const char *cacert;                         /* --cacert, NULL: the system trust store */
 } ld_target_opts;
+
+/* --warning / --critical: ranges (seconds) on the connect and total times. */
+typedef struct ld_opt_thresholds {
+    ld_range connect_warning;  /* --warning connect=RANGE */
+    ld_range connect_critical; /* --critical connect=RANGE */
+    ld_range total_warning;    /* --warning [total=]RANGE */
+    ld_range total_critical;   /* --critical [total=]RANGE */
+    unsigned set;              /* which are given: bit 0 connect warning, 1 connect
+                                  critical, 2 total warning, 3 total critical */
+} ld_opt_thresholds;
 
 /* Every option of every subcommand, parsed. */
 typedef struct ld_opts {
@@ -58,12 +66,15 @@ typedef struct ld_opts {
     const char *output;                       /* -o, NULL for stdout */
     const char *rules_files[LD_OPT_LIST_MAX]; /* --rules */
     size_t nrules_files;                      /* how many */
-    const char *cacert;                       /* --cacert, NULL: the system trust store */
     ld_capture_mode capture;                  /* --capture */
     const char *interface;                    /* --interface, NULL: all ("any") */
     const char *only;                         /* analyze --target as given, NULL for none */
     ld_target only_target;                    /* ... parsed */
     const char *user;                         /* --user: whom to become, NULL: the default */
+    ld_opt_thresholds thresholds;             /* --warning / --critical */
+    const char *targets_files[LD_OPT_LIST_MAX]; /* --targets FILE ("-": stdin) */
+    size_t ntargets_files;                    /* how many */
+    double watch_s;                           /* --watch SEC, 0: one run */
     int verbose;                              /* -v */
     int help;                                 /* --help was asked for */
     char **args;                              /* the positional arguments (argv's) */
@@ -79,14 +90,20 @@ ld_status ld_opts_parse(ld_command command, int argc, char **argv, const ld_prof
 /* Frees what parsing allocated. */
 void ld_opts_clear(ld_opts *o);
 
+/* One line of a targets file (words, the target among them): the target
+ * word into *target (one of argv's) and its options into *t - the defaults,
+ * with each option the line gives replacing the default's (a list the line
+ * names is the line's alone). Only options that may differ per target are
+ * taken; err says what is wrong without the line number. */
+ld_status ld_opts_line(int argc, char **argv, const ld_profiles *profiles,
+                       const ld_target_opts *defaults, ld_target_opts *t, const char **target,
+                       ld_err *err);
+
 /* The spec of one target typed as input, with the per-target options t
  * (a profile presets the scheme, port and expected statuses). err describes
  * the problem without repeating the input. */
 ld_status ld_opts_spec(const char *input, const ld_target_opts *t, ld_target_spec *spec,
                        ld_err *err);
-/* The specs of the positional targets of `check` (owned by the caller, to be
- * freed). At least one target is required. */
-ld_status ld_opts_specs(const ld_opts *o, ld_target_spec **specs, size_t *n, ld_err *err);
 
 /* Parses a duration in seconds ("2", "0.5"): finite, > 0, at most a day. */
 ld_status ld_seconds_parse(const char *s, double *out, ld_err *err);

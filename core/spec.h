@@ -10,6 +10,8 @@
 
 #include <stddef.h>
 
+struct ssl_ctx_st; /* OpenSSL's SSL_CTX, opaque here */
+
 #include "addr.h"
 #include "expect.h"
 #include "resolver.h"
@@ -29,6 +31,8 @@ typedef struct ld_target_spec {
     char profile[32];                          /* --profile that preset it, "" for none */
     char sni[LD_HOST_MAX + 2];                 /* --sni, "" for the host name */
     int cert_warn_days;                        /* --cert-warn-days */
+    struct ssl_ctx_st *tls_ctx;                /* the trust store of its --cacert, NULL: the
+                                                  plan's (borrowed: its maker frees it) */
 } ld_target_spec;
 
 #endif

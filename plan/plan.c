@@ -472,7 +472,8 @@ static void launch_app(target_run *tr, const ld_addr *addr, ld_stream stream) {
 /* Starts the TLS probe on fd (owned); keep hands the connection on. */
 static void launch_tls(target_run *tr, const ld_addr *addr, int fd, int keep) {
     const ld_plan_config *pc = &tr->run->plan->cfg;
-    probe_slot *slot = pc->tls_ctx ? new_slot(tr) : NULL;
+    SSL_CTX *ctx = tr->spec.tls_ctx ? tr->spec.tls_ctx : pc->tls_ctx;
+    probe_slot *slot = ctx ? new_slot(tr) : NULL;
     if (!slot) {
         close(fd);
         return;
@@ -483,7 +484,7 @@ static void launch_tls(target_run *tr, const ld_addr *addr, int fd, int keep) {
     c->host = tr->spec.target.host;
     c->sni = tr->spec.sni[0] ? tr->spec.sni : NULL;
     c->alpn = tr->spec.target.scheme == LD_SCHEME_HTTPS ? "h2,http/1.1" : NULL;
-    c->ctx = pc->tls_ctx;
+    c->ctx = ctx;
     c->warn_days = tr->spec.cert_warn_days;
     c->keep = keep;
     launch(tr, slot, &ld_probe_tls);

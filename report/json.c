@@ -180,7 +180,8 @@ static void iso_time(double epoch, char *buf, size_t len) {
     snprintf(buf, len, "%s.%03dZ", base, ms < 0 ? 0 : ms > 999 ? 999 : ms);
 }
 
-ld_status ld_report_json(const ld_report *r, ld_buf *out, ld_err *err) {
+/* The report as JSON, printed with cJSON_Print (indented) or on one line. */
+static ld_status render(const ld_report *r, int one_line, ld_buf *out, ld_err *err) {
     jtree jt = {0};
     cJSON *root = jt_check(&jt, cJSON_CreateObject());
     char when[40];
@@ -215,7 +216,7 @@ ld_status ld_report_json(const ld_report *r, ld_buf *out, ld_err *err) {
     jt_add(&jt, root, "targets", targets);
 
     ld_status st = LD_OK;
-    char *text = jt.failed ? NULL : cJSON_Print(root);
+    char *text = jt.failed ? NULL : one_line ? cJSON_PrintUnformatted(root) : cJSON_Print(root);
     if (!text)
         st = ld_err_set(err, LD_ENOMEM, "out of memory while building the JSON report");
     else if ((st = ld_buf_puts(out, text)) == LD_OK)
@@ -225,4 +226,12 @@ ld_status ld_report_json(const ld_report *r, ld_buf *out, ld_err *err) {
     cJSON_free(text);
     cJSON_Delete(root);
     return st;
+}
+
+ld_status ld_report_json(const ld_report *r, ld_buf *out, ld_err *err) {
+    return render(r, 0, out, err);
+}
+
+ld_status ld_report_json_line(const ld_report *r, ld_buf *out, ld_err *err) {
+    return render(r, 1, out, err);
 }

@@ -61,6 +61,8 @@ typedef struct ld_report {
 
 /* Appends the JSON report (schema linkdoctor.report/1) to out. */
 ld_status ld_report_json(const ld_report *r, ld_buf *out, ld_err *err);
+/* The same on one line (JSON Lines: --watch prints one report per round). */
+ld_status ld_report_json_line(const ld_report *r, ld_buf *out, ld_err *err);
 /* Appends the text report: verdict first, then each diagnosis with its
  * evidence and fix, then one line per resolver and per address. */
 ld_status ld_report_text(const ld_report *r, ld_buf *out, ld_err *err);
@@ -70,6 +72,25 @@ ld_status ld_report_text(const ld_report *r, ld_buf *out, ld_err *err);
 ld_status ld_report_nagios(const ld_report *r, ld_buf *out, ld_err *err);
 /* Appends the report in the Prometheus text exposition format. */
 ld_status ld_report_prometheus(const ld_report *r, ld_buf *out, ld_err *err);
+
+/* The report formats (--format), one table for parsing, listing and
+ * rendering them. */
+typedef enum ld_format {
+    LD_FORMAT_TEXT = 0, /* for people */
+    LD_FORMAT_JSON,     /* linkdoctor.report/1 */
+    LD_FORMAT_NAGIOS,   /* a monitoring plugin's output */
+    LD_FORMAT_PROMETHEUS, /* the Prometheus text exposition */
+    LD_FORMAT__COUNT
+} ld_format;
+
+/* "text", "json", "nagios", "prometheus". */
+const char *ld_format_name(ld_format f);
+/* Parses a --format value; -1 when it names no format. */
+int ld_format_parse(const char *s);
+/* "text, json, nagios or prometheus": for messages and help. */
+const char *ld_format_list(void);
+/* Appends the report in format f. */
+ld_status ld_report_render(const ld_report *r, ld_format f, ld_buf *out, ld_err *err);
 
 #define LD_REPORT_PATH_MAX 4000 /* longest -o path */
 

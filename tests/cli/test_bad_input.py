@@ -81,14 +81,45 @@ class BadInput(unittest.TestCase):
         self.refuse(["check", "127.0.0.1:9", "--frobnicate"], "--frobnicate")
         self.refuse(["check", "127.0.0.1:9", "-x"], "-x")
         self.refuse(["check", "127.0.0.1:9", "--format", "xml"], "--format", "xml")
-        self.refuse(["check", "127.0.0.1:9", "--format", "nagios"], "nagios", "not available")
+        self.refuse(["check", "127.0.0.1:9", "--format", "nagios2"], "--format", "nagios2",
+                    "text, json, nagios or prometheus")
         self.refuse(["check", "127.0.0.1:9", "--cloud", "oracle"], "--cloud", "oracle")
         self.refuse(["check", "127.0.0.1:9", "--timeout"], "--timeout needs a value", out_flag=False)
         self.refuse(["frobnicate"], "frobnicate", out_flag=False)
         self.refuse(["check"], "no target", out_flag=False)
 
     def test_options_of_later_versions_say_so(self):
-        self.refuse(["check", "127.0.0.1:9", "--watch", "10"], "--watch", "not available")
+        self.refuse(["check", "127.0.0.1:9", "--redact"], "--redact", "not available")
+
+    def test_bad_monitoring_options(self):
+        self.refuse(["check", "127.0.0.1:9", "--watch", "0"], "--watch", "more than 0")
+        self.refuse(["check", "127.0.0.1:9", "--watch", "1"], "--watch", "-o")
+        self.refuse(["check", "127.0.0.1:9", "--warning", "connect=abc"], "--warning",
+                    "connect=abc")
+        self.refuse(["check", "127.0.0.1:9", "--critical", "20:10"], "--critical", "above its end")
+        self.refuse(["check", "127.0.0.1:9", "--warning", "dns=1"], "--warning", "connect=")
+        self.refuse(["check", "127.0.0.1:9", "--warning", "1", "--warning", "total=2"],
+                    "--warning", "given twice")
+
+    def test_bad_targets_files(self):
+        bad = os.path.join(self.dir.name, "..", os.path.basename(self.dir.name) + "-targets")
+        cases = [
+            ("127.0.0.1:9\n\n# ok\nx..y:80\n", [f"{bad}:4:", "x..y:80", "empty label"]),
+            ("127.0.0.1:9 --timeout 3\n", [f"{bad}:1:", "--timeout", "whole run"]),
+            ("127.0.0.1:9 'open\n", [f"{bad}:1:", "unterminated"]),
+            ("127.0.0.1:9 127.0.0.1:10\n", [f"{bad}:1:", "more than one target"]),
+            ("127.0.0.1:9 --frobnicate\n", [f"{bad}:1:", "--frobnicate"]),
+            ("# nothing\n", ["no target"]),
+        ]
+        try:
+            for text, phrases in cases:
+                with open(bad, "w") as f:
+                    f.write(text)
+                self.refuse(["check", "--targets", bad], *phrases)
+        finally:
+            os.unlink(bad)
+        self.refuse(["check", "--targets", "/nonexistent/targets"], "--targets",
+                    "/nonexistent/targets")
 
     def test_bad_service_options(self):
         self.refuse(["check", "127.0.0.1:9", "--profile", "nope"], "--profile", "'nope'")
