@@ -866,12 +866,46 @@ static void record_resolution_delay(ld_probe *p) {
         ld_bag_set_num(t, LD_F_DNS_SLOW_RESOLUTION_MS, worst);
 }
 
+/* Records what the cloud's own resolver answers beside the system's answer,
+ * and the private addresses it gives that the system's answer lacks: the
+ * private zone is in effect for this network, yet the resolver the system
+ * uses does not serve it (a custom DNS server that does not forward it). */
+static void record_cloud_resolver(ld_probe *p) {
+    const dns_state *s = p->priv;
+    ld_bag *t = ld_facts_target(p->facts);
+    const dns_res *cloud = NULL;
+    for (size_t i = 0; i < s->nres && !cloud; i++)
+        if (s->res[i].cfg->source == LD_RESOLVER_CLOUD)
+            cloud = &s->res[i];
+    if (!cloud)
+        return;
+    ld_bag_set_str(t, LD_F_DNS_CLOUD_RESOLVER, cloud->server);
+    ld_bag_set_str(t, LD_F_DNS_CLOUD_RESOLVER_RCODE, rcode_names[res_rcode(cloud)]);
+    ld_bag_set_empty_list(t, LD_F_DNS_CLOUD_RESOLVER_ADDRESSES);
+    ld_bag_set_empty_list(t, LD_F_DNS_CLOUD_RESOLVER_PRIVATE_MISSING);
+    int64_t missing = 0;
+    for (int q = 0; q < NQUERIES; q++) {
+        for (size_t k = 0; k < cloud->q[q].naddrs; k++) {
+            const ld_addr *a = &cloud->q[q].addrs[k];
+            char text[LD_ADDR_STRLEN];
+            ld_addr_format(a, text);
+            ld_bag_list_add(t, LD_F_DNS_CLOUD_RESOLVER_ADDRESSES, text);
+            ld_addr_scope sc = ld_addr_scope_of(a);
+            if ((sc == LD_AS_PRIVATE || sc == LD_AS_ULA) && !(s->answer && res_has(s->answer, a))) {
+                ld_bag_list_add(t, LD_F_DNS_CLOUD_RESOLVER_PRIVATE_MISSING, text);
+                missing++;
+            }
+        }
+    }
+    ld_bag_set_int(t, LD_F_DNS_CLOUD_RESOLVER_PRIVATE_MISSING_COUNT, missing);
+}
+
 /* Derives the dns.* target facts from the per-resolver results. */
 static void record_summary(ld_probe *p) {
     const ld_dns_config *cfg = p->config;
     dns_state *s = p->priv;
     ld_bag *t = ld_facts_target(p->facts);
-    int64_t nsys = 0, responding = 0, sys_responding = 0, divergent = 0;
+    int64_t nsys = 0, ncustom = 0, responding = 0, sys_responding = 0, divergent = 0;
     ld_bag_set_empty_list(t, LD_F_DNS_SILENT_RESOLVERS);
     ld_bag_set_empty_list(t, LD_F_DNS_DIVERGENT_RESOLVERS);
     const dns_res *answer = s->answer = pick_answer(s);
@@ -881,20 +915,23 @@ static void record_summary(ld_probe *p) {
         int sys = r->cfg->source == LD_RESOLVER_SYSTEM;
         int resp = res_responded(r);
         nsys += sys;
+        ncustom += r->cfg->source == LD_RESOLVER_OPTION;
         responding += resp;
         sys_responding += sys && resp;
         if (!resp)
             ld_bag_list_add(t, LD_F_DNS_SILENT_RESOLVERS, r->server);
         /* Responders that disagree with the system's answer, and --dns-server
-         * resolvers that stay silent while the system's answers. */
-        if (answer_responded && r != answer && (resp ? !same_answer(r, answer) : !sys)) {
+         * resolvers that stay silent while the system's answers (the cloud's
+         * resolver was not asked for: its silence says nothing of this host's). */
+        if (answer_responded && r != answer &&
+            (resp ? !same_answer(r, answer) : r->cfg->source == LD_RESOLVER_OPTION)) {
             ld_bag_list_add(t, LD_F_DNS_DIVERGENT_RESOLVERS, r->server);
             divergent++;
         }
     }
     ld_bag_set_int(t, LD_F_DNS_RESOLVER_COUNT, (int64_t)s->nres);
     ld_bag_set_int(t, LD_F_DNS_SYSTEM_RESOLVER_COUNT, nsys);
-    ld_bag_set_int(t, LD_F_DNS_CUSTOM_RESOLVER_COUNT, (int64_t)s->nres - nsys);
+    ld_bag_set_int(t, LD_F_DNS_CUSTOM_RESOLVER_COUNT, ncustom);
     ld_bag_set_int(t, LD_F_DNS_RESPONDING_COUNT, responding);
     ld_bag_set_int(t, LD_F_DNS_SYSTEM_RESPONDING_COUNT, sys_responding);
     ld_bag_set_int(t, LD_F_DNS_DIVERGENCE_COUNT, divergent);
@@ -961,6 +998,7 @@ static void record_summary(ld_probe *p) {
     ld_bag_set_int(t, LD_F_DNS_ENDPOINT_MISMATCH_COUNT, mismatch);
     record_hosts_vs_dns(p);
     record_resolution_delay(p);
+    record_cloud_resolver(p);
 }
 
 size_t ld_dns_answer(const ld_probe *p, ld_addr *out, size_t max) {

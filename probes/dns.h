@@ -1,8 +1,11 @@
 /* dns.h - the DNS probe: asks every resolver, separately, for A and AAAA.
  *
  * Each resolver (every nameserver of /etc/resolv.conf, then every
- * --dns-server) gets its own c-ares channel, so one silent server cannot hide
- * behind another. The probe records per-resolver evidence (dns.resolver.*)
+ * --dns-server, then the cloud's own resolver when the plan adds it) gets
+ * its own c-ares channel, so one silent server cannot hide behind another.
+ * The cloud's resolver is compared with the system's answer
+ * (dns.cloud_resolver_*): the private addresses it has that the system's
+ * answer lacks are the private zone a custom DNS server does not forward. The probe records per-resolver evidence (dns.resolver.*)
  * and, when it ends, the dns.* facts of the answer the system would use:
  * the first system resolver that gave a definitive answer, as glibc does.
  * It tells a server that answered with something unusable (a malformed
@@ -78,7 +81,8 @@ int ld_dns_hosts_line(const char *path, const char *name, const ld_addr *addr);
 /* What one DNS probe asks. */
 typedef struct ld_dns_config {
     const char *name;                /* the host name */
-    const ld_resolver *resolvers;    /* system resolvers first, then --dns-server */
+    const ld_resolver *resolvers;    /* system resolvers first, then --dns-server, then the
+                                        cloud's */
     size_t nresolvers;               /* how many */
     const ld_dns_system *system;     /* search list and ndots */
     const ld_addr *endpoint_ips;     /* --endpoint-ip, to compare answers with */
