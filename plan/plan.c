@@ -56,8 +56,7 @@ typedef struct target_run {
     size_t nactive;                       /* how many */
     addr_entry addrs[TARGET_MAX_ADDRS];   /* addresses connected to */
     size_t naddrs;                        /* how many */
-    ld_resolver resolvers[LD_DNS_MAX_RESOLVERS + LD_DNS_SERVERS_MAX + 1]; /* system, its own,
-                                                                          the cloud's */
+    ld_resolver resolvers[LD_DNS_MAX_RESOLVERS + LD_DNS_SERVERS_MAX]; /* system, then its own */
     size_t nresolvers;                    /* how many */
     ld_time started;                      /* when it started */
     ld_time ended;                        /* when it finished */
@@ -757,7 +756,7 @@ static void probe_done(ld_probe *p) {
     } else if (tls_done) {
         addr = slot->cfg.tls.addr;
         kept = ld_tls_take(p);
-    } else if (p->ops == &ld_probe_dns && !run->deadline_passed) {
+    } else if (p->ops == &ld_probe_dns && !slot->cfg.dns.compare_only && !run->deadline_passed) {
         connect_to_answer(tr, p);
     }
     p->ops->clear(p);
@@ -783,15 +782,35 @@ static void probe_done(ld_probe *p) {
 
 /* --- targets ------------------------------------------------------------------ */
 
-/* Adds the cloud's resolver to tr's, unless it is one of them already (on
- * GCP the system's nameserver usually is the metadata server itself): the
- * same server asked twice would only agree with itself. */
-static void add_cloud_resolver(target_run *tr, const ld_resolver *cloud) {
+/* Asks the cloud's own resolver about the name of sys, the target's DNS
+ * probe config, in a probe of its own: evidence only, compared with the
+ * system's answer when the target is done, so that a cloud resolver that
+ * does not answer (--cloud given on another cloud) never holds up the
+ * connects that follow the system's answer. Not when it is one of the
+ * target's resolvers already (on GCP the system's nameserver usually is the
+ * metadata server itself): the same server asked twice only agrees with
+ * itself. It answers in milliseconds where it exists, so it gets the
+ * metadata's deadline when that is shorter than --connect-timeout. */
+static void ask_cloud_resolver(target_run *tr, const ld_dns_config *sys) {
+    const ld_plan *plan = tr->run->plan;
+    const ld_resolver *cloud = &plan->cloud_resolver;
+    if (!plan->has_cloud_resolver)
+        return;
     for (size_t i = 0; i < tr->nresolvers; i++)
         if (ld_addr_equal(&tr->resolvers[i].addr, &cloud->addr) &&
             tr->resolvers[i].port == cloud->port)
             return;
-    tr->resolvers[tr->nresolvers++] = *cloud;
+    probe_slot *slot = new_slot(tr);
+    if (!slot)
+        return;
+    ld_dns_config *c = &slot->cfg.dns;
+    *c = *sys;
+    c->resolvers = cloud;
+    c->nresolvers = 1;
+    c->compare_only = 1;
+    if (c->query_timeout > LD_PLAN_METADATA_TIMEOUT)
+        c->query_timeout = LD_PLAN_METADATA_TIMEOUT;
+    launch(tr, slot, &ld_probe_dns);
 }
 
 static void start_target(ld_run *run, target_run *tr) {
@@ -815,8 +834,6 @@ static void start_target(ld_run *run, target_run *tr) {
                 tr->resolvers[tr->nresolvers++] = sys->resolvers[i];
             for (size_t i = 0; i < tr->spec.ndns_servers; i++)
                 tr->resolvers[tr->nresolvers++] = tr->spec.dns_servers[i];
-            if (run->plan->has_cloud_resolver)
-                add_cloud_resolver(tr, &run->plan->cloud_resolver);
             ld_dns_config *c = &slot->cfg.dns;
             c->name = tr->spec.target.host;
             c->resolvers = tr->resolvers;
@@ -826,6 +843,7 @@ static void start_target(ld_run *run, target_run *tr) {
             c->nendpoint_ips = tr->spec.nendpoint_ips;
             c->query_timeout = run->plan->cfg.connect_timeout;
             launch(tr, slot, &ld_probe_dns);
+            ask_cloud_resolver(tr, c);
         }
     }
     if (tr->nactive == 0)
