@@ -79,6 +79,7 @@ typedef struct plan_metadata {
     ld_metadata_config cfg;               /* what the probe asks */
     ld_probe probe;                       /* the probe, while state is MD_RUNNING */
     ld_facts *facts;                      /* the cloud.* target facts it recorded */
+    ld_time ends_at;                      /* its deadline: its own, or the run's that asked */
     int retry;                            /* a run's --timeout cut it: ask again next run */
 } plan_metadata;
 
@@ -234,13 +235,17 @@ static void metadata_start(ld_plan *plan, const ld_run *run) {
                                                  : LD_PLAN_METADATA_TIMEOUT;
     ld_time deadline = ld_time_now() + timeout;
     ld_probe *p = &md->probe;
+    /* A run that ends sooner ends it, as cut (deadline_cb): the probe then
+     * has no deadline of its own, so that which of two timers due at the
+     * same instant fires first cannot decide how it ended. */
+    md->ends_at = deadline < run->deadline_at ? deadline : run->deadline_at;
     memset(p, 0, sizeof *p);
     p->ops = &ld_probe_metadata;
     p->config = &md->cfg;
     p->loop = plan->loop;
     p->facts = md->facts;
     p->run_started = plan->cfg.started;
-    p->deadline_at = deadline < run->deadline_at ? deadline : run->deadline_at;
+    p->deadline_at = deadline < run->deadline_at ? deadline : 0;
     p->done = metadata_done;
     p->owner = plan;
     p->deadline.heap_idx = SIZE_MAX;
@@ -949,8 +954,8 @@ static void deadline_cb(ld_timer *t) {
     plan_metadata *md = &run->plan->md;
     run->deadline_passed = 1;
     trace(run->plan, "--timeout reached: cancelling what is still running");
-    /* A metadata lookup whose deadline was this run's ends with it, as cut. */
-    if (metadata_pending(run->plan) && md->probe.deadline_at <= run->deadline_at)
+    /* A metadata lookup whose deadline has come (a run's) ends now, as cut. */
+    if (metadata_pending(run->plan) && md->ends_at <= ld_time_now())
         ld_probe_cancel(&md->probe);
     cancel_all(run);
     maybe_finish_run(run);

@@ -39,12 +39,13 @@
 #define MD_PATH_MAX 128         /* longest path asked (the longest with a MAC: ~80) */
 #define MD_TOKEN_TTL "21600"    /* seconds the AWS session token lives (the documented maximum) */
 #define MD_GCP_PIN "metadata.google.internal:80:169.254.169.254"
+#define MD_CONNECTIONS 4        /* connections to the service at once */
 
 /* Why the service gave nothing usable; the names are cloud.metadata_failure's. */
 typedef enum md_failure {
     F_NONE = 0,      /* it answered */
     F_TOKEN_TIMEOUT, /* AWS: the token request got no answer */
-    F_TOKEN_REFUSED, /* AWS: the token request was refused, and a request without it too */
+    F_TOKEN_REFUSED, /* AWS: the token request was refused, and one without it unauthorized */
     F_TIMEOUT,       /* a request got no answer */
     F_UNREACHABLE,   /* no connection: refused, no route, no such host */
     F_HTTP_STATUS,   /* an HTTP error status */
@@ -335,18 +336,23 @@ static md_req *essential_failed(ld_probe *p) {
     return pending;
 }
 
-/* Ends on r's failure. With the token refused, a request without it that
- * fails as refused is the token's refusal too. */
+/* Ends on r's failure. After the token was refused, the request without it
+ * says which refusal it was: 401 (unauthorized: IMDSv2 is required, the
+ * token's refusal is the fault) or the same status as the token's (the
+ * service refuses everything: turned off). */
 static void fail_with(ld_probe *p, const md_req *r, ld_probe_end end) {
     md_state *s = p->priv;
     char why[LD_ERR_MAX];
     long status;
     md_failure f = judge(p, r, why, sizeof why, &status);
-    if (s->v1 && f == F_HTTP_STATUS && (status == 401 || status == 403)) {
+    if (s->v1 && f == F_HTTP_STATUS) {
         const md_req *tok = &s->req[LD_IMDS_AWS_TOKEN];
         char more[LD_ERR_MAX];
         snprintf(more, sizeof more, "PUT %s: HTTP %ld; then %.300s", tok->path, tok->status, why);
-        conclude(p, F_TOKEN_REFUSED, more, tok->status, end);
+        if (status == 401)
+            conclude(p, F_TOKEN_REFUSED, more, tok->status, end);
+        else
+            conclude(p, f, more, status, end);
         return;
     }
     conclude(p, f, why, status, end);
@@ -481,6 +487,9 @@ static ld_status md_start(ld_probe *p, ld_err *err) {
         conclude(p, F_NOT_METADATA, why.msg, 0, LD_END_ERROR);
         return LD_OK;
     }
+    /* A stage's requests share a few kept-alive connections: gentle on a
+     * service that limits packets per second (AWS: per network interface). */
+    curl_multi_setopt(s->cm.multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)MD_CONNECTIONS);
     const char *header = cfg->cloud == LD_CLOUD_GCP     ? "Metadata-Flavor: Google"
                          : cfg->cloud == LD_CLOUD_AZURE ? "Metadata: true"
                                                         : NULL;

@@ -13,7 +13,8 @@
  *
  * AWS: IMDSv2 only, unless the token request is refused with 403 or 405;
  * then the same requests go without a token, and when they work
- * cloud.imds_version says v1. The token is never recorded.
+ * cloud.imds_version says v1; when they are unauthorized (401: IMDSv2 is
+ * required) the failure is token_refused. The token is never recorded.
  */
 #ifndef LD_PROBE_METADATA_H
 #define LD_PROBE_METADATA_H
