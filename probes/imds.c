@@ -75,13 +75,13 @@ const char *ld_imds_default_endpoint(ld_cloud c) {
 
 /* The characters a kind of word may hold. */
 typedef enum word_kind {
-    W_HEX,      /* 0-9 a-f */
-    W_DIGITS,   /* 0-9 */
-    W_NAME,     /* a-z 0-9 - (regions, zones, GCP names) */
-    W_PROJECT,  /* a-z 0-9 - . : (a GCP project ID, domain-scoped ones too) */
-    W_EMAIL,    /* A-Z a-z 0-9 . _ + - @ */
-    W_AZURE,    /* A-Z a-z 0-9 . _ - ( ): Azure names and resource groups */
-    W_TOKEN,    /* printable ASCII without space: a session token */
+    W_HEX,     /* 0-9 a-f */
+    W_DIGITS,  /* 0-9 */
+    W_NAME,    /* a-z 0-9 - (regions, zones, GCP names) */
+    W_PROJECT, /* a-z 0-9 - . : (a GCP project ID, domain-scoped ones too) */
+    W_EMAIL,   /* A-Z a-z 0-9 . _ + - @ */
+    W_AZURE,   /* A-Z a-z 0-9 . _ - ( ): Azure names and resource groups */
+    W_TOKEN,   /* printable ASCII without space: a session token */
 } word_kind;
 
 static int char_ok(word_kind k, unsigned char c) {
@@ -351,8 +351,9 @@ static ld_status parse_gcp_nic(const char *body, size_t len, ld_bag *bag, ld_err
         st = ld_err_set(err, LD_EINVAL, "network-interfaces/0 is not a JSON object");
     else if (!network || strncmp(network, "projects/", 9) != 0 || !strstr(network, "/networks/") ||
              !word_ok(name, strlen(name), W_NAME, 63))
-        st = ld_err_set(err, LD_EINVAL, "network-interfaces/0: network is not "
-                                        "projects/NUMBER/networks/NAME");
+        st = ld_err_set(err, LD_EINVAL,
+                        "network-interfaces/0: network is not "
+                        "projects/NUMBER/networks/NAME");
     else if (!ip || !ipv4_ok(ip))
         st = ld_err_set(err, LD_EINVAL, "network-interfaces/0: ip is not an IPv4 address");
     if (st != LD_OK)
@@ -487,8 +488,10 @@ ld_status ld_imds_parse(ld_imds_item item, const char *body, size_t len, ld_bag 
     /* The rest are one word each. */
     if (item == LD_IMDS_AWS_TOKEN) {
         if (!take_line(body, len, word, wordlen))
-            return ld_err_set(err, LD_EINVAL, "the token is empty, longer than %zu bytes or not "
-                                              "one line", wordlen - 1);
+            return ld_err_set(err, LD_EINVAL,
+                              "the token is empty, longer than %zu bytes or not "
+                              "one line",
+                              wordlen - 1);
         if (!word_ok(word, strlen(word), W_TOKEN, wordlen)) {
             word[0] = '\0';
             return ld_err_set(err, LD_EINVAL, "the token holds spaces or non-ASCII bytes");

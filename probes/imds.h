@@ -74,7 +74,7 @@ const ld_imds_def *ld_imds_def_get(ld_imds_item item);
 const char *ld_imds_default_endpoint(ld_cloud c);
 
 #define LD_IMDS_TOKEN_MAX 1024 /* longest session token kept (AWS sends 56 characters) */
-#define LD_IMDS_MAC_MAX 18     /* "0e:49:61:0f:c3:11" and its NUL */
+#define LD_IMDS_MAC_MAX   18   /* "0e:49:61:0f:c3:11" and its NUL */
 
 /* Parses the body of a 200 reply to item into cloud.* facts of bag (the
  * target bag of a fact store). For LD_IMDS_AWS_TOKEN and LD_IMDS_AWS_MAC

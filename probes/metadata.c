@@ -34,12 +34,12 @@
 #include "probes/curlmulti.h"
 #include "probes/imds.h"
 
-#define MD_BODY_MAX (64 * 1024) /* longest reply body read (Azure's document: a few KB) */
-#define MD_URL_MAX 2048         /* longest base URL kept (--imds-endpoint) */
-#define MD_PATH_MAX 128         /* longest path asked (the longest with a MAC: ~80) */
-#define MD_TOKEN_TTL "21600"    /* seconds the AWS session token lives (the documented maximum) */
-#define MD_GCP_PIN "metadata.google.internal:80:169.254.169.254"
-#define MD_CONNECTIONS 4        /* connections to the service at once */
+#define MD_BODY_MAX    (64 * 1024) /* longest reply body read (Azure's document: a few KB) */
+#define MD_URL_MAX     2048        /* longest base URL kept (--imds-endpoint) */
+#define MD_PATH_MAX    128         /* longest path asked (the longest with a MAC: ~80) */
+#define MD_TOKEN_TTL   "21600" /* seconds the AWS session token lives (the documented maximum) */
+#define MD_GCP_PIN     "metadata.google.internal:80:169.254.169.254"
+#define MD_CONNECTIONS 4 /* connections to the service at once */
 
 /* Why the service gave nothing usable; the names are cloud.metadata_failure's. */
 typedef enum md_failure {
@@ -85,19 +85,19 @@ typedef struct md_req {
 
 /* Private state of the probe. */
 typedef struct md_state {
-    ld_curl_multi cm;                 /* the multi handle in the loop */
-    md_req req[LD_IMDS__COUNT];       /* by item; only the provider's are made */
-    int stage;                        /* the stage in flight */
-    int v1;                           /* AWS: the token was refused, requests go without */
-    int essential_ok;                 /* every essential reply came and parsed */
-    int concluded;                    /* facts recorded, curl no longer driven */
-    struct curl_slist *get_headers;   /* the provider's header (and AWS's token) */
-    struct curl_slist *put_headers;   /* AWS: the token TTL */
-    struct curl_slist *resolve;       /* GCP's default name pinned to its address */
-    char token[LD_IMDS_TOKEN_MAX];    /* AWS's session token (never recorded) */
-    char mac[LD_IMDS_MAC_MAX];        /* AWS's primary MAC, for stage 2's paths */
-    char base[MD_URL_MAX];            /* the base URL, without a trailing '/' */
-    ld_time t_start;                  /* when the first request went out */
+    ld_curl_multi cm;               /* the multi handle in the loop */
+    md_req req[LD_IMDS__COUNT];     /* by item; only the provider's are made */
+    int stage;                      /* the stage in flight */
+    int v1;                         /* AWS: the token was refused, requests go without */
+    int essential_ok;               /* every essential reply came and parsed */
+    int concluded;                  /* facts recorded, curl no longer driven */
+    struct curl_slist *get_headers; /* the provider's header (and AWS's token) */
+    struct curl_slist *put_headers; /* AWS: the token TTL */
+    struct curl_slist *resolve;     /* GCP's default name pinned to its address */
+    char token[LD_IMDS_TOKEN_MAX];  /* AWS's session token (never recorded) */
+    char mac[LD_IMDS_MAC_MAX];      /* AWS's primary MAC, for stage 2's paths */
+    char base[MD_URL_MAX];          /* the base URL, without a trailing '/' */
+    ld_time t_start;                /* when the first request went out */
 } md_state;
 
 /* --- curl callbacks ------------------------------------------------------------ */
@@ -519,12 +519,11 @@ static void md_end_early(ld_probe *p, ld_probe_end end) {
     md_state *s = p->priv;
     if (!s || s->concluded)
         return;
-    md_req *bad = s->stage == 0      ? &s->req[LD_IMDS_AWS_TOKEN]
+    md_req *bad = s->stage == 0     ? &s->req[LD_IMDS_AWS_TOKEN]
                   : s->essential_ok ? NULL
                                     : essential_failed(p);
     if (bad && end == LD_END_RUN_DEADLINE)
-        conclude(p, F_CUT, "--timeout ended the run before the metadata service answered", 0,
-                 end);
+        conclude(p, F_CUT, "--timeout ended the run before the metadata service answered", 0, end);
     else if (bad)
         fail_with(p, bad, end);
     else if (record_stage(p, end))

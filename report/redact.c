@@ -19,9 +19,9 @@
 #include <string.h>
 #include <strings.h>
 
-#define SECRETS_MAX 256   /* distinct values hidden in one report */
-#define SUBSTRING_MIN 3   /* shorter values are hidden only where they are a whole fact */
-#define PLACEHOLDER_MAX 48 /* "<service-account-256>" and its NUL */
+#define SECRETS_MAX     256 /* distinct values hidden in one report */
+#define SUBSTRING_MIN   3   /* shorter values are hidden only where they are a whole fact */
+#define PLACEHOLDER_MAX 48  /* "<service-account-256>" and its NUL */
 
 /* The facts whose values are hidden, and their placeholders' names. */
 static const struct {
@@ -34,7 +34,7 @@ static const struct {
     {LD_F_CLOUD_INSTANCE_NAME, "instance-name"},
     {LD_F_CLOUD_SERVICE_ACCOUNT, "service-account"},
 };
-#define NSENSITIVE (sizeof sensitive / sizeof sensitive[0])
+#define NSENSITIVE     (sizeof sensitive / sizeof sensitive[0])
 #define LABEL_HOSTNAME NSENSITIVE /* the label index of this host's name */
 
 /* One value to hide. */
@@ -47,9 +47,9 @@ typedef struct secret {
 
 /* Every value to hide in one report, longest first once collected. */
 typedef struct secrets {
-    secret item[SECRETS_MAX];          /* the values */
-    size_t n;                          /* how many */
-    unsigned count[NSENSITIVE + 1];    /* placeholders given per label */
+    secret item[SECRETS_MAX];       /* the values */
+    size_t n;                       /* how many */
+    unsigned count[NSENSITIVE + 1]; /* placeholders given per label */
 } secrets;
 
 /* 1 when value is part of some target's host name (case aside): a target's
@@ -250,8 +250,8 @@ ld_status ld_report_redact(const ld_report *in, ld_redacted *out, ld_err *err) {
         st = redact_list(s, t->diagnoses->reported, t->diagnoses->nreported, &d->reported,
                          &d->nreported);
         if (st == LD_OK)
-            st = redact_list(s, t->diagnoses->suppressed, t->diagnoses->nsuppressed,
-                             &d->suppressed, &d->nsuppressed);
+            st = redact_list(s, t->diagnoses->suppressed, t->diagnoses->nsuppressed, &d->suppressed,
+                             &d->nsuppressed);
     }
 out:
     free(s);

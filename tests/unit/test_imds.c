@@ -88,9 +88,9 @@ static void aws_lists_are_one_item_a_line(void) {
     /* A final line feed, CRLF: the same. */
     ld_err err;
     char w[32];
-    CU_ASSERT_EQUAL(parse(LD_IMDS_AWS_SECURITY_GROUPS, "sg-0123456789abcdef0\r\n", &f, w, sizeof w,
-                          &err),
-                    LD_OK);
+    CU_ASSERT_EQUAL(
+        parse(LD_IMDS_AWS_SECURITY_GROUPS, "sg-0123456789abcdef0\r\n", &f, w, sizeof w, &err),
+        LD_OK);
     expect_list(f, LD_F_CLOUD_SECURITY_GROUP_IDS, sgs, 1);
     ld_facts_free(f);
 }
@@ -116,7 +116,8 @@ static void aws_words_are_checked_against_their_shape(void) {
     expect_refused(LD_IMDS_AWS_SUBNET_ID, "subnet-0fedcba98765432101234", "not a subnet ID");
     expect_refused(LD_IMDS_AWS_SUBNET_CIDR, "10.0.1.0/33", "not a CIDR block");
     expect_refused(LD_IMDS_AWS_LOCAL_IPV4, "fd00::1", "not an IPv4 address");
-    expect_refused(LD_IMDS_AWS_SECURITY_GROUPS, "sg-0123456789abcdef0\nsg-evil;rm", "security group");
+    expect_refused(LD_IMDS_AWS_SECURITY_GROUPS, "sg-0123456789abcdef0\nsg-evil;rm",
+                   "security group");
     expect_refused(LD_IMDS_AWS_SECURITY_GROUPS, "", "security group");
     expect_refused(LD_IMDS_AWS_VPC_CIDRS, "10.0.0.0/16\n\n10.1.0.0/16", "CIDR blocks");
     expect_refused(LD_IMDS_AWS_DOCUMENT, "<html>Forbidden</html>", "not a JSON object");
@@ -178,9 +179,8 @@ static void gcp_nic_zone_and_tags(void) {
     CU_ASSERT_EQUAL(parse(LD_IMDS_GCP_TAGS, "[]", &f, w, sizeof w, &err), LD_OK);
     expect_list(f, LD_F_CLOUD_NETWORK_TAGS, NULL, 0);
     ld_facts_free(f);
-    CU_ASSERT_EQUAL(parse(LD_IMDS_GCP_PROJECT_ID, "example.com:prod-project", &f, w, sizeof w,
-                          &err),
-                    LD_OK);
+    CU_ASSERT_EQUAL(
+        parse(LD_IMDS_GCP_PROJECT_ID, "example.com:prod-project", &f, w, sizeof w, &err), LD_OK);
     expect_str(f, LD_F_CLOUD_ACCOUNT, "example.com:prod-project");
     ld_facts_free(f);
     expect_refused(LD_IMDS_GCP_ZONE, "us-central1-a", "projects/NUMBER/zones/ZONE");
@@ -239,9 +239,9 @@ static void replies_with_nul_bytes_or_lines_are_refused(void) {
     ld_facts *f = ld_facts_create();
     ld_err err;
     char w[32];
-    CU_ASSERT_EQUAL(ld_imds_parse(LD_IMDS_AWS_AZ_ID, "use1\0-az1", 9, ld_facts_target(f), w,
-                                  sizeof w, &err),
-                    LD_EINVAL);
+    CU_ASSERT_EQUAL(
+        ld_imds_parse(LD_IMDS_AWS_AZ_ID, "use1\0-az1", 9, ld_facts_target(f), w, sizeof w, &err),
+        LD_EINVAL);
     CU_ASSERT_EQUAL(ld_bag_len(ld_facts_target_const(f)), 0);
     ld_facts_free(f);
     expect_refused(LD_IMDS_GCP_INSTANCE_NAME, "name\nother", "one line");
@@ -263,7 +263,8 @@ static void every_item_belongs_to_one_provider_and_stage(void) {
     for (int c = LD_CLOUD_AWS; c < LD_CLOUD__COUNT; c++)
         CU_ASSERT(essential[c] > 0);
     CU_ASSERT_STRING_EQUAL(ld_imds_default_endpoint(LD_CLOUD_AWS), "http://169.254.169.254");
-    CU_ASSERT_STRING_EQUAL(ld_imds_default_endpoint(LD_CLOUD_GCP), "http://metadata.google.internal");
+    CU_ASSERT_STRING_EQUAL(ld_imds_default_endpoint(LD_CLOUD_GCP),
+                           "http://metadata.google.internal");
     CU_ASSERT_PTR_NULL(ld_imds_default_endpoint(LD_CLOUD_GENERIC));
 }
 

@@ -17,8 +17,8 @@ static const char profiles_json[] =
 static ld_profiles *profiles(void) {
     static ld_profiles ps;
     ld_err err;
-    CU_ASSERT_EQUAL_FATAL(ld_profiles_parse(profiles_json, strlen(profiles_json), "test", &ps, &err),
-                          LD_OK);
+    CU_ASSERT_EQUAL_FATAL(
+        ld_profiles_parse(profiles_json, strlen(profiles_json), "test", &ps, &err), LD_OK);
     return &ps;
 }
 

@@ -9,12 +9,12 @@
 /* A report of two targets on a GCP instance, with a diagnosis whose texts and
  * evidence quote the identifiers. */
 typedef struct fixture {
-    ld_facts *facts[2];           /* per target */
-    ld_diagnosis diag[1];         /* the first target's one diagnosis */
-    ld_diagnoses diagnoses[2];    /* per target */
-    ld_report_target targets[2];  /* the report's targets */
-    ld_report report;             /* the report */
-    ld_ruleset *rules;            /* owns the rule the diagnosis names */
+    ld_facts *facts[2];          /* per target */
+    ld_diagnosis diag[1];        /* the first target's one diagnosis */
+    ld_diagnoses diagnoses[2];   /* per target */
+    ld_report_target targets[2]; /* the report's targets */
+    ld_report report;            /* the report */
+    ld_ruleset *rules;           /* owns the rule the diagnosis names */
 } fixture;
 
 static const char PROJECT[] = "prod-project-123", NUMBER[] = "412345678901",
@@ -68,8 +68,8 @@ static void fixture_init(fixture *x) {
         x->targets[i].facts = x->facts[i];
         x->targets[i].diagnoses = &x->diagnoses[i];
     }
-    x->report = (ld_report){.command = "check", .hostname = HOST, .targets = x->targets,
-                            .ntargets = 2, .redact = 1};
+    x->report = (ld_report){
+        .command = "check", .hostname = HOST, .targets = x->targets, .ntargets = 2, .redact = 1};
 }
 
 static void fixture_clear(fixture *x) {
