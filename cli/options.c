@@ -121,61 +121,55 @@ ld_status ld_seconds_parse(const char *s, double *out, ld_err *err) {
     return LD_OK;
 }
 
-/* Adds every comma-separated address of s to the --endpoint-ip list. */
-static ld_status add_endpoint_ips(ld_target_opts *t, const char *s, ld_err *err) {
-    const char *p = s;
+/* Calls add(t, item, err) for each non-empty comma-separated item of s (cut
+ * to a buffer of max bytes); an s with none is an error naming opt and what
+ * it lists. */
+static ld_status for_each_item(ld_target_opts *t, const char *s, const char *opt,
+                               const char *what, size_t max,
+                               ld_status (*add)(ld_target_opts *, const char *, ld_err *),
+                               ld_err *err) {
     int any = 0;
-    while (*p) {
+    char one[LD_ADDR_STRLEN > LD_AZ_ID_MAX ? LD_ADDR_STRLEN + 1 : LD_AZ_ID_MAX + 1];
+    for (const char *p = s; *p;) {
         size_t n = strcspn(p, ",");
-        char one[LD_ADDR_STRLEN];
-        ld_err inner;
         if (n > 0) {
-            if (t->nendpoint_ips >= LD_ENDPOINT_IPS_MAX)
-                return ld_err_set(err, LD_EINVAL, "--endpoint-ip: at most %d addresses",
-                                  LD_ENDPOINT_IPS_MAX);
-            if (n >= sizeof one)
-                return ld_err_set(err, LD_EINVAL, "--endpoint-ip '%.*s': not an IP address",
-                                  (int)(n < 64 ? n : 64), p);
+            if (n >= max || n >= sizeof one)
+                return ld_err_set(err, LD_EINVAL, "%s '%.*s': not %s", opt,
+                                  (int)(n < 64 ? n : 64), p, what);
             memcpy(one, p, n);
             one[n] = '\0';
-            if (ld_addr_parse(one, &t->endpoint_ips[t->nendpoint_ips], &inner) != LD_OK)
-                return ld_err_set(err, LD_EINVAL, "--endpoint-ip: %s", inner.msg);
-            t->nendpoint_ips++;
+            ld_status st = add(t, one, err);
+            if (st != LD_OK)
+                return st;
             any = 1;
         }
         p += n;
         if (*p == ',')
             p++;
     }
-    if (!any)
-        return ld_err_set(err, LD_EINVAL, "--endpoint-ip: empty address");
+    return any ? LD_OK : ld_err_set(err, LD_EINVAL, "%s: empty (give %s)", opt, what);
+}
+
+/* Adds one --endpoint-ip address. */
+static ld_status add_endpoint_ip(ld_target_opts *t, const char *one, ld_err *err) {
+    ld_err inner;
+    if (t->nendpoint_ips >= LD_ENDPOINT_IPS_MAX)
+        return ld_err_set(err, LD_EINVAL, "--endpoint-ip: at most %d addresses",
+                          LD_ENDPOINT_IPS_MAX);
+    if (ld_addr_parse(one, &t->endpoint_ips[t->nendpoint_ips], &inner) != LD_OK)
+        return ld_err_set(err, LD_EINVAL, "--endpoint-ip: %s", inner.msg);
+    t->nendpoint_ips++;
     return LD_OK;
 }
 
-/* Adds every comma-separated AZ ID of s to the --expect-az-id list. */
-static ld_status add_az_ids(ld_target_opts *t, const char *s, ld_err *err) {
-    const char *p = s;
-    int any = 0;
-    while (*p) {
-        size_t n = strcspn(p, ",");
-        char one[LD_AZ_ID_MAX + 1];
-        ld_err inner;
-        if (n > 0) {
-            if (t->nexpected_az_ids >= LD_AZ_IDS_MAX)
-                return ld_err_set(err, LD_EINVAL, "--expect-az-id: at most %d AZ IDs",
-                                  LD_AZ_IDS_MAX);
-            snprintf(one, sizeof one, "%.*s", (int)(n < LD_AZ_ID_MAX ? n : LD_AZ_ID_MAX), p);
-            if (ld_az_id_check(one, &inner) != LD_OK)
-                return ld_err_set(err, LD_EINVAL, "--expect-az-id '%.40s': %s", one, inner.msg);
-            memcpy(t->expected_az_ids[t->nexpected_az_ids++], one, strlen(one) + 1);
-            any = 1;
-        }
-        p += n;
-        if (*p == ',')
-            p++;
-    }
-    if (!any)
-        return ld_err_set(err, LD_EINVAL, "--expect-az-id: empty AZ ID");
+/* Adds one --expect-az-id AZ ID. */
+static ld_status add_az_id(ld_target_opts *t, const char *one, ld_err *err) {
+    ld_err inner;
+    if (t->nexpected_az_ids >= LD_AZ_IDS_MAX)
+        return ld_err_set(err, LD_EINVAL, "--expect-az-id: at most %d AZ IDs", LD_AZ_IDS_MAX);
+    if (ld_az_id_check(one, &inner) != LD_OK)
+        return ld_err_set(err, LD_EINVAL, "--expect-az-id '%.40s': %s", one, inner.msg);
+    memcpy(t->expected_az_ids[t->nexpected_az_ids++], one, strlen(one) + 1);
     return LD_OK;
 }
 
@@ -261,7 +255,8 @@ static ld_status apply(ld_opts *o, const opt_def *d, ld_command command, const c
     ld_err inner;
     switch (d->id) {
     case O_ENDPOINT_IP:
-        return add_endpoint_ips(t, v, err);
+        return for_each_item(t, v, "--endpoint-ip", "an IP address", LD_ADDR_STRLEN,
+                             add_endpoint_ip, err);
     case O_DNS_SERVER: {
         if (t->ndns_servers >= LD_DNS_SERVERS_MAX)
             return ld_err_set(err, LD_EINVAL, "--dns-server: at most %d resolvers",
@@ -411,7 +406,7 @@ static ld_status apply(ld_opts *o, const opt_def *d, ld_command command, const c
             return ld_err_set(err, LD_EINVAL, "--cloud-resolver '%s': %s (or none)", v, inner.msg);
         return LD_OK;
     case O_EXPECT_AZ_ID:
-        return add_az_ids(t, v, err);
+        return for_each_item(t, v, "--expect-az-id", "an AZ ID", LD_AZ_ID_MAX, add_az_id, err);
     case O_REDACT:
         o->redact = 1;
         return LD_OK;

@@ -68,6 +68,35 @@ static int on_curl_timer(CURLM *multi, long timeout_ms, void *userp) {
     return ld_timer_start(m->probe->loop, &m->timer, when, on_timer, m) == LD_OK ? 0 : -1;
 }
 
+CURLcode ld_curl_easy_defaults(CURL *easy, const ld_probe *p, char *errbuf,
+                               curl_write_callback on_header, curl_write_callback on_body,
+                               void *data) {
+    CURLcode rc = CURLE_OK;
+#define SET(opt, val)                                                                              \
+    do {                                                                                           \
+        if ((rc = curl_easy_setopt(easy, opt, val)) != CURLE_OK)                                   \
+            return rc;                                                                             \
+    } while (0)
+    SET(CURLOPT_PROTOCOLS_STR, "http,https");
+    SET(CURLOPT_NOPROXY, "*");
+    SET(CURLOPT_FOLLOWLOCATION, 0L);
+    SET(CURLOPT_NOSIGNAL, 1L);
+    SET(CURLOPT_USERAGENT, "linkdoctor/" LD_VERSION);
+    SET(CURLOPT_ERRORBUFFER, errbuf);
+    SET(CURLOPT_HEADERFUNCTION, on_header);
+    SET(CURLOPT_HEADERDATA, data);
+    SET(CURLOPT_WRITEFUNCTION, on_body);
+    SET(CURLOPT_WRITEDATA, data);
+    if (p->deadline_at) {
+        ld_time left = p->deadline_at - ld_time_now();
+        long ms = left > LD_MS ? (long)(left / LD_MS) : 1L;
+        SET(CURLOPT_CONNECTTIMEOUT_MS, ms);
+        SET(CURLOPT_TIMEOUT_MS, ms);
+    }
+#undef SET
+    return rc;
+}
+
 ld_status ld_curl_multi_init(ld_curl_multi *m, ld_probe *p, ld_curl_after_cb after, ld_err *err) {
     m->probe = p;
     m->after = after;

@@ -42,6 +42,16 @@ typedef struct ld_curl_multi {
     char watch_error[LD_ERR_MAX];          /* why a socket could not be watched, "" */
 } ld_curl_multi;
 
+/* Sets what every probe's transfer has: no proxy, whatever the environment
+ * says (what is diagnosed is the direct path; the metadata service is
+ * link-local); no redirect followed; http and https only; no signals;
+ * linkdoctor's User-Agent; curl's error text into errbuf
+ * (CURL_ERROR_SIZE); on_header and on_body with data; and connect and
+ * transfer time-outs at p's deadline, when it has one. */
+CURLcode ld_curl_easy_defaults(CURL *easy, const ld_probe *p, char *errbuf,
+                               curl_write_callback on_header, curl_write_callback on_body,
+                               void *data);
+
 /* Creates the multi handle and binds it to p's loop. */
 ld_status ld_curl_multi_init(ld_curl_multi *m, ld_probe *p, ld_curl_after_cb after, ld_err *err);
 /* Hands a readiness event of one of m's sockets to curl; 0 when io is not

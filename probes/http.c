@@ -417,35 +417,21 @@ static ld_status setup(ld_probe *p, ld_err *err) {
         if ((rc = curl_easy_setopt(s->easy, opt, val)) != CURLE_OK)                                \
             goto setopt_failed;                                                                    \
     } while (0)
+    /* Direct, whatever the environment says: the private link is what is
+     * diagnosed; the plan records what the proxy settings would do. */
+    if ((rc = ld_curl_easy_defaults(s->easy, p, s->errbuf, on_header, on_body, s)) != CURLE_OK)
+        goto setopt_failed;
     SET(CURLOPT_URL, ld_buf_str(&url));
-    SET(CURLOPT_PROTOCOLS_STR, "http,https");
     if (s->resolve)
         SET(CURLOPT_RESOLVE, s->resolve);
     if (s->headers)
         SET(CURLOPT_HTTPHEADER, s->headers);
-    /* Direct, whatever the environment says: the private link is what is
-     * diagnosed; the plan records what the proxy settings would do. */
-    SET(CURLOPT_NOPROXY, "*");
-    SET(CURLOPT_FOLLOWLOCATION, 0L);
     /* A reply that is not HTTP arrives as bytes to quote (see the top comment). */
     SET(CURLOPT_HTTP09_ALLOWED, 1L);
     /* The TLS probe owns certificate verification and reports on it; here a
      * bad certificate must not hide whether and what the service answers. */
     SET(CURLOPT_SSL_VERIFYPEER, 0L);
     SET(CURLOPT_SSL_VERIFYHOST, 0L);
-    SET(CURLOPT_NOSIGNAL, 1L);
-    SET(CURLOPT_USERAGENT, "linkdoctor/" LD_VERSION);
-    SET(CURLOPT_ERRORBUFFER, s->errbuf);
-    SET(CURLOPT_HEADERFUNCTION, on_header);
-    SET(CURLOPT_HEADERDATA, s);
-    SET(CURLOPT_WRITEFUNCTION, on_body);
-    SET(CURLOPT_WRITEDATA, s);
-    if (p->deadline_at) {
-        ld_time left = p->deadline_at - ld_time_now();
-        long ms = left > LD_MS ? (long)(left / LD_MS) : 1L;
-        SET(CURLOPT_CONNECTTIMEOUT_MS, ms);
-        SET(CURLOPT_TIMEOUT_MS, ms);
-    }
 #undef SET
 
     s->t_start = ld_time_now();

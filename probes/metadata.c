@@ -174,19 +174,11 @@ static void add_request(ld_probe *p, ld_imds_item item) {
         if ((rc = curl_easy_setopt(r->easy, opt, val)) != CURLE_OK)                                \
             goto failed;                                                                           \
     } while (0)
-    SET(CURLOPT_URL, url);
-    SET(CURLOPT_PROTOCOLS_STR, "http,https");
     /* Never through a proxy: the metadata service is link-local to this host. */
-    SET(CURLOPT_NOPROXY, "*");
-    SET(CURLOPT_FOLLOWLOCATION, 0L);
-    SET(CURLOPT_NOSIGNAL, 1L);
-    SET(CURLOPT_USERAGENT, "linkdoctor/" LD_VERSION);
-    SET(CURLOPT_ERRORBUFFER, r->errbuf);
+    if ((rc = ld_curl_easy_defaults(r->easy, p, r->errbuf, on_header, on_body, r)) != CURLE_OK)
+        goto failed;
+    SET(CURLOPT_URL, url);
     SET(CURLOPT_PRIVATE, r);
-    SET(CURLOPT_HEADERFUNCTION, on_header);
-    SET(CURLOPT_HEADERDATA, r);
-    SET(CURLOPT_WRITEFUNCTION, on_body);
-    SET(CURLOPT_WRITEDATA, r);
     if (s->resolve)
         SET(CURLOPT_RESOLVE, s->resolve);
     if (item == LD_IMDS_AWS_TOKEN) {
@@ -194,12 +186,6 @@ static void add_request(ld_probe *p, ld_imds_item item) {
         SET(CURLOPT_HTTPHEADER, s->put_headers);
     } else if (s->get_headers) {
         SET(CURLOPT_HTTPHEADER, s->get_headers);
-    }
-    if (p->deadline_at) {
-        ld_time left = p->deadline_at - ld_time_now();
-        long ms = left > LD_MS ? (long)(left / LD_MS) : 1L;
-        SET(CURLOPT_CONNECTTIMEOUT_MS, ms);
-        SET(CURLOPT_TIMEOUT_MS, ms);
     }
 #undef SET
     if (curl_multi_add_handle(s->cm.multi, r->easy) != CURLM_OK) {

@@ -48,6 +48,13 @@ def start_imds(lab, provider, mode="ok", az_id=None):
     return log
 
 
+def restart_imds(lab, provider, mode):
+    """Stops the lab's metadata service, if one runs, and starts provider's in mode."""
+    for proc in [p for p in lab.procs if p.what.startswith("metadata service")]:
+        lab.stop(proc)
+    return start_imds(lab, provider, mode)
+
+
 def requests(log):
     """The requests the metadata service saw, in order."""
     if not os.path.exists(log):
@@ -85,20 +92,31 @@ def dropped_service(lab, cloud_resolver=True):
 
 # --- real IDs in the fix of a dropped SYN, per cloud -------------------------------------
 
-@S.scenario("cloud.aws.syn_dropped_names_real_ids")
-def aws_real_ids(lab):
+def dropped_fix(lab, provider, *phrases, env=None):
+    """A dropped SYN on provider, its metadata service answering: the one finding is
+    tcp.syn_dropped, whose fix is that cloud's and says each of phrases. Returns the run,
+    the target and the metadata service's request log."""
     dropped_service(lab)
-    log = start_imds(lab, "aws")
-    # A proxy in the environment changes nothing: metadata is asked directly.
-    run = cloud_run(lab, "aws", TARGET, env=PROXY_ENV)
+    log = start_imds(lab, provider)
+    run = cloud_run(lab, provider, TARGET, env=env)
     run.expect_outcome(2, "critical")
     t = run.target()
     t.expect_only_diagnoses("tcp.syn_dropped")
     d = t.diagnosis("tcp.syn_dropped")
-    expect_eq(d["remediation_cloud"], "aws", "the fix's cloud")
-    expect_in(f"This instance ({AWS_INSTANCE}, {AWS_SUBNET}, {AWS_VPC}) has {', '.join(AWS_SGS)}: "
-              "check their outbound rules", d["remediation"], "the fix")
-    expect_in(f"an inbound rule for TCP {PORT} from {CLIENT_IP}", d["remediation"], "the fix")
+    expect_eq(d["remediation_cloud"], provider, "the fix's cloud")
+    for phrase in phrases:
+        expect_in(phrase, d["remediation"], "the fix")
+    return run, t, log
+
+
+@S.scenario("cloud.aws.syn_dropped_names_real_ids")
+def aws_real_ids(lab):
+    # A proxy in the environment changes nothing: metadata is asked directly.
+    run, t, log = dropped_fix(
+        lab, "aws",
+        f"This instance ({AWS_INSTANCE}, {AWS_SUBNET}, {AWS_VPC}) has {', '.join(AWS_SGS)}: "
+        "check their outbound rules",
+        f"an inbound rule for TCP {PORT} from {CLIENT_IP}", env=PROXY_ENV)
     expect_host_cloud(run, provider="aws", source="option", metadata_available=True,
                       imds_version="v2", account=AWS_ACCOUNT, region="us-east-1",
                       zone="us-east-1a", az_id="use1-az4", instance_id=AWS_INSTANCE,
@@ -127,17 +145,10 @@ def aws_real_ids(lab):
 
 @S.scenario("cloud.gcp.syn_dropped_names_real_ids")
 def gcp_real_ids(lab):
-    dropped_service(lab)
-    log = start_imds(lab, "gcp")
-    run = cloud_run(lab, "gcp", TARGET)
-    run.expect_outcome(2, "critical")
-    t = run.target()
-    t.expect_only_diagnoses("tcp.syn_dropped")
-    d = t.diagnosis("tcp.syn_dropped")
-    expect_eq(d["remediation_cloud"], "gcp", "the fix's cloud")
-    expect_in(f"the VPC network prod-vpc needs an egress allow rule from this VM ({CLIENT_IP}) "
-              f"to {ZONE_A} on TCP {PORT} for its network tags web, milvus-client",
-              d["remediation"], "the fix")
+    run, t, log = dropped_fix(
+        lab, "gcp",
+        f"the VPC network prod-vpc needs an egress allow rule from this VM ({CLIENT_IP}) "
+        f"to {ZONE_A} on TCP {PORT} for its network tags web, milvus-client")
     expect_host_cloud(run, provider="gcp", metadata_available=True, account=GCP_PROJECT,
                       project_number=GCP_NUMBER, zone="us-central1-a", region="us-central1",
                       instance_id=GCP_INSTANCE, instance_name="milvus-client-1", vpc="prod-vpc",
@@ -151,15 +162,10 @@ def gcp_real_ids(lab):
 
 @S.scenario("cloud.azure.syn_dropped_names_real_ids")
 def azure_real_ids(lab):
-    dropped_service(lab)
-    log = start_imds(lab, "azure")
-    run = cloud_run(lab, "azure", TARGET)
-    run.expect_outcome(2, "critical")
-    t = run.target()
-    t.expect_only_diagnoses("tcp.syn_dropped")
-    d = t.diagnosis("tcp.syn_dropped")
-    expect_in("(VM vm-milvus-1 in resource group rg-prod, westeurope, subnet 10.0.1.0/24: "
-              "`az vm show -g rg-prod -n vm-milvus-1", d["remediation"], "the fix")
+    run, t, log = dropped_fix(
+        lab, "azure",
+        "(VM vm-milvus-1 in resource group rg-prod, westeurope, subnet 10.0.1.0/24: "
+        "`az vm show -g rg-prod -n vm-milvus-1")
     expect_host_cloud(run, provider="azure", metadata_available=True,
                       account=AZURE_SUBSCRIPTION, resource_group="rg-prod", region="westeurope",
                       zone="2", instance_id=AZURE_VM_ID, instance_name="vm-milvus-1",
@@ -255,8 +261,7 @@ def metadata_hanging(lab):
     run.expect_wall(0.4, 0.6)
     # A service that hangs on every request, with a dropped SYN: the drop is still found.
     lab.block("endpoint", ZONE_A, PORT)
-    lab.stop(lab.procs[-1])
-    start_imds(lab, "gcp", "hang")
+    restart_imds(lab, "gcp", "hang")
     run = cloud_run(lab, "gcp", TARGET, timeout=3)
     run.expect_outcome(2, "critical")
     t = run.target()
@@ -280,10 +285,7 @@ def metadata_refused(lab):
         ("azure", "forbidden", "http_status", 403, "GET /metadata/instance?api-version=2021-02-01: HTTP 403"),
     ]
     for provider, mode, failure, status, phrase in cases:
-        server = lab.procs[-1] if lab.procs and "metadata" in lab.procs[-1].what else None
-        if server:
-            lab.stop(server)
-        start_imds(lab, provider, mode)
+        restart_imds(lab, provider, mode)
         run = cloud_run(lab, provider, TARGET)
         run.expect_outcome(0, "ok")
         t = run.target()
@@ -316,9 +318,7 @@ def metadata_garbage(lab):
     lab.start_service(PORT, [ZONE_A], NAME)
     lab.start_dns({NAME: [ZONE_A]}, listen=CLOUD_RESOLVER_IP)
     for provider, mode in (("azure", "garbage"), ("gcp", "no_flavor"), ("aws", "garbage")):
-        if lab.procs and "metadata" in lab.procs[-1].what:
-            lab.stop(lab.procs[-1])
-        start_imds(lab, provider, mode)
+        restart_imds(lab, provider, mode)
         run = cloud_run(lab, provider, TARGET)
         run.expect_outcome(0, "ok")
         t = run.target()
