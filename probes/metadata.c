@@ -139,8 +139,7 @@ static const ld_metadata_config *config(const ld_probe *p) {
 }
 
 /* 1 when r got a 200 reply of the provider's (not yet parsed). */
-static int req_ok(const md_state *s, const md_req *r, ld_cloud cloud) {
-    (void)s;
+static int req_ok(const md_req *r, ld_cloud cloud) {
     return r->done && r->code == CURLE_OK && r->status == 200 && !r->too_large &&
            (cloud != LD_CLOUD_GCP || r->flavor);
 }
@@ -312,7 +311,7 @@ static md_req *essential_failed(ld_probe *p) {
         md_req *r = &s->req[i];
         const ld_imds_def *d = ld_imds_def_get((ld_imds_item)i);
         if (d->cloud != config(p)->cloud || d->stage != s->stage || !d->essential ||
-            req_ok(s, r, d->cloud))
+            req_ok(r, d->cloud))
             continue;
         if (r->done)
             return r;
@@ -356,7 +355,7 @@ static int record_stage(ld_probe *p, ld_probe_end end) {
             md_req *r = &s->req[i];
             const ld_imds_def *d = ld_imds_def_get((ld_imds_item)i);
             if (d->cloud != cloud || d->stage != s->stage || d->essential != !pass ||
-                !req_ok(s, r, cloud))
+                !req_ok(r, cloud))
                 continue;
             if (!parse(p, r, why, sizeof why) && d->essential) {
                 conclude(p, F_NOT_METADATA, why, 0, end);
@@ -377,7 +376,7 @@ static void stage_done(ld_probe *p) {
     char why[LD_ERR_MAX];
     if (s->stage == 0) {
         md_req *tok = &s->req[LD_IMDS_AWS_TOKEN];
-        if (req_ok(s, tok, cloud) && parse(p, tok, why, sizeof why)) {
+        if (req_ok(tok, cloud) && parse(p, tok, why, sizeof why)) {
             char header[LD_IMDS_TOKEN_MAX + 64];
             snprintf(header, sizeof header, "X-aws-ec2-metadata-token: %s", s->token);
             if (!(s->get_headers = curl_slist_append(NULL, header))) {
@@ -387,7 +386,7 @@ static void stage_done(ld_probe *p) {
         } else if (tok->done && tok->code == CURLE_OK &&
                    (tok->status == 403 || tok->status == 405)) {
             s->v1 = 1; /* refused: try without (see metadata.h) */
-        } else if (req_ok(s, tok, cloud)) {
+        } else if (req_ok(tok, cloud)) {
             conclude(p, F_NOT_METADATA, why, 0, LD_END_RESULT);
             return;
         } else {
@@ -538,11 +537,13 @@ static void md_clear(ld_probe *p) {
         ld_buf_clear(&r->body);
     }
     ld_curl_multi_cleanup(&s->cm);
+    /* The token is a credential for this host's metadata: gone with the probe. */
+    for (struct curl_slist *h = s->get_headers; h; h = h->next)
+        memset(h->data, 0, strlen(h->data));
+    memset(s->token, 0, sizeof s->token);
     curl_slist_free_all(s->get_headers);
     curl_slist_free_all(s->put_headers);
     curl_slist_free_all(s->resolve);
-    /* The token is a credential for this host's metadata: gone with the probe. */
-    memset(s->token, 0, sizeof s->token);
     free(s);
     p->priv = NULL;
 }
