@@ -354,6 +354,7 @@ int ld_cmd_check(int argc, char **argv, ld_time started) {
     ld_opts o = {0};
     gathered g = {0};
     ld_ruleset *rules = NULL;
+    ld_names *names = NULL;
     ld_plan *plan = NULL;
     ld_run *run = NULL;
     ld_capture *capture = NULL;
@@ -404,6 +405,7 @@ int ld_cmd_check(int argc, char **argv, ld_time started) {
     }
     capture_opening_start(&opening, &o, (check_targets){g.specs, g.n});
     if (!(rules = ld_cli_rules(o.rules_files, o.nrules_files, &err)) ||
+        !(names = ld_cli_names(&err)) ||
         trust_stores(&g, &tls_ctx, cacert_ctxs, cacert_paths, &ncacerts, &err) != LD_OK) {
         ld_msg_error("%s", err.msg);
         goto out;
@@ -453,6 +455,7 @@ int ld_cmd_check(int argc, char **argv, ld_time started) {
         .capture_unavailable = opening.why,
         .tls_ctx = tls_ctx,
         .proxy_env = &proxy_env,
+        .names = names,
         .trace = o.verbose ? trace_to_stderr : NULL,
     };
     ld_report base = {
@@ -504,6 +507,7 @@ out:
     free(profiles);
     gathered_clear(&g);
     ld_ruleset_free(rules);
+    ld_names_free(names);
     if (o.verbose)
         ld_msg_trace((double)(ld_time_now() - started) / (double)LD_MS, "exit %d", code);
     ld_opts_clear(&o);

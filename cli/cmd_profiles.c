@@ -15,6 +15,22 @@ ld_status ld_cli_profiles(ld_profiles *out, ld_err *err) {
     return ld_profiles_parse(f->text, f->len, f->path, out, err);
 }
 
+ld_names *ld_cli_names(ld_err *err) {
+    const ld_builtin_file *names = &ld_builtin_names[0], *profiles = &ld_builtin_profiles[0];
+    ld_names *n = ld_names_create();
+    if (!n) {
+        ld_err_set(err, LD_ENOMEM, "out of memory");
+        return NULL;
+    }
+    if ((names->text && ld_names_load(n, names->text, names->len, names->path, err) != LD_OK) ||
+        (profiles->text &&
+         ld_names_load_profiles(n, profiles->text, profiles->len, profiles->path, err) != LD_OK)) {
+        ld_names_free(n);
+        return NULL;
+    }
+    return n;
+}
+
 int ld_cmd_profiles(int argc, char **argv) {
     if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
         puts("usage: linkdoctor profiles\n\nThe service profiles --profile NAME can apply: the "

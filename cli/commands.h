@@ -9,6 +9,7 @@
 #include <stddef.h>
 
 #include "core/loop.h"
+#include "core/names.h"
 #include "core/profile.h"
 #include "rules/rules.h"
 
@@ -21,6 +22,10 @@ ld_ruleset *ld_cli_rules(const char *const *files, size_t nfiles, ld_err *err);
 
 /* The built-in service profiles (rules/profiles.json). */
 ld_status ld_cli_profiles(ld_profiles *out, ld_err *err);
+/* The built-in name patterns: the providers' (rules/names.json), then the
+ * profiles' "names". NULL with err naming the file and the pattern; the
+ * caller frees the table (ld_names_free). */
+ld_names *ld_cli_names(ld_err *err);
 /* linkdoctor profiles */
 int ld_cmd_profiles(int argc, char **argv);
 

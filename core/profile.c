@@ -28,7 +28,8 @@ static ld_status get_string(const cJSON *obj, const char *field, int required, c
 
 static ld_status parse_profile(const cJSON *o, ld_profile *p, ld_err *err) {
     static const char *const known[] = {"name",          "description",   "scheme", "port",
-                                        "expect_status", "expect_az_ids", "docs",   NULL};
+                                        "expect_status", "expect_az_ids", "docs",   "names",
+                                        NULL};
     if (!cJSON_IsObject(o))
         return ld_err_set(err, LD_EINVAL, "a profile must be an object");
     const cJSON *f;
@@ -75,6 +76,10 @@ static ld_status parse_profile(const cJSON *o, ld_profile *p, ld_err *err) {
             return ld_err_set(err, LD_EINVAL, "expect_az_ids: at most %d", LD_AZ_IDS_MAX);
         strcpy(p->expect_az_ids[p->nexpect_az_ids++], az->valuestring);
     }
+    /* The vendor's name patterns are core/names.c's to read and check. */
+    const cJSON *names = cJSON_GetObjectItemCaseSensitive(o, "names");
+    if (names && !cJSON_IsArray(names))
+        return ld_err_set(err, LD_EINVAL, "\"names\" must be a list of name patterns");
     const cJSON *docs = cJSON_GetObjectItemCaseSensitive(o, "docs");
     p->ndocs = 0;
     if (docs && !cJSON_IsArray(docs))

@@ -2,8 +2,11 @@
  * expectations for a known service ("--profile zilliz": https, port 19530,
  * expect 400). A profile file is
  *   {"linkdoctor_profiles": 1, "profiles": [{"name", "description", "scheme",
- *     "port", "expect_status"?, "expect_az_ids"?, "docs"?}]}
+ *     "port", "expect_status"?, "expect_az_ids"?, "docs"?, "names"?}]}
  * and unknown fields, bad schemes, ports or status specs are load errors.
+ * "names" are the vendor's name patterns (core/names.h, read with
+ * ld_names_load_profiles for every target, whatever its profile: they
+ * match only the vendor's own names).
  * Explicit target parts and options always win over a profile's presets. */
 #ifndef LD_PROFILE_H
 #define LD_PROFILE_H

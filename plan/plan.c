@@ -847,6 +847,7 @@ static void start_target(ld_run *run, target_run *tr) {
             c->endpoint_ips = tr->spec.endpoint_ips;
             c->nendpoint_ips = tr->spec.nendpoint_ips;
             c->query_timeout = run->plan->cfg.connect_timeout;
+            c->names = run->plan->cfg.names;
             launch(tr, slot, &ld_probe_dns);
             ask_cloud_resolver(tr, c);
         }

@@ -41,6 +41,7 @@
 #include "core/err.h"
 #include "core/facts.h"
 #include "core/loop.h"
+#include "core/names.h"
 #include "core/proxy.h"
 #include "core/range.h"
 #include "core/spec.h"
@@ -81,6 +82,9 @@ typedef struct ld_plan_config {
     const char *capture_unavailable; /* why capture is NULL (recorded as a fact) */
     SSL_CTX *tls_ctx;                /* client TLS context (trust store), NULL: no TLS */
     const ld_proxy_env *proxy_env;   /* the environment's proxy settings */
+    const ld_names *names;           /* the name patterns the DNS probe reads the target's
+                                        name and CNAME chain with (core/names.h), NULL:
+                                        names are not read */
     size_t max_parallel;             /* targets of one run checked at the same time */
     ld_plan_thresholds thresholds;   /* --warning / --critical */
     ld_trace_cb trace;               /* -v progress, NULL for none */

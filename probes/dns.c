@@ -43,6 +43,8 @@
 #define DNS_FLAG_TC      0x02      /* truncated: in the first flags byte */
 #define DNS_HEADER_LEN   12        /* bytes of a DNS header */
 #define DNS_IDS_MAX      16        /* query IDs remembered per resolver (A, AAAA, retries) */
+#define DNS_CHAIN_MAX    16        /* CNAMEs of one reply read off the wire */
+#define DNS_TYPE_CNAME   5         /* the CNAME record type */
 
 enum { Q_A = 0, Q_AAAA = 1, NQUERIES = 2 };
 
@@ -98,6 +100,9 @@ typedef struct dns_answer {
     ld_addr addrs[DNS_MAX_ADDRS];   /* the addresses in the answer */
     size_t naddrs;                  /* how many */
     ld_value cnames;                /* CNAME chain, list */
+    ld_value wire_cnames;           /* the chain of the last reply to the name as given,
+                                       read off the wire: c-ares hands a failed search
+                                       (NXDOMAIN, NODATA) no reply to read it from */
     int64_t ttl_min;                /* smallest TTL, -1 when none */
     ld_time at;                     /* when it completed */
 } dns_answer;
@@ -422,6 +427,82 @@ static int unusable_reply(const dns_res *r) {
     return 0;
 }
 
+/* 1 when DNS names a and b are the same: case aside, and a root's trailing
+ * dot aside. */
+static int same_name(const char *a, const char *b) {
+    size_t la = strlen(a), lb = strlen(b);
+    la -= la > 0 && a[la - 1] == '.';
+    lb -= lb > 0 && b[lb - 1] == '.';
+    return la == lb && strncasecmp(a, b, la) == 0;
+}
+
+/* Reads the CNAME chain of a reply m (len bytes) to a query for qname: the
+ * targets followed from qname, in order, into out (cleared first); *qtype
+ * is the question's type. 0 when m is no such reply (another name, a
+ * message that does not parse): out is left alone. c-ares reads the chain
+ * of a reply it turns into addresses; a reply that says NXDOMAIN or NODATA
+ * after a CNAME - the zone the chain leads into lacks the record - it hands
+ * on without the message, so the chain is read here. */
+static int read_wire_cnames(const unsigned char *m, size_t len, const char *qname, int *qtype,
+                            ld_value *out) {
+    char *owners[DNS_CHAIN_MAX], *targets[DNS_CHAIN_MAX], *s = NULL;
+    size_t npairs = 0, off = DNS_HEADER_LEN;
+    long enclen;
+    int ok = 0;
+    if (len < DNS_HEADER_LEN || len > INT32_MAX || (m[4] << 8 | m[5]) != 1)
+        return 0;
+    unsigned ancount = (unsigned)(m[6] << 8 | m[7]);
+    if (ares_expand_name(m + off, m, (int)len, &s, &enclen) != ARES_SUCCESS)
+        return 0;
+    int same = same_name(s, qname);
+    ares_free_string(s);
+    off += (size_t)enclen;
+    if (!same || off + 4 > len)
+        return 0;
+    *qtype = m[off] << 8 | m[off + 1];
+    off += 4;
+    for (unsigned i = 0; i < ancount && npairs < DNS_CHAIN_MAX; i++) {
+        if (ares_expand_name(m + off, m, (int)len, &s, &enclen) != ARES_SUCCESS)
+            goto out;
+        off += (size_t)enclen;
+        if (off + 10 > len) {
+            ares_free_string(s);
+            goto out;
+        }
+        int type = m[off] << 8 | m[off + 1];
+        size_t rdlen = (size_t)(m[off + 8] << 8 | m[off + 9]);
+        char *target = NULL;
+        if (type == DNS_TYPE_CNAME && off + 10 + rdlen <= len &&
+            ares_expand_name(m + off + 10, m, (int)len, &target, &enclen) == ARES_SUCCESS) {
+            owners[npairs] = s;
+            targets[npairs++] = target;
+        } else {
+            ares_free_string(s);
+        }
+        off += 10 + rdlen;
+        if (off > len)
+            goto out;
+    }
+    ok = 1;
+    ld_value_clear(out);
+    /* Follows the chain from the question's name, as a resolver would. */
+    const char *cur = qname;
+    for (size_t step = 0; step < npairs; step++) {
+        size_t k = 0;
+        while (k < npairs && !same_name(owners[k], cur))
+            k++;
+        if (k == npairs || ld_value_list_add(out, targets[k]) != LD_OK)
+            break;
+        cur = targets[k];
+    }
+out:
+    for (size_t i = 0; i < npairs; i++) {
+        ares_free_string(owners[i]);
+        ares_free_string(targets[i]);
+    }
+    return ok;
+}
+
 /* c-ares passes `from` for UDP reads only: there the TC bit is seen. */
 static ares_ssize_t sf_recvfrom(ares_socket_t fd, void *buf, size_t len, int flags,
                                 struct sockaddr *from, ares_socklen_t *fromlen, void *data) {
@@ -437,6 +518,18 @@ static ares_ssize_t sf_recvfrom(ares_socket_t fd, void *buf, size_t len, int fla
             r->junk++;
         if (id && (((const unsigned char *)buf)[DNS_HEADER_FLAGS] & DNS_FLAG_TC))
             r->truncated = 1;
+        /* The reply to the name as given, whatever c-ares makes of it. */
+        ld_value chain = {0};
+        int qtype = 0;
+        const ld_dns_config *cfg = r->probe->config;
+        if (id && read_wire_cnames(buf, (size_t)n, cfg->name, &qtype, &chain) &&
+            (qtype == ns_t_a || qtype == ns_t_aaaa)) {
+            ld_value *keep = &r->q[qtype == ns_t_a ? Q_A : Q_AAAA].wire_cnames;
+            ld_value_clear(keep);
+            *keep = chain;
+        } else {
+            ld_value_clear(&chain);
+        }
     }
     note_tcp_result(r, fd, n, err);
     errno = err;
@@ -678,6 +771,10 @@ static void query_cb(void *arg, int status, int timeouts, unsigned char *abuf, i
     a->rcode = status_rcode(a->owner, status);
     if (status == ARES_SUCCESS && abuf)
         parse_reply(a, a->family, abuf, alen);
+    /* A failed search comes without its reply: the chain the wire showed. */
+    if (a->cnames.type != LD_T_LIST && a->wire_cnames.type == LD_T_LIST &&
+        a->wire_cnames.u.list.len > 0)
+        ld_value_copy(&a->cnames, &a->wire_cnames);
     dns_res *r = a->owner;
     if (r->q[Q_A].done && r->q[Q_AAAA].done) {
         record_resolver(r->probe, r, LD_END_RESULT);
@@ -964,6 +1061,8 @@ static void record_summary(ld_probe *p) {
     ld_bag_set_int(t, LD_F_DNS_ENDPOINT_MISMATCH_COUNT, mismatch);
     record_hosts_vs_dns(p);
     record_resolution_delay(p);
+    /* What the name and its chain say: the endpoint, its region, the zone. */
+    ld_names_record(cfg->names, cfg->name, ld_facts_get(p->facts, LD_F_DNS_CNAME_CHAIN), t);
 }
 
 size_t ld_dns_answer(const ld_probe *p, ld_addr *out, size_t max) {
@@ -1159,8 +1258,10 @@ static void dns_clear(ld_probe *p) {
             ares_destroy(r->ch); /* closes sockets through sock_state_cb */
         for (int k = 0; k < DNS_MAX_SOCKS; k++)
             ld_io_stop(&r->ios[k]);
-        for (int q = 0; q < NQUERIES; q++)
+        for (int q = 0; q < NQUERIES; q++) {
             ld_value_clear(&r->q[q].cnames);
+            ld_value_clear(&r->q[q].wire_cnames);
+        }
     }
     free(s->res);
     free(s);

@@ -26,6 +26,7 @@
 
 #include "core/addr.h"
 #include "core/attempt.h"
+#include "core/names.h"
 #include "core/resolver.h"
 #include "probes/probe.h"
 
@@ -94,6 +95,8 @@ typedef struct ld_dns_config {
     ld_time query_timeout;           /* per resolver (--connect-timeout) */
     int compare_only;                /* evidence only (the cloud's resolver): no dns.* target
                                         fact, no /etc/hosts, no answer for the connects */
+    const ld_names *names;           /* patterns to read the name and its CNAME chain with
+                                        (dns.endpoint_*, dns.privatelink_*), NULL: none */
 } ld_dns_config;
 
 extern const ld_probe_ops ld_probe_dns;

@@ -1,4 +1,4 @@
-/* builtin.h - the rule files and service profiles embedded at build time
+/* builtin.h - the rule files, service profiles and name patterns embedded at build time
  * (rules/embed.cmake). */
 #ifndef LD_RULES_BUILTIN_H
 #define LD_RULES_BUILTIN_H
@@ -18,5 +18,8 @@ extern const unsigned ld_builtin_rules_count;
 /* The embedded service profiles (rules/profiles.json), the same way. */
 extern const ld_builtin_file ld_builtin_profiles[];
 extern const unsigned ld_builtin_profiles_count;
+/* The embedded name patterns of the providers (rules/names.json), the same way. */
+extern const ld_builtin_file ld_builtin_names[];
+extern const unsigned ld_builtin_names_count;
 
 #endif
