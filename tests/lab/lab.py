@@ -933,14 +933,18 @@ class Lab:
 
     # --- servers ---------------------------------------------------------------------
 
-    def start_dns(self, records, cnames=None, listen=RESOLVER_IP, ttl=60):
-        """dnsmasq in the endpoint namespace, authoritative for lab.test only: `records`
-        maps a name to its addresses, `cnames` an alias to its target. Any other name
-        under lab.test is NXDOMAIN; nothing is forwarded anywhere."""
+    def start_dns(self, records, cnames=None, listen=RESOLVER_IP, ttl=60, local=()):
+        """dnsmasq in the endpoint namespace, authoritative for lab.test only (and for the
+        domains in `local`, e.g. a provider's "core.windows.net", so that a name there
+        without a record is NXDOMAIN rather than REFUSED): `records` maps a name to its
+        addresses, `cnames` an alias to its target - any name, a provider's too, is
+        answered from here. Any other name under those domains is NXDOMAIN; nothing is
+        forwarded anywhere."""
         self.add_endpoint_address(listen)
         log = os.path.join(self.tmp, f"dnsmasq-{listen}.log")
         argv = ["dnsmasq", "-k", "--conf-file=/dev/null", "--no-resolv", "--no-hosts",
                 f"--listen-address={listen}", "--bind-interfaces", "--local=/lab.test/",
+                *[f"--local=/{domain}/" for domain in local],
                 "--pid-file=", "--user=root", "--group=root", f"--log-facility={log}",
                 "--log-queries", f"--local-ttl={ttl}"]
         for name, addresses in records.items():

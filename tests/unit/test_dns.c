@@ -6,7 +6,9 @@
  * a truncated reply whose TCP retry fails, or not at all; a closed port is a
  * server that refuses (ICMP port unreachable). Each resolver is asked on its
  * own port, so one probe can ask a silent one and a good one, in the order a
- * resolv.conf would list them.
+ * resolv.conf would list them. A server may also answer through a chain of
+ * two CNAMEs into Azure's privatelink zone, with the address or NXDOMAIN at
+ * its end: the chain as followed, and what the names say of it.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -19,13 +21,16 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "cli/commands.h"
 #include "probes/dns.h"
 #include "loopback.h"
 #include "unit.h"
 
 #define NAME          "svc.example.test"
 #define ANSWER_IP     "10.9.8.7"
-#define QUERY_TIMEOUT (600 * LD_MS) /* --connect-timeout of these runs */
+#define QUERY_TIMEOUT (600 * LD_MS)                            /* --connect-timeout of these runs */
+#define CNAME_1       "alias.corp.example.test"                /* NAME's CNAME */
+#define CNAME_2       "acct.privatelink.blob.core.windows.net" /* and its */
 
 /* What a scripted server does with a UDP query. */
 typedef enum ds_mode {
@@ -36,6 +41,8 @@ typedef enum ds_mode {
     DS_SILENT,    /* reads the query, never answers */
     DS_JUNK_ID,   /* the query's ID, then bytes that are no DNS message */
     DS_SHORT,     /* five bytes: not even a header */
+    DS_CHAIN,     /* NAME -> CNAME_1 -> CNAME_2, then A: ANSWER_IP; AAAA: the chain only */
+    DS_CHAIN_NX,  /* the same chain, then NXDOMAIN: the zone at its end lacks the name */
 } ds_mode;
 
 /* What it does with a TCP connection (after a truncated reply). */
@@ -59,6 +66,37 @@ typedef struct ds_server {
 static void put16(unsigned char *p, unsigned v) {
     p[0] = (unsigned char)(v >> 8);
     p[1] = (unsigned char)v;
+}
+
+/* Writes name in DNS wire form (no compression) at out; its length. */
+static size_t put_name(unsigned char *out, const char *name) {
+    size_t len = 0;
+    for (const char *p = name; *p;) {
+        size_t label = strcspn(p, ".");
+        out[len++] = (unsigned char)label;
+        memcpy(out + len, p, label);
+        len += label;
+        p += label + (p[label] == '.');
+    }
+    out[len++] = 0;
+    return len;
+}
+
+/* Appends a record of owner (NULL: a pointer to the question's name), type
+ * and rdata (a name for a CNAME, 4 bytes for an A) at out; its length. */
+static size_t put_record(unsigned char *out, const char *owner, unsigned type, const void *rdata) {
+    size_t len = owner ? put_name(out, owner) : 2;
+    if (!owner)
+        put16(out, 0xC00C);
+    put16(out + len, type);
+    put16(out + len + 2, 1);
+    put16(out + len + 4, 0);
+    put16(out + len + 6, 60);
+    size_t rdlen = type == 5 ? put_name(out + len + 10, rdata) : 4;
+    if (type != 5)
+        memcpy(out + len + 10, rdata, 4);
+    put16(out + len + 8, (unsigned)rdlen);
+    return len + 10 + rdlen;
 }
 
 /* The reply to query q (n bytes) by mode, into out; its length, 0 for none. */
@@ -90,6 +128,18 @@ static size_t build_reply(ds_mode mode, const unsigned char *q, size_t n, unsign
     put16(out + 8, 0);
     put16(out + 10, 0);
     size_t len = qend;
+    if (mode == DS_CHAIN || mode == DS_CHAIN_NX) {
+        unsigned char ip[4];
+        inet_pton(AF_INET, ANSWER_IP, ip);
+        len += put_record(out + len, NULL, 5, CNAME_1);
+        len += put_record(out + len, CNAME_1, 5, CNAME_2);
+        int address = mode == DS_CHAIN && qtype == 1;
+        if (address)
+            len += put_record(out + len, CNAME_2, 1, ip);
+        put16(out + 6, 2u + (unsigned)address);
+        out[3] = mode == DS_CHAIN_NX ? 0x83 : 0x80; /* RA, and NXDOMAIN */
+        return len;
+    }
     if (mode == DS_TC || (mode == DS_ANSWER && qtype != 1))
         return len;
     unsigned char *rr = out + len;
@@ -212,8 +262,10 @@ static ld_dns_system default_system(void) {
     return sys;
 }
 
-/* Asks the system resolvers on these ports (in this order) for NAME. */
-static ld_facts *ask(const ld_dns_system *sys, const uint16_t *ports, size_t n) {
+/* Asks the system resolvers on these ports (in this order) for NAME, reading
+ * names with the table names (NULL: none). */
+static ld_facts *ask_reading(const ld_dns_system *sys, const uint16_t *ports, size_t n,
+                             const ld_names *names) {
     ld_resolver res[4];
     CU_ASSERT_FATAL(n <= 4);
     for (size_t i = 0; i < n; i++) {
@@ -226,11 +278,17 @@ static ld_facts *ask(const ld_dns_system *sys, const uint16_t *ports, size_t n) 
                          .resolvers = res,
                          .nresolvers = n,
                          .system = sys,
-                         .query_timeout = QUERY_TIMEOUT};
+                         .query_timeout = QUERY_TIMEOUT,
+                         .names = names};
     ld_facts *f = ld_facts_create();
     CU_ASSERT_PTR_NOT_NULL_FATAL(f);
     lb_run_probe(&ld_probe_dns, &cfg, f, QUERY_TIMEOUT + 200 * LD_MS, 0);
     return f;
+}
+
+/* Asks the system resolvers on these ports (in this order) for NAME. */
+static ld_facts *ask(const ld_dns_system *sys, const uint16_t *ports, size_t n) {
+    return ask_reading(sys, ports, n, NULL);
 }
 
 /* The resolver subject of the server on port. */
@@ -366,6 +424,48 @@ static void garbage_with_the_query_id_is_a_malformed_answer_not_silence(void) {
 
 static void datagram_shorter_than_a_header_is_a_malformed_answer(void) {
     expect_rcode(DS_SHORT, DT_NONE, "MALFORMED");
+}
+
+/* --- the CNAME chain, and what its names say ----------------------------------------- */
+
+static void cname_chain_is_recorded_as_followed(void) {
+    ld_dns_system sys = default_system();
+    ds_server s;
+    ds_start(&s, DS_CHAIN, DT_NONE);
+    ld_facts *f = ask(&sys, &s.port, 1);
+    ds_stop(&s);
+    CU_ASSERT_STRING_EQUAL(target_str(f, LD_F_DNS_RCODE), "NOERROR");
+    CU_ASSERT_STRING_EQUAL(LIST(f, LD_F_DNS_CNAME_CHAIN), CNAME_1 ", " CNAME_2);
+    CU_ASSERT_STRING_EQUAL(LIST(f, LD_F_DNS_ADDRESSES), ANSWER_IP);
+    const ld_value *v = ld_bag_get(resolver(f, s.port), LD_F_DNS_R_CNAME_CHAIN);
+    CU_ASSERT_TRUE_FATAL(v && v->type == LD_T_LIST && v->u.list.len == 2);
+    CU_ASSERT_STRING_EQUAL(v->u.list.items[1], CNAME_2);
+    /* Without a name table, nothing is read. */
+    CU_ASSERT_PTR_NULL(ld_facts_get(f, LD_F_DNS_RECOGNIZED_NAMES));
+    ld_facts_free(f);
+}
+
+/* c-ares's search hands an NXDOMAIN on without the reply: the chain is read
+ * off the wire, and the zone at its end named. */
+static void nxdomain_after_a_cname_chain_keeps_the_chain_and_its_zone(void) {
+    ld_dns_system sys = default_system();
+    ld_err err = {{0}};
+    ld_names *names = ld_cli_names(&err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(names);
+    ds_server s;
+    ds_start(&s, DS_CHAIN_NX, DT_NONE);
+    ld_facts *f = ask_reading(&sys, &s.port, 1, names);
+    ds_stop(&s);
+    CU_ASSERT_STRING_EQUAL(target_str(f, LD_F_DNS_RCODE), "NXDOMAIN");
+    CU_ASSERT_STRING_EQUAL(LIST(f, LD_F_DNS_CNAME_CHAIN), CNAME_1 ", " CNAME_2);
+    CU_ASSERT_STRING_EQUAL(LIST(f, LD_F_DNS_RECOGNIZED_NAMES), CNAME_2);
+    CU_ASSERT_STRING_EQUAL(LIST(f, LD_F_DNS_NAME_PATTERNS), "azure.privatelink");
+    CU_ASSERT_STRING_EQUAL(target_str(f, LD_F_DNS_PRIVATELINK_ZONE),
+                           "privatelink.blob.core.windows.net");
+    CU_ASSERT_STRING_EQUAL(target_str(f, LD_F_DNS_PRIVATELINK_RECORD), "acct");
+    CU_ASSERT_STRING_EQUAL(target_str(f, LD_F_DNS_ENDPOINT_NAME_KIND), "privatelink");
+    ld_facts_free(f);
+    ld_names_free(names);
 }
 
 /* --- what a glibc lookup waits ------------------------------------------------------ */
@@ -562,6 +662,8 @@ int main(void) {
         LD_TEST(silent_server_is_timeout),
         LD_TEST(garbage_with_the_query_id_is_a_malformed_answer_not_silence),
         LD_TEST(datagram_shorter_than_a_header_is_a_malformed_answer),
+        LD_TEST(cname_chain_is_recorded_as_followed),
+        LD_TEST(nxdomain_after_a_cname_chain_keeps_the_chain_and_its_zone),
         LD_TEST(silent_first_nameserver_costs_the_timeout_of_resolv_conf),
         LD_TEST(later_silent_nameservers_cost_glibc_s_share_of_the_timeout),
         LD_TEST(nameservers_past_the_third_are_not_used_by_glibc),
