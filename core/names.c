@@ -296,7 +296,7 @@ static ld_status compile_name(const ld_names *n, const char *t, names_pattern *p
     if (st == LD_ELIMIT && src.len >= NAMES_REGEX_MAX - 1)
         ld_err_set(err, LD_ELIMIT, "the name's expression is longer than %d bytes",
                    NAMES_REGEX_MAX);
-    int rc = st == LD_OK ? regcomp(re, ld_buf_str(&src), REG_EXTENDED) : 0;
+    int rc = st == LD_OK ? regcomp(re, ld_buf_str(&src), REG_EXTENDED | (p ? 0 : REG_NOSUB)) : 0;
     if (rc != 0) {
         char why[128];
         regerror(rc, re, why, sizeof why);
