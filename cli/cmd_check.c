@@ -133,7 +133,7 @@ static const char check_usage[] =
 
 /* Descriptors each target may hold at once: resolvers plus connects. */
 #define FDS_PER_TARGET 8
-#define MAX_PARALLEL   256
+#define MAX_PARALLEL 256
 
 static void trace_to_stderr(void *arg, double ms, const char *line) {
     (void)arg;
@@ -149,8 +149,8 @@ typedef struct check_targets {
 /* Opens packet capture as --capture asks. Returns the exit-worthy status only
  * when capture was required (on) or the interface named does not exist; with
  * auto, a capture that cannot open leaves *cap NULL and the reason in why. */
-static ld_status open_capture(const ld_opts *o, const check_targets *t, ld_capture **cap, char *why,
-                              size_t whylen, ld_err *err) {
+static ld_status open_capture(const ld_opts *o, const check_targets *t, ld_capture **cap,
+                              char *why, size_t whylen, ld_err *err) {
     uint16_t ports[32];
     size_t nports = 0;
     int all_tcp = 0;
@@ -186,14 +186,14 @@ static ld_status open_capture(const ld_opts *o, const check_targets *t, ld_captu
  * probe starts and no privilege is dropped before the capture is open; the
  * event loop itself stays on this thread. */
 typedef struct capture_opening {
-    const ld_opts *o;      /* the options it opens for */
-    check_targets targets; /* ... and the targets */
-    pthread_t thread;      /* the helper, while `joinable` */
-    int joinable;          /* 1 until joined */
-    ld_status st;          /* open_capture()'s result ... */
-    ld_capture *capture;   /* ... the capture (owned until handed over) ... */
-    char why[LD_ERR_MAX];  /* ... why there is none, with auto ... */
-    ld_err err;            /* ... and the error that ends the run */
+    const ld_opts *o;         /* the options it opens for */
+    check_targets targets;    /* ... and the targets */
+    pthread_t thread;         /* the helper, while `joinable` */
+    int joinable;             /* 1 until joined */
+    ld_status st;             /* open_capture()'s result ... */
+    ld_capture *capture;      /* ... the capture (owned until handed over) ... */
+    char why[LD_ERR_MAX];     /* ... why there is none, with auto ... */
+    ld_err err;               /* ... and the error that ends the run */
 } capture_opening;
 
 static void *capture_opening_main(void *arg) {
@@ -238,14 +238,14 @@ static size_t parallel_limit(void) {
 
 /* The targets of a check being gathered, and the trust stores they name. */
 typedef struct gathered {
-    ld_target_spec *specs;        /* the targets, owned */
-    const char **cacerts;         /* per target: its --cacert, NULL for none */
-    size_t n;                     /* how many */
-    size_t cap;                   /* allocated */
-    char *texts[LD_OPT_LIST_MAX]; /* the targets files read (cacert names point in) */
-    size_t ntexts;                /* how many */
-    const ld_opts *o;             /* the options (defaults of every line) */
-    const ld_profiles *profiles;  /* for --profile on a line */
+    ld_target_spec *specs;               /* the targets, owned */
+    const char **cacerts;                /* per target: its --cacert, NULL for none */
+    size_t n;                            /* how many */
+    size_t cap;                          /* allocated */
+    char *texts[LD_OPT_LIST_MAX];        /* the targets files read (cacert names point in) */
+    size_t ntexts;                       /* how many */
+    const ld_opts *o;                    /* the options (defaults of every line) */
+    const ld_profiles *profiles;         /* for --profile on a line */
 } gathered;
 
 static ld_status gather_one(gathered *g, const char *input, const ld_target_opts *t, ld_err *err) {
@@ -298,15 +298,14 @@ static ld_status gather(gathered *g, ld_time deadline, ld_err *err) {
             return ld_err_set(err, LD_EINVAL, "%s:%s", name, inner.msg);
     }
     if (g->n == 0)
-        return ld_err_set(err, LD_EINVAL,
-                          o->ntargets_files ? "no target in the --targets file"
-                                            : "no target given (see linkdoctor "
-                                              "check --help)");
+        return ld_err_set(err, LD_EINVAL, o->ntargets_files ? "no target in the --targets file"
+                                                             : "no target given (see linkdoctor "
+                                                               "check --help)");
     return LD_OK;
 }
 
 /* 1 when some target is a name: only then is there a name to read (the name
- * table costs a few milliseconds to compile, which an IP-only run skips). */
+ * table takes a few milliseconds to compile, which an IP-only run skips). */
 static int gathered_names(const gathered *g) {
     for (size_t i = 0; i < g->n; i++)
         if (!g->specs[i].target.host_is_ip)
@@ -454,13 +453,12 @@ int ld_cmd_check(int argc, char **argv, ld_time started) {
         .cloud_resolver_off = o.cloud_resolver_off,
         .cloud_resolver = o.cloud_resolver_given ? &o.cloud_resolver : NULL,
         .max_parallel = parallel_limit(),
-        .thresholds =
-            {
-                .connect_warning = th->set & 1u ? &th->connect_warning : NULL,
-                .connect_critical = th->set & 2u ? &th->connect_critical : NULL,
-                .total_warning = th->set & 4u ? &th->total_warning : NULL,
-                .total_critical = th->set & 8u ? &th->total_critical : NULL,
-            },
+        .thresholds = {
+            .connect_warning = th->set & 1u ? &th->connect_warning : NULL,
+            .connect_critical = th->set & 2u ? &th->connect_critical : NULL,
+            .total_warning = th->set & 4u ? &th->total_warning : NULL,
+            .total_critical = th->set & 8u ? &th->total_critical : NULL,
+        },
         .capture = capture,
         .capture_mode = o.capture,
         .capture_unavailable = opening.why,
@@ -482,9 +480,7 @@ int ld_cmd_check(int argc, char **argv, ld_time started) {
     }
     if (o.watch_s > 0) {
         ld_watch_config wc = {.interval = (ld_time)(o.watch_s * (double)LD_SEC),
-                              .timeout = timeout,
-                              .started = started,
-                              .format = o.format,
+                              .timeout = timeout, .started = started, .format = o.format,
                               .base = &base};
         code = ld_cli_watch(plan, rules, g.specs, g.n, &wc);
         goto out;

@@ -28,9 +28,9 @@
 
 #define NAME          "svc.example.test"
 #define ANSWER_IP     "10.9.8.7"
-#define QUERY_TIMEOUT (600 * LD_MS)                            /* --connect-timeout of these runs */
+#define QUERY_TIMEOUT (600 * LD_MS) /* --connect-timeout of these runs */
 #define CNAME_1       "alias.corp.example.test"                /* NAME's CNAME */
-#define CNAME_2       "acct.privatelink.blob.core.windows.net" /* and its */
+#define CNAME_2       "acct.privatelink.blob.core.windows.net" /* CNAME_1's */
 
 /* What a scripted server does with a UDP query. */
 typedef enum ds_mode {
