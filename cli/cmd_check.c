@@ -15,6 +15,7 @@ extern char **environ;
 #include "cli/msg.h"
 #include "cli/options.h"
 #include "cli/privs.h"
+#include "cli/setup.h"
 #include "cli/targets.h"
 #include "cli/watch.h"
 #include "core/path.h"
@@ -120,105 +121,10 @@ static const char check_usage[] =
 #define END_COST_SLOWDOWN 1
 #endif
 
-/* Descriptors each target may hold at once: resolvers plus connects. */
-#define FDS_PER_TARGET 8
-#define MAX_PARALLEL 256
 
 static void trace_to_stderr(void *arg, double ms, const char *line) {
     (void)arg;
     ld_msg_trace(ms, "%s", line);
-}
-
-/* The targets of one check: what the capture filters on. */
-typedef struct check_targets {
-    const ld_target_spec *specs; /* the targets */
-    size_t n;                    /* how many */
-} check_targets;
-
-/* Opens packet capture as --capture asks. Returns the exit-worthy status only
- * when capture was required (on) or the interface named does not exist; with
- * auto, a capture that cannot open leaves *cap NULL and the reason in why. */
-static ld_status open_capture(const ld_opts *o, const check_targets *t, ld_capture **cap,
-                              char *why, size_t whylen, ld_err *err) {
-    uint16_t ports[32];
-    size_t nports = 0;
-    int all_tcp = 0;
-    *cap = NULL;
-    if (o->capture == LD_CAPTURE_MODE_OFF) {
-        snprintf(why, whylen, "turned off (--capture off)");
-        return LD_OK;
-    }
-    for (size_t i = 0; i < t->n && !all_tcp; i++) {
-        size_t k = 0;
-        while (k < nports && ports[k] != t->specs[i].target.port)
-            k++;
-        if (k == nports && nports < sizeof ports / sizeof ports[0])
-            ports[nports++] = t->specs[i].target.port;
-        else if (k == nports)
-            all_tcp = 1; /* too many ports to list: capture all TCP */
-    }
-    ld_capture_failure fail;
-    ld_err cerr;
-    if (ld_capture_open(cap, o->interface, ports, all_tcp ? 0 : nports, &fail, &cerr) == LD_OK)
-        return LD_OK;
-    if (fail == LD_CAPTURE_NO_INTERFACE)
-        return ld_err_set(err, LD_EINVAL, "--interface %s: %s", o->interface, cerr.msg);
-    if (o->capture == LD_CAPTURE_MODE_ON)
-        return ld_err_set(err, LD_EINVAL, "--capture on: %s", cerr.msg);
-    snprintf(why, whylen, "%s", cerr.msg);
-    return LD_OK;
-}
-
-/* Opening a capture makes the kernel wait for an RCU grace period (5-30 ms,
- * see ld_capture_open): a helper thread opens it while this one loads the
- * rules and the TLS context. It is joined before the plan is built, so no
- * probe starts and no privilege is dropped before the capture is open; the
- * event loop itself stays on this thread. */
-typedef struct capture_opening {
-    const ld_opts *o;         /* the options it opens for */
-    check_targets targets;    /* ... and the targets */
-    pthread_t thread;         /* the helper, while `joinable` */
-    int joinable;             /* 1 until joined */
-    ld_status st;             /* open_capture()'s result ... */
-    ld_capture *capture;      /* ... the capture (owned until handed over) ... */
-    char why[LD_ERR_MAX];     /* ... why there is none, with auto ... */
-    ld_err err;               /* ... and the error that ends the run */
-} capture_opening;
-
-static void *capture_opening_main(void *arg) {
-    capture_opening *c = arg;
-    c->st = open_capture(c->o, &c->targets, &c->capture, c->why, sizeof c->why, &c->err);
-    return NULL;
-}
-
-static void capture_opening_start(capture_opening *c, const ld_opts *o, check_targets targets) {
-    c->o = o;
-    c->targets = targets;
-    c->joinable = pthread_create(&c->thread, NULL, capture_opening_main, c) == 0;
-    if (!c->joinable) /* no thread: open it here */
-        capture_opening_main(c);
-}
-
-static void capture_opening_join(capture_opening *c) {
-    if (c->joinable)
-        pthread_join(c->thread, NULL);
-    c->joinable = 0;
-}
-
-/* Raises the open-file limit to the hard limit and returns how many targets
- * may run at once within it. */
-static size_t parallel_limit(void) {
-    struct rlimit rl;
-    if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
-        return 16;
-    if (rl.rlim_cur < rl.rlim_max) {
-        rl.rlim_cur = rl.rlim_max;
-        setrlimit(RLIMIT_NOFILE, &rl);
-        getrlimit(RLIMIT_NOFILE, &rl);
-    }
-    rlim_t usable = rl.rlim_cur > 64 ? rl.rlim_cur - 32 : 32;
-    size_t n = (size_t)(usable / FDS_PER_TARGET);
-    return n < 1 ? 1 : n > MAX_PARALLEL ? MAX_PARALLEL : n;
 }
 
 /* --- targets: the command line's and the targets files' ------------------------ */
@@ -352,7 +258,7 @@ int ld_cmd_check(int argc, char **argv, ld_time started) {
     ld_profiles *profiles = malloc(sizeof *profiles); /* ~140 KiB: not for the stack */
     ld_proxy_env proxy_env;
     ld_proxy_env_read(&proxy_env, environ);
-    capture_opening opening = {0};
+    ld_cli_capture opening = {0};
     ld_privs privs;
     ld_report_out out = {0};
 
@@ -391,7 +297,7 @@ int ld_cmd_check(int argc, char **argv, ld_time started) {
         ld_path_dir(o.output, dir, sizeof dir);
         ld_privs_give_report(&privs, ld_report_out_fd(&out), dir);
     }
-    capture_opening_start(&opening, &o, (check_targets){g.specs, g.n});
+    ld_cli_capture_start(&opening, &o, g.specs, g.n);
     if (!(rules = ld_cli_rules(o.rules_files, o.nrules_files, &err)) ||
         trust_stores(&g, &tls_ctx, cacert_ctxs, cacert_paths, &ncacerts, &err) != LD_OK) {
         ld_msg_error("%s", err.msg);
@@ -403,7 +309,7 @@ int ld_cmd_check(int argc, char **argv, ld_time started) {
                      tls_ctx ? "; TLS trusts the system store" : "",
                      ncacerts ? "; TLS trusts --cacert files" : "");
     /* The only privileged step; everything after it runs with less. */
-    capture_opening_join(&opening);
+    ld_cli_capture_join(&opening);
     capture = opening.capture;
     opening.capture = NULL;
     if (opening.st != LD_OK) {
@@ -426,7 +332,7 @@ int ld_cmd_check(int argc, char **argv, ld_time started) {
         .cloud_auto = o.cloud_auto,
         .cloud = o.cloud,
         .dmi_dir = getenv("LINKDOCTOR_DMI_DIR"),
-        .max_parallel = parallel_limit(),
+        .max_parallel = ld_cli_parallel_limit(),
         .thresholds = {
             .connect_warning = th->set & 1u ? &th->connect_warning : NULL,
             .connect_critical = th->set & 2u ? &th->connect_critical : NULL,
@@ -477,7 +383,7 @@ int ld_cmd_check(int argc, char **argv, ld_time started) {
     code = ld_cli_emit(rules, run, &base, started, o.format, &out);
 out:
     ld_cli_output_clear(&out); /* the temporary file, unless the report was written */
-    capture_opening_join(&opening);
+    ld_cli_capture_join(&opening);
     ld_capture_free(opening.capture); /* opened, never handed over */
     ld_run_free(run);
     ld_plan_free(plan);

@@ -29,6 +29,7 @@ typedef enum ld_command {
     LD_CMD_ANALYZE = 1u << 1, /* linkdoctor analyze */
     LD_CMD_RULES = 1u << 2,   /* linkdoctor rules list|lint|facts */
     LD_CMD_EXPLAIN = 1u << 3, /* linkdoctor explain */
+    LD_CMD_SERVE = 1u << 4,   /* linkdoctor serve */
 } ld_command;
 
 
@@ -75,6 +76,12 @@ typedef struct ld_opts {
     const char *targets_files[LD_OPT_LIST_MAX]; /* --targets FILE ("-": stdin) */
     size_t ntargets_files;                    /* how many */
     double watch_s;                           /* --watch SEC, 0: one run */
+    const char *listen;                       /* serve --listen ADDR:PORT as given */
+    ld_addr listen_addr;                      /* ... its address */
+    uint16_t listen_port;                     /* ... its port */
+    unsigned max_probes;                      /* serve --max-probes */
+    const char *allow[LD_OPT_LIST_MAX];       /* serve --allow-target CIDR|SUFFIX */
+    size_t nallow;                            /* how many */
     int verbose;                              /* -v */
     int help;                                 /* --help was asked for */
     char **args;                              /* the positional arguments (argv's) */
@@ -104,6 +111,10 @@ ld_status ld_opts_line(int argc, char **argv, const ld_profiles *profiles,
  * the problem without repeating the input. */
 ld_status ld_opts_spec(const char *input, const ld_target_opts *t, ld_target_spec *spec,
                        ld_err *err);
+
+/* 1 when a remote request (serve's query) may set the option long_name
+ * ("endpoint-ip"): one that may differ per target and names no local file. */
+int ld_opts_remote_ok(const char *long_name);
 
 /* Parses a duration in seconds ("2", "0.5"): finite, > 0, at most a day. */
 ld_status ld_seconds_parse(const char *s, double *out, ld_err *err);

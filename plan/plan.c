@@ -143,6 +143,10 @@ ld_loop *ld_plan_loop(ld_plan *plan) {
     return plan->loop;
 }
 
+ld_capture *ld_plan_capture(const ld_plan *plan) {
+    return plan->cfg.capture;
+}
+
 ld_cloud ld_plan_cloud(const ld_plan *plan, const char **source) {
     if (source)
         *source = plan->cloud_source;

@@ -84,6 +84,8 @@ ld_plan *ld_plan_create(const ld_plan_config *cfg, ld_err *err);
 void ld_plan_free(ld_plan *plan);
 /* The plan's event loop, for other watchers (a server, signals). */
 ld_loop *ld_plan_loop(ld_plan *plan);
+/* The plan's packet capture, NULL when there is none. */
+ld_capture *ld_plan_capture(const ld_plan *plan);
 /* The cloud the plan decided, and how ("dmi" or "option"). */
 ld_cloud ld_plan_cloud(const ld_plan *plan, const char **source);
 

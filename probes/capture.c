@@ -312,9 +312,7 @@ int ld_capture_covers(const ld_capture *cap, const char *ifname) {
     return strcmp(cap->iface, "any") == 0 || (ifname && strcmp(cap->iface, ifname) == 0);
 }
 
-/* Packets lost so far: dropped by the kernel (buffer full) or the interface,
- * or not tracked for want of room in the table. */
-static unsigned long capture_lost(ld_capture *cap) {
+unsigned long ld_capture_lost(ld_capture *cap) {
     struct pcap_stat ps;
     unsigned long lost = cap->untracked;
     if (cap->pcap && pcap_stats(cap->pcap, &ps) == 0)
@@ -325,7 +323,7 @@ static unsigned long capture_lost(ld_capture *cap) {
 unsigned long ld_capture_watch_lost(ld_capture_watch *w) {
     if (!w->cap || !w->active)
         return 0; /* never watched: the attempt ended before anything could be missed */
-    unsigned long now = capture_lost(w->cap);
+    unsigned long now = ld_capture_lost(w->cap);
     return now > w->lost_before ? now - w->lost_before : 0;
 }
 
@@ -342,7 +340,7 @@ ld_status ld_capture_watch_start(ld_capture *cap, ld_capture_watch *w) {
     w->active = 1;
     w->fired = 0;
     w->neigh_retry = 0;
-    w->lost_before = capture_lost(cap);
+    w->lost_before = ld_capture_lost(cap);
     w->evicted_before = ld_hs_evicted(cap->flows);
     w->idx = cap->nwatches;
     cap->watches[cap->nwatches++] = w;

@@ -125,6 +125,9 @@ const ld_hs_flow *ld_capture_watch_flow(const ld_capture_watch *w);
  * table had no room for. Any loss makes the capture blind to the attempt: a
  * SYN it did not see may have left. */
 unsigned long ld_capture_watch_lost(ld_capture_watch *w);
+/* Packets lost since the capture opened: dropped by the kernel (buffer full)
+ * or the interface, or not tracked for want of room in the flow table. */
+unsigned long ld_capture_lost(ld_capture *cap);
 
 /* Records what the capture shows of one attempt (flow NULL: nothing was
  * captured of it) into its tcp.attempt.* evidence: conn_state, syn_seen, SYN
