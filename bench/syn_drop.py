@@ -3,7 +3,7 @@
 diagnosed: linkdoctor against curl and nc.
 
 The bar (DESIGN.md): with default options, `linkdoctor check` reports tcp.syn_dropped
-(confidence high) within 1.5 s of process start - the first SYN retransmission (~1 s)
+(confidence high) within 1.12 s of process start - the first SYN retransmission (~1 s)
 is the floor - where curl and nc wait for the kernel to give up (~130 s with Linux's
 default net.ipv4.tcp_syn_retries = 6).
 
@@ -20,7 +20,7 @@ inside the client namespace:
     each process; --max-seconds N stops them (by their PIDs) after N s and prints ">N".
 
 It prints each wall time and the ratios curl/linkdoctor and nc/linkdoctor (medians),
-and exits 1 if linkdoctor's median exceeds 1.5 s (or it does not say tcp.syn_dropped
+and exits 1 if linkdoctor's median exceeds 1.12 s (or it does not say tcp.syn_dropped
 with confidence high), 0 otherwise. Needs root, hyperfine, curl, nc and the lab's tools.
 Nothing leaves the lab: the client namespace has no default route and its own resolver.
 """
@@ -43,7 +43,7 @@ import lab as L  # noqa: E402
 
 PORT = 19530
 NAME = "svc.lab.test"
-BAR = 1.5
+BAR = 1.12
 
 
 def hyperfine(argv, runs):

@@ -557,6 +557,11 @@ static void connect_to_answer(target_run *tr, const ld_probe *dns) {
     unsigned origin;
     size_t n = ld_dns_addresses(dns, addrs, TARGET_MAX_ADDRS, &origin);
     ld_bag *t = ld_facts_target(tr->facts);
+    /* The resolver's answer time bounds a round trip inside this network:
+     * it sizes the capture's grace after a SYN retransmission. */
+    const ld_value *latency = ld_bag_get(t, LD_F_DNS_LATENCY_MS);
+    if (latency && latency->type == LD_T_NUM)
+        ld_capture_note_rtt(tr->run->plan->cfg.capture, (ld_time)(latency->u.n * (double)LD_MS));
     ld_bag_set_empty_list(t, LD_F_TCP_SKIPPED_ADDRESSES);
     int64_t skipped = 0, usable = 0;
     for (size_t i = 0; i < n; i++) {

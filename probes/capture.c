@@ -57,6 +57,7 @@ struct ld_capture {
     size_t capwatches;             /* allocated */
     unsigned long untracked;       /* packets of new flows the table had no room for */
     unsigned long kernel_drops;    /* packets the kernel dropped (PACKET_STATISTICS, summed) */
+    ld_time max_rtt;               /* longest round trip noted, 0 while none */
 };
 
 static const char *const mode_names[] = {"auto", "on", "off", "file"};
@@ -235,6 +236,34 @@ static void grace_cb(ld_timer *t) {
     fire(w);
 }
 
+void ld_capture_note_rtt(ld_capture *cap, ld_time rtt) {
+    if (cap && rtt > cap->max_rtt)
+        cap->max_rtt = rtt;
+}
+
+ld_time ld_capture_grace_for(ld_time max_rtt) {
+    if (max_rtt <= 0)
+        return LD_CAPTURE_GRACE_UNMEASURED;
+    ld_time g = max_rtt * LD_CAPTURE_RTT_FACTOR;
+    return g < LD_CAPTURE_GRACE_MIN ? LD_CAPTURE_GRACE_MIN : g > LD_CAPTURE_GRACE ? LD_CAPTURE_GRACE : g;
+}
+
+/* Notes the round trip of a watched attempt's answer once: from the latest
+ * SYN before the SYN-ACK or reset to it. */
+static void note_flow_rtt(ld_capture *cap, ld_capture_watch *w, const ld_hs_flow *f) {
+    if (w->rtt_noted || !(f->synack_seen || f->rst_from_server))
+        return;
+    w->rtt_noted = 1;
+    double answer = f->synack_seen ? f->synack_ts : f->rst_server_ts;
+    double sent = -1;
+    unsigned n = f->nsyn < LD_HS_MAX_SYNS ? f->nsyn : LD_HS_MAX_SYNS;
+    for (unsigned i = 0; i < n; i++)
+        if (f->syn_ts[i] <= answer && f->syn_ts[i] > sent)
+            sent = f->syn_ts[i];
+    if (sent >= 0)
+        ld_capture_note_rtt(cap, (ld_time)((answer - sent) * 1e9));
+}
+
 /* After new packets: ends at once every watch whose answer came and was
  * ignored (the SYN went out again after it), and arms the grace timer of
  * every watch whose SYN was retransmitted without an answer. */
@@ -244,10 +273,13 @@ static void check_watches(ld_capture *cap) {
         if (w->fired)
             continue;
         const ld_hs_flow *f = ld_capture_watch_flow(w);
+        if (f)
+            note_flow_rtt(cap, w, f);
         if (f && ld_hs_reply_lost(f))
             fire(w); /* the owner's done call is deferred: the list stays as it is */
         else if (!w->grace.active && f && f->nsyn >= 2 && !flow_answered(f))
-            ld_timer_start(cap->loop, &w->grace, ld_time_now() + LD_CAPTURE_GRACE, grace_cb, w);
+            ld_timer_start(cap->loop, &w->grace, ld_time_now() + ld_capture_grace_for(cap->max_rtt),
+                           grace_cb, w);
     }
 }
 
@@ -419,6 +451,7 @@ ld_status ld_capture_watch_start(ld_capture *cap, ld_capture_watch *w) {
     w->active = 1;
     w->fired = 0;
     w->neigh_retry = 0;
+    w->rtt_noted = 0;
     w->lost_before = ld_capture_lost(cap);
     w->evicted_before = ld_hs_evicted(cap->flows);
     w->idx = cap->nwatches;
@@ -434,6 +467,9 @@ void ld_capture_watch_stop(ld_capture_watch *w) {
         return;
     ld_capture *cap = w->cap;
     ld_timer_stop(&w->grace);
+    const ld_hs_flow *f = ld_capture_watch_flow(w);
+    if (f)
+        note_flow_rtt(cap, w, f); /* answered before the capture's fd was read */
     cap->watches[w->idx] = cap->watches[--cap->nwatches];
     cap->watches[w->idx]->idx = w->idx;
     w->active = 0;
