@@ -58,6 +58,7 @@ struct ld_capture {
     unsigned long untracked;       /* packets of new flows the table had no room for */
     unsigned long kernel_drops;    /* packets the kernel dropped (PACKET_STATISTICS, summed) */
     ld_time max_rtt;               /* longest round trip noted, 0 while none */
+    ld_defer check;                /* check_watches() after a drain outside capture_io_cb */
 };
 
 static const char *const mode_names[] = {"auto", "on", "off", "file"};
@@ -320,12 +321,17 @@ static size_t read_packet(ld_capture *cap, unsigned char *buf, size_t len, doubl
     return SLL2_HDR_LEN + got;
 }
 
+static void check_cb(ld_defer *d) {
+    check_watches(d->data);
+}
+
 void ld_capture_drain(ld_capture *cap) {
     if (!cap || cap->fd < 0)
         return;
     unsigned char buf[SLL2_HDR_LEN + CAPTURE_SNAPLEN];
+    int i;
     /* Bounded: a flood of packets cannot keep the loop here forever. */
-    for (int i = 0; i < 64 * CAPTURE_BATCH; i++) {
+    for (i = 0; i < 64 * CAPTURE_BATCH; i++) {
         double ts;
         size_t n = read_packet(cap, buf, sizeof buf, &ts);
         if (n == 0)
@@ -333,12 +339,17 @@ void ld_capture_drain(ld_capture *cap) {
         if (ld_hs_packet(cap->flows, DLT_LINUX_SLL2, buf, n, ts) == LD_HS_FULL)
             cap->untracked++;
     }
+    /* The packets read here will not wake capture_io_cb: a retransmission
+     * among them must still arm its watch's grace, once the caller is done. */
+    if (i > 0 && cap->loop)
+        ld_defer_start(cap->loop, &cap->check, check_cb, cap);
 }
 
 static void capture_io_cb(ld_io *io, unsigned events) {
     ld_capture *cap = io->data;
     (void)events;
     ld_capture_drain(cap);
+    ld_defer_stop(&cap->check);
     check_watches(cap);
 }
 
@@ -400,6 +411,7 @@ void ld_capture_detach(ld_capture *cap) {
     }
     cap->nwatches = 0;
     ld_io_stop(&cap->io);
+    ld_defer_stop(&cap->check);
     cap->loop = NULL;
 }
 

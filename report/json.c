@@ -180,6 +180,33 @@ static void iso_time(double epoch, char *buf, size_t len) {
     snprintf(buf, len, "%s.%03dZ", base, ms < 0 ? 0 : ms > 999 ? 999 : ms);
 }
 
+/* One target's object as cJSON prints it inside the report's "targets"
+ * array: indented two levels deeper (every line break is followed by two
+ * more tabs; strings hold none, cJSON escapes them) or on one line. */
+static ld_status render_target(const ld_report_target *t, int one_line, ld_buf *out,
+                               ld_err *err) {
+    jtree jt = {0};
+    cJSON *obj = json_target(&jt, t);
+    char *text = jt.failed || !obj ? NULL
+                 : one_line        ? cJSON_PrintUnformatted(obj)
+                                   : cJSON_Print(obj);
+    cJSON_Delete(obj);
+    if (!text)
+        return ld_err_set(err, LD_ENOMEM, "out of memory while building the JSON report");
+    ld_status st = LD_OK;
+    const char *p = text;
+    while (st == LD_OK && *p) {
+        const char *nl = one_line ? NULL : strchr(p, '\n');
+        size_t n = nl ? (size_t)(nl - p) + 1 : strlen(p);
+        st = ld_buf_append(out, p, n);
+        if (st == LD_OK && nl)
+            st = ld_buf_puts(out, "\t\t");
+        p += n;
+    }
+    cJSON_free(text);
+    return st;
+}
+
 /* The report as JSON, printed with cJSON_Print (indented) or on one line. */
 static ld_status render(const ld_report *r, int one_line, ld_buf *out, ld_err *err) {
     jtree jt = {0};
@@ -210,21 +237,32 @@ static ld_status render(const ld_report *r, int one_line, ld_buf *out, ld_err *e
     jt_add(&jt, root, "options", opts);
     jt_add(&jt, root, "verdict", cJSON_CreateString(ld_verdict_name(r->verdict)));
     jt_add(&jt, root, "exit_code", cJSON_CreateNumber((double)r->verdict));
-    cJSON *targets = jt_check(&jt, cJSON_CreateArray());
-    for (size_t i = 0; targets && i < r->ntargets; i++)
-        jt_push(&jt, targets, json_target(&jt, &r->targets[i]));
-    jt_add(&jt, root, "targets", targets);
+    jt_add(&jt, root, "targets", cJSON_CreateArray()); /* the last member, filled below */
 
     ld_status st = LD_OK;
     char *text = jt.failed ? NULL : one_line ? cJSON_PrintUnformatted(root) : cJSON_Print(root);
-    if (!text)
+    cJSON_Delete(root);
+    /* The targets are printed one at a time into the empty array, as cJSON
+     * would print them in place, so that a report of many targets never holds
+     * all their trees at once. */
+    size_t len = text ? strlen(text) : 0;
+    const char *tail = one_line ? "[]}" : "[]\n}";
+    size_t tail_len = strlen(tail);
+    if (!text || len < tail_len || strcmp(text + len - tail_len, tail) != 0)
         st = ld_err_set(err, LD_ENOMEM, "out of memory while building the JSON report");
-    else if ((st = ld_buf_puts(out, text)) == LD_OK)
-        st = ld_buf_putc(out, '\n');
+    else
+        st = ld_buf_append(out, text, len - tail_len + 1); /* up to "[" */
+    cJSON_free(text);
+    for (size_t i = 0; st == LD_OK && i < r->ntargets; i++) {
+        if (i > 0)
+            st = ld_buf_puts(out, one_line ? "," : ", ");
+        if (st == LD_OK)
+            st = render_target(&r->targets[i], one_line, out, err);
+    }
+    if (st == LD_OK)
+        st = ld_buf_puts(out, one_line ? "]}\n" : "]\n}\n");
     if (st == LD_ELIMIT)
         ld_err_set(err, st, "the JSON report exceeds %zu bytes", out->limit);
-    cJSON_free(text);
-    cJSON_Delete(root);
     return st;
 }
 
