@@ -19,7 +19,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCE_DIR = os.path.join(HERE, "..")
 DEFAULT_BINARY = os.path.join(SOURCE_DIR, "build", "linkdoctor")
 sys.path.insert(0, os.path.join(SOURCE_DIR, "tests", "lab"))
-sys.dont_write_bytecode = True
+sys.dont_write_bytecode = True     # and none for lab.py either
 import lab as L  # noqa: E402
 
 TIME = "/usr/bin/time"

@@ -11,7 +11,8 @@ overshoot past --timeout. Needs root, hyperfine, and the lab's tools.
 import os
 import sys
 
-import benchlib as B
+sys.dont_write_bytecode = True     # no __pycache__ beside the scripts
+import benchlib as B  # noqa: E402
 
 L = B.L
 PORT = 19530

@@ -32,7 +32,8 @@ import os
 import subprocess
 import sys
 
-import benchlib as B
+sys.dont_write_bytecode = True     # no __pycache__ beside the scripts
+import benchlib as B  # noqa: E402
 from benchlib import hyperfine, peak_rss_kb
 
 L = B.L

@@ -61,7 +61,8 @@ import sys
 import time
 import xml.etree.ElementTree as ET
 
-import benchlib as B
+sys.dont_write_bytecode = True     # no __pycache__ beside the scripts
+import benchlib as B  # noqa: E402
 
 L = B.L
 

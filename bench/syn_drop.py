@@ -31,7 +31,8 @@ import shutil
 import subprocess
 import sys
 
-import benchlib as B
+sys.dont_write_bytecode = True     # no __pycache__ beside the scripts
+import benchlib as B  # noqa: E402
 
 L = B.L
 PORT = 19530
