@@ -11,7 +11,7 @@ It builds the lab once (tests/lab/lab.py). Inside the endpoint namespace:
     19533  nft reject with icmp admin-prohibited (ICMP-rejected)
     19534  a listener behind nft drop            (dropped: the endpoint's security group)
   two fleets of 1,000 ports, 20001-21000: the even ports listen (one process with 500
-  sockets on 0.0.0.0: bench/listeners.py), the odd ones are
+  sockets on 0.0.0.0: tests/lab/listeners.py), the odd ones are
     dropped   on 10.0.3.23 (fleet-sg.lab.test: nft drop of the odd ports), or
     refused   on 10.0.5.23 (fleet-closed.lab.test: nothing listens on them).
 
@@ -69,7 +69,7 @@ L = B.L
 PLUGINS = "/usr/lib/nagios/plugins"
 CHECK_TCP = os.path.join(PLUGINS, "check_tcp")
 CHECK_HTTP = os.path.join(PLUGINS, "check_http")
-LISTENERS = os.path.join(B.HERE, "listeners.py")
+LISTENERS = os.path.join(B.HERE, "..", "tests", "lab", "listeners.py")
 
 NAME = L.LAB_NAME
 NX_NAME = "nope.lab.test"

@@ -107,6 +107,7 @@ TOOLS = ("ip", "nft", "dnsmasq", "ss")
 # Where the tools live even when PATH lacks the sbin directories (sudo, cron, some CI).
 os.environ["PATH"] = os.environ.get("PATH", "") + ":/usr/sbin:/usr/bin:/sbin:/bin"
 LISTENER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "listener.py")
+LISTENERS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "listeners.py")
 DNSPEER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "dnspeer.py")
 
 _PR_SET_PDEATHSIG = 1
@@ -959,6 +960,13 @@ class Lab:
         return self.start_server(f"{'silent ' if silent else ''}listener on {address}:{port}",
                                  [sys.executable, LISTENER, address, str(port),
                                   *(["--silent"] if silent else [])], addresses=[address])
+
+    def start_listeners(self, address, *ranges):
+        """Many TCP services in one process (listeners.py): a socket on `address` for
+        every port of each range ("FIRST-LAST[/STEP]"), accepting and closing."""
+        return self.start_server(f"listeners on {address} {' '.join(ranges)}",
+                                 [sys.executable, LISTENERS, address, *ranges],
+                                 addresses=[address])
 
     def start_dns_peer(self, mode, listen=RESOLVER_IP):
         """A DNS server in the endpoint namespace that answers every query wrongly
