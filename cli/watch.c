@@ -55,7 +55,7 @@ static void ids_of(const ld_report_target *t, char *buf, size_t len) {
     for (size_t i = 0; i < t->diagnoses->nreported; i++) {
         size_t used = strlen(buf);
         snprintf(buf + used, len - used, "%s%s", i ? ", " : "",
-                 ld_rule_id(t->diagnoses->reported[i].rule));
+                 t->diagnoses->reported[i].id);
     }
 }
 

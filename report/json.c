@@ -104,7 +104,7 @@ static cJSON *json_probes(jtree *jt, const ld_facts *f) {
 
 static cJSON *json_diagnosis(jtree *jt, const ld_diagnosis *d) {
     cJSON *o = jt_check(jt, cJSON_CreateObject());
-    jt_add(jt, o, "id", cJSON_CreateString(ld_rule_id(d->rule)));
+    jt_add(jt, o, "id", cJSON_CreateString(d->id));
     jt_add(jt, o, "severity", cJSON_CreateString(ld_severity_name(d->severity)));
     jt_add(jt, o, "confidence", cJSON_CreateString(ld_confidence_name(d->confidence)));
     jt_add(jt, o, "title", cJSON_CreateString(d->title));
@@ -116,8 +116,8 @@ static cJSON *json_diagnosis(jtree *jt, const ld_diagnosis *d) {
     jt_add(jt, o, "remediation", cJSON_CreateString(d->remediation));
     jt_add(jt, o, "remediation_cloud", cJSON_CreateString(ld_cloud_name(d->remediation_cloud)));
     cJSON *docs = jt_check(jt, cJSON_CreateArray());
-    for (size_t i = 0; docs && i < ld_rule_docs_count(d->rule); i++)
-        jt_push(jt, docs, cJSON_CreateString(ld_rule_doc_at(d->rule, i)));
+    for (size_t i = 0; docs && i < d->ndocs; i++)
+        jt_push(jt, docs, cJSON_CreateString(d->docs[i]));
     jt_add(jt, o, "docs", docs);
     return o;
 }
@@ -145,8 +145,8 @@ static cJSON *json_target(jtree *jt, const ld_report_target *t) {
         for (size_t i = 0; supp && i < t->diagnoses->nsuppressed; i++) {
             const ld_diagnosis *d = &t->diagnoses->suppressed[i];
             cJSON *s = jt_check(jt, cJSON_CreateObject());
-            jt_add(jt, s, "id", cJSON_CreateString(ld_rule_id(d->rule)));
-            jt_add(jt, s, "by", cJSON_CreateString(ld_rule_id(d->suppressed_by)));
+            jt_add(jt, s, "id", cJSON_CreateString(d->id));
+            jt_add(jt, s, "by", cJSON_CreateString(d->suppressed_by_id));
             jt_push(jt, supp, s);
         }
     }

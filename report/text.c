@@ -94,7 +94,7 @@ static ld_cloud doc_cloud(const char *url) {
 static void text_diagnosis(ld_buf *out, const ld_diagnosis *d) {
     char sev[16];
     upper(ld_severity_name(d->severity), sev, sizeof sev);
-    ld_buf_printf(out, "\n[%s] %s (confidence: %s)\n", sev, ld_rule_id(d->rule),
+    ld_buf_printf(out, "\n[%s] %s (confidence: %s)\n", sev, d->id,
                   ld_confidence_name(d->confidence));
     put_wrapped(out, 2, d->title);
     put_wrapped(out, 2, d->summary);
@@ -126,8 +126,8 @@ static void text_diagnosis(ld_buf *out, const ld_diagnosis *d) {
     /* On a known cloud, people need that cloud's pages (and vendor-neutral
      * ones), not the other two clouds'; the JSON report keeps them all. */
     int shown = 0;
-    for (size_t i = 0; i < ld_rule_docs_count(d->rule); i++) {
-        const char *url = ld_rule_doc_at(d->rule, i);
+    for (size_t i = 0; i < d->ndocs; i++) {
+        const char *url = d->docs[i];
         ld_cloud c = doc_cloud(url);
         if (d->remediation_cloud != LD_CLOUD_GENERIC && c != LD_CLOUD_GENERIC &&
             c != d->remediation_cloud)
@@ -488,7 +488,7 @@ static void text_target(ld_buf *out, const ld_report_target *t) {
     const ld_diagnoses *d = t->diagnoses;
     ld_buf_printf(out, "%s  %s", verdict, input ? input->u.s : "?");
     if (d && d->nreported) {
-        ld_buf_printf(out, " - %s (%s", d->reported[0].title, ld_rule_id(d->reported[0].rule));
+        ld_buf_printf(out, " - %s (%s", d->reported[0].title, d->reported[0].id);
         if (d->nreported > 1)
             ld_buf_printf(out, ", +%zu more", d->nreported - 1);
         ld_buf_puts(out, ")\n");
