@@ -8,6 +8,9 @@
 
 #include "cli/commands.h"
 #include "cli/msg.h"
+#include "core/proxy.h"
+
+extern char **environ;
 
 /* The signals after which a report file must be left whole or not at all. */
 static const int fatal_signals[] = {SIGINT, SIGTERM, SIGHUP};
@@ -67,6 +70,21 @@ void ld_cli_output_clear(ld_report_out *out) {
     fatal_signals_mask(SIG_UNBLOCK);
 }
 
+/* The host context of the report: best effort, as a report without it is
+ * still the report (a part that cannot be read stays empty). */
+static void collect_host(ld_cli_report *out, const ld_run *run, const ld_report *base) {
+    ld_proxy_env proxy;
+    ld_proxy_env_read(&proxy, environ);
+    ld_host_sources src = {.proxy = &proxy, .started_at = base->started_at};
+    ld_err ignored;
+    if (!(out->host = ld_host_create()))
+        return;
+    ld_host_collect(out->host, &src, &ignored);
+    ld_run_host_dns(run, out->host);
+    if (base->redact)
+        ld_host_redact(out->host);
+}
+
 ld_status ld_cli_report_build(const ld_ruleset *rules, const ld_run *run, const ld_report *base,
                               ld_time started, ld_cli_report *out, ld_err *err) {
     size_t n = ld_run_count(run);
@@ -101,6 +119,8 @@ ld_status ld_cli_report_build(const ld_ruleset *rules, const ld_run *run, const 
         v = ld_facts_get(out->targets[0].facts, LD_F_CLOUD_PROVIDER_SOURCE);
         report->cloud_source = v ? v->u.s : NULL;
     }
+    collect_host(out, run, base);
+    report->host = out->host;
     report->duration_ms = (double)(ld_time_now() - started) / (double)LD_MS;
     return LD_OK;
 }
@@ -110,6 +130,7 @@ void ld_cli_report_clear(ld_cli_report *r) {
         ld_diagnoses_clear(&r->diagnoses[i]);
     free(r->diagnoses);
     free(r->targets);
+    ld_host_free(r->host);
     memset(r, 0, sizeof *r);
 }
 

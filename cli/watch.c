@@ -101,6 +101,7 @@ static ld_status render_text(watch *w, const ld_report *r, ld_buf *out, ld_err *
     ld_status st = LD_OK;
     if (nchanged) {
         ld_report sub = *r;
+        sub.host = w->rounds == 0 ? r->host : NULL; /* the host once, not every round */
         sub.targets = changed;
         sub.ntargets = nchanged;
         sub.verdict = changed[0].verdict;

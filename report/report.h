@@ -15,6 +15,7 @@
 #include "core/buf.h"
 #include "core/err.h"
 #include "core/facts.h"
+#include "core/host.h"
 #include "rules/rules.h"
 
 #define LD_REPORT_SCHEMA "linkdoctor.report/1"
@@ -54,6 +55,9 @@ typedef struct ld_report {
     const char *hostname;           /* this host */
     const char *cloud_provider;     /* cloud.provider of the run, NULL when unknown */
     const char *cloud_source;       /* how it was decided */
+    const ld_host *host;            /* where it ran: OS, interfaces, resolver... (NULL:
+                                       unknown) */
+    int redact;                     /* --redact: what names the host is masked */
     ld_verdict verdict;             /* worst of the targets */
     const ld_report_target *targets;/* in the order given */
     size_t ntargets;                /* how many */
