@@ -11,8 +11,9 @@
 #include "report/report.h"
 #include "rules/rules.h"
 
-/* Opens the report's destination (ld_report_out_open(): for -o, the
- * temporary file and its helper) and, for a file, lets SIGINT, SIGTERM and
+/* Opens the report's destination (ld_report_out_open(): for -o or
+ * --save-json, the temporary file and its helper; two at most may be open)
+ * and, for a file, lets SIGINT, SIGTERM and
  * SIGHUP end the process only once that file is gone: a run interrupted,
  * even while writing, leaves the old report or the whole new one, and no
  * temporary file. The process still dies by the signal (a shell shows exit
@@ -43,9 +44,10 @@ void ld_cli_report_clear(ld_cli_report *r);
 
 /* Evaluates rules for each target of run, renders the report (base gives
  * the run-wide fields; targets, verdicts, host and duration are filled in)
- * and writes it to out. Returns the exit code: the verdict, or 3 with one
- * error line printed. */
+ * and writes it to out, then the same report as JSON to json (--save-json;
+ * NULL or not opened: none). Returns the exit code: the verdict, or 3 with
+ * one error line printed. */
 int ld_cli_emit(const ld_ruleset *rules, const ld_run *run, const ld_report *base,
-                ld_time started, ld_format format, ld_report_out *out);
+                ld_time started, ld_format format, ld_report_out *out, ld_report_out *json);
 
 #endif

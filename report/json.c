@@ -236,13 +236,14 @@ static void json_host_context(jtree *jt, cJSON *host, const ld_host *h, double s
 
 /* "2026-11-21T21:42:00.123Z" */
 static void iso_time(double epoch, char *buf, size_t len) {
-    time_t secs = (time_t)epoch;
+    /* In whole milliseconds first, so that the text read back is the same. */
+    long long total = epoch > 0 ? llround(epoch * 1000.0) : 0;
+    time_t secs = (time_t)(total / 1000);
     struct tm tm;
     gmtime_r(&secs, &tm);
     char base[32];
     strftime(base, sizeof base, "%Y-%m-%dT%H:%M:%S", &tm);
-    int ms = (int)((epoch - (double)secs) * 1000.0);
-    snprintf(buf, len, "%s.%03dZ", base, ms < 0 ? 0 : ms > 999 ? 999 : ms);
+    snprintf(buf, len, "%s.%03dZ", base, (int)(total % 1000));
 }
 
 /* The report as JSON, printed with cJSON_Print (indented) or on one line. */

@@ -30,6 +30,8 @@ typedef enum ld_verdict {
 
 /* "ok", "warning", "critical", "unknown". */
 const char *ld_verdict_name(ld_verdict v);
+/* Parses a verdict's name; -1 when s names none. */
+int ld_verdict_parse(const char *s);
 /* The verdict of one target: its worst reported severity (info counts as
  * ok); unknown when nothing was reported. */
 ld_verdict ld_verdict_of(const ld_diagnoses *d);
@@ -62,6 +64,23 @@ typedef struct ld_report {
     const ld_report_target *targets;/* in the order given */
     size_t ntargets;                /* how many */
 } ld_report;
+
+/* A report read back from its JSON (`linkdoctor show`): the same model a run
+ * builds - target facts, probe evidence, diagnoses with their own id and
+ * docs, the host context - so every renderer shows what the user saw. */
+typedef struct ld_saved_report ld_saved_report;
+
+/* Reads len bytes of a JSON report. NULL with one line in err when it is
+ * not one this linkdoctor reads: not JSON, not a linkdoctor report, a newer
+ * schema than linkdoctor.report/1, or a value of the wrong type. Fields it
+ * does not know are skipped (reports only gain fields within a schema). The
+ * caller frees the result. */
+ld_saved_report *ld_saved_report_parse(const char *json, size_t len, ld_err *err);
+/* The report to render; valid until the saved report is freed. Its verdict
+ * is the one the report states (the exit code `show` returns). */
+const ld_report *ld_saved_report_get(const ld_saved_report *s);
+/* Frees it; NULL is harmless. */
+void ld_saved_report_free(ld_saved_report *s);
 
 /* Appends the JSON report (schema linkdoctor.report/1) to out. */
 ld_status ld_report_json(const ld_report *r, ld_buf *out, ld_err *err);
