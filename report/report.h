@@ -95,6 +95,9 @@ ld_status ld_report_text(const ld_report *r, ld_buf *out, ld_err *err);
 ld_status ld_report_nagios(const ld_report *r, ld_buf *out, ld_err *err);
 /* Appends the report in the Prometheus text exposition format. */
 ld_status ld_report_prometheus(const ld_report *r, ld_buf *out, ld_err *err);
+/* Appends the report as Markdown for a ticket (see markdown.c): headings,
+ * tables and code blocks only, every foreign string escaped, no raw HTML. */
+ld_status ld_report_markdown(const ld_report *r, ld_buf *out, ld_err *err);
 
 /* The report formats (--format), one table for parsing, listing and
  * rendering them. */
@@ -103,14 +106,15 @@ typedef enum ld_format {
     LD_FORMAT_JSON,     /* linkdoctor.report/1 */
     LD_FORMAT_NAGIOS,   /* a monitoring plugin's output */
     LD_FORMAT_PROMETHEUS, /* the Prometheus text exposition */
+    LD_FORMAT_MARKDOWN, /* for a ticket: GitHub, GitLab, Jira, Zendesk */
     LD_FORMAT__COUNT
 } ld_format;
 
-/* "text", "json", "nagios", "prometheus". */
+/* "text", "json", "nagios", "prometheus", "markdown". */
 const char *ld_format_name(ld_format f);
 /* Parses a --format value; -1 when it names no format. */
 int ld_format_parse(const char *s);
-/* "text, json, nagios or prometheus": for messages and help. */
+/* "text, json, markdown, nagios or prometheus": for messages and help. */
 const char *ld_format_list(void);
 /* Appends the report in format f. */
 ld_status ld_report_render(const ld_report *r, ld_format f, ld_buf *out, ld_err *err);

@@ -57,7 +57,7 @@ static void put_wrapped(ld_buf *out, int indent, const char *text) {
     }
 }
 
-static void upper(const char *s, char *buf, size_t len) {
+void ld_text_upper(const char *s, char *buf, size_t len) {
     size_t i = 0;
     for (; s[i] && i + 1 < len; i++)
         buf[i] = (char)toupper((unsigned char)s[i]);
@@ -92,9 +92,17 @@ static ld_cloud doc_cloud(const char *url) {
     return LD_CLOUD_GENERIC;
 }
 
+/* On a known cloud, people need that cloud's pages (and vendor-neutral
+ * ones), not the other two clouds'; the JSON report keeps them all. */
+int ld_text_doc_shown(const ld_diagnosis *d, const char *url) {
+    ld_cloud c = doc_cloud(url);
+    return d->remediation_cloud == LD_CLOUD_GENERIC || c == LD_CLOUD_GENERIC ||
+           c == d->remediation_cloud;
+}
+
 static void text_diagnosis(ld_buf *out, const ld_diagnosis *d) {
     char sev[16];
-    upper(ld_severity_name(d->severity), sev, sizeof sev);
+    ld_text_upper(ld_severity_name(d->severity), sev, sizeof sev);
     ld_buf_printf(out, "\n[%s] %s (confidence: %s)\n", sev, d->id,
                   ld_confidence_name(d->confidence));
     put_wrapped(out, 2, d->title);
@@ -119,22 +127,15 @@ static void text_diagnosis(ld_buf *out, const ld_diagnosis *d) {
             ld_buf_puts(out, "  Fix:\n");
         } else {
             char cloud[16];
-            upper(ld_cloud_name(d->remediation_cloud), cloud, sizeof cloud);
+            ld_text_upper(ld_cloud_name(d->remediation_cloud), cloud, sizeof cloud);
             ld_buf_printf(out, "  Fix (%s):\n", cloud);
         }
         put_wrapped(out, 4, d->remediation);
     }
-    /* On a known cloud, people need that cloud's pages (and vendor-neutral
-     * ones), not the other two clouds'; the JSON report keeps them all. */
     int shown = 0;
-    for (size_t i = 0; i < d->ndocs; i++) {
-        const char *url = d->docs[i];
-        ld_cloud c = doc_cloud(url);
-        if (d->remediation_cloud != LD_CLOUD_GENERIC && c != LD_CLOUD_GENERIC &&
-            c != d->remediation_cloud)
-            continue;
-        ld_buf_printf(out, "  %s %s\n", shown++ ? "     " : "Docs:", url);
-    }
+    for (size_t i = 0; i < d->ndocs; i++)
+        if (ld_text_doc_shown(d, d->docs[i]))
+            ld_buf_printf(out, "  %s %s\n", shown++ ? "     " : "Docs:", d->docs[i]);
 }
 
 static void text_dns_line(ld_buf *out, const ld_bag *b) {
@@ -509,7 +510,7 @@ void ld_text_timeline(ld_buf *out, const ld_report_target *t) {
 static void text_target(ld_buf *out, const ld_report_target *t) {
     const ld_value *input = ld_facts_get(t->facts, LD_F_TARGET_INPUT);
     char verdict[16];
-    upper(ld_verdict_name(t->verdict), verdict, sizeof verdict);
+    ld_text_upper(ld_verdict_name(t->verdict), verdict, sizeof verdict);
     const ld_diagnoses *d = t->diagnoses;
     ld_buf_printf(out, "%s  %s", verdict, input ? input->u.s : "?");
     if (d && d->nreported) {
@@ -673,7 +674,7 @@ ld_status ld_report_text(const ld_report *r, ld_buf *out, ld_err *err) {
     }
     if (r->ntargets > 1) {
         char verdict[16];
-        upper(ld_verdict_name(r->verdict), verdict, sizeof verdict);
+        ld_text_upper(ld_verdict_name(r->verdict), verdict, sizeof verdict);
         ld_buf_printf(out, "\n%s  %zu targets: %zu critical, %zu warning, %zu unknown, %zu ok\n",
                       verdict, r->ntargets, counts[LD_VERDICT_CRITICAL], counts[LD_VERDICT_WARNING],
                       counts[LD_VERDICT_UNKNOWN], counts[LD_VERDICT_OK]);

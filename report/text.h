@@ -13,5 +13,10 @@ void ld_text_timeline(ld_buf *out, const ld_report_target *t);
  * attempts, resolv.conf, the hosts-file lines of the targets and the proxy
  * variables; nothing when r->host is NULL. */
 void ld_text_host(ld_buf *out, const ld_report *r);
+/* 1 when the text report lists the documentation link url of d: on a known
+ * cloud, that cloud's pages and vendor-neutral ones, not the other clouds'. */
+int ld_text_doc_shown(const ld_diagnosis *d, const char *url);
+/* s in capitals ("CRITICAL", "AWS") into buf. */
+void ld_text_upper(const char *s, char *buf, size_t len);
 
 #endif
