@@ -475,6 +475,16 @@ ld_saved_report *ld_saved_report_parse(const char *json, size_t len, ld_err *err
         ld_err_set(err, LD_EINVAL, "not valid JSON (at byte %zu)", at);
         return NULL;
     }
+    size_t rest = (size_t)(end - json);
+    while (rest < len && strchr(" \t\r\n", json[rest]))
+        rest++;
+    if (rest < len) {
+        /* --watch --format json writes one report per line: show takes one. */
+        cJSON_Delete(root);
+        ld_err_set(err, LD_EINVAL, "more than one JSON value (at byte %zu): show reads one report, "
+                                   "e.g. one line of a --watch stream", rest);
+        return NULL;
+    }
     ld_saved_report *s = calloc(1, sizeof *s);
     ld_status st = s ? read_report(s, root, err) : ld_err_set(err, LD_ENOMEM, "out of memory");
     cJSON_Delete(root);

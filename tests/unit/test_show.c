@@ -252,6 +252,11 @@ static void what_is_not_a_report_is_one_clear_line(void) {
                 "\"verdict\": \"ok\", \"facts\": {}, \"diagnoses\": [{\"id\": \"x\","
                 " \"severity\": \"dire\"}]}]}");
     CU_ASSERT_PTR_NOT_NULL(strstr(e, "targets[0]: diagnoses[0]: \"severity\""));
+    e = refusal("{\"schema\": \"linkdoctor.report/1\", \"verdict\": \"ok\", \"targets\": []}\n"
+                "{\"schema\": \"linkdoctor.report/1\", \"verdict\": \"ok\", \"targets\": []}\n");
+    CU_ASSERT_PTR_NOT_NULL(strstr(e, "more than one JSON value (at byte 66)"));
+    CU_ASSERT_STRING_EQUAL(refusal("{\"schema\": \"linkdoctor.report/1\", \"verdict\": \"ok\","
+                                   " \"targets\": []}\n\n"), "");
     e = refusal("{\"schema\": \"linkdoctor.report/1\", \"verdict\": \"maybe\", \"targets\": []}");
     CU_ASSERT_PTR_NOT_NULL(strstr(e, "\"verdict\""));
     for (const char *p = e; *p; p++)
