@@ -86,10 +86,13 @@ static const char check_usage[] =
     "\n"
     "Output:\n"
     "  --format FORMAT         text (default), json (schema linkdoctor.report/1), nagios\n"
-    "                          (plugin output with perfdata; the exit code is the state)\n"
-    "                          or prometheus (text exposition, e.g. for node_exporter's\n"
-    "                          textfile collector)\n"
+    "                          (plugin output with perfdata; the exit code is the state),\n"
+    "                          prometheus (text exposition, e.g. for node_exporter's\n"
+    "                          textfile collector) or markdown (for a ticket or chat)\n"
     "  -o, --output FILE       write the report to FILE (atomically) instead of stdout\n"
+    "  --save-json FILE        also write the JSON report to FILE (atomically), whatever\n"
+    "                          --format prints: the file to attach to a ticket, which\n"
+    "                          `linkdoctor show` renders as printed here\n"
     "  -v, --verbose           print progress on stderr\n"
     "  -h, --help              this help\n"
     "\n"
@@ -246,6 +249,16 @@ static ld_status trust_stores(gathered *g, SSL_CTX **system, SSL_CTX *ctxs[CACER
     return LD_OK;
 }
 
+/* Under sudo, hands a report file opened for path (NULL: stdout) to the
+ * user who ran sudo (ld_privs_give_report). */
+static void give_report(const ld_privs *privs, const ld_report_out *out, const char *path) {
+    if (!path)
+        return;
+    char dir[LD_REPORT_PATH_MAX];
+    ld_path_dir(path, dir, sizeof dir);
+    ld_privs_give_report(privs, ld_report_out_fd(out), dir);
+}
+
 int ld_cmd_check(int argc, char **argv, ld_time started) {
     struct timespec wall;
     clock_gettime(CLOCK_REALTIME, &wall);
@@ -266,6 +279,7 @@ int ld_cmd_check(int argc, char **argv, ld_time started) {
     ld_cli_capture opening = {0};
     ld_privs privs;
     ld_report_out out = {0};
+    ld_report_out saved = {0}; /* --save-json */
 
     if (!profiles || ld_cli_profiles(profiles, &err) != LD_OK) {
         ld_msg_error("built-in profiles: %s", profiles ? err.msg : "out of memory");
@@ -281,8 +295,13 @@ int ld_cmd_check(int argc, char **argv, ld_time started) {
         code = 0;
         goto out;
     }
-    if (o.watch_s > 0 && o.output) {
-        ld_msg_error("--watch prints each round on standard output: it does not take -o");
+    if (o.watch_s > 0 && (o.output || o.save_json)) {
+        ld_msg_error("--watch prints each round on standard output: it does not take %s",
+                     o.output ? "-o" : "--save-json");
+        goto out;
+    }
+    if (o.output && o.save_json && strcmp(o.output, o.save_json) == 0) {
+        ld_msg_error("-o and --save-json name the same file, %s", o.output);
         goto out;
     }
     ld_time timeout = (ld_time)(o.timeout_s * (double)LD_SEC);
@@ -295,13 +314,11 @@ int ld_cmd_check(int argc, char **argv, ld_time started) {
     }
     /* The report's file exists before the privileges go (and before a thread
      * does: its rename helper is forked here). */
-    if (ld_cli_output_open(&out, o.output) != LD_OK)
+    if (ld_cli_output_open(&out, o.output) != LD_OK ||
+        ld_cli_output_open(&saved, o.save_json) != LD_OK)
         goto out;
-    if (o.output) {
-        char dir[LD_REPORT_PATH_MAX];
-        ld_path_dir(o.output, dir, sizeof dir);
-        ld_privs_give_report(&privs, ld_report_out_fd(&out), dir);
-    }
+    give_report(&privs, &out, o.output);
+    give_report(&privs, &saved, o.save_json);
     ld_cli_capture_start(&opening, &o, g.specs, g.n);
     if (!(rules = ld_cli_rules(o.rules_files, o.nrules_files, &err)) ||
         trust_stores(&g, &tls_ctx, cacert_ctxs, cacert_paths, &ncacerts, &err) != LD_OK) {
@@ -371,6 +388,8 @@ int ld_cmd_check(int argc, char **argv, ld_time started) {
     size_t in_flight = g.n < cfg.max_parallel ? g.n : cfg.max_parallel;
     ld_time end_cost = (ld_time)g.n * (o.format == LD_FORMAT_JSON ? END_COST_JSON : END_COST_TEXT) +
                        (ld_time)in_flight * END_COST_IN_FLIGHT;
+    if (o.save_json) /* the JSON report too */
+        end_cost += (ld_time)g.n * END_COST_JSON;
     if (end_cost > timeout / 4) /* a short --timeout still leaves the checks most of it */
         end_cost = timeout / 4;
     if (!(run = ld_run_create(plan, started + timeout - end_cost, &err))) {
@@ -387,9 +406,10 @@ int ld_cmd_check(int argc, char **argv, ld_time started) {
         ld_msg_error("%s", err.msg);
         goto out;
     }
-    code = ld_cli_emit(rules, run, &base, started, o.format, &out);
+    code = ld_cli_emit(rules, run, &base, started, o.format, &out, &saved);
 out:
     ld_cli_output_clear(&out); /* the temporary file, unless the report was written */
+    ld_cli_output_clear(&saved);
     ld_cli_capture_join(&opening);
     ld_capture_free(opening.capture); /* opened, never handed over */
     ld_run_free(run);

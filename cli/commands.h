@@ -34,5 +34,7 @@ int ld_cmd_rules(int argc, char **argv);
 int ld_cmd_serve(int argc, char **argv, ld_time started);
 /* linkdoctor explain ID [--rules FILE] */
 int ld_cmd_explain(int argc, char **argv);
+/* linkdoctor show REPORT.json [--format F] [-o FILE] */
+int ld_cmd_show(int argc, char **argv);
 
 #endif

@@ -19,6 +19,7 @@ static const char usage[] =
     "usage: linkdoctor check TARGET... [options]   diagnose targets (see check --help)\n"
     "       linkdoctor analyze CAPTURE [--target HOST:PORT]   diagnose from a pcap/pcapng file\n"
     "       linkdoctor serve [--listen ADDR:PORT]  Prometheus exporter: GET /probe?target=T\n"
+    "       linkdoctor show REPORT.json [--format F]  render a saved report again\n"
     "       linkdoctor rules list | lint FILE | facts\n"
     "       linkdoctor profiles                    service presets for --profile\n"
     "       linkdoctor explain ID                  what a diagnosis means and how to fix it\n"
@@ -99,9 +100,11 @@ static int dispatch(int argc, char **argv, ld_time started) {
         code = ld_cmd_rules(argc - 1, argv + 1);
     else if (strcmp(cmd, "explain") == 0)
         code = ld_cmd_explain(argc - 1, argv + 1);
+    else if (strcmp(cmd, "show") == 0)
+        code = ld_cmd_show(argc - 1, argv + 1);
     else {
-        ld_msg_error("unknown command '%s' (use check, analyze, serve, rules, profiles or explain; see "
-                     "--help)",
+        ld_msg_error("unknown command '%s' (use check, analyze, serve, show, rules, profiles or "
+                     "explain; see --help)",
                      cmd);
         code = LD_EXIT_UNKNOWN;
     }

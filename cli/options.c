@@ -30,6 +30,7 @@ typedef enum opt_id {
     O_INTERFACE,
     O_FORMAT,
     O_OUTPUT,
+    O_SAVE_JSON,
     O_RULES,
     O_TARGET,
     O_USER,
@@ -51,7 +52,8 @@ typedef enum opt_id {
 #define PROBE (LD_CMD_CHECK | LD_CMD_SERVE) /* options of the checks themselves */
 #define DIAGNOSE (LD_CMD_CHECK | LD_CMD_ANALYZE)
 #define WITH_RULES (LD_CMD_CHECK | LD_CMD_ANALYZE | LD_CMD_RULES | LD_CMD_EXPLAIN | LD_CMD_SERVE)
-#define ALL (LD_CMD_CHECK | LD_CMD_ANALYZE | LD_CMD_RULES | LD_CMD_EXPLAIN | LD_CMD_SERVE)
+#define ALL (LD_CMD_CHECK | LD_CMD_ANALYZE | LD_CMD_RULES | LD_CMD_EXPLAIN | LD_CMD_SERVE | LD_CMD_SHOW)
+#define RENDER (DIAGNOSE | LD_CMD_SHOW) /* commands that write a report */
 
 /* One option. */
 typedef struct opt_def {
@@ -75,8 +77,9 @@ static const opt_def defs[] = {
     {"cloud", required_argument, O_CLOUD, DIAGNOSE | LD_CMD_SERVE, 0},
     {"capture", required_argument, O_CAPTURE, PROBE, 0},
     {"interface", required_argument, O_INTERFACE, PROBE, 0},
-    {"format", required_argument, O_FORMAT, DIAGNOSE, 0},
-    {"output", required_argument, O_OUTPUT, DIAGNOSE, OPT_NAMES_FILE},
+    {"format", required_argument, O_FORMAT, RENDER, 0},
+    {"output", required_argument, O_OUTPUT, RENDER, OPT_NAMES_FILE},
+    {"save-json", required_argument, O_SAVE_JSON, DIAGNOSE, OPT_NAMES_FILE},
     {"rules", required_argument, O_RULES, WITH_RULES, OPT_NAMES_FILE},
     {"target", required_argument, O_TARGET, LD_CMD_ANALYZE, 0},
     {"user", required_argument, O_USER, PROBE, 0},
@@ -320,6 +323,11 @@ static ld_status apply(ld_opts *o, const opt_def *d, ld_command command, const c
             return ld_err_set(err, LD_EINVAL, "-o %s: %s", v, inner.msg);
         o->output = v;
         return LD_OK;
+    case O_SAVE_JSON:
+        if (ld_report_check_path(v, &inner) != LD_OK)
+            return ld_err_set(err, LD_EINVAL, "--save-json %s: %s", v, inner.msg);
+        o->save_json = v;
+        return LD_OK;
     case O_RULES:
         if (o->nrules_files >= LD_OPT_LIST_MAX)
             return ld_err_set(err, LD_EINVAL, "--rules: at most %d files", LD_OPT_LIST_MAX);
@@ -406,6 +414,8 @@ static const char *command_name(ld_command command) {
         return "explain";
     case LD_CMD_SERVE:
         return "serve";
+    case LD_CMD_SHOW:
+        return "show";
     }
     return "linkdoctor";
 }

@@ -30,6 +30,7 @@ typedef enum ld_command {
     LD_CMD_RULES = 1u << 2,   /* linkdoctor rules list|lint|facts */
     LD_CMD_EXPLAIN = 1u << 3, /* linkdoctor explain */
     LD_CMD_SERVE = 1u << 4,   /* linkdoctor serve */
+    LD_CMD_SHOW = 1u << 5,    /* linkdoctor show */
 } ld_command;
 
 
@@ -65,6 +66,8 @@ typedef struct ld_opts {
     ld_cloud cloud;                           /* --cloud otherwise */
     ld_format format;                         /* --format */
     const char *output;                       /* -o, NULL for stdout */
+    const char *save_json;                    /* --save-json FILE: the JSON report too,
+                                                 NULL for none */
     const char *rules_files[LD_OPT_LIST_MAX]; /* --rules */
     size_t nrules_files;                      /* how many */
     ld_capture_mode capture;                  /* --capture */

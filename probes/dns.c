@@ -152,6 +152,16 @@ const char *ld_dns_option_name(unsigned bit) {
     return NULL;
 }
 
+void ld_dns_option_word(const ld_dns_system *sys, unsigned bit, char *buf, size_t len) {
+    const char *name = (sys->options & bit) ? ld_dns_option_name(bit) : NULL;
+    if (!name)
+        snprintf(buf, len, "%s", "");
+    else if (bit == LD_DNS_OPT_TIMEOUT || bit == LD_DNS_OPT_ATTEMPTS)
+        snprintf(buf, len, "%s:%d", name, bit == LD_DNS_OPT_TIMEOUT ? sys->timeout_s : sys->attempts);
+    else
+        snprintf(buf, len, "%s", name);
+}
+
 /* glibc's atoi-and-clamp of "timeout:N" / "attempts:N" (res_setoptions). */
 static int option_number(const char *digits, int max) {
     long n = strtol(digits, NULL, 10);
@@ -293,24 +303,64 @@ typedef struct hosts_query {
     const ld_addr *addr; /* the address it must map to, NULL for any */
 } hosts_query;
 
-/* for_each_line: the line's number when it maps the name (to the address). */
-static int hosts_line_maps(char *line, int number, void *arg) {
-    const hosts_query *q = arg;
+/* 1 when a hosts-file line (changed: its comment is cut off) maps name, to
+ * addr unless addr is NULL. */
+static int line_maps(char *line, const char *name, const ld_addr *addr) {
     line[strcspn(line, "#")] = '\0';
     char *save = NULL;
     char *word = strtok_r(line, " \t\r\n", &save);
     ld_addr a;
-    if (!word || ld_addr_parse(word, &a, NULL) != LD_OK || (q->addr && !ld_addr_equal(&a, q->addr)))
+    if (!word || ld_addr_parse(word, &a, NULL) != LD_OK || (addr && !ld_addr_equal(&a, addr)))
         return 0;
     while ((word = strtok_r(NULL, " \t\r\n", &save)))
-        if (strcasecmp(word, q->name) == 0)
-            return number;
+        if (strcasecmp(word, name) == 0)
+            return 1;
     return 0;
+}
+
+/* for_each_line: the line's number when it maps the name (to the address). */
+static int hosts_line_maps(char *line, int number, void *arg) {
+    const hosts_query *q = arg;
+    return line_maps(line, q->name, q->addr) ? number : 0;
 }
 
 int ld_dns_hosts_line(const char *path, const char *name, const ld_addr *addr) {
     hosts_query q = {.name = name, .addr = addr};
     return for_each_line(path, hosts_line_maps, &q);
+}
+
+/* What ld_dns_hosts_entries looks for, and whom it tells. */
+typedef struct hosts_entries {
+    const char *const *names;   /* the host names */
+    size_t n;                   /* how many */
+    size_t max;                 /* most lines to report */
+    size_t found;               /* lines reported so far */
+    void (*cb)(void *arg, int number, const char *text); /* told of each */
+    void *arg;                  /* passed to cb */
+} hosts_entries;
+
+/* for_each_line: reports a line naming any of the names; non-zero once max are. */
+static int hosts_entry(char *line, int number, void *arg) {
+    hosts_entries *e = arg;
+    char text[DNS_LINE_MAX];
+    snprintf(text, sizeof text, "%.*s", (int)strcspn(line, "\r\n"), line);
+    for (size_t i = 0; i < e->n; i++) {
+        char work[DNS_LINE_MAX];
+        memcpy(work, text, strlen(text) + 1);
+        if (line_maps(work, e->names[i], NULL)) {
+            e->cb(e->arg, number, text);
+            return ++e->found >= e->max;
+        }
+    }
+    return 0;
+}
+
+size_t ld_dns_hosts_entries(const char *path, const char *const *names, size_t n, size_t max,
+                            void (*found)(void *arg, int number, const char *text), void *arg) {
+    hosts_entries e = {.names = names, .n = n, .max = max, .cb = found, .arg = arg};
+    if (n > 0 && max > 0)
+        for_each_line(path, hosts_entry, &e);
+    return e.found;
 }
 
 /* --- c-ares plumbing ----------------------------------------------------------- */
@@ -810,15 +860,10 @@ static void record_resolution_delay(ld_probe *p) {
     ld_bag_set_bool(t, LD_F_DNS_RESOLVER_ROTATE, (sys->options & LD_DNS_OPT_ROTATE) != 0);
     ld_bag_set_empty_list(t, LD_F_DNS_RESOLVER_OPTIONS);
     for (unsigned bit = LD_DNS_OPT_TIMEOUT; bit <= LD_DNS_OPT_USE_VC; bit <<= 1) {
-        if (!(sys->options & bit))
-            continue;
         char word[32];
-        int n = bit == LD_DNS_OPT_TIMEOUT ? sys->timeout_s : sys->attempts;
-        if (bit == LD_DNS_OPT_TIMEOUT || bit == LD_DNS_OPT_ATTEMPTS)
-            snprintf(word, sizeof word, "%s:%d", ld_dns_option_name(bit), n);
-        else
-            snprintf(word, sizeof word, "%s", ld_dns_option_name(bit));
-        ld_bag_list_add(t, LD_F_DNS_RESOLVER_OPTIONS, word);
+        ld_dns_option_word(sys, bit, word, sizeof word);
+        if (word[0])
+            ld_bag_list_add(t, LD_F_DNS_RESOLVER_OPTIONS, word);
     }
 
     /* The system nameservers glibc uses, in resolv.conf order, and what a

@@ -141,7 +141,7 @@ ld_status ld_report_prometheus(const ld_report *r, ld_buf *out, ld_err *err) {
             const ld_diagnosis *d = &t->diagnoses->reported[k];
             open_sample(out, "linkdoctor_diagnosis", t);
             ld_buf_puts(out, ",id=");
-            put_label_value(out, ld_rule_id(d->rule));
+            put_label_value(out, d->id);
             ld_buf_printf(out, ",severity=\"%s\",confidence=\"%s\"} 1\n",
                           ld_severity_name(d->severity), ld_confidence_name(d->confidence));
         }
