@@ -1209,27 +1209,20 @@ static ld_status dns_summarize(ld_facts *facts, const ld_target_spec *spec) {
     const char *server = bag_str(cloud, LD_F_DNS_R_SERVER), *rcode = bag_str(cloud, LD_F_DNS_R_RCODE);
     const ld_value *addrs = ld_bag_get(cloud, LD_F_DNS_R_ADDRESSES);
     const ld_value *scopes = ld_bag_get(cloud, LD_F_DNS_R_SCOPES);
+    /* Everything read from the target bag first: writing to it moves its values. */
     const ld_value *system = ld_facts_get(facts, LD_F_DNS_ADDRESSES);
-    ld_status st = ld_bag_set_str(t, LD_F_DNS_CLOUD_RESOLVER, server ? server : "");
-    if (rcode)
-        ld_bag_set_str(t, LD_F_DNS_CLOUD_RESOLVER_RCODE, rcode);
-    ld_bag_set_empty_list(t, LD_F_DNS_CLOUD_RESOLVER_ADDRESSES);
-    ld_bag_set_empty_list(t, LD_F_DNS_CLOUD_RESOLVER_PRIVATE_MISSING);
-    int64_t missing = 0;
+    ld_value missing = {.type = LD_T_LIST};
+    ld_status st = LD_OK;
     for (size_t i = 0; addrs && addrs->type == LD_T_LIST && i < addrs->u.list.len; i++) {
         const char *a = addrs->u.list.items[i];
         const char *scope = scopes && scopes->type == LD_T_LIST && i < scopes->u.list.len
                                 ? scopes->u.list.items[i]
                                 : "";
-        ld_bag_list_add(t, LD_F_DNS_CLOUD_RESOLVER_ADDRESSES, a);
         int private = strcmp(scope, ld_addr_scope_name(LD_AS_PRIVATE)) == 0 ||
                       strcmp(scope, ld_addr_scope_name(LD_AS_ULA)) == 0;
-        if (private && !(system && ld_value_list_has(system, a))) {
-            ld_bag_list_add(t, LD_F_DNS_CLOUD_RESOLVER_PRIVATE_MISSING, a);
-            missing++;
-        }
+        if (private && !(system && ld_value_list_has(system, a)) && st == LD_OK)
+            st = ld_value_list_add(&missing, a);
     }
-    ld_bag_set_int(t, LD_F_DNS_CLOUD_RESOLVER_PRIVATE_MISSING_COUNT, missing);
     /* A divergent resolver as dns.divergent_resolvers counts them: it
      * answered, the system's resolver answered, and not the same. */
     const char *sys_rcode = bag_str(ld_facts_target_const(facts), LD_F_DNS_RCODE);
@@ -1237,10 +1230,24 @@ static ld_status dns_summarize(ld_facts *facts, const ld_target_spec *spec) {
                     strcmp(rcode, rcode_names[RC_UNREACHABLE]) != 0 &&
                     strcmp(rcode, rcode_names[RC_ERROR]) != 0;
     const ld_value *count = ld_facts_get(facts, LD_F_DNS_DIVERGENCE_COUNT);
-    if (responded && server && ld_facts_get(facts, LD_F_DNS_ANSWER_RESOLVER) && count &&
-        (!sys_rcode || strcmp(sys_rcode, rcode) != 0 || !same_set(addrs, system))) {
+    int64_t divergent = count ? count->u.i : 0;
+    int diverges = responded && server && ld_facts_get(facts, LD_F_DNS_ANSWER_RESOLVER) && count &&
+                   (!sys_rcode || strcmp(sys_rcode, rcode) != 0 || !same_set(addrs, system));
+
+    if (st == LD_OK)
+        st = ld_bag_set_str(t, LD_F_DNS_CLOUD_RESOLVER, server ? server : "");
+    if (rcode)
+        ld_bag_set_str(t, LD_F_DNS_CLOUD_RESOLVER_RCODE, rcode);
+    ld_bag_set_empty_list(t, LD_F_DNS_CLOUD_RESOLVER_ADDRESSES);
+    for (size_t i = 0; addrs && addrs->type == LD_T_LIST && i < addrs->u.list.len; i++)
+        ld_bag_list_add(t, LD_F_DNS_CLOUD_RESOLVER_ADDRESSES, addrs->u.list.items[i]);
+    if (st == LD_OK)
+        st = ld_bag_set_value(t, LD_F_DNS_CLOUD_RESOLVER_PRIVATE_MISSING, &missing);
+    ld_bag_set_int(t, LD_F_DNS_CLOUD_RESOLVER_PRIVATE_MISSING_COUNT, (int64_t)missing.u.list.len);
+    ld_value_clear(&missing);
+    if (diverges) {
         ld_bag_list_add(t, LD_F_DNS_DIVERGENT_RESOLVERS, server);
-        ld_bag_set_int(t, LD_F_DNS_DIVERGENCE_COUNT, count->u.i + 1);
+        ld_bag_set_int(t, LD_F_DNS_DIVERGENCE_COUNT, divergent + 1);
     }
     return st;
 }
