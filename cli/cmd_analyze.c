@@ -31,6 +31,7 @@ static const char analyze_usage[] =
     "  --format FORMAT       text (default), json, markdown, nagios or prometheus\n"
     "  -o, --output FILE     write the report to FILE atomically\n"
     "  --save-json FILE      also write the JSON report to FILE (for `linkdoctor show`)\n"
+    "  --redact              replace this host's name (and any cloud IDs) with placeholders\n"
     "\n"
     "Exit status: 0 ok, 1 warning, 2 critical, 3 unknown (unreadable file, nothing to analyze).\n";
 
@@ -111,6 +112,7 @@ int ld_cmd_analyze(int argc, char **argv, ld_time started) {
         .command = "analyze",
         .started_at = (double)wall.tv_sec + (double)wall.tv_nsec / 1e9,
         .capture_file = file,
+        .redact = o.redact,
     };
     code = ld_cli_emit(rules, run, &base, started, o.format, &out, &saved);
 out:

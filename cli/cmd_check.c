@@ -35,7 +35,8 @@ static const char check_usage[] =
     "rediss://, mqtt://, mqtts:// (the port defaults per scheme).\n"
     "  --targets FILE          more targets, one per line, each optionally followed by its\n"
     "                          own options (--endpoint-ip, --dns-server, --profile,\n"
-    "                          --expect-status, --sni, --cert-warn-days, --cacert); '#'\n"
+    "                          --expect-status, --sni, --cert-warn-days, --cacert,\n"
+    "                          --expect-az-id); '#'\n"
     "                          comments; the command line's options are the defaults.\n"
     "                          FILE - reads standard input (repeatable)\n"
     "\n"
@@ -49,9 +50,17 @@ static const char check_usage[] =
     "                          \"network fine, DNS wrong\" is told apart from \"network broken\"\n"
     "  --dns-server IP[:PORT]  also ask this resolver and compare its answer with the\n"
     "                          system's (repeatable)\n"
-    "  --cloud NAME            auto (default: from DMI), aws, gcp, azure or none: picks the\n"
-    "                          remediation text\n"
+    "  --expect-az-id ID[,ID]  the availability zone IDs the service side uses (use1-az1;\n"
+    "                          repeatable): cloud.az_mismatch when this instance's is not one\n"
     "  --rules FILE            add the rules in FILE (repeatable); see `linkdoctor rules`\n"
+    "\n"
+    "The cloud:\n"
+    "  --cloud NAME            auto (default: from DMI), aws, gcp, azure or none: whose\n"
+    "                          metadata service and resolver to ask, whose fixes to print\n"
+    "  --imds-endpoint URL     the metadata service's base URL (default: the provider's,\n"
+    "                          or " LD_IMDS_ENDPOINT_ENV "); never through a proxy\n"
+    "  --cloud-resolver IP[:PORT]|none   the cloud's own resolver, asked beside the\n"
+    "                          system's (default: the provider's; none: do not ask it)\n"
     "\n"
     "TLS (https://, rediss://, mqtts://):\n"
     "  --cacert FILE           trust only the CA certificates in FILE (PEM), not the system's\n"
@@ -93,6 +102,8 @@ static const char check_usage[] =
     "  --save-json FILE        also write the JSON report to FILE (atomically), whatever\n"
     "                          --format prints: the file to attach to a ticket, which\n"
     "                          `linkdoctor show` renders as printed here\n"
+    "  --redact                replace account, project and subscription IDs, instance IDs\n"
+    "                          and names and this host's name with placeholders (tickets)\n"
     "  -v, --verbose           print progress on stderr\n"
     "  -h, --help              this help\n"
     "\n"
@@ -354,6 +365,10 @@ int ld_cmd_check(int argc, char **argv, ld_time started) {
         .cloud_auto = o.cloud_auto,
         .cloud = o.cloud,
         .dmi_dir = getenv("LINKDOCTOR_DMI_DIR"),
+        .metadata = 1,
+        .imds_endpoint = o.imds_endpoint,
+        .cloud_resolver_off = o.cloud_resolver_off,
+        .cloud_resolver = o.cloud_resolver_given ? &o.cloud_resolver : NULL,
         .max_parallel = ld_cli_parallel_limit(),
         .thresholds = {
             .connect_warning = th->set & 1u ? &th->connect_warning : NULL,
@@ -373,6 +388,7 @@ int ld_cmd_check(int argc, char **argv, ld_time started) {
         .started_at = (double)wall.tv_sec + (double)wall.tv_nsec / 1e9,
         .timeout_ms = o.timeout_s * 1000.0,
         .connect_timeout_ms = o.connect_timeout_s * 1000.0,
+        .redact = o.redact,
     };
     if (!(plan = ld_plan_create(&cfg, &err))) {
         ld_msg_error("%s", err.msg);

@@ -55,12 +55,14 @@ static const char serve_usage[] =
     "  --allow-target PATTERN  only targets in this CIDR block or under this DNS suffix\n"
     "                          (repeatable; without it any target may be probed)\n"
     "\n"
-    "Check options (--timeout, --connect-timeout, --cloud, --capture, --interface,\n"
-    "--rules, --cacert, --profile, --expect-status, --endpoint-ip, --dns-server, --sni,\n"
-    "--cert-warn-days, --user, -v) are the defaults of every probe.\n"
+    "Check options (--timeout, --connect-timeout, --cloud, --imds-endpoint,\n"
+    "--cloud-resolver, --capture, --interface, --rules, --cacert, --profile,\n"
+    "--expect-status, --endpoint-ip, --dns-server, --sni, --cert-warn-days,\n"
+    "--expect-az-id, --user, -v) are the defaults of every probe. The cloud's metadata\n"
+    "service is asked once; its answer serves every probe.\n"
     "\n"
     "GET /probe?target=T[&profile=P][&expect_status=S][&endpoint_ip=IP...][&sni=N]\n"
-    "          [&dns_server=IP...][&cert_warn_days=N][&format=json]\n"
+    "          [&dns_server=IP...][&cert_warn_days=N][&expect_az_id=ID...][&format=json]\n"
     "    one check; query parameters are the long option names with '_'. Options that\n"
     "    name a local file (--cacert, --rules) are the server's alone. The deadline is\n"
     "    X-Prometheus-Scrape-Timeout-Seconds less 0.5 s, or --timeout.\n"
@@ -428,6 +430,10 @@ int ld_cmd_serve(int argc, char **argv, ld_time started) {
         .cloud_auto = o.cloud_auto,
         .cloud = o.cloud,
         .dmi_dir = getenv("LINKDOCTOR_DMI_DIR"),
+        .metadata = 1, /* asked once, for every probe the server runs */
+        .imds_endpoint = o.imds_endpoint,
+        .cloud_resolver_off = o.cloud_resolver_off,
+        .cloud_resolver = o.cloud_resolver_given ? &o.cloud_resolver : NULL,
         .max_parallel = 1,
         .capture = capture,
         .capture_mode = o.capture,

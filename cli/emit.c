@@ -136,10 +136,16 @@ ld_status ld_cli_report_build(const ld_ruleset *rules, const ld_run *run, const 
     collect_host(out, run, base);
     report->host = out->host;
     report->duration_ms = (double)(ld_time_now() - started) / (double)LD_MS;
-    return LD_OK;
+    if (!report->redact)
+        return LD_OK;
+    ld_status st = ld_report_redact(report, &out->redacted, err);
+    if (st == LD_OK)
+        *report = out->redacted.report;
+    return st;
 }
 
 void ld_cli_report_clear(ld_cli_report *r) {
+    ld_redacted_clear(&r->redacted);
     for (size_t i = 0; r->diagnoses && i < r->n; i++)
         ld_diagnoses_clear(&r->diagnoses[i]);
     free(r->diagnoses);

@@ -43,7 +43,10 @@ typedef enum opt_id {
     O_ALLOW_TARGET,
     O_VERBOSE,
     O_HELP,
-    O_LATER, /* in the contract, not in this version */
+    O_IMDS_ENDPOINT,
+    O_CLOUD_RESOLVER,
+    O_EXPECT_AZ_ID,
+    O_REDACT,
 } opt_id;
 
 #define OPT_PER_TARGET 1u /* may differ per target */
@@ -92,9 +95,10 @@ static const opt_def defs[] = {
     {"allow-target", required_argument, O_ALLOW_TARGET, LD_CMD_SERVE, 0},
     {"verbose", no_argument, O_VERBOSE, PROBE, 0},
     {"help", no_argument, O_HELP, ALL, 0},
-    {"imds-endpoint", required_argument, O_LATER, LD_CMD_CHECK, 0},
-    {"expect-az-id", required_argument, O_LATER, LD_CMD_CHECK, 0},
-    {"redact", no_argument, O_LATER, LD_CMD_CHECK, 0},
+    {"imds-endpoint", required_argument, O_IMDS_ENDPOINT, PROBE, 0},
+    {"cloud-resolver", required_argument, O_CLOUD_RESOLVER, PROBE, 0},
+    {"expect-az-id", required_argument, O_EXPECT_AZ_ID, PROBE, OPT_PER_TARGET},
+    {"redact", no_argument, O_REDACT, DIAGNOSE, 0},
 };
 #define NDEFS (sizeof defs / sizeof defs[0])
 #define LONG_BASE 2000 /* getopt_long's value for defs[i] is LONG_BASE + i */
@@ -137,34 +141,71 @@ ld_status ld_seconds_parse(const char *s, double *out, ld_err *err) {
     return LD_OK;
 }
 
-/* Adds every comma-separated address of s to the --endpoint-ip list. */
-static ld_status add_endpoint_ips(ld_target_opts *t, const char *s, ld_err *err) {
-    const char *p = s;
+/* Calls add(t, item, err) for each non-empty comma-separated item of s (cut
+ * to a buffer of max bytes); an s with none is an error naming opt and what
+ * it lists. */
+static ld_status for_each_item(ld_target_opts *t, const char *s, const char *opt,
+                               const char *what, size_t max,
+                               ld_status (*add)(ld_target_opts *, const char *, ld_err *),
+                               ld_err *err) {
     int any = 0;
-    while (*p) {
+    char one[LD_ADDR_STRLEN > LD_AZ_ID_MAX ? LD_ADDR_STRLEN + 1 : LD_AZ_ID_MAX + 1];
+    for (const char *p = s; *p;) {
         size_t n = strcspn(p, ",");
-        char one[LD_ADDR_STRLEN];
-        ld_err inner;
         if (n > 0) {
-            if (t->nendpoint_ips >= LD_ENDPOINT_IPS_MAX)
-                return ld_err_set(err, LD_EINVAL, "--endpoint-ip: at most %d addresses",
-                                  LD_ENDPOINT_IPS_MAX);
-            if (n >= sizeof one)
-                return ld_err_set(err, LD_EINVAL, "--endpoint-ip '%.*s': not an IP address",
-                                  (int)(n < 64 ? n : 64), p);
+            if (n >= max || n >= sizeof one)
+                return ld_err_set(err, LD_EINVAL, "%s '%.*s': not %s", opt,
+                                  (int)(n < 64 ? n : 64), p, what);
             memcpy(one, p, n);
             one[n] = '\0';
-            if (ld_addr_parse(one, &t->endpoint_ips[t->nendpoint_ips], &inner) != LD_OK)
-                return ld_err_set(err, LD_EINVAL, "--endpoint-ip: %s", inner.msg);
-            t->nendpoint_ips++;
+            ld_status st = add(t, one, err);
+            if (st != LD_OK)
+                return st;
             any = 1;
         }
         p += n;
         if (*p == ',')
             p++;
     }
-    if (!any)
-        return ld_err_set(err, LD_EINVAL, "--endpoint-ip: empty address");
+    return any ? LD_OK : ld_err_set(err, LD_EINVAL, "%s: empty (give %s)", opt, what);
+}
+
+/* Adds one --endpoint-ip address. */
+static ld_status add_endpoint_ip(ld_target_opts *t, const char *one, ld_err *err) {
+    ld_err inner;
+    if (t->nendpoint_ips >= LD_ENDPOINT_IPS_MAX)
+        return ld_err_set(err, LD_EINVAL, "--endpoint-ip: at most %d addresses",
+                          LD_ENDPOINT_IPS_MAX);
+    if (ld_addr_parse(one, &t->endpoint_ips[t->nendpoint_ips], &inner) != LD_OK)
+        return ld_err_set(err, LD_EINVAL, "--endpoint-ip: %s", inner.msg);
+    t->nendpoint_ips++;
+    return LD_OK;
+}
+
+/* Adds one --expect-az-id AZ ID. */
+static ld_status add_az_id(ld_target_opts *t, const char *one, ld_err *err) {
+    ld_err inner;
+    if (t->nexpected_az_ids >= LD_AZ_IDS_MAX)
+        return ld_err_set(err, LD_EINVAL, "--expect-az-id: at most %d AZ IDs", LD_AZ_IDS_MAX);
+    if (ld_az_id_check(one, &inner) != LD_OK)
+        return ld_err_set(err, LD_EINVAL, "--expect-az-id '%.40s': %s", one, inner.msg);
+    memcpy(t->expected_az_ids[t->nexpected_az_ids++], one, strlen(one) + 1);
+    return LD_OK;
+}
+
+ld_status ld_imds_endpoint_check(const char *url, ld_err *err) {
+    size_t skip = strncmp(url, "http://", 7) == 0 ? 7 : strncmp(url, "https://", 8) == 0 ? 8 : 0;
+    if (!skip)
+        return ld_err_set(err, LD_EINVAL, "not an http:// or https:// URL");
+    if (strlen(url) > 1024)
+        return ld_err_set(err, LD_EINVAL, "longer than 1024 bytes");
+    if (!url[skip] || url[skip] == '/')
+        return ld_err_set(err, LD_EINVAL, "no host");
+    for (const char *c = url; *c; c++)
+        if ((unsigned char)*c <= ' ' || *c == 0x7f || *c == '?' || *c == '#')
+            return ld_err_set(err, LD_EINVAL,
+                              "a base URL has no white space, control character, query or "
+                              "fragment: the provider's paths are appended to it");
     return LD_OK;
 }
 
@@ -234,7 +275,8 @@ static ld_status apply(ld_opts *o, const opt_def *d, ld_command command, const c
     ld_err inner;
     switch (d->id) {
     case O_ENDPOINT_IP:
-        return add_endpoint_ips(t, v, err);
+        return for_each_item(t, v, "--endpoint-ip", "an IP address", LD_ADDR_STRLEN,
+                             add_endpoint_ip, err);
     case O_DNS_SERVER: {
         if (t->ndns_servers >= LD_DNS_SERVERS_MAX)
             return ld_err_set(err, LD_EINVAL, "--dns-server: at most %d resolvers",
@@ -394,9 +436,31 @@ static ld_status apply(ld_opts *o, const opt_def *d, ld_command command, const c
     case O_HELP:
         o->help = 1;
         return LD_OK;
-    case O_LATER:
-        return ld_err_set(err, LD_EINVAL, "--%s: not available in linkdoctor %s yet", d->name,
-                          LD_VERSION);
+    case O_IMDS_ENDPOINT: {
+        if (ld_imds_endpoint_check(v, &inner) != LD_OK) {
+            char shown[128];
+            ld_target_mask(v, 0, shown, sizeof shown);
+            return ld_err_set(err, LD_EINVAL, "--imds-endpoint '%s': %s", shown, inner.msg);
+        }
+        o->imds_endpoint = v;
+        return LD_OK;
+    }
+    case O_CLOUD_RESOLVER:
+        o->cloud_resolver_off = strcmp(v, "none") == 0;
+        o->cloud_resolver_given = !o->cloud_resolver_off;
+        if (o->cloud_resolver_off)
+            return LD_OK;
+        memset(&o->cloud_resolver, 0, sizeof o->cloud_resolver);
+        o->cloud_resolver.source = LD_RESOLVER_CLOUD;
+        if (ld_hostport_parse_ip(v, 53, &o->cloud_resolver.addr, &o->cloud_resolver.port,
+                                 &inner) != LD_OK)
+            return ld_err_set(err, LD_EINVAL, "--cloud-resolver '%s': %s (or none)", v, inner.msg);
+        return LD_OK;
+    case O_EXPECT_AZ_ID:
+        return for_each_item(t, v, "--expect-az-id", "an AZ ID", LD_AZ_ID_MAX, add_az_id, err);
+    case O_REDACT:
+        o->redact = 1;
+        return LD_OK;
     }
     return ld_err_set(err, LD_EINVAL, "--%s: not handled", d->name);
 }
@@ -476,7 +540,19 @@ ld_status ld_opts_parse(ld_command command, int argc, char **argv, const ld_prof
                         ld_opts *o, ld_err *err) {
     *o = defaults;
     o->cloud_auto = command == LD_CMD_CHECK; /* analyze: the file may be from anywhere */
-    return parse(command, 0, argc, argv, profiles, o, err);
+    ld_status st = parse(command, 0, argc, argv, profiles, o, err);
+    const char *env = command == LD_CMD_CHECK ? getenv(LD_IMDS_ENDPOINT_ENV) : NULL;
+    ld_err inner;
+    if (st == LD_OK && !o->help && !o->imds_endpoint && env && *env) {
+        if (ld_imds_endpoint_check(env, &inner) != LD_OK) {
+            char shown[128];
+            ld_target_mask(env, 0, shown, sizeof shown);
+            return ld_err_set(err, LD_EINVAL, "%s '%s': %s", LD_IMDS_ENDPOINT_ENV, shown,
+                              inner.msg);
+        }
+        o->imds_endpoint = env;
+    }
+    return st;
 }
 
 ld_status ld_opts_line(int argc, char **argv, const ld_profiles *profiles,
@@ -518,6 +594,10 @@ ld_status ld_opts_line(int argc, char **argv, const ld_profiles *profiles,
             t->cert_warn_days = l->cert_warn_days;
         if (l->cacert)
             t->cacert = l->cacert;
+        if (l->nexpected_az_ids) {
+            memcpy(t->expected_az_ids, l->expected_az_ids, sizeof t->expected_az_ids);
+            t->nexpected_az_ids = l->nexpected_az_ids;
+        }
         *target = line.args[0];
     }
     ld_opts_clear(&line);
@@ -548,6 +628,14 @@ ld_status ld_opts_spec(const char *input, const ld_target_opts *t, ld_target_spe
     snprintf(spec->profile, sizeof spec->profile, "%s", pf ? pf->name : "");
     snprintf(spec->sni, sizeof spec->sni, "%s", t->sni ? t->sni : "");
     spec->cert_warn_days = t->cert_warn_days;
+    /* --expect-az-id replaces the profile's AZ IDs. */
+    if (t->nexpected_az_ids) {
+        memcpy(spec->expected_az_ids, t->expected_az_ids, sizeof spec->expected_az_ids);
+        spec->nexpected_az_ids = t->nexpected_az_ids;
+    } else if (pf) {
+        memcpy(spec->expected_az_ids, pf->expect_az_ids, sizeof spec->expected_az_ids);
+        spec->nexpected_az_ids = pf->nexpect_az_ids;
+    }
     return LD_OK;
 }
 

@@ -45,6 +45,8 @@ typedef struct ld_target_opts {
     const char *sni;                            /* --sni (valid), NULL: the host name */
     int cert_warn_days;                         /* --cert-warn-days */
     const char *cacert;                         /* --cacert, NULL: the system trust store */
+    char expected_az_ids[LD_AZ_IDS_MAX][LD_AZ_ID_MAX]; /* --expect-az-id */
+    size_t nexpected_az_ids;                    /* how many (0: the profile's) */
 } ld_target_opts;
 
 /* --warning / --critical: ranges (seconds) on the connect and total times. */
@@ -64,6 +66,12 @@ typedef struct ld_opts {
     double connect_timeout_s;                 /* --connect-timeout: each probe step */
     int cloud_auto;                           /* --cloud auto (the default of check) */
     ld_cloud cloud;                           /* --cloud otherwise */
+    const char *imds_endpoint;                /* --imds-endpoint, else LINKDOCTOR_IMDS_ENDPOINT
+                                                 (check), NULL: the provider's */
+    int cloud_resolver_off;                   /* --cloud-resolver none */
+    int cloud_resolver_given;                 /* --cloud-resolver IP[:PORT] ... */
+    ld_resolver cloud_resolver;               /* ... this one */
+    int redact;                               /* --redact */
     ld_format format;                         /* --format */
     const char *output;                       /* -o, NULL for stdout */
     const char *save_json;                    /* --save-json FILE: the JSON report too,
@@ -93,8 +101,10 @@ typedef struct ld_opts {
 
 /* Parses argv (argv[0] is the subcommand's name, or its action for rules)
  * for command into *out, starting from the defaults; --profile names one of
- * profiles (NULL: the command takes no --profile). err names the offending
- * input. *out must be cleared with ld_opts_clear() whatever the result. */
+ * profiles (NULL: the command takes no --profile). For check, an unset
+ * --imds-endpoint comes from LINKDOCTOR_IMDS_ENDPOINT, checked the same way.
+ * err names the offending input. *out must be cleared with ld_opts_clear()
+ * whatever the result. */
 ld_status ld_opts_parse(ld_command command, int argc, char **argv, const ld_profiles *profiles,
                         ld_opts *out, ld_err *err);
 /* Frees what parsing allocated. */
@@ -118,6 +128,11 @@ ld_status ld_opts_spec(const char *input, const ld_target_opts *t, ld_target_spe
 /* 1 when a remote request (serve's query) may set the option long_name
  * ("endpoint-ip"): one that may differ per target and names no local file. */
 int ld_opts_remote_ok(const char *long_name);
+/* The environment variable that sets --imds-endpoint's default. */
+#define LD_IMDS_ENDPOINT_ENV "LINKDOCTOR_IMDS_ENDPOINT"
+/* Checks a metadata base URL: http:// or https://, a host, no query,
+ * fragment, white space or control character, at most 1024 bytes. */
+ld_status ld_imds_endpoint_check(const char *url, ld_err *err);
 
 /* Parses a duration in seconds ("2", "0.5"): finite, > 0, at most a day. */
 ld_status ld_seconds_parse(const char *s, double *out, ld_err *err);

@@ -9,6 +9,9 @@
 #ifndef LD_CLOUD_H
 #define LD_CLOUD_H
 
+#include "err.h"
+#include "resolver.h"
+
 /* A cloud provider, or none. */
 typedef enum ld_cloud {
     LD_CLOUD_GENERIC = 0, /* no known cloud: generic remediation */
@@ -27,5 +30,17 @@ int ld_cloud_parse(const char *s);
 /* Parses a cloud.provider value ("none" is LD_CLOUD_GENERIC); -1 when s is
  * not one. */
 int ld_cloud_provider_parse(const char *s);
+
+/* The cloud's own resolver, which answers for the private zones linked to
+ * the instance's network whatever /etc/resolv.conf says: AWS's Route 53
+ * Resolver at 169.254.169.253, GCP's metadata server at 169.254.169.254,
+ * Azure DNS at 168.63.129.16 (port 53, source LD_RESOLVER_CLOUD). Returns
+ * LD_EINVAL for LD_CLOUD_GENERIC, which has none. */
+ld_status ld_cloud_resolver(ld_cloud c, ld_resolver *out);
+
+/* Checks an availability zone ID as AWS spells them ("use1-az1",
+ * "use1-bos1-az1"): lower-case letters, digits and hyphens, a letter
+ * first, shorter than LD_AZ_ID_MAX (core/spec.h). */
+ld_status ld_az_id_check(const char *s, ld_err *err);
 
 #endif

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/cloud.h"
 #include "core/expect.h"
 
 /* Copies a required (or optional) string field; errors name it. */
@@ -26,8 +27,8 @@ static ld_status get_string(const cJSON *obj, const char *field, int required, c
 }
 
 static ld_status parse_profile(const cJSON *o, ld_profile *p, ld_err *err) {
-    static const char *const known[] = {"name", "description", "scheme", "port",
-                                        "expect_status", "docs", NULL};
+    static const char *const known[] = {"name",          "description",   "scheme", "port",
+                                        "expect_status", "expect_az_ids", "docs",   NULL};
     if (!cJSON_IsObject(o))
         return ld_err_set(err, LD_EINVAL, "a profile must be an object");
     const cJSON *f;
@@ -61,6 +62,19 @@ static ld_status parse_profile(const cJSON *o, ld_profile *p, ld_err *err) {
     ld_err inner;
     if (p->expect_status[0] && ld_expect_parse(p->expect_status, &e, &inner) != LD_OK)
         return ld_err_set(err, LD_EINVAL, "expect_status: %s", inner.msg);
+    const cJSON *azs = cJSON_GetObjectItemCaseSensitive(o, "expect_az_ids");
+    const cJSON *az;
+    p->nexpect_az_ids = 0;
+    if (azs && !cJSON_IsArray(azs))
+        return ld_err_set(err, LD_EINVAL, "\"expect_az_ids\" must be a list of AZ IDs");
+    cJSON_ArrayForEach(az, azs) {
+        if (!cJSON_IsString(az) || ld_az_id_check(az->valuestring, &inner) != LD_OK)
+            return ld_err_set(err, LD_EINVAL, "expect_az_ids: %s",
+                              cJSON_IsString(az) ? inner.msg : "entries must be strings");
+        if (p->nexpect_az_ids == LD_AZ_IDS_MAX)
+            return ld_err_set(err, LD_EINVAL, "expect_az_ids: at most %d", LD_AZ_IDS_MAX);
+        strcpy(p->expect_az_ids[p->nexpect_az_ids++], az->valuestring);
+    }
     const cJSON *docs = cJSON_GetObjectItemCaseSensitive(o, "docs");
     p->ndocs = 0;
     if (docs && !cJSON_IsArray(docs))

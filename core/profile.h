@@ -2,7 +2,7 @@
  * expectations for a known service ("--profile zilliz": https, port 19530,
  * expect 400). A profile file is
  *   {"linkdoctor_profiles": 1, "profiles": [{"name", "description", "scheme",
- *     "port", "expect_status"?, "docs"?}]}
+ *     "port", "expect_status"?, "expect_az_ids"?, "docs"?}]}
  * and unknown fields, bad schemes, ports or status specs are load errors.
  * Explicit target parts and options always win over a profile's presets. */
 #ifndef LD_PROFILE_H
@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "core/err.h"
+#include "core/spec.h"
 #include "core/target.h"
 
 #define LD_PROFILES_MAX 64 /* profiles in one set */
@@ -24,6 +25,8 @@ typedef struct ld_profile {
     ld_scheme scheme;          /* preset scheme */
     uint16_t port;             /* preset port */
     char expect_status[64];    /* preset --expect-status, "" for none */
+    char expect_az_ids[LD_AZ_IDS_MAX][LD_AZ_ID_MAX]; /* preset --expect-az-id */
+    size_t nexpect_az_ids;     /* how many */
     char docs[LD_PROFILE_DOCS_MAX][256]; /* documentation URLs */
     size_t ndocs;              /* how many */
 } ld_profile;

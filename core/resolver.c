@@ -10,5 +10,5 @@ void ld_resolver_format(const ld_resolver *r, char *buf, size_t len) {
 }
 
 const char *ld_resolver_source_name(ld_resolver_source s) {
-    return s == LD_RESOLVER_OPTION ? "option" : "system";
+    return s == LD_RESOLVER_OPTION ? "option" : s == LD_RESOLVER_CLOUD ? "cloud" : "system";
 }

@@ -13,6 +13,7 @@
 typedef enum ld_resolver_source {
     LD_RESOLVER_SYSTEM = 0, /* a nameserver line of /etc/resolv.conf */
     LD_RESOLVER_OPTION,     /* --dns-server */
+    LD_RESOLVER_CLOUD,      /* the cloud's own resolver (--cloud-resolver or the provider's) */
 } ld_resolver_source;
 
 /* One DNS server. */
@@ -24,7 +25,7 @@ typedef struct ld_resolver {
 
 /* "10.0.0.2:53" or "[fd00::2]:53" into buf. */
 void ld_resolver_format(const ld_resolver *r, char *buf, size_t len);
-/* "system" or "option": the dns.resolver.source fact. */
+/* "system", "option" or "cloud": the dns.resolver.source fact. */
 const char *ld_resolver_source_name(ld_resolver_source s);
 
 #endif

@@ -19,6 +19,8 @@ struct ssl_ctx_st; /* OpenSSL's SSL_CTX, opaque here */
 
 #define LD_ENDPOINT_IPS_MAX 16 /* most --endpoint-ip addresses per target */
 #define LD_DNS_SERVERS_MAX 16  /* most --dns-server resolvers per target */
+#define LD_AZ_IDS_MAX 8        /* most --expect-az-id IDs per target */
+#define LD_AZ_ID_MAX 32        /* longest AZ ID ("use1-az1", "apne1-az4"), NUL included */
 
 /* One target to check. */
 typedef struct ld_target_spec {
@@ -31,6 +33,8 @@ typedef struct ld_target_spec {
     char profile[32];                          /* --profile that preset it, "" for none */
     char sni[LD_HOST_MAX + 2];                 /* --sni, "" for the host name */
     int cert_warn_days;                        /* --cert-warn-days */
+    char expected_az_ids[LD_AZ_IDS_MAX][LD_AZ_ID_MAX]; /* --expect-az-id or the profile's */
+    size_t nexpected_az_ids;                   /* how many */
     struct ssl_ctx_st *tls_ctx;                /* the trust store of its --cacert, NULL: the
                                                   plan's (borrowed: its maker frees it) */
 } ld_target_spec;

@@ -15,6 +15,7 @@
 #include "probes/cloud.h"
 #include "probes/dns.h"
 #include "probes/http.h"
+#include "probes/metadata.h"
 #include "probes/mqtt.h"
 #include "probes/redis.h"
 #include "probes/tcp.h"
@@ -63,11 +64,36 @@ typedef struct target_run {
     ld_time ended;                        /* when it finished */
 } target_run;
 
+/* The instance metadata, asked once per plan.
+ *
+ * Targets do not wait for it: a run's targets start at once, and the cloud.*
+ * facts it gives are recorded for each of them when the run ends - the rules
+ * read facts only then, and nothing a probe does depends on them (the cloud's
+ * resolver is the provider's fixed address). So a metadata service that
+ * hangs costs a check nothing unless the check is done sooner than the
+ * metadata's deadline (about a second); then the run waits for it, never
+ * past its own deadline. The first run that starts asks; runs that start
+ * meanwhile wait for that answer, and later ones (serve, --watch) reuse it:
+ * the instance's metadata does not change between rounds. Only an answer
+ * that a run's --timeout cut short is asked again by the next run. */
+typedef struct plan_metadata {
+    enum { MD_IDLE, MD_RUNNING, MD_DONE } state; /* not asked, in flight, answered */
+    ld_metadata_config cfg;               /* what the probe asks */
+    ld_probe probe;                       /* the probe, while state is MD_RUNNING */
+    ld_facts *facts;                      /* the cloud.* target facts it recorded */
+    ld_time ends_at;                      /* its deadline: its own, or the run's that asked */
+    int retry;                            /* a run's --timeout cut it: ask again next run */
+} plan_metadata;
+
 struct ld_plan {
     ld_plan_config cfg;                   /* options */
     ld_loop *loop;                        /* the one loop */
     ld_cloud cloud;                       /* cloud.provider */
     const char *cloud_source;             /* cloud.provider_source */
+    int has_cloud_resolver;               /* the cloud's resolver is asked */
+    ld_resolver cloud_resolver;           /* ... this one */
+    plan_metadata md;                     /* the instance metadata */
+    ld_run *runs;                         /* runs started and not finished, by next_run */
 };
 
 struct ld_run {
@@ -88,6 +114,7 @@ struct ld_run {
     ld_ifaces ifaces;                     /* local addresses, read when the run starts */
     ld_dns_system dns_system;             /* resolv.conf, read when the run starts */
     const char *capture_file;             /* offline runs: the capture file read */
+    ld_run *next_run;                     /* the plan's next run in flight */
 };
 
 static void trace(const ld_plan *plan, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -122,6 +149,17 @@ ld_plan *ld_plan_create(const ld_plan_config *cfg, ld_err *err) {
         plan->cloud = cfg->cloud;
         plan->cloud_source = "option";
     }
+    if (plan->cloud != LD_CLOUD_GENERIC && !cfg->cloud_resolver_off) {
+        plan->has_cloud_resolver = 1;
+        if (cfg->cloud_resolver) {
+            plan->cloud_resolver = *cfg->cloud_resolver;
+            plan->cloud_resolver.source = LD_RESOLVER_CLOUD;
+        } else {
+            ld_cloud_resolver(plan->cloud, &plan->cloud_resolver);
+        }
+    }
+    plan->md.cfg = (ld_metadata_config){.cloud = plan->cloud, .endpoint = cfg->imds_endpoint};
+    plan->md.probe.deadline.heap_idx = SIZE_MAX;
     if (!(plan->loop = ld_loop_create(err)))
         goto fail;
     if (cfg->capture && ld_capture_attach(cfg->capture, plan->loop, err) != LD_OK)
@@ -132,9 +170,13 @@ fail:
     return NULL;
 }
 
+static void metadata_stop(ld_plan *plan);
+
 void ld_plan_free(ld_plan *plan) {
     if (!plan)
         return;
+    metadata_stop(plan);
+    ld_facts_free(plan->md.facts);
     if (plan->cfg.capture)
         ld_capture_detach(plan->cfg.capture);
     ld_loop_free(plan->loop);
@@ -153,6 +195,119 @@ ld_cloud ld_plan_cloud(const ld_plan *plan, const char **source) {
     if (source)
         *source = plan->cloud_source;
     return plan->cloud;
+}
+
+/* --- the instance metadata (see plan_metadata) ------------------------------------ */
+
+static void maybe_finish_run(ld_run *run);
+
+/* 1 while the metadata probe runs and its facts are not final. */
+static int metadata_pending(const ld_plan *plan) {
+    return plan->md.state == MD_RUNNING && !plan->md.probe.finished;
+}
+
+/* The metadata probe ended: its facts are final, so the runs that waited
+ * for them may end. */
+static void metadata_done(ld_probe *p) {
+    ld_plan *plan = p->owner;
+    plan_metadata *md = &plan->md;
+    const ld_value *ok = ld_facts_get(md->facts, LD_F_CLOUD_METADATA_AVAILABLE);
+    const ld_value *failure = ld_facts_get(md->facts, LD_F_CLOUD_METADATA_FAILURE);
+    const ld_value *error = ld_facts_get(md->facts, LD_F_CLOUD_METADATA_ERROR);
+    trace(plan, "cloud metadata: %s after %.1f ms%s%s", ok && ok->u.b ? "answered" : "unavailable",
+          (double)(p->ended - p->started) / (double)LD_MS, error ? ": " : "",
+          error ? error->u.s : "");
+    md->retry = failure && strcmp(failure->u.s, "cut") == 0;
+    p->ops->clear(p);
+    md->state = MD_DONE;
+    for (ld_run *run = plan->runs, *next; run; run = next) {
+        next = run->next_run; /* finishing unlinks it */
+        maybe_finish_run(run);
+    }
+}
+
+/* Asks the metadata service, when the plan wants it and has no answer yet
+ * (or only one a run's --timeout cut), with a deadline that never passes
+ * run's. */
+static void metadata_start(ld_plan *plan, const ld_run *run) {
+    plan_metadata *md = &plan->md;
+    if (!plan->cfg.metadata || plan->cloud == LD_CLOUD_GENERIC || md->state == MD_RUNNING ||
+        (md->state == MD_DONE && !md->retry))
+        return;
+    ld_facts_free(md->facts);
+    if (!(md->facts = ld_facts_create()))
+        return; /* out of memory: no cloud.* facts beyond the provider */
+    ld_time timeout = plan->cfg.metadata_timeout ? plan->cfg.metadata_timeout
+                                                 : LD_PLAN_METADATA_TIMEOUT;
+    ld_time deadline = ld_time_now() + timeout;
+    ld_probe *p = &md->probe;
+    /* A run that ends sooner ends it, as cut (deadline_cb): the probe then
+     * has no deadline of its own, so that which of two timers due at the
+     * same instant fires first cannot decide how it ended. */
+    md->ends_at = deadline < run->deadline_at ? deadline : run->deadline_at;
+    memset(p, 0, sizeof *p);
+    p->ops = &ld_probe_metadata;
+    p->config = &md->cfg;
+    p->loop = plan->loop;
+    p->facts = md->facts;
+    p->run_started = plan->cfg.started;
+    p->deadline_at = deadline < run->deadline_at ? deadline : 0;
+    p->done = metadata_done;
+    p->owner = plan;
+    p->deadline.heap_idx = SIZE_MAX;
+    md->state = MD_RUNNING;
+    md->retry = 0;
+    trace(plan, "cloud metadata: asking %s's service", ld_cloud_name(plan->cloud));
+    ld_err err;
+    if (ld_probe_start(p, &err) != LD_OK)
+        trace(plan, "cloud metadata: could not start: %s", err.msg);
+}
+
+/* Ends a metadata probe still running (the plan is going away) without
+ * its done call. */
+static void metadata_stop(ld_plan *plan) {
+    plan_metadata *md = &plan->md;
+    if (md->state != MD_RUNNING)
+        return;
+    ld_probe_cancel(&md->probe);
+    ld_defer_stop(&md->probe.done_call);
+    md->probe.ops->clear(&md->probe);
+    md->state = MD_DONE;
+}
+
+/* Records the metadata's cloud.* facts for a target of run: what the
+ * service said, or that run's --timeout came first. DMI's guess that the
+ * service confirmed becomes provider_source "metadata". */
+static void record_cloud_facts(ld_run *run, target_run *tr) {
+    const ld_plan *plan = run->plan;
+    const plan_metadata *md = &plan->md;
+    ld_bag *t = ld_facts_target(tr->facts);
+    if (md->state == MD_IDLE || !md->facts)
+        return;
+    if (metadata_pending(plan)) {
+        ld_bag_set_bool(t, LD_F_CLOUD_METADATA_AVAILABLE, 0);
+        ld_bag_set_str(t, LD_F_CLOUD_METADATA_FAILURE, "cut");
+        ld_bag_set_str(t, LD_F_CLOUD_METADATA_ERROR,
+                       "--timeout ended the run before the metadata service answered");
+        return;
+    }
+    const ld_bag *b = ld_facts_target_const(md->facts);
+    for (size_t i = 0; i < ld_bag_len(b); i++)
+        ld_bag_set_value(t, ld_bag_id_at(b, i), ld_bag_value_at(b, i));
+    const ld_value *ok = ld_bag_get(b, LD_F_CLOUD_METADATA_AVAILABLE);
+    if (ok && ok->u.b && plan->cfg.cloud_auto)
+        ld_bag_set_str(t, LD_F_CLOUD_PROVIDER_SOURCE, "metadata");
+}
+
+/* Takes run out of its plan's list of runs in flight (when it is in it). */
+static void run_unlink(ld_run *run) {
+    for (ld_run **pp = &run->plan->runs; *pp; pp = &(*pp)->next_run) {
+        if (*pp == run) {
+            *pp = run->next_run;
+            break;
+        }
+    }
+    run->next_run = NULL;
 }
 
 /* --- runs ---------------------------------------------------------------------- */
@@ -174,6 +329,7 @@ static void cancel_all(ld_run *run);
 void ld_run_free(ld_run *run) {
     if (!run)
         return;
+    run_unlink(run);
     /* A run freed in flight (a server shutting down) ends its probes first;
      * their done calls are never delivered. */
     for (size_t i = 0; i < run->ntargets; i++) {
@@ -284,6 +440,8 @@ static void record_target_facts(ld_run *run, target_run *tr, int checked) {
     }
     if (tr->spec.profile[0])
         ld_bag_set_str(t, LD_F_TARGET_PROFILE, tr->spec.profile);
+    for (size_t i = 0; i < tr->spec.nexpected_az_ids; i++)
+        ld_bag_list_add(t, LD_F_TARGET_EXPECTED_AZ_IDS, tr->spec.expected_az_ids[i]);
     ld_bag_set_str(t, LD_F_CLOUD_PROVIDER, ld_cloud_provider_name(plan->cloud));
     ld_bag_set_str(t, LD_F_CLOUD_PROVIDER_SOURCE, plan->cloud_source);
     if (run->capture_file) {
@@ -614,7 +772,7 @@ static void probe_done(ld_probe *p) {
     } else if (tls_done) {
         addr = slot->cfg.tls.addr;
         kept = ld_tls_take(p);
-    } else if (p->ops == &ld_probe_dns && !run->deadline_passed) {
+    } else if (p->ops == &ld_probe_dns && !slot->cfg.dns.compare_only && !run->deadline_passed) {
         connect_to_answer(tr, p);
     }
     p->ops->clear(p);
@@ -639,6 +797,37 @@ static void probe_done(ld_probe *p) {
 }
 
 /* --- targets ------------------------------------------------------------------ */
+
+/* Asks the cloud's own resolver about the name of sys, the target's DNS
+ * probe config, in a probe of its own: evidence only, compared with the
+ * system's answer when the target is done, so that a cloud resolver that
+ * does not answer (--cloud given on another cloud) never holds up the
+ * connects that follow the system's answer. Not when it is one of the
+ * target's resolvers already (on GCP the system's nameserver usually is the
+ * metadata server itself): the same server asked twice only agrees with
+ * itself. It answers in milliseconds where it exists, so it gets the
+ * metadata's deadline when that is shorter than --connect-timeout. */
+static void ask_cloud_resolver(target_run *tr, const ld_dns_config *sys) {
+    const ld_plan *plan = tr->run->plan;
+    const ld_resolver *cloud = &plan->cloud_resolver;
+    if (!plan->has_cloud_resolver)
+        return;
+    for (size_t i = 0; i < tr->nresolvers; i++)
+        if (ld_addr_equal(&tr->resolvers[i].addr, &cloud->addr) &&
+            tr->resolvers[i].port == cloud->port)
+            return;
+    probe_slot *slot = new_slot(tr);
+    if (!slot)
+        return;
+    ld_dns_config *c = &slot->cfg.dns;
+    *c = *sys;
+    c->resolvers = cloud;
+    c->nresolvers = 1;
+    c->compare_only = 1;
+    if (c->query_timeout > LD_PLAN_METADATA_TIMEOUT)
+        c->query_timeout = LD_PLAN_METADATA_TIMEOUT;
+    launch(tr, slot, &ld_probe_dns);
+}
 
 static void start_target(ld_run *run, target_run *tr) {
     tr->state = T_RUNNING;
@@ -670,6 +859,7 @@ static void start_target(ld_run *run, target_run *tr) {
             c->nendpoint_ips = tr->spec.nendpoint_ips;
             c->query_timeout = run->plan->cfg.connect_timeout;
             launch(tr, slot, &ld_probe_dns);
+            ask_cloud_resolver(tr, c);
         }
     }
     if (tr->nactive == 0)
@@ -688,12 +878,19 @@ static void maybe_finish_run(ld_run *run) {
     if (run->finished || run->running > 0 ||
         (run->next < run->ntargets && !run->deadline_passed))
         return;
+    /* The metadata's facts come with the targets': wait for them, never
+     * past the deadline. */
+    if (metadata_pending(run->plan) && !run->deadline_passed)
+        return;
     run->finished = 1;
+    run_unlink(run);
     ld_timer_stop(&run->deadline);
     /* Targets the deadline left unstarted still say what they were. */
     for (size_t i = 0; i < run->ntargets; i++)
         if (run->targets[i].state == T_PENDING)
             record_target_facts(run, &run->targets[i], 0);
+    for (size_t i = 0; i < run->ntargets; i++)
+        record_cloud_facts(run, &run->targets[i]);
     ld_defer_start(run->plan->loop, &run->done_call, run_done_cb, run);
 }
 
@@ -765,8 +962,12 @@ static void cancel_all(ld_run *run) {
 
 static void deadline_cb(ld_timer *t) {
     ld_run *run = t->data;
+    plan_metadata *md = &run->plan->md;
     run->deadline_passed = 1;
     trace(run->plan, "--timeout reached: cancelling what is still running");
+    /* A metadata lookup whose deadline has come (a run's) ends now, as cut. */
+    if (metadata_pending(run->plan) && md->ends_at <= ld_time_now())
+        ld_probe_cancel(&md->probe);
     cancel_all(run);
     maybe_finish_run(run);
 }
@@ -788,6 +989,9 @@ ld_status ld_run_start(ld_run *run, ld_run_done_cb done, void *arg, ld_err *err)
     if ((st = ld_timer_start(run->plan->loop, &run->deadline, run->deadline_at, deadline_cb,
                              run)) != LD_OK)
         return ld_err_set(err, st, "out of memory");
+    run->next_run = run->plan->runs;
+    run->plan->runs = run;
+    metadata_start(run->plan, run);
     start_pending(run);
     maybe_finish_run(run);
     return LD_OK;

@@ -22,6 +22,12 @@
  * state is recorded. When the run's deadline passes, every probe still
  * running is cancelled and records what it knows.
  *
+ * The cloud: decided once per plan from --cloud or DMI. When it is known,
+ * each target's DNS probe also asks the cloud's own resolver, and the plan
+ * asks the instance metadata service once (the first run that starts asks,
+ * later runs reuse the answer) and records its cloud.* facts for every
+ * target when the run ends (see the comment at plan_metadata in plan.c).
+ *
  * Layering: core <- probes <- plan. Nothing here knows rules or reports.
  */
 #ifndef LD_PLAN_H
@@ -62,6 +68,14 @@ typedef struct ld_plan_config {
     int cloud_auto;                  /* decide the cloud from DMI (--cloud auto) */
     ld_cloud cloud;                  /* else this one (--cloud aws|gcp|azure|none) */
     const char *dmi_dir;             /* where DMI strings are read, NULL: /sys/class/dmi/id */
+    int metadata;                    /* ask the instance metadata service when the cloud is
+                                        known (check does; analyze never: a file's host is
+                                        not this one) */
+    const char *imds_endpoint;       /* its base URL (--imds-endpoint), NULL: the provider's */
+    ld_time metadata_timeout;        /* its own deadline, never past a run's; 0:
+                                        LD_PLAN_METADATA_TIMEOUT */
+    int cloud_resolver_off;          /* --cloud-resolver none: the cloud's resolver is not asked */
+    const ld_resolver *cloud_resolver; /* --cloud-resolver IP[:PORT], NULL: the provider's */
     ld_capture *capture;             /* open packet capture, NULL when there is none; the
                                         plan attaches it to its loop, the caller frees it */
     ld_capture_mode capture_mode;    /* --capture */
@@ -73,6 +87,11 @@ typedef struct ld_plan_config {
     ld_trace_cb trace;               /* -v progress, NULL for none */
     void *trace_arg;                 /* passed to trace */
 } ld_plan_config;
+
+/* How long the metadata service may take: it answers in milliseconds on
+ * the instance it serves, so a second tells "not there" without delaying a
+ * check much. */
+#define LD_PLAN_METADATA_TIMEOUT LD_SEC
 
 typedef struct ld_plan ld_plan;
 typedef struct ld_run ld_run;
@@ -87,7 +106,8 @@ void ld_plan_free(ld_plan *plan);
 ld_loop *ld_plan_loop(ld_plan *plan);
 /* The plan's packet capture, NULL when there is none. */
 ld_capture *ld_plan_capture(const ld_plan *plan);
-/* The cloud the plan decided, and how ("dmi" or "option"). */
+/* The cloud the plan decided, and how ("dmi" or "option"; a run's facts say
+ * "metadata" once the metadata service confirmed DMI's guess). */
 ld_cloud ld_plan_cloud(const ld_plan *plan, const char **source);
 
 /* Called once when every target of a run is done (deferred, in the loop). */

@@ -916,7 +916,7 @@ static void record_summary(ld_probe *p) {
     const ld_dns_config *cfg = p->config;
     dns_state *s = p->priv;
     ld_bag *t = ld_facts_target(p->facts);
-    int64_t nsys = 0, responding = 0, sys_responding = 0, divergent = 0;
+    int64_t nsys = 0, ncustom = 0, responding = 0, sys_responding = 0, divergent = 0;
     ld_bag_set_empty_list(t, LD_F_DNS_SILENT_RESOLVERS);
     ld_bag_set_empty_list(t, LD_F_DNS_DIVERGENT_RESOLVERS);
     const dns_res *answer = s->answer = pick_answer(s);
@@ -926,20 +926,23 @@ static void record_summary(ld_probe *p) {
         int sys = r->cfg->source == LD_RESOLVER_SYSTEM;
         int resp = res_responded(r);
         nsys += sys;
+        ncustom += r->cfg->source == LD_RESOLVER_OPTION;
         responding += resp;
         sys_responding += sys && resp;
         if (!resp)
             ld_bag_list_add(t, LD_F_DNS_SILENT_RESOLVERS, r->server);
         /* Responders that disagree with the system's answer, and --dns-server
-         * resolvers that stay silent while the system's answers. */
-        if (answer_responded && r != answer && (resp ? !same_answer(r, answer) : !sys)) {
+         * resolvers that stay silent while the system's answers (the cloud's
+         * resolver was not asked for: its silence says nothing of this host's). */
+        if (answer_responded && r != answer &&
+            (resp ? !same_answer(r, answer) : r->cfg->source == LD_RESOLVER_OPTION)) {
             ld_bag_list_add(t, LD_F_DNS_DIVERGENT_RESOLVERS, r->server);
             divergent++;
         }
     }
     ld_bag_set_int(t, LD_F_DNS_RESOLVER_COUNT, (int64_t)s->nres);
     ld_bag_set_int(t, LD_F_DNS_SYSTEM_RESOLVER_COUNT, nsys);
-    ld_bag_set_int(t, LD_F_DNS_CUSTOM_RESOLVER_COUNT, (int64_t)s->nres - nsys);
+    ld_bag_set_int(t, LD_F_DNS_CUSTOM_RESOLVER_COUNT, ncustom);
     ld_bag_set_int(t, LD_F_DNS_RESPONDING_COUNT, responding);
     ld_bag_set_int(t, LD_F_DNS_SYSTEM_RESPONDING_COUNT, sys_responding);
     ld_bag_set_int(t, LD_F_DNS_DIVERGENCE_COUNT, divergent);
@@ -1043,7 +1046,8 @@ static void maybe_finish(ld_probe *p) {
             return;
     if (p->finished)
         return;
-    record_summary(p);
+    if (!((const ld_dns_config *)p->config)->compare_only)
+        record_summary(p);
     ld_probe_finish(p, LD_END_RESULT);
 }
 
@@ -1053,7 +1057,8 @@ static void conclude_all(ld_probe *p, ld_probe_end end) {
     for (size_t i = 0; s && i < s->nres; i++)
         record_resolver(p, &s->res[i], end);
     if (!p->finished) {
-        record_summary(p);
+        if (s && !((const ld_dns_config *)p->config)->compare_only)
+            record_summary(p);
         ld_probe_finish(p, end);
     }
 }
@@ -1122,8 +1127,10 @@ static ld_status dns_start(ld_probe *p, ld_err *err) {
     s->nres = cfg->nresolvers;
 
     ld_bag *t = ld_facts_target(p->facts);
-    ld_bag_set_bool(t, LD_F_DNS_ATTEMPTED, 1);
-    ld_bag_set_str(t, LD_F_DNS_NAME, cfg->name);
+    if (!cfg->compare_only) {
+        ld_bag_set_bool(t, LD_F_DNS_ATTEMPTED, 1);
+        ld_bag_set_str(t, LD_F_DNS_NAME, cfg->name);
+    }
 
     for (size_t i = 0; i < s->nres; i++) {
         dns_res *r = &s->res[i];
@@ -1150,7 +1157,8 @@ static ld_status dns_start(ld_probe *p, ld_err *err) {
         if (st != LD_OK)
             return st;
     }
-    record_hosts(p, s->nres ? s->res[0].ch : NULL, cfg->name);
+    if (!cfg->compare_only)
+        record_hosts(p, s->nres ? s->res[0].ch : NULL, cfg->name);
     for (size_t i = 0; i < s->nres; i++) {
         dns_res *r = &s->res[i];
         /* ares_search applies the search list and ndots like the system. */
@@ -1204,6 +1212,91 @@ static void dns_clear(ld_probe *p) {
     p->priv = NULL;
 }
 
+/* --- summary ----------------------------------------------------------------- */
+
+/* The string fact id of bag b, NULL when absent. */
+static const char *bag_str(const ld_bag *b, ld_fact_id id) {
+    const ld_value *v = ld_bag_get(b, id);
+    return v && v->type == LD_T_STR ? v->u.s : NULL;
+}
+
+/* 1 when the list values a and b hold the same strings (as sets). */
+static int same_set(const ld_value *a, const ld_value *b) {
+    for (int pass = 0; pass < 2; pass++) {
+        const ld_value *x = pass ? b : a, *y = pass ? a : b;
+        for (size_t i = 0; x && x->type == LD_T_LIST && i < x->u.list.len; i++)
+            if (!y || !ld_value_list_has(y, x->u.list.items[i]))
+                return 0;
+    }
+    return 1;
+}
+
+/* The cloud's own resolver (asked by a probe of its own, compare_only)
+ * against the system's answer: what it answers, the private addresses it
+ * has that the system's answer lacks - the private zone is in effect for
+ * this network, yet the resolver the system uses does not serve it (a
+ * custom DNS server that does not forward it) - and, when it answered
+ * otherwise than the system's resolver, one more divergent resolver. From
+ * the evidence alone, once every probe of the target ended. */
+static ld_status dns_summarize(ld_facts *facts, const ld_target_spec *spec) {
+    (void)spec;
+    ld_bag *t = ld_facts_target(facts);
+    const ld_bag *cloud = NULL;
+    for (size_t i = 0; i < ld_facts_subject_count(facts) && !cloud; i++) {
+        const ld_bag *b = ld_facts_subject_at(facts, i);
+        const char *src = bag_str(b, LD_F_DNS_R_SOURCE);
+        if (strcmp(ld_bag_kind(b), "dns") == 0 && src &&
+            strcmp(src, ld_resolver_source_name(LD_RESOLVER_CLOUD)) == 0)
+            cloud = b;
+    }
+    if (!cloud)
+        return LD_OK;
+    const char *server = bag_str(cloud, LD_F_DNS_R_SERVER), *rcode = bag_str(cloud, LD_F_DNS_R_RCODE);
+    const ld_value *addrs = ld_bag_get(cloud, LD_F_DNS_R_ADDRESSES);
+    const ld_value *scopes = ld_bag_get(cloud, LD_F_DNS_R_SCOPES);
+    /* Everything read from the target bag first: writing to it moves its values. */
+    const ld_value *system = ld_facts_get(facts, LD_F_DNS_ADDRESSES);
+    ld_value missing = {.type = LD_T_LIST};
+    ld_status st = LD_OK;
+    for (size_t i = 0; addrs && addrs->type == LD_T_LIST && i < addrs->u.list.len; i++) {
+        const char *a = addrs->u.list.items[i];
+        const char *scope = scopes && scopes->type == LD_T_LIST && i < scopes->u.list.len
+                                ? scopes->u.list.items[i]
+                                : "";
+        int private = strcmp(scope, ld_addr_scope_name(LD_AS_PRIVATE)) == 0 ||
+                      strcmp(scope, ld_addr_scope_name(LD_AS_ULA)) == 0;
+        if (private && !(system && ld_value_list_has(system, a)) && st == LD_OK)
+            st = ld_value_list_add(&missing, a);
+    }
+    /* A divergent resolver as dns.divergent_resolvers counts them: it
+     * answered, the system's resolver answered, and not the same. */
+    const char *sys_rcode = bag_str(ld_facts_target_const(facts), LD_F_DNS_RCODE);
+    int responded = rcode && strcmp(rcode, rcode_names[RC_TIMEOUT]) != 0 &&
+                    strcmp(rcode, rcode_names[RC_UNREACHABLE]) != 0 &&
+                    strcmp(rcode, rcode_names[RC_ERROR]) != 0;
+    const ld_value *count = ld_facts_get(facts, LD_F_DNS_DIVERGENCE_COUNT);
+    int64_t divergent = count ? count->u.i : 0;
+    int diverges = responded && server && ld_facts_get(facts, LD_F_DNS_ANSWER_RESOLVER) && count &&
+                   (!sys_rcode || strcmp(sys_rcode, rcode) != 0 || !same_set(addrs, system));
+
+    if (st == LD_OK)
+        st = ld_bag_set_str(t, LD_F_DNS_CLOUD_RESOLVER, server ? server : "");
+    if (rcode)
+        ld_bag_set_str(t, LD_F_DNS_CLOUD_RESOLVER_RCODE, rcode);
+    ld_bag_set_empty_list(t, LD_F_DNS_CLOUD_RESOLVER_ADDRESSES);
+    for (size_t i = 0; addrs && addrs->type == LD_T_LIST && i < addrs->u.list.len; i++)
+        ld_bag_list_add(t, LD_F_DNS_CLOUD_RESOLVER_ADDRESSES, addrs->u.list.items[i]);
+    if (st == LD_OK)
+        st = ld_bag_set_value(t, LD_F_DNS_CLOUD_RESOLVER_PRIVATE_MISSING, &missing);
+    ld_bag_set_int(t, LD_F_DNS_CLOUD_RESOLVER_PRIVATE_MISSING_COUNT, (int64_t)missing.u.list.len);
+    ld_value_clear(&missing);
+    if (diverges) {
+        ld_bag_list_add(t, LD_F_DNS_DIVERGENT_RESOLVERS, server);
+        ld_bag_set_int(t, LD_F_DNS_DIVERGENCE_COUNT, divergent + 1);
+    }
+    return st;
+}
+
 const ld_probe_ops ld_probe_dns = {
     .name = "dns",
     .start = dns_start,
@@ -1211,5 +1304,5 @@ const ld_probe_ops ld_probe_dns = {
     .on_deadline = dns_on_deadline,
     .cancel = dns_cancel,
     .clear = dns_clear,
-    .summarize = NULL,
+    .summarize = dns_summarize,
 };

@@ -1,8 +1,16 @@
 /* dns.h - the DNS probe: asks every resolver, separately, for A and AAAA.
  *
  * Each resolver (every nameserver of /etc/resolv.conf, then every
- * --dns-server) gets its own c-ares channel, so one silent server cannot hide
- * behind another. The probe records per-resolver evidence (dns.resolver.*)
+ * --dns-server) gets its own c-ares channel, so one silent server cannot
+ * hide behind another.
+ *
+ * The cloud's own resolver is asked by a second probe of its own
+ * (compare_only), so that its silence - a resolver nobody configured - never
+ * holds up the connects that follow the system's answer. It records only
+ * its dns.resolver.* evidence; the summary compares it with the system's
+ * answer once the target is done (dns.cloud_resolver_*): the private
+ * addresses it has that the system's answer lacks are the private zone a
+ * custom DNS server does not forward. The probe records per-resolver evidence (dns.resolver.*)
  * and, when it ends, the dns.* facts of the answer the system would use:
  * the first system resolver that gave a definitive answer, as glibc does.
  * It tells a server that answered with something unusable (a malformed
@@ -93,6 +101,8 @@ typedef struct ld_dns_config {
     const ld_addr *endpoint_ips;     /* --endpoint-ip, to compare answers with */
     size_t nendpoint_ips;            /* how many */
     ld_time query_timeout;           /* per resolver (--connect-timeout) */
+    int compare_only;                /* evidence only (the cloud's resolver): no dns.* target
+                                        fact, no /etc/hosts, no answer for the connects */
 } ld_dns_config;
 
 extern const ld_probe_ops ld_probe_dns;

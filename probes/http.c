@@ -3,12 +3,11 @@
  * Each probe has its own multi handle: curl's DNS cache lives in the multi,
  * so the CURLOPT_RESOLVE pin of one address can never serve another
  * address's request, and one probe's teardown never touches another's.
- * curl tells us which sockets to watch (CURLMOPT_SOCKETFUNCTION) and when to
- * call it back (CURLMOPT_TIMERFUNCTION); readiness and timer expiry go back
- * through curl_multi_socket_action(), and completions come out of
- * curl_multi_info_read() after it returns. Nothing is torn down from inside a
- * curl callback: a probe that ends only stops its watches and finishes;
- * clear() removes the handle and cleans the multi up.
+ * curlmulti.h drives the multi from the loop (socket and timer callbacks,
+ * curl_multi_socket_action()); completions come out of
+ * curl_multi_info_read() after each action. Nothing is torn down from
+ * inside a curl callback: a probe that ends only stops the multi's watches
+ * and finishes; clear() removes the handle and cleans the multi up.
  *
  * --sni: libcurl 7.88 has no option that sets the TLS server name apart from
  * the URL's host (CURLOPT_CONNECT_TO changes where it connects, not the
@@ -46,8 +45,8 @@
 #include <string.h>
 
 #include "core/reply.h"
+#include "probes/curlmulti.h"
 
-#define HTTP_MAX_SOCKS       4 /* sockets one request holds at once (one, with a pinned address) */
 #define HTTP_BODY_MAX        4096 /* body bytes kept; the rest is read and discarded */
 #define HTTP_URL_MAX         8192 /* longest URL built (host + path fit with room) */
 #define HTTP_HOST_HEADER_MAX 320  /* "Host: " + bracketed name + ":port" */
@@ -56,21 +55,13 @@
 #define HTTP_REPLY_KEEP      128  /* bytes of a reply that is not HTTP read before stopping */
 #define HTTP_QUOTE_MAX       121  /* a quoted reply: a line of 120 characters, or hex */
 
-/* One socket curl asked us to watch. */
-typedef struct http_sock {
-    curl_socket_t fd; /* curl's socket, CURL_SOCKET_BAD when the slot is free */
-    ld_io io;         /* its watch in the loop */
-} http_sock;
-
 /* Private state of one request. */
 typedef struct http_state {
-    CURLM *multi;                    /* this probe's own multi handle */
+    ld_curl_multi cm;                /* this probe's own multi handle, in the loop */
     CURL *easy;                      /* the request */
     int added;                       /* easy is in multi */
     struct curl_slist *resolve;      /* the CURLOPT_RESOLVE pin; curl reads it at perform time */
     struct curl_slist *headers;      /* the Host header when --sni renames the URL */
-    http_sock socks[HTTP_MAX_SOCKS]; /* watched sockets, looked up by fd */
-    ld_timer timer;                  /* curl's next timeout */
     ld_bag *subject;                 /* http.attempt.* facts */
     ld_time t_start;                 /* when the request was handed to curl */
     int status;                      /* last status line's code, 0 before one arrived */
@@ -82,8 +73,6 @@ typedef struct http_state {
     size_t body_len;                 /* body bytes kept in body */
     char body[HTTP_BODY_MAX];        /* the start of the body */
     int concluded;                   /* facts recorded; curl is no longer driven */
-    int destroying;                  /* teardown: curl callbacks must not touch the loop */
-    char watch_error[LD_ERR_MAX];    /* why a socket could not be watched, "" when it could */
     char errbuf[CURL_ERROR_SIZE];    /* curl's detailed error text */
     char addr[LD_ADDR_STRLEN];       /* destination, as text */
 } http_state;
@@ -99,63 +88,6 @@ static ld_status put_url_addr(ld_buf *b, const ld_addr *a, const char *text) {
 }
 
 /* --- curl callbacks ------------------------------------------------------------ */
-
-static http_sock *sock_find(http_state *s, curl_socket_t fd) {
-    for (size_t i = 0; i < HTTP_MAX_SOCKS; i++)
-        if (s->socks[i].fd == fd)
-            return &s->socks[i];
-    return NULL;
-}
-
-/* CURLMOPT_SOCKETFUNCTION: mirrors curl's interest in fd onto an ld_io. */
-static int on_curl_socket(CURL *easy, curl_socket_t fd, int what, void *userp, void *socketp) {
-    ld_probe *p = userp;
-    http_state *s = p->priv;
-    if (s->destroying || s->concluded)
-        return 0;
-    http_sock *slot = sock_find(s, fd);
-    if (what == CURL_POLL_REMOVE) {
-        if (slot) {
-            ld_io_stop(&slot->io);
-            slot->fd = CURL_SOCKET_BAD;
-        }
-        return 0;
-    }
-    unsigned ev = ((what & CURL_POLL_IN) ? LD_READ : 0) | ((what & CURL_POLL_OUT) ? LD_WRITE : 0);
-    ld_err err = {{0}};
-    if (slot) {
-        if (ld_io_set(&slot->io, ev, &err) == LD_OK)
-            return 0;
-    } else if ((slot = sock_find(s, CURL_SOCKET_BAD)) != NULL) {
-        if (ld_probe_watch(p, &slot->io, fd, ev, &err) == LD_OK) {
-            slot->fd = fd;
-            return 0;
-        }
-    } else {
-        snprintf(err.msg, sizeof err.msg, "curl opened more than %d sockets", HTTP_MAX_SOCKS);
-    }
-    /* -1 makes curl fail the transfer (CURLM_ABORTED_BY_CALLBACK): the
-     * request ends as an error naming this cause instead of hanging. */
-    snprintf(s->watch_error, sizeof s->watch_error, "%s", err.msg);
-    return -1;
-}
-
-static void on_timer(ld_timer *t);
-
-/* CURLMOPT_TIMERFUNCTION: one loop timer; curl may not be called from here,
- * so even "0 ms" goes through the loop. */
-static int on_curl_timer(CURLM *multi, long timeout_ms, void *userp) {
-    ld_probe *p = userp;
-    http_state *s = p->priv;
-    if (s->destroying || s->concluded)
-        return 0;
-    if (timeout_ms < 0) {
-        ld_timer_stop(&s->timer);
-        return 0;
-    }
-    ld_time when = ld_time_now() + (ld_time)timeout_ms * LD_MS;
-    return ld_timer_start(p->loop, &s->timer, when, on_timer, p) == LD_OK ? 0 : -1;
-}
 
 /* CURLOPT_HEADERFUNCTION: notes each status line and the blank line that
  * ends its headers, so that how far a response got is known even when the
@@ -320,9 +252,7 @@ static void conclude(ld_probe *p, CURLcode code, const char *failure, ld_probe_e
     if (s->concluded)
         return;
     s->concluded = 1;
-    for (size_t i = 0; i < HTTP_MAX_SOCKS; i++)
-        ld_io_stop(&s->socks[i].io);
-    ld_timer_stop(&s->timer);
+    ld_curl_multi_stop(&s->cm);
 
     ld_bag *b = s->subject;
     long os_errno = 0;
@@ -356,8 +286,8 @@ static void conclude(ld_probe *p, CURLcode code, const char *failure, ld_probe_e
             ld_bag_set_str(b, LD_F_HTTP_A_REDIRECT, location);
         curl_easy_getinfo(s->easy, CURLINFO_OS_ERRNO, &os_errno);
     }
-    if (s->watch_error[0])
-        failure = s->watch_error; /* the root cause of whatever curl then said */
+    if (s->cm.watch_error[0])
+        failure = s->cm.watch_error; /* the root cause of whatever curl then said */
     const char *error = failure;
     /* Where the probe itself stopped reading, curl's error ("Failure writing
      * output") is not what happened: the result says it. */
@@ -397,31 +327,17 @@ static void after_action(ld_probe *p, CURLMcode mc) {
     http_state *s = p->priv;
     CURLMsg *m;
     int left = 0;
-    while (!s->concluded && (m = curl_multi_info_read(s->multi, &left)) != NULL)
+    while (!s->concluded && (m = curl_multi_info_read(s->cm.multi, &left)) != NULL)
         if (m->msg == CURLMSG_DONE && m->easy_handle == s->easy)
             on_done(p, m->data.result);
     if (!s->concluded && mc != CURLM_OK)
         conclude(p, CURLE_OK, curl_multi_strerror(mc), LD_END_RESULT, 0);
 }
 
-static void on_timer(ld_timer *t) {
-    ld_probe *p = t->data;
-    http_state *s = p->priv;
-    int running = 0;
-    CURLMcode mc = curl_multi_socket_action(s->multi, CURL_SOCKET_TIMEOUT, 0, &running);
-    after_action(p, mc);
-}
-
 static void http_on_io(ld_probe *p, ld_io *io, unsigned events) {
     http_state *s = p->priv;
-    http_sock *slot = (http_sock *)((char *)io - offsetof(http_sock, io));
-    if (s->concluded || slot->fd == CURL_SOCKET_BAD)
-        return;
-    int flags =
-        ((events & LD_READ) ? CURL_CSELECT_IN : 0) | ((events & LD_WRITE) ? CURL_CSELECT_OUT : 0);
-    int running = 0;
-    CURLMcode mc = curl_multi_socket_action(s->multi, slot->fd, flags, &running);
-    after_action(p, mc);
+    if (!s->concluded)
+        ld_curl_multi_on_io(&s->cm, io, events);
 }
 
 /* --- starting ------------------------------------------------------------------ */
@@ -436,17 +352,10 @@ static ld_status setup(ld_probe *p, ld_err *err) {
     ld_buf_init(&url, HTTP_URL_MAX);
     ld_buf_init(&line, HTTP_URL_MAX);
 
-    s->multi = curl_multi_init();
-    s->easy = curl_easy_init();
-    if (!s->multi || !s->easy) {
-        st = ld_err_set(err, LD_ENOMEM, "libcurl: cannot create a handle");
+    if ((st = ld_curl_multi_init(&s->cm, p, after_action, err)) != LD_OK)
         goto out;
-    }
-    if (curl_multi_setopt(s->multi, CURLMOPT_SOCKETFUNCTION, on_curl_socket) != CURLM_OK ||
-        curl_multi_setopt(s->multi, CURLMOPT_SOCKETDATA, p) != CURLM_OK ||
-        curl_multi_setopt(s->multi, CURLMOPT_TIMERFUNCTION, on_curl_timer) != CURLM_OK ||
-        curl_multi_setopt(s->multi, CURLMOPT_TIMERDATA, p) != CURLM_OK) {
-        st = ld_err_set(err, LD_ESYS, "libcurl: cannot set the multi callbacks");
+    if (!(s->easy = curl_easy_init())) {
+        st = ld_err_set(err, LD_ENOMEM, "libcurl: cannot create a handle");
         goto out;
     }
 
@@ -508,40 +417,26 @@ static ld_status setup(ld_probe *p, ld_err *err) {
         if ((rc = curl_easy_setopt(s->easy, opt, val)) != CURLE_OK)                                \
             goto setopt_failed;                                                                    \
     } while (0)
+    /* Direct, whatever the environment says: the private link is what is
+     * diagnosed; the plan records what the proxy settings would do. */
+    if ((rc = ld_curl_easy_defaults(s->easy, p, s->errbuf, on_header, on_body, s)) != CURLE_OK)
+        goto setopt_failed;
     SET(CURLOPT_URL, ld_buf_str(&url));
-    SET(CURLOPT_PROTOCOLS_STR, "http,https");
     if (s->resolve)
         SET(CURLOPT_RESOLVE, s->resolve);
     if (s->headers)
         SET(CURLOPT_HTTPHEADER, s->headers);
-    /* Direct, whatever the environment says: the private link is what is
-     * diagnosed; the plan records what the proxy settings would do. */
-    SET(CURLOPT_NOPROXY, "*");
-    SET(CURLOPT_FOLLOWLOCATION, 0L);
     /* A reply that is not HTTP arrives as bytes to quote (see the top comment). */
     SET(CURLOPT_HTTP09_ALLOWED, 1L);
     /* The TLS probe owns certificate verification and reports on it; here a
      * bad certificate must not hide whether and what the service answers. */
     SET(CURLOPT_SSL_VERIFYPEER, 0L);
     SET(CURLOPT_SSL_VERIFYHOST, 0L);
-    SET(CURLOPT_NOSIGNAL, 1L);
-    SET(CURLOPT_USERAGENT, "linkdoctor/" LD_VERSION);
-    SET(CURLOPT_ERRORBUFFER, s->errbuf);
-    SET(CURLOPT_HEADERFUNCTION, on_header);
-    SET(CURLOPT_HEADERDATA, s);
-    SET(CURLOPT_WRITEFUNCTION, on_body);
-    SET(CURLOPT_WRITEDATA, s);
-    if (p->deadline_at) {
-        ld_time left = p->deadline_at - ld_time_now();
-        long ms = left > LD_MS ? (long)(left / LD_MS) : 1L;
-        SET(CURLOPT_CONNECTTIMEOUT_MS, ms);
-        SET(CURLOPT_TIMEOUT_MS, ms);
-    }
 #undef SET
 
     s->t_start = ld_time_now();
-    /* Arms curl's timer through on_curl_timer; the request starts from the loop. */
-    if (curl_multi_add_handle(s->multi, s->easy) != CURLM_OK) {
+    /* Arms curl's timer through the multi's; the request starts from the loop. */
+    if (curl_multi_add_handle(s->cm.multi, s->easy) != CURLM_OK) {
         st = ld_err_set(err, LD_ESYS, "libcurl: cannot add the request");
         goto out;
     }
@@ -562,8 +457,6 @@ static ld_status http_start(ld_probe *p, ld_err *err) {
         return ld_err_set(err, LD_ENOMEM, "out of memory");
     const ld_http_config *cfg = p->config;
     p->priv = s;
-    for (size_t i = 0; i < HTTP_MAX_SOCKS; i++)
-        s->socks[i].fd = CURL_SOCKET_BAD;
     ld_addr_format(&cfg->addr, s->addr);
     s->subject = ld_facts_subject(p->facts, "http", s->addr);
     if (!s->subject)
@@ -594,14 +487,11 @@ static void http_clear(ld_probe *p) {
         return;
     /* curl reports its sockets closing (and timers) during cleanup: those
      * callbacks must not reach a loop that may already be gone. */
-    s->destroying = 1;
-    for (size_t i = 0; i < HTTP_MAX_SOCKS; i++)
-        ld_io_stop(&s->socks[i].io);
-    ld_timer_stop(&s->timer);
+    ld_curl_multi_stop(&s->cm);
     if (s->added)
-        curl_multi_remove_handle(s->multi, s->easy);
+        curl_multi_remove_handle(s->cm.multi, s->easy);
     curl_easy_cleanup(s->easy);
-    curl_multi_cleanup(s->multi);
+    ld_curl_multi_cleanup(&s->cm);
     curl_slist_free_all(s->resolve);
     curl_slist_free_all(s->headers);
     free(s);

@@ -234,6 +234,21 @@ static void json_host_context(jtree *jt, cJSON *host, const ld_host *h, double s
     jt_add(jt, host, "proxy_env", proxy);
 }
 
+/* host.cloud beyond provider and source: every cloud.* fact of this host
+ * (the same for every target; the first's), under its name without
+ * "cloud." - region, zone, az_id, account, instance_id, vpc, ... */
+static void json_host_cloud(jtree *jt, cJSON *cloud, const ld_facts *facts) {
+    const ld_bag *b = ld_facts_target_const(facts);
+    for (size_t i = 0; i < ld_bag_len(b); i++) {
+        ld_fact_id id = ld_bag_id_at(b, i);
+        const char *name = ld_fact_def_get(id)->name;
+        if (strncmp(name, "cloud.", 6) != 0 || id == LD_F_CLOUD_PROVIDER ||
+            id == LD_F_CLOUD_PROVIDER_SOURCE)
+            continue;
+        jt_add(jt, cloud, name + 6, json_value(jt, ld_bag_value_at(b, i)));
+    }
+}
+
 /* "2026-11-21T21:42:00.123Z" */
 static void iso_time(double epoch, char *buf, size_t len) {
     /* In whole milliseconds first, so that the text read back is the same. */
@@ -291,6 +306,8 @@ static ld_status render(const ld_report *r, int one_line, ld_buf *out, ld_err *e
                                                      : cJSON_CreateNull());
     jt_add(&jt, cloud, "source", r->cloud_source ? cJSON_CreateString(r->cloud_source)
                                                  : cJSON_CreateNull());
+    if (r->ntargets > 0)
+        json_host_cloud(&jt, cloud, r->targets[0].facts);
     jt_add(&jt, host, "cloud", cloud);
     json_host_context(&jt, host, r->host, r->started_at);
     jt_add(&jt, root, "host", host);
@@ -301,6 +318,8 @@ static ld_status render(const ld_report *r, int one_line, ld_buf *out, ld_err *e
         jt_add(&jt, opts, "connect_timeout_ms", cJSON_CreateNumber(r->connect_timeout_ms));
     if (r->capture_file)
         jt_add(&jt, opts, "capture_file", json_text(r->capture_file));
+    if (r->redact)
+        jt_add(&jt, opts, "redact", cJSON_CreateBool(1));
     jt_add(&jt, root, "options", opts);
     jt_add(&jt, root, "verdict", cJSON_CreateString(ld_verdict_name(r->verdict)));
     jt_add(&jt, root, "exit_code", cJSON_CreateNumber((double)r->verdict));

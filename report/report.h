@@ -59,10 +59,11 @@ typedef struct ld_report {
     const char *cloud_source;       /* how it was decided */
     const ld_host *host;            /* where it ran: OS, interfaces, resolver... (NULL:
                                        unknown) */
-    int redact;                     /* --redact: what names the host is masked */
     ld_verdict verdict;             /* worst of the targets */
     const ld_report_target *targets;/* in the order given */
     size_t ntargets;                /* how many */
+    int redact;                     /* --redact: render it through ld_report_redact(); the
+                                       host context is masked (ld_host_redact) */
 } ld_report;
 
 /* A report read back from its JSON (`linkdoctor show`): the same model a run
@@ -81,6 +82,30 @@ ld_saved_report *ld_saved_report_parse(const char *json, size_t len, ld_err *err
 const ld_report *ld_saved_report_get(const ld_saved_report *s);
 /* Frees it; NULL is harmless. */
 void ld_saved_report_free(ld_saved_report *s);
+/* A report whose identifiers --redact hides, and the copies it points to. */
+typedef struct ld_redacted {
+    ld_report report;             /* the redacted view: what the renderers read */
+    ld_report_target *targets;    /* its targets, owned */
+    ld_facts **facts;             /* their facts, redacted copies, owned */
+    ld_diagnoses *diagnoses;      /* their diagnoses, redacted copies, owned */
+    size_t n;                     /* how many targets */
+    char *hostname;               /* this host's name, as a placeholder, owned */
+} ld_redacted;
+
+/* Fills out with a copy of in in which what should not leave the company -
+ * account, subscription and project IDs (cloud.account), project numbers,
+ * instance IDs and names, the service account and this host's name - is
+ * replaced by placeholders ("<account-1>", "<hostname-1>") wherever it
+ * appears: facts, per-probe evidence, titles, summaries, fixes, quoted
+ * evidence. The same value gets the same placeholder throughout the report.
+ * Target names, addresses, ports and security group IDs stay (support needs
+ * them): a value that is part of a target's host name is replaced only
+ * where it is that fact's whole value. URL credentials are masked before
+ * any fact is recorded, redacted or not. out must be cleared with
+ * ld_redacted_clear() whatever the result. */
+ld_status ld_report_redact(const ld_report *in, ld_redacted *out, ld_err *err);
+/* Frees what ld_report_redact() made; a zeroed or cleared out is harmless. */
+void ld_redacted_clear(ld_redacted *r);
 
 /* Appends the JSON report (schema linkdoctor.report/1) to out. */
 ld_status ld_report_json(const ld_report *r, ld_buf *out, ld_err *err);

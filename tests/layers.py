@@ -24,8 +24,9 @@ BELOW = {
     "cli": {"core", "probes", "plan", "rules", "report"},
 }
 # Headers of probes/ that are not a probe of their own: the interface, the packet
-# decoder the capture and `analyze` share, and the request/reply skeleton.
-SHARED_PROBE_HEADERS = {"probe.h", "handshake.h", "reqrep.h"}
+# decoder the capture and `analyze` share, the request/reply skeleton, libcurl's multi
+# handle in the loop (HTTP and metadata), and the metadata services' parsers.
+SHARED_PROBE_HEADERS = {"probe.h", "handshake.h", "reqrep.h", "curlmulti.h", "imds.h"}
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"')
 
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Regenerates the fact definitions of report/report.schema.json from core/facts.def.
+"""Regenerates the fact definitions of report/report.schema.json from core/facts.def
+(the facts, the probes' fields, and host.cloud, which carries the cloud.* facts).
 
 Run it after adding a fact: tools/gen-schema-facts.py. test_schema (a unit test)
 fails when the schema and the fact table disagree, so a forgotten run is caught.
@@ -35,6 +36,14 @@ def main():
     path = ROOT / "report/report.schema.json"
     schema = json.loads(path.read_text())
     schema["$defs"]["facts"]["properties"] = target
+    # host.cloud: provider and source, then every other cloud.* fact by its short name.
+    cloud = schema["properties"]["host"]["properties"]["cloud"]
+    fixed = {k: v for k, v in cloud["properties"].items() if k in ("provider", "source")}
+    for name, entry in target.items():
+        if name.startswith("cloud.") and name not in ("cloud.provider", "cloud.provider_source"):
+            fixed[name[len("cloud."):]] = entry
+    cloud["properties"] = fixed
+    cloud["additionalProperties"] = False
     for kind, fields in subjects.items():
         schema["$defs"]["probes"]["properties"][kind] = {
             "type": "array",

@@ -30,11 +30,11 @@ class BadInput(unittest.TestCase):
     def tearDown(self):
         self.dir.cleanup()
 
-    def refuse(self, args, *phrases, out_flag=True):
+    def refuse(self, args, *phrases, out_flag=True, env=None):
         """Runs linkdoctor with args (+ -o report.json) and checks the refusal."""
         argv = [BINARY] + args + (["-o", self.out] if out_flag else [])
         p = subprocess.run(argv, capture_output=True, text=True, timeout=10,
-                           env=dict(os.environ, LINKDOCTOR_DMI_DIR=self.dir.name))
+                           env=dict(os.environ, LINKDOCTOR_DMI_DIR=self.dir.name, **(env or {})))
         lines = p.stderr.splitlines()
         self.assertEqual(p.returncode, 3, f"{args}: exit {p.returncode}, stderr {p.stderr!r}")
         self.assertEqual(len(lines), 1, f"{args}: want one line, got {p.stderr!r}")
@@ -127,8 +127,30 @@ class BadInput(unittest.TestCase):
                      os.path.join(self.dir.name, "w.json")], "--watch", "--save-json",
                     out_flag=False)
 
-    def test_options_of_later_versions_say_so(self):
-        self.refuse(["check", "127.0.0.1:9", "--redact"], "--redact", "not available")
+    def test_bad_cloud_options(self):
+        # Refused before any work: no metadata service or resolver is ever asked.
+        self.refuse(["check", "127.0.0.1:9", "--imds-endpoint", "169.254.169.254"],
+                    "--imds-endpoint", "http://")
+        self.refuse(["check", "127.0.0.1:9", "--imds-endpoint", "http://"], "--imds-endpoint",
+                    "no host")
+        self.refuse(["check", "127.0.0.1:9", "--imds-endpoint", "http://h/x?y=1"],
+                    "--imds-endpoint", "query")
+        line = self.refuse(["check", "127.0.0.1:9", "--imds-endpoint", "ftp://u:secret@h/"],
+                           "--imds-endpoint")
+        self.assertNotIn("secret", line)
+        self.refuse(["check", "127.0.0.1:9"], "LINKDOCTOR_IMDS_ENDPOINT", "http://",
+                    env={"LINKDOCTOR_IMDS_ENDPOINT": "metadata.internal"})
+        self.refuse(["check", "127.0.0.1:9", "--cloud-resolver", "resolver.example"],
+                    "--cloud-resolver", "resolver.example")
+        self.refuse(["check", "127.0.0.1:9", "--cloud-resolver", "10.0.0.2:0"], "--cloud-resolver")
+        self.refuse(["check", "127.0.0.1:9", "--expect-az-id", "USE1-AZ1"], "--expect-az-id",
+                    "USE1-AZ1")
+        self.refuse(["check", "127.0.0.1:9", "--expect-az-id", ","], "--expect-az-id", "empty")
+        self.refuse(["check", "127.0.0.1:9", "--expect-az-id", "use1-az1 x"], "--expect-az-id")
+        self.refuse(["check", "127.0.0.1:9", "--expect-az-id", ",".join(["use1-az1"] * 9)],
+                    "--expect-az-id", "at most 8")
+        self.refuse(["analyze", "x.pcap", "--imds-endpoint", "http://h"], "--imds-endpoint",
+                    "not an option of linkdoctor analyze")
 
     def test_bad_monitoring_options(self):
         self.refuse(["check", "127.0.0.1:9", "--watch", "0"], "--watch", "more than 0")

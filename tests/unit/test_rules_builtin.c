@@ -211,7 +211,8 @@ static void catalog_ids_of_the_design_are_all_builtin(void) {
         "ok", "dns.no_record", "dns.public_address", "dns.endpoint_mismatch",
         "dns.resolver_unreachable", "dns.resolver_divergence", "dns.hosts_override",
         "tcp.syn_dropped", "tcp.refused", "tcp.icmp_rejected", "tcp.no_route",
-        "tcp.local_firewall", "tcp.partial", "dns.slow_resolution", "tcp.reply_dropped", NULL};
+        "tcp.local_firewall", "tcp.partial", "dns.slow_resolution", "tcp.reply_dropped",
+        "cloud.az_mismatch", "cloud.metadata_unavailable", NULL};
     for (int i = 0; ids[i]; i++)
         CU_ASSERT_PTR_NOT_NULL(ld_ruleset_find(rules, ids[i]));
 }

@@ -1,0 +1,168 @@
+/* test_redact.c - --redact: identifiers become placeholders, the same value the same
+ * one, everywhere a renderer reads; what support needs stays. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "report/report.h"
+#include "unit.h"
+
+/* A report of two targets on a GCP instance, with a diagnosis whose texts and
+ * evidence quote the identifiers. */
+typedef struct fixture {
+    ld_facts *facts[2];          /* per target */
+    ld_diagnosis diag[1];        /* the first target's one diagnosis */
+    ld_diagnoses diagnoses[2];   /* per target */
+    ld_report_target targets[2]; /* the report's targets */
+    ld_report report;            /* the report */
+    ld_ruleset *rules;           /* owns the rule the diagnosis names */
+} fixture;
+
+static const char PROJECT[] = "prod-project-123", NUMBER[] = "412345678901",
+                  INSTANCE[] = "4520117834512349876", NAME[] = "milvus-client-1",
+                  SA[] = "412345678901-compute@developer.gserviceaccount.com", HOST[] = "build-7";
+
+static void set_target(ld_facts *f, const char *input, const char *host) {
+    ld_bag *t = ld_facts_target(f);
+    ld_bag_set_str(t, LD_F_TARGET_INPUT, input);
+    ld_bag_set_str(t, LD_F_TARGET_HOST, host);
+    ld_bag_set_str(t, LD_F_CLOUD_PROVIDER, "gcp");
+    ld_bag_set_str(t, LD_F_CLOUD_ACCOUNT, PROJECT);
+    ld_bag_set_str(t, LD_F_CLOUD_PROJECT_NUMBER, NUMBER);
+    ld_bag_set_str(t, LD_F_CLOUD_INSTANCE_ID, INSTANCE);
+    ld_bag_set_str(t, LD_F_CLOUD_INSTANCE_NAME, NAME);
+    ld_bag_set_str(t, LD_F_CLOUD_SERVICE_ACCOUNT, SA);
+    ld_bag_set_str(t, LD_F_CLOUD_VPC, "prod-vpc");
+    ld_bag_list_add(t, LD_F_CLOUD_NETWORK_TAGS, "web");
+    ld_bag_list_add(t, LD_F_TCP_TIMEOUT_ADDRESSES, "10.0.2.23");
+    ld_bag *a = ld_facts_subject(f, "tcp", "10.0.2.23");
+    ld_bag_set_str(a, LD_F_TCP_A_ADDRESS, "10.0.2.23");
+}
+
+static void fixture_init(fixture *x) {
+    memset(x, 0, sizeof *x);
+    ld_err err;
+    x->rules = ld_ruleset_create();
+    CU_ASSERT_EQUAL_FATAL(ld_ruleset_add_builtin(x->rules, &err), LD_OK);
+    for (int i = 0; i < 2; i++)
+        x->facts[i] = ld_facts_create();
+    set_target(x->facts[0], "svc.lab.test:19530", "svc.lab.test");
+    /* A target whose host name holds the instance's name: the name stays in it. */
+    set_target(x->facts[1], "milvus-client-1.internal:80", "milvus-client-1.internal");
+    ld_diagnosis *d = &x->diag[0];
+    d->rule = ld_ruleset_find(x->rules, "tcp.syn_dropped");
+    d->severity = LD_SEV_CRITICAL;
+    d->title = strdup("SYNs from milvus-client-1 get no answer");
+    d->summary = strdup("VM 4520117834512349876 (project prod-project-123, number 412345678901) "
+                        "on build-7; vectordb.example:19530 unaffected");
+    d->remediation = strdup("gcloud compute instances describe milvus-client-1 --project "
+                            "prod-project-123; service account "
+                            "412345678901-compute@developer.gserviceaccount.com; tags web");
+    d->evidence = calloc(1, sizeof *d->evidence);
+    d->nevidence = 1;
+    d->evidence[0].id = LD_F_CLOUD_ACCOUNT;
+    d->evidence[0].value.type = LD_T_STR;
+    d->evidence[0].value.u.s = strdup(PROJECT);
+    x->diagnoses[0].reported = x->diag;
+    x->diagnoses[0].nreported = 1;
+    for (int i = 0; i < 2; i++) {
+        x->targets[i].facts = x->facts[i];
+        x->targets[i].diagnoses = &x->diagnoses[i];
+    }
+    x->report = (ld_report){
+        .command = "check", .hostname = HOST, .targets = x->targets, .ntargets = 2, .redact = 1};
+}
+
+static void fixture_clear(fixture *x) {
+    ld_diagnosis *d = &x->diag[0];
+    free(d->title);
+    free(d->summary);
+    free(d->remediation);
+    ld_value_clear(&d->evidence[0].value);
+    free(d->evidence);
+    for (int i = 0; i < 2; i++)
+        ld_facts_free(x->facts[i]);
+    ld_ruleset_free(x->rules);
+}
+
+static const char *str_of(const ld_facts *f, ld_fact_id id) {
+    const ld_value *v = ld_facts_get(f, id);
+    return v && v->type == LD_T_STR ? v->u.s : "";
+}
+
+static void identifiers_become_stable_placeholders_everywhere(void) {
+    fixture x;
+    fixture_init(&x);
+    ld_redacted r;
+    ld_err err;
+    CU_ASSERT_EQUAL_FATAL(ld_report_redact(&x.report, &r, &err), LD_OK);
+    const ld_facts *f = r.report.targets[0].facts;
+    CU_ASSERT_STRING_EQUAL(str_of(f, LD_F_CLOUD_ACCOUNT), "<account-1>");
+    CU_ASSERT_STRING_EQUAL(str_of(f, LD_F_CLOUD_PROJECT_NUMBER), "<project-number-1>");
+    CU_ASSERT_STRING_EQUAL(str_of(f, LD_F_CLOUD_INSTANCE_ID), "<instance-1>");
+    CU_ASSERT_STRING_EQUAL(str_of(f, LD_F_CLOUD_INSTANCE_NAME), "<instance-name-1>");
+    CU_ASSERT_STRING_EQUAL(str_of(f, LD_F_CLOUD_SERVICE_ACCOUNT), "<service-account-1>");
+    CU_ASSERT_STRING_EQUAL(r.report.hostname, "<hostname-1>");
+    /* The second target has the same values: the same placeholders. */
+    const ld_facts *g = r.report.targets[1].facts;
+    CU_ASSERT_STRING_EQUAL(str_of(g, LD_F_CLOUD_ACCOUNT), "<account-1>");
+    CU_ASSERT_STRING_EQUAL(str_of(g, LD_F_CLOUD_INSTANCE_NAME), "<instance-name-1>");
+    /* Texts and evidence: the values go wherever they stand as whole words. */
+    const ld_diagnosis *d = &r.report.targets[0].diagnoses->reported[0];
+    CU_ASSERT_PTR_NOT_NULL(strstr(d->summary, "VM <instance-1> (project <account-1>, number "
+                                              "<project-number-1>) on <hostname-1>"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(d->remediation, "service account <service-account-1>;"));
+    CU_ASSERT_STRING_EQUAL(d->evidence[0].value.u.s, "<account-1>");
+    CU_ASSERT_PTR_EQUAL(d->rule, x.diag[0].rule);
+    /* What support needs stays: targets, addresses, the network and its tags; a value
+     * inside another word ("vectordb" holds no host name) is not cut out. */
+    CU_ASSERT_STRING_EQUAL(str_of(f, LD_F_TARGET_INPUT), "svc.lab.test:19530");
+    CU_ASSERT_STRING_EQUAL(str_of(f, LD_F_CLOUD_VPC), "prod-vpc");
+    CU_ASSERT_PTR_NOT_NULL(strstr(d->summary, "vectordb.example:19530 unaffected"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(d->remediation, "tags web"));
+    CU_ASSERT_PTR_NOT_NULL(ld_facts_get(f, LD_F_TCP_TIMEOUT_ADDRESSES));
+    CU_ASSERT_EQUAL(ld_facts_subject_count(f), 1);
+    CU_ASSERT_STRING_EQUAL(ld_bag_key(ld_facts_subject_at(f, 0)), "10.0.2.23");
+    ld_redacted_clear(&r);
+    fixture_clear(&x);
+}
+
+static void a_value_in_a_target_name_is_hidden_only_as_a_whole_fact(void) {
+    fixture x;
+    fixture_init(&x);
+    ld_redacted r;
+    ld_err err;
+    CU_ASSERT_EQUAL_FATAL(ld_report_redact(&x.report, &r, &err), LD_OK);
+    const ld_facts *g = r.report.targets[1].facts;
+    CU_ASSERT_STRING_EQUAL(str_of(g, LD_F_TARGET_HOST), "milvus-client-1.internal");
+    CU_ASSERT_STRING_EQUAL(str_of(g, LD_F_TARGET_INPUT), "milvus-client-1.internal:80");
+    CU_ASSERT_STRING_EQUAL(str_of(g, LD_F_CLOUD_INSTANCE_NAME), "<instance-name-1>");
+    /* ... and so it stays in the texts too (a target's name cannot be told from it). */
+    const ld_diagnosis *d = &r.report.targets[0].diagnoses->reported[0];
+    CU_ASSERT_PTR_NOT_NULL(strstr(d->title, "milvus-client-1"));
+    ld_redacted_clear(&r);
+    fixture_clear(&x);
+}
+
+static void the_original_report_is_untouched(void) {
+    fixture x;
+    fixture_init(&x);
+    ld_redacted r;
+    ld_err err;
+    CU_ASSERT_EQUAL_FATAL(ld_report_redact(&x.report, &r, &err), LD_OK);
+    ld_redacted_clear(&r);
+    CU_ASSERT_STRING_EQUAL(str_of(x.facts[0], LD_F_CLOUD_ACCOUNT), PROJECT);
+    CU_ASSERT_PTR_NOT_NULL(strstr(x.diag[0].summary, INSTANCE));
+    /* Clearing twice, or a zeroed one, is harmless. */
+    ld_redacted_clear(&r);
+    fixture_clear(&x);
+}
+
+int main(void) {
+    static const ld_test_case cases[] = {
+        LD_TEST(identifiers_become_stable_placeholders_everywhere),
+        LD_TEST(a_value_in_a_target_name_is_hidden_only_as_a_whole_fact),
+        LD_TEST(the_original_report_is_untouched),
+        {0},
+    };
+    return ld_unit_run("redact", cases);
+}
