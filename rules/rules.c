@@ -1104,6 +1104,19 @@ static ld_status copy_strings(char *const *v, size_t n, char ***out) {
     return LD_OK;
 }
 
+ld_status ld_diagnosis_copy_identity(const ld_diagnosis *from, ld_diagnosis *to) {
+    to->rule = from->rule;
+    to->suppressed_by = from->suppressed_by;
+    if (from->id && !(to->id = strdup(from->id)))
+        return LD_ENOMEM;
+    ld_status st = copy_strings(from->docs, from->ndocs, &to->docs);
+    to->ndocs = to->docs ? from->ndocs : 0;
+    if (st == LD_OK && from->suppressed_by_id &&
+        !(to->suppressed_by_id = strdup(from->suppressed_by_id)))
+        st = LD_ENOMEM;
+    return st;
+}
+
 static ld_status diagnose(const ld_rule *r, const ld_facts *facts, ld_cloud cloud,
                           ld_diagnosis *d) {
     d->rule = r;

@@ -131,6 +131,12 @@ typedef struct ld_diagnoses {
     size_t nsuppressed;
 } ld_diagnoses;
 
+/* Copies what names a diagnosis - its rule, id, docs and root cause - from
+ * one into another (zeroed) one, as a renderer needs it: the rest (texts,
+ * evidence) is the caller's. On failure what was copied stays in to, for
+ * the caller's clearing. */
+ld_status ld_diagnosis_copy_identity(const ld_diagnosis *from, ld_diagnosis *to);
+
 /* Evaluates every rule against facts. Rules of severity ok are dropped when a
  * warning or critical diagnosis is reported. out must be zeroed or cleared. */
 ld_status ld_rules_eval(const ld_ruleset *rs, const ld_facts *facts, ld_diagnoses *out,
