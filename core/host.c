@@ -13,6 +13,7 @@
 
 #include "netlink.h"
 #include "sanitize.h"
+#include "utc.h"
 
 #include <linux/if.h>
 
@@ -255,13 +256,6 @@ out:
 
 /* --- the rest -------------------------------------------------------------------- */
 
-void ld_host_format_time(double epoch, char *buf, size_t len) {
-    time_t secs = (time_t)epoch;
-    struct tm tm;
-    if (!gmtime_r(&secs, &tm) || strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-        snprintf(buf, len, "%s", "");
-}
-
 ld_status ld_host_collect(ld_host *h, const ld_host_sources *src, ld_err *err) {
     ld_status first = LD_OK;
     ld_err e;
@@ -270,7 +264,7 @@ ld_status ld_host_collect(ld_host *h, const ld_host_sources *src, ld_err *err) {
     struct utsname u;
     if (uname(&u) == 0)
         put_text(h->kernel, sizeof h->kernel, u.release);
-    ld_host_format_time(src->started_at, h->time, sizeof h->time);
+    ld_utc_format(src->started_at, h->time, sizeof h->time);
     if (read_interfaces(h, &e) != LD_OK && first == LD_OK)
         first = ld_err_set(err, LD_ESYS, "%s", e.msg);
     for (size_t i = 0; src->proxy && i < src->proxy->n && h->nproxy < LD_HOST_PROXY_MAX; i++) {

@@ -106,8 +106,6 @@ ld_status ld_host_parse_links(ld_host *h, const void *msg, size_t len, ld_err *e
 /* Reads an RTM_GETADDR dump: each address, with its prefix, under its
  * interface (already in h from the links). */
 ld_status ld_host_parse_addrs(ld_host *h, const void *msg, size_t len, ld_err *err);
-/* "2026-11-21T21:42:00Z" for a wall-clock time, into buf (at least 32 bytes). */
-void ld_host_format_time(double epoch, char *buf, size_t len);
 
 /* Appends a nameserver, search domain, option or hosts line (sanitized, cut
  * to fit); beyond LD_HOST_LIST_MAX they are dropped. */

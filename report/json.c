@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "core/sanitize.h"
+#include "core/utc.h"
 
 /* A tree under construction that remembers whether any allocation failed,
  * so that the code below can stay linear. */
@@ -192,7 +193,7 @@ static void json_host_context(jtree *jt, cJSON *host, const ld_host *h, double s
     jt_add(jt, host, "kernel", h && h->kernel[0] ? cJSON_CreateString(h->kernel)
                                                   : cJSON_CreateNull());
     char when[32];
-    ld_host_format_time(started_at, when, sizeof when);
+    ld_utc_format(started_at, when, sizeof when);
     jt_add(jt, host, "time", cJSON_CreateString(h && h->time[0] ? h->time : when));
     cJSON *ifaces = jt_check(jt, cJSON_CreateArray());
     for (size_t i = 0; ifaces && h && i < h->nifaces; i++) {

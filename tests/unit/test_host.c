@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/host.h"
+#include "core/utc.h"
 #include "unit.h"
 
 /* A zeroed context with the os-release file at relpath read into it. */
@@ -177,8 +178,16 @@ static void lists_are_bounded_and_sanitized(void) {
 
 static void time_is_utc_iso_8601(void) {
     char buf[32];
-    ld_host_format_time(1795305600.75, buf, sizeof buf);
+    ld_utc_format(1795305600.75, buf, sizeof buf);
     CU_ASSERT_STRING_EQUAL(buf, "2026-11-22T00:00:00Z");
+    double back = 0;
+    CU_ASSERT_TRUE(ld_utc_parse(buf, &back));
+    CU_ASSERT_DOUBLE_EQUAL(back, 1795305600.0, 1e-9);
+    /* Only the whole form: no zone, another zone, a date alone, garbage. */
+    const char *bad[] = {"2026-11-22T00:00:00", "2026-11-22T00:00:00+01:00", "2026-11-22", "x", ""};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        CU_ASSERT_FALSE(ld_utc_parse(bad[i], &back));
+    CU_ASSERT_FALSE(ld_utc_parse(NULL, &back));
 }
 
 static void collected_here_without_a_byte_on_the_wire(void) {
