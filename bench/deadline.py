@@ -8,40 +8,25 @@ drops TCP 19530), then times `linkdoctor check` with hyperfine for several --tim
 values and with the default options, and prints mean / max wall time and the worst
 overshoot past --timeout. Needs root, hyperfine, and the lab's tools.
 """
-import json
 import os
-import shlex
-import subprocess
 import sys
-import tempfile
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "tests", "lab"))
-sys.dont_write_bytecode = True
-import lab as L  # noqa: E402
+sys.dont_write_bytecode = True     # no __pycache__ beside the scripts
+import benchlib as B  # noqa: E402
 
+L = B.L
 PORT = 19530
 NAME = "svc.lab.test"
 RUNS = 10
 
 
-def hyperfine(argv, runs):
-    """Times argv (no shell) and returns hyperfine's result for it."""
-    with tempfile.NamedTemporaryFile(suffix=".json") as out:
-        subprocess.run(["hyperfine", "-N", "--runs", str(runs), "--warmup", "1", "-i",
-                        "--style", "none", "--export-json", out.name, shlex.join(argv)],
-                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        return json.load(open(out.name))["results"][0]
-
-
 def main():
-    binary = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else
-                             os.path.join(HERE, "..", "build", "linkdoctor"))
+    binary = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else B.DEFAULT_BINARY)
     L.preflight(need_jsonschema=False)
     cases = [("--timeout 0.3 --connect-timeout 2", 0.3), ("--timeout 0.5 --connect-timeout 2", 0.5),
              ("--timeout 1 --connect-timeout 2", 1.0), ("--timeout 1.5 --connect-timeout 2", 1.5),
              ("--timeout 3 --connect-timeout 2", None), ("(defaults: --timeout 10 --connect-timeout 2)", None)]
-    with L.Lab(binary, os.path.join(HERE, ".."), verbose=False) as lab:
+    with L.Lab(binary, B.SOURCE_DIR, verbose=False) as lab:
         lab.start_service(PORT, [L.ZONE_A], NAME)
         lab.block("endpoint", L.ZONE_A, PORT, "drop")
         print(f"linkdoctor check {NAME}:{PORT} against dropped SYNs, {RUNS} runs each (hyperfine)\n")
@@ -51,7 +36,7 @@ def main():
             extra = [] if opts.startswith("(") else opts.split()
             argv = lab.exec_argv(lab.client, "env", f"LINKDOCTOR_DMI_DIR={lab.dmi_dir}", binary,
                                  "check", f"{NAME}:{PORT}", "--cloud", "none", *extra)
-            r = hyperfine(argv, RUNS)
+            r = B.hyperfine(argv, RUNS, warmup=1, ignore_failure=True)
             over = ""
             if timeout is not None:
                 delta = r["max"] - timeout

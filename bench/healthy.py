@@ -29,71 +29,36 @@ and its own resolver.
 import argparse
 import json
 import os
-import shlex
 import subprocess
 import sys
-import tempfile
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "tests", "lab"))
-sys.dont_write_bytecode = True
-import lab as L  # noqa: E402
+sys.dont_write_bytecode = True     # no __pycache__ beside the scripts
+import benchlib as B  # noqa: E402
+from benchlib import hyperfine, peak_rss_kb
 
+L = B.L
 PORT = 19530
 NAME = L.LAB_NAME
 BAR_MEDIAN_S = 0.050
 BAR_RSS_KB = 16 * 1024
-TIME = "/usr/bin/time"
-
-
-def hyperfine(argv, runs, env):
-    """Times argv (no shell) and returns hyperfine's result for it."""
-    with tempfile.NamedTemporaryFile(suffix=".json") as out:
-        p = subprocess.run(["hyperfine", "-N", "--runs", str(runs), "--warmup", "3",
-                            "--style", "none", "--export-json", out.name, shlex.join(argv)],
-                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
-        if p.returncode != 0:
-            raise SystemExit(f"hyperfine {shlex.join(argv)} failed: {p.stderr.decode().strip()}")
-        with open(out.name) as f:
-            return json.load(f)["results"][0]
-
-
-def peak_rss_kb(lab, argv, runs, env):
-    """Peak RSS (KB) of each of `runs` runs of argv inside the client namespace, measured
-    by /usr/bin/time -f %M around the command itself (not around `ip netns exec`)."""
-    path = os.path.join(lab.tmp, "rss")
-    peaks = []
-    for _ in range(runs):
-        p = subprocess.run(lab.exec_argv(lab.client, TIME, "-f", "%M", "-o", path, *argv),
-                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, timeout=30)
-        if p.returncode != 0:
-            raise SystemExit(f"{' '.join(argv)} failed ({p.returncode}): "
-                             f"{p.stderr.decode().strip()}")
-        with open(path) as f:
-            peaks.append(int(f.read().split()[-1]))
-    return peaks
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("binary", nargs="?", default=os.path.join(HERE, "..", "build", "linkdoctor"))
+    ap.add_argument("binary", nargs="?", default=B.DEFAULT_BINARY)
     ap.add_argument("--runs", type=int, default=30, help="hyperfine runs per command (>= 20)")
     ap.add_argument("--rss-runs", type=int, default=10, help="/usr/bin/time runs per command")
     args = ap.parse_args()
     if args.runs < 20 or args.rss_runs < 10:
         ap.error("the bars are judged on at least 20 timed runs and 10 RSS runs")
     binary = os.path.abspath(args.binary)
-    try:
-        L.preflight(need_jsonschema=False)
-        L.need_tools("hyperfine", "curl", "openssl", "nginx", TIME)
-    except L.Skip as why:
-        print(f"cannot run: {why}")
-        return 77
+    missing = B.cannot_run("hyperfine", "curl", "openssl", "nginx", B.TIME)
+    if missing:
+        return missing
 
     # linkdoctor's environment: no proxy from ours, the lab's DMI directory of no cloud.
-    env = {k: v for k, v in os.environ.items()
-           if not k.lower().endswith("_proxy") and not k.startswith("SUDO_")}
-    with L.Lab(binary, os.path.join(HERE, ".."), verbose=False) as lab:
+    env = B.clean_env()
+    with L.Lab(binary, B.SOURCE_DIR, verbose=False) as lab:
         env["LINKDOCTOR_DMI_DIR"] = lab.dmi_dir
         ca = lab.certs.ca
         lab.start_nginx(L.Site(L.ZONE_A, PORT, 400, lab.certs.good()))
@@ -127,16 +92,16 @@ def main():
                     raise SystemExit(f"curl failed: {p.stderr.strip()}")
 
         print(f"\nwall time: hyperfine -N, {args.runs} runs after 3 warm-up runs; "
-              f"peak RSS: {TIME} -f %M, {args.rss_runs} runs\n")
+              f"peak RSS: {B.TIME} -f %M, {args.rss_runs} runs\n")
         print(f"{'command (in the client namespace)':38} {'median':>8} {'mean':>8} {'min':>8} "
               f"{'max':>8} {'peak RSS max':>13}")
-        baseline = hyperfine(lab.exec_argv(lab.client, "true"), args.runs, env)
+        baseline = hyperfine(lab.exec_argv(lab.client, "true"), args.runs, env=env)
         print(f"{'ip netns exec CLIENT true (overhead)':38} {baseline['median'] * 1000:6.1f}ms "
               f"{baseline['mean'] * 1000:6.1f}ms {baseline['min'] * 1000:6.1f}ms "
               f"{baseline['max'] * 1000:6.1f}ms {'':>13}")
         results = {}
         for label, argv, is_ld in cases:
-            r = hyperfine(lab.exec_argv(lab.client, *argv), args.runs, env)
+            r = hyperfine(lab.exec_argv(lab.client, *argv), args.runs, env=env)
             peaks = peak_rss_kb(lab, argv, args.rss_runs, env)
             results[label] = (r, peaks)
             print(f"{label:38} {r['median'] * 1000:6.1f}ms {r['mean'] * 1000:6.1f}ms "

@@ -3,7 +3,7 @@
 diagnosed: linkdoctor against curl and nc.
 
 The bar (DESIGN.md): with default options, `linkdoctor check` reports tcp.syn_dropped
-(confidence high) within 1.5 s of process start - the first SYN retransmission (~1 s)
+(confidence high) within 1.12 s of process start - the first SYN retransmission (~1 s)
 is the floor - where curl and nc wait for the kernel to give up (~130 s with Linux's
 default net.ipv4.tcp_syn_retries = 6).
 
@@ -20,89 +20,29 @@ inside the client namespace:
     each process; --max-seconds N stops them (by their PIDs) after N s and prints ">N".
 
 It prints each wall time and the ratios curl/linkdoctor and nc/linkdoctor (medians),
-and exits 1 if linkdoctor's median exceeds 1.5 s (or it does not say tcp.syn_dropped
+and exits 1 if linkdoctor's median exceeds 1.12 s (or it does not say tcp.syn_dropped
 with confidence high), 0 otherwise. Needs root, hyperfine, curl, nc and the lab's tools.
 Nothing leaves the lab: the client namespace has no default route and its own resolver.
 """
 import argparse
 import json
 import os
-import shlex
 import shutil
-import signal
 import subprocess
 import sys
-import tempfile
-import threading
-import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "tests", "lab"))
-sys.dont_write_bytecode = True
-import lab as L  # noqa: E402
+sys.dont_write_bytecode = True     # no __pycache__ beside the scripts
+import benchlib as B  # noqa: E402
 
+L = B.L
 PORT = 19530
 NAME = "svc.lab.test"
-BAR = 1.5
-
-
-def hyperfine(argv, runs):
-    """Times argv (no shell) and returns hyperfine's result for it."""
-    with tempfile.NamedTemporaryFile(suffix=".json") as out:
-        subprocess.run(["hyperfine", "-N", "--runs", str(runs), "--warmup", "1", "-i",
-                        "--style", "none", "--export-json", out.name, shlex.join(argv)],
-                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        with open(out.name) as f:
-            return json.load(f)["results"][0]
-
-
-def run_slow(commands, max_seconds):
-    """Starts every argv of `commands` ({label: argv}) at once and times each process
-    (a thread waits for each, so each time is its own) until it exits, or until
-    max_seconds (then it is stopped by its PID). Returns {label: (seconds, exit code or
-    None when stopped, last stderr line)}."""
-    procs, results = {}, {}
-    start = time.monotonic()
-
-    def wait_for(label, p):
-        try:
-            p.wait(timeout=max_seconds)
-            results[label] = (time.monotonic() - start, p.returncode)
-        except subprocess.TimeoutExpired:
-            p.send_signal(signal.SIGTERM)
-            p.wait()
-            results[label] = (time.monotonic() - start, None)
-
-    try:
-        for label, argv in commands.items():
-            procs[label] = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
-                                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                                            preexec_fn=L._die_with_parent)
-        waiters = [threading.Thread(target=wait_for, args=item, daemon=True)
-                   for item in procs.items()]
-        for w in waiters:
-            w.start()
-        for w in waiters:
-            while w.is_alive():
-                w.join(0.5)
-    finally:
-        for p in procs.values():
-            if p.poll() is None:    # interrupted: stop what we started, by its PID
-                p.kill()
-                p.wait()
-    out = {}
-    for label, p in procs.items():
-        err = p.stderr.read().decode(errors="replace").strip().splitlines()
-        p.stderr.close()
-        secs, code = results[label]
-        out[label] = (secs, code, f"stopped after {max_seconds:g} s" if code is None
-                      else (err[-1] if err else ""))
-    return out
+BAR = 1.12
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("binary", nargs="?", default=os.path.join(HERE, "..", "build", "linkdoctor"),
+    ap.add_argument("binary", nargs="?", default=B.DEFAULT_BINARY,
                     help="the linkdoctor binary (default: build/linkdoctor)")
     ap.add_argument("--runs", type=int, default=10, help="hyperfine runs of linkdoctor (default 10)")
     ap.add_argument("--max-seconds", type=float, default=None,
@@ -115,7 +55,7 @@ def main():
         print("syn_drop.py needs: " + ", ".join(missing), file=sys.stderr)
         return 3
 
-    with L.Lab(binary, os.path.join(HERE, ".."), verbose=False) as lab:
+    with L.Lab(binary, B.SOURCE_DIR, verbose=False) as lab:
         lab.start_service(PORT, [L.ZONE_A], NAME)
         lab.block("endpoint", L.ZONE_A, PORT, "drop")
         retries = subprocess.run(lab.exec_argv(lab.client, "cat", "/proc/sys/net/ipv4/tcp_syn_retries"),
@@ -139,18 +79,19 @@ def main():
               f"({'as expected' if right else 'EXPECTED [tcp.syn_dropped, high]'})\n")
 
         env_dmi = ["env", f"LINKDOCTOR_DMI_DIR={lab.dmi_dir}"]
-        ld = hyperfine(lab.exec_argv(lab.client, *env_dmi, binary, *check), args.runs)
+        ld = B.hyperfine(lab.exec_argv(lab.client, *env_dmi, binary, *check), args.runs,
+                         warmup=1, ignore_failure=True)
         off_runs = max(1, min(args.runs, 5))
-        ld_off = hyperfine(lab.exec_argv(lab.client, *env_dmi, binary, *check, "--capture", "off"),
-                           off_runs)
+        ld_off = B.hyperfine(lab.exec_argv(lab.client, *env_dmi, binary, *check, "--capture", "off"),
+                             off_runs, warmup=1, ignore_failure=True)
 
         slow = {f"curl -sS -o /dev/null http://{NAME}:{PORT}/":
                 ["curl", "-sS", "-o", "/dev/null", f"http://{NAME}:{PORT}/"],
                 f"nc -z {NAME} {PORT}": ["nc", "-z", NAME, str(PORT)]}
         cap = f" (stopped after {args.max_seconds:g} s)" if args.max_seconds else ""
         print(f"waiting for curl and nc, run once each and at the same time{cap}...", flush=True)
-        slow_results = run_slow({k: lab.exec_argv(lab.client, *v) for k, v in slow.items()},
-                                args.max_seconds)
+        slow_results = B.run_slow({k: lab.exec_argv(lab.client, *v) for k, v in slow.items()},
+                                  args.max_seconds)
 
     median = ld["median"]
     rows = [(f"linkdoctor check {NAME}:{PORT}", args.runs, ld),

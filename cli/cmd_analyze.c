@@ -28,8 +28,9 @@ static const char analyze_usage[] =
     "                        target per destination port\n"
     "  --cloud NAME          aws, gcp, azure or none (default): remediation text for this cloud\n"
     "  --rules FILE          add rules from FILE (repeatable)\n"
-    "  --format FORMAT       text (default) or json\n"
+    "  --format FORMAT       text (default), json, markdown, nagios or prometheus\n"
     "  -o, --output FILE     write the report to FILE atomically\n"
+    "  --save-json FILE      also write the JSON report to FILE (for `linkdoctor show`)\n"
     "  --redact              replace this host's name (and any cloud IDs) with placeholders\n"
     "\n"
     "Exit status: 0 ok, 1 warning, 2 critical, 3 unknown (unreadable file, nothing to analyze).\n";
@@ -55,6 +56,7 @@ int ld_cmd_analyze(int argc, char **argv, ld_time started) {
     ld_plan *plan = NULL;
     ld_run *run = NULL;
     ld_report_out out = {0};
+    ld_report_out saved = {0}; /* --save-json */
 
     if (ld_opts_parse(LD_CMD_ANALYZE, argc, argv, NULL, &o, &err) != LD_OK) {
         ld_msg_error("%s", err.msg);
@@ -75,7 +77,16 @@ int ld_cmd_analyze(int argc, char **argv, ld_time started) {
         ld_msg_error("-o %s: is the capture file being analyzed", o.output);
         goto out;
     }
-    if (ld_cli_output_open(&out, o.output) != LD_OK)
+    if (o.save_json && same_file(file, o.save_json)) {
+        ld_msg_error("--save-json %s: is the capture file being analyzed", o.save_json);
+        goto out;
+    }
+    if (o.output && o.save_json && strcmp(o.output, o.save_json) == 0) {
+        ld_msg_error("-o and --save-json name the same file, %s", o.output);
+        goto out;
+    }
+    if (ld_cli_output_open(&out, o.output) != LD_OK ||
+        ld_cli_output_open(&saved, o.save_json) != LD_OK)
         goto out;
     if (!(rules = ld_cli_rules(o.rules_files, o.nrules_files, &err))) {
         ld_msg_error("%s", err.msg);
@@ -103,9 +114,10 @@ int ld_cmd_analyze(int argc, char **argv, ld_time started) {
         .capture_file = file,
         .redact = o.redact,
     };
-    code = ld_cli_emit(rules, run, &base, started, o.format, &out);
+    code = ld_cli_emit(rules, run, &base, started, o.format, &out, &saved);
 out:
     ld_cli_output_clear(&out);
+    ld_cli_output_clear(&saved);
     ld_run_free(run);
     ld_plan_free(plan);
     ld_hs_free(table);

@@ -35,7 +35,11 @@ int ld_cmd_check(int argc, char **argv, ld_time started);
 int ld_cmd_analyze(int argc, char **argv, ld_time started);
 /* linkdoctor rules list | lint FILE... | facts */
 int ld_cmd_rules(int argc, char **argv);
+/* linkdoctor serve [--listen ADDR:PORT] [options]; started is the process start. */
+int ld_cmd_serve(int argc, char **argv, ld_time started);
 /* linkdoctor explain ID [--rules FILE] */
 int ld_cmd_explain(int argc, char **argv);
+/* linkdoctor show REPORT.json [--format F] [-o FILE] */
+int ld_cmd_show(int argc, char **argv);
 
 #endif

@@ -8,19 +8,25 @@
 
 #include "cli/commands.h"
 #include "cli/msg.h"
+#include "core/proxy.h"
+
+extern char **environ;
 
 /* The signals after which a report file must be left whole or not at all. */
 static const int fatal_signals[] = {SIGINT, SIGTERM, SIGHUP};
 
-/* The report file being prepared, for the handler of those signals: the one
- * piece of process-wide mutable state, as a signal handler reaches no other.
- * It changes only while the signals are blocked. */
-static const ld_report_out *volatile pending_out;
+/* The report files being prepared (-o and --save-json), for the handler of
+ * those signals: the one piece of process-wide mutable state, as a signal
+ * handler reaches no other. It changes only while the signals are blocked. */
+#define PENDING_MAX 2
+static const ld_report_out *volatile pending_out[PENDING_MAX];
 
 static void on_fatal_signal(int sig) {
-    const ld_report_out *out = pending_out;
-    if (out)
-        ld_report_out_abandon(out); /* returns once the temporary file is gone */
+    for (int i = 0; i < PENDING_MAX; i++) {
+        const ld_report_out *out = pending_out[i];
+        if (out)
+            ld_report_out_abandon(out); /* returns once the temporary file is gone */
+    }
     /* Die of the signal, as the one who sent it expects: it is delivered again,
      * with the default action, when this handler returns. */
     signal(sig, SIG_DFL);
@@ -36,6 +42,17 @@ static void fatal_signals_mask(int how) {
     sigprocmask(how, &set, NULL);
 }
 
+/* Replaces the pending file was (NULL: a free place) by now (NULL: none);
+ * the fatal signals must be blocked. */
+static void pending_set(const ld_report_out *was, const ld_report_out *now) {
+    for (int i = 0; i < PENDING_MAX; i++) {
+        if (pending_out[i] == was) {
+            pending_out[i] = now;
+            return;
+        }
+    }
+}
+
 ld_status ld_cli_output_open(ld_report_out *out, const char *path) {
     ld_err err;
     ld_status st = ld_report_out_open(out, path, &err);
@@ -46,7 +63,7 @@ ld_status ld_cli_output_open(ld_report_out *out, const char *path) {
     if (!path)
         return LD_OK;
     fatal_signals_mask(SIG_BLOCK);
-    pending_out = out;
+    pending_set(NULL, out);
     for (size_t i = 0; i < sizeof fatal_signals / sizeof fatal_signals[0]; i++) {
         struct sigaction sa, old;
         if (sigaction(fatal_signals[i], NULL, &old) == 0 && old.sa_handler == SIG_IGN)
@@ -61,10 +78,25 @@ ld_status ld_cli_output_open(ld_report_out *out, const char *path) {
 
 void ld_cli_output_clear(ld_report_out *out) {
     fatal_signals_mask(SIG_BLOCK);
-    if (pending_out == out)
-        pending_out = NULL;
+    if (out)
+        pending_set(out, NULL);
     ld_report_out_clear(out);
     fatal_signals_mask(SIG_UNBLOCK);
+}
+
+/* The host context of the report: best effort, as a report without it is
+ * still the report (a part that cannot be read stays empty). */
+static void collect_host(ld_cli_report *out, const ld_run *run, const ld_report *base) {
+    ld_proxy_env proxy;
+    ld_proxy_env_read(&proxy, environ);
+    ld_host_sources src = {.proxy = &proxy, .started_at = base->started_at};
+    ld_err ignored;
+    if (!(out->host = ld_host_create()))
+        return;
+    ld_host_collect(out->host, &src, &ignored);
+    ld_run_host_dns(run, out->host);
+    if (base->redact)
+        ld_host_redact(out->host);
 }
 
 ld_status ld_cli_report_build(const ld_ruleset *rules, const ld_run *run, const ld_report *base,
@@ -101,6 +133,8 @@ ld_status ld_cli_report_build(const ld_ruleset *rules, const ld_run *run, const 
         v = ld_facts_get(out->targets[0].facts, LD_F_CLOUD_PROVIDER_SOURCE);
         report->cloud_source = v ? v->u.s : NULL;
     }
+    collect_host(out, run, base);
+    report->host = out->host;
     report->duration_ms = (double)(ld_time_now() - started) / (double)LD_MS;
     if (!report->redact)
         return LD_OK;
@@ -116,32 +150,43 @@ void ld_cli_report_clear(ld_cli_report *r) {
         ld_diagnoses_clear(&r->diagnoses[i]);
     free(r->diagnoses);
     free(r->targets);
+    ld_host_free(r->host);
     memset(r, 0, sizeof *r);
 }
 
-int ld_cli_emit(const ld_ruleset *rules, const ld_run *run, const ld_report *base,
-                ld_time started, ld_format format, ld_report_out *output) {
-    int code = LD_EXIT_UNKNOWN;
-    ld_err err;
+/* Renders r in format and writes it to output; a signal waits until the
+ * file is whole and in place (or gone). */
+static ld_status emit_one(const ld_report *r, ld_format format, ld_report_out *output,
+                          ld_err *err) {
     ld_buf out;
     ld_buf_init(&out, 0);
+    ld_status st = ld_report_render(r, format, &out, err);
+    if (st == LD_OK) {
+        fatal_signals_mask(SIG_BLOCK);
+        st = ld_report_out_write(output, out.data, out.len, err);
+        pending_set(output, NULL);
+        fatal_signals_mask(SIG_UNBLOCK);
+    }
+    ld_buf_clear(&out);
+    return st;
+}
+
+int ld_cli_emit(const ld_ruleset *rules, const ld_run *run, const ld_report *base,
+                ld_time started, ld_format format, ld_report_out *output, ld_report_out *json) {
+    int code = LD_EXIT_UNKNOWN;
+    ld_err err;
     ld_cli_report cr;
     ld_status st = ld_cli_report_build(rules, run, base, started, &cr, &err);
     if (st == LD_OK)
-        st = ld_report_render(&cr.report, format, &out, &err);
-    if (st == LD_OK) {
-        /* A signal now waits until the file is whole and in place (or gone). */
-        fatal_signals_mask(SIG_BLOCK);
-        st = ld_report_out_write(output, out.data, out.len, &err);
-        if (pending_out == output)
-            pending_out = NULL;
-        fatal_signals_mask(SIG_UNBLOCK);
-    }
+        st = emit_one(&cr.report, format, output, &err);
+    /* The same report, the same model: what `show` renders from this file is
+     * what was just printed. */
+    if (st == LD_OK && json && json->path)
+        st = emit_one(&cr.report, LD_FORMAT_JSON, json, &err);
     if (st != LD_OK)
         ld_msg_error("%s", err.msg);
     else
         code = (int)cr.report.verdict;
     ld_cli_report_clear(&cr);
-    ld_buf_clear(&out);
     return code;
 }

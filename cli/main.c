@@ -18,6 +18,8 @@
 static const char usage[] =
     "usage: linkdoctor check TARGET... [options]   diagnose targets (see check --help)\n"
     "       linkdoctor analyze CAPTURE [--target HOST:PORT]   diagnose from a pcap/pcapng file\n"
+    "       linkdoctor serve [--listen ADDR:PORT]  Prometheus exporter: GET /probe?target=T\n"
+    "       linkdoctor show REPORT.json [--format F]  render a saved report again\n"
     "       linkdoctor rules list | lint FILE | facts\n"
     "       linkdoctor profiles                    service presets for --profile\n"
     "       linkdoctor explain ID                  what a diagnosis means and how to fix it\n"
@@ -90,15 +92,19 @@ static int dispatch(int argc, char **argv, ld_time started) {
         code = ld_cmd_check(argc - 1, argv + 1, started);
     else if (strcmp(cmd, "analyze") == 0)
         code = ld_cmd_analyze(argc - 1, argv + 1, started);
+    else if (strcmp(cmd, "serve") == 0)
+        code = ld_cmd_serve(argc - 1, argv + 1, started);
     else if (strcmp(cmd, "profiles") == 0)
         code = ld_cmd_profiles(argc - 1, argv + 1);
     else if (strcmp(cmd, "rules") == 0)
         code = ld_cmd_rules(argc - 1, argv + 1);
     else if (strcmp(cmd, "explain") == 0)
         code = ld_cmd_explain(argc - 1, argv + 1);
+    else if (strcmp(cmd, "show") == 0)
+        code = ld_cmd_show(argc - 1, argv + 1);
     else {
-        ld_msg_error("unknown command '%s' (use check, analyze, rules, profiles or explain; see "
-                     "--help)",
+        ld_msg_error("unknown command '%s' (use check, analyze, serve, show, rules, profiles or "
+                     "explain; see --help)",
                      cmd);
         code = LD_EXIT_UNKNOWN;
     }

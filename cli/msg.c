@@ -38,3 +38,10 @@ void ld_msg_trace(double since_start_ms, const char *fmt, ...) {
     msg_vprint(prefix, fmt, ap);
     va_end(ap);
 }
+
+void ld_msg_log(const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    msg_vprint("", fmt, ap);
+    va_end(ap);
+}

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cli/allow.h"
 #include "cli/targets.h"
 #include "report/report.h"
 
@@ -29,6 +30,7 @@ typedef enum opt_id {
     O_INTERFACE,
     O_FORMAT,
     O_OUTPUT,
+    O_SAVE_JSON,
     O_RULES,
     O_TARGET,
     O_USER,
@@ -36,6 +38,9 @@ typedef enum opt_id {
     O_CRITICAL,
     O_TARGETS,
     O_WATCH,
+    O_LISTEN,
+    O_MAX_PROBES,
+    O_ALLOW_TARGET,
     O_VERBOSE,
     O_HELP,
     O_IMDS_ENDPOINT,
@@ -47,9 +52,11 @@ typedef enum opt_id {
 #define OPT_PER_TARGET 1u /* may differ per target */
 #define OPT_NAMES_FILE 2u /* names a local file */
 
+#define PROBE (LD_CMD_CHECK | LD_CMD_SERVE) /* options of the checks themselves */
 #define DIAGNOSE (LD_CMD_CHECK | LD_CMD_ANALYZE)
-#define WITH_RULES (LD_CMD_CHECK | LD_CMD_ANALYZE | LD_CMD_RULES | LD_CMD_EXPLAIN)
-#define ALL (LD_CMD_CHECK | LD_CMD_ANALYZE | LD_CMD_RULES | LD_CMD_EXPLAIN)
+#define WITH_RULES (LD_CMD_CHECK | LD_CMD_ANALYZE | LD_CMD_RULES | LD_CMD_EXPLAIN | LD_CMD_SERVE)
+#define ALL (LD_CMD_CHECK | LD_CMD_ANALYZE | LD_CMD_RULES | LD_CMD_EXPLAIN | LD_CMD_SERVE | LD_CMD_SHOW)
+#define RENDER (DIAGNOSE | LD_CMD_SHOW) /* commands that write a report */
 
 /* One option. */
 typedef struct opt_def {
@@ -61,32 +68,36 @@ typedef struct opt_def {
 } opt_def;
 
 static const opt_def defs[] = {
-    {"endpoint-ip", required_argument, O_ENDPOINT_IP, LD_CMD_CHECK, OPT_PER_TARGET},
-    {"dns-server", required_argument, O_DNS_SERVER, LD_CMD_CHECK, OPT_PER_TARGET},
-    {"profile", required_argument, O_PROFILE, LD_CMD_CHECK, OPT_PER_TARGET},
-    {"expect-status", required_argument, O_EXPECT_STATUS, LD_CMD_CHECK, OPT_PER_TARGET},
-    {"sni", required_argument, O_SNI, LD_CMD_CHECK, OPT_PER_TARGET},
-    {"cert-warn-days", required_argument, O_CERT_WARN_DAYS, LD_CMD_CHECK, OPT_PER_TARGET},
-    {"cacert", required_argument, O_CACERT, LD_CMD_CHECK, OPT_PER_TARGET | OPT_NAMES_FILE},
-    {"timeout", required_argument, O_TIMEOUT, LD_CMD_CHECK, 0},
-    {"connect-timeout", required_argument, O_CONNECT_TIMEOUT, LD_CMD_CHECK, 0},
-    {"cloud", required_argument, O_CLOUD, DIAGNOSE, 0},
-    {"capture", required_argument, O_CAPTURE, LD_CMD_CHECK, 0},
-    {"interface", required_argument, O_INTERFACE, LD_CMD_CHECK, 0},
-    {"format", required_argument, O_FORMAT, DIAGNOSE, 0},
-    {"output", required_argument, O_OUTPUT, DIAGNOSE, OPT_NAMES_FILE},
+    {"endpoint-ip", required_argument, O_ENDPOINT_IP, PROBE, OPT_PER_TARGET},
+    {"dns-server", required_argument, O_DNS_SERVER, PROBE, OPT_PER_TARGET},
+    {"profile", required_argument, O_PROFILE, PROBE, OPT_PER_TARGET},
+    {"expect-status", required_argument, O_EXPECT_STATUS, PROBE, OPT_PER_TARGET},
+    {"sni", required_argument, O_SNI, PROBE, OPT_PER_TARGET},
+    {"cert-warn-days", required_argument, O_CERT_WARN_DAYS, PROBE, OPT_PER_TARGET},
+    {"cacert", required_argument, O_CACERT, PROBE, OPT_PER_TARGET | OPT_NAMES_FILE},
+    {"timeout", required_argument, O_TIMEOUT, PROBE, 0},
+    {"connect-timeout", required_argument, O_CONNECT_TIMEOUT, PROBE, 0},
+    {"cloud", required_argument, O_CLOUD, DIAGNOSE | LD_CMD_SERVE, 0},
+    {"capture", required_argument, O_CAPTURE, PROBE, 0},
+    {"interface", required_argument, O_INTERFACE, PROBE, 0},
+    {"format", required_argument, O_FORMAT, RENDER, 0},
+    {"output", required_argument, O_OUTPUT, RENDER, OPT_NAMES_FILE},
+    {"save-json", required_argument, O_SAVE_JSON, DIAGNOSE, OPT_NAMES_FILE},
     {"rules", required_argument, O_RULES, WITH_RULES, OPT_NAMES_FILE},
     {"target", required_argument, O_TARGET, LD_CMD_ANALYZE, 0},
-    {"user", required_argument, O_USER, LD_CMD_CHECK, 0},
+    {"user", required_argument, O_USER, PROBE, 0},
     {"warning", required_argument, O_WARNING, LD_CMD_CHECK, 0},
     {"critical", required_argument, O_CRITICAL, LD_CMD_CHECK, 0},
     {"targets", required_argument, O_TARGETS, LD_CMD_CHECK, OPT_NAMES_FILE},
     {"watch", required_argument, O_WATCH, LD_CMD_CHECK, 0},
-    {"verbose", no_argument, O_VERBOSE, LD_CMD_CHECK, 0},
+    {"listen", required_argument, O_LISTEN, LD_CMD_SERVE, 0},
+    {"max-probes", required_argument, O_MAX_PROBES, LD_CMD_SERVE, 0},
+    {"allow-target", required_argument, O_ALLOW_TARGET, LD_CMD_SERVE, 0},
+    {"verbose", no_argument, O_VERBOSE, PROBE, 0},
     {"help", no_argument, O_HELP, ALL, 0},
-    {"imds-endpoint", required_argument, O_IMDS_ENDPOINT, LD_CMD_CHECK, 0},
-    {"cloud-resolver", required_argument, O_CLOUD_RESOLVER, LD_CMD_CHECK, 0},
-    {"expect-az-id", required_argument, O_EXPECT_AZ_ID, LD_CMD_CHECK, OPT_PER_TARGET},
+    {"imds-endpoint", required_argument, O_IMDS_ENDPOINT, PROBE, 0},
+    {"cloud-resolver", required_argument, O_CLOUD_RESOLVER, PROBE, 0},
+    {"expect-az-id", required_argument, O_EXPECT_AZ_ID, PROBE, OPT_PER_TARGET},
     {"redact", no_argument, O_REDACT, DIAGNOSE, 0},
 };
 #define NDEFS (sizeof defs / sizeof defs[0])
@@ -98,6 +109,14 @@ static const struct {
     opt_id id;  /* what it does */
 } shorts[] = {{'o', O_OUTPUT}, {'v', O_VERBOSE}, {'h', O_HELP}};
 
+int ld_opts_remote_ok(const char *long_name) {
+    for (size_t i = 0; i < NDEFS; i++)
+        if (strcmp(defs[i].name, long_name) == 0)
+            return (defs[i].flags & OPT_PER_TARGET) && !(defs[i].flags & OPT_NAMES_FILE) &&
+                   (defs[i].commands & LD_CMD_SERVE);
+    return 0;
+}
+
 static const ld_opts defaults = {
     .target = {.cert_warn_days = 14},
     .timeout_s = 10.0,
@@ -105,6 +124,7 @@ static const ld_opts defaults = {
     .cloud_auto = 1,
     .capture = LD_CAPTURE_MODE_AUTO,
     .format = LD_FORMAT_TEXT,
+    .max_probes = 64,
 };
 
 ld_status ld_seconds_parse(const char *s, double *out, ld_err *err) {
@@ -345,6 +365,11 @@ static ld_status apply(ld_opts *o, const opt_def *d, ld_command command, const c
             return ld_err_set(err, LD_EINVAL, "-o %s: %s", v, inner.msg);
         o->output = v;
         return LD_OK;
+    case O_SAVE_JSON:
+        if (ld_report_check_path(v, &inner) != LD_OK)
+            return ld_err_set(err, LD_EINVAL, "--save-json %s: %s", v, inner.msg);
+        o->save_json = v;
+        return LD_OK;
     case O_RULES:
         if (o->nrules_files >= LD_OPT_LIST_MAX)
             return ld_err_set(err, LD_EINVAL, "--rules: at most %d files", LD_OPT_LIST_MAX);
@@ -373,6 +398,32 @@ static ld_status apply(ld_opts *o, const opt_def *d, ld_command command, const c
     case O_WATCH:
         if (ld_seconds_parse(v, &o->watch_s, &inner) != LD_OK)
             return ld_err_set(err, LD_EINVAL, "--watch: %s", inner.msg);
+        return LD_OK;
+    case O_LISTEN:
+        if (ld_hostport_parse_ip(v, 0, &o->listen_addr, &o->listen_port, &inner) != LD_OK ||
+            o->listen_port == 0)
+            return ld_err_set(err, LD_EINVAL, "--listen '%s': %s", v,
+                              o->listen_port == 0 && inner.msg[0] == '\0'
+                                  ? "give the port too (ADDR:PORT)"
+                                  : inner.msg);
+        o->listen = v;
+        return LD_OK;
+    case O_MAX_PROBES: {
+        char *end;
+        errno = 0;
+        long n = strtol(v, &end, 10);
+        if (!*v || *end || errno || n < 1 || n > 4096)
+            return ld_err_set(err, LD_EINVAL, "--max-probes '%s': a number from 1 to 4096", v);
+        o->max_probes = (unsigned)n;
+        return LD_OK;
+    }
+    case O_ALLOW_TARGET:
+        if (o->nallow >= LD_OPT_LIST_MAX)
+            return ld_err_set(err, LD_EINVAL, "--allow-target: at most %d patterns",
+                              LD_OPT_LIST_MAX);
+        if (ld_allow_check(v, &inner) != LD_OK)
+            return ld_err_set(err, LD_EINVAL, "--allow-target '%s': %s", v, inner.msg);
+        o->allow[o->nallow++] = v;
         return LD_OK;
     case O_USER:
         if (!*v)
@@ -425,6 +476,10 @@ static const char *command_name(ld_command command) {
         return "rules";
     case LD_CMD_EXPLAIN:
         return "explain";
+    case LD_CMD_SERVE:
+        return "serve";
+    case LD_CMD_SHOW:
+        return "show";
     }
     return "linkdoctor";
 }

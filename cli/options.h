@@ -29,6 +29,8 @@ typedef enum ld_command {
     LD_CMD_ANALYZE = 1u << 1, /* linkdoctor analyze */
     LD_CMD_RULES = 1u << 2,   /* linkdoctor rules list|lint|facts */
     LD_CMD_EXPLAIN = 1u << 3, /* linkdoctor explain */
+    LD_CMD_SERVE = 1u << 4,   /* linkdoctor serve */
+    LD_CMD_SHOW = 1u << 5,    /* linkdoctor show */
 } ld_command;
 
 
@@ -72,6 +74,8 @@ typedef struct ld_opts {
     int redact;                               /* --redact */
     ld_format format;                         /* --format */
     const char *output;                       /* -o, NULL for stdout */
+    const char *save_json;                    /* --save-json FILE: the JSON report too,
+                                                 NULL for none */
     const char *rules_files[LD_OPT_LIST_MAX]; /* --rules */
     size_t nrules_files;                      /* how many */
     ld_capture_mode capture;                  /* --capture */
@@ -83,6 +87,12 @@ typedef struct ld_opts {
     const char *targets_files[LD_OPT_LIST_MAX]; /* --targets FILE ("-": stdin) */
     size_t ntargets_files;                    /* how many */
     double watch_s;                           /* --watch SEC, 0: one run */
+    const char *listen;                       /* serve --listen ADDR:PORT as given */
+    ld_addr listen_addr;                      /* ... its address */
+    uint16_t listen_port;                     /* ... its port */
+    unsigned max_probes;                      /* serve --max-probes */
+    const char *allow[LD_OPT_LIST_MAX];       /* serve --allow-target CIDR|SUFFIX */
+    size_t nallow;                            /* how many */
     int verbose;                              /* -v */
     int help;                                 /* --help was asked for */
     char **args;                              /* the positional arguments (argv's) */
@@ -115,6 +125,9 @@ ld_status ld_opts_line(int argc, char **argv, const ld_profiles *profiles,
 ld_status ld_opts_spec(const char *input, const ld_target_opts *t, ld_target_spec *spec,
                        ld_err *err);
 
+/* 1 when a remote request (serve's query) may set the option long_name
+ * ("endpoint-ip"): one that may differ per target and names no local file. */
+int ld_opts_remote_ok(const char *long_name);
 /* The environment variable that sets --imds-endpoint's default. */
 #define LD_IMDS_ENDPOINT_ENV "LINKDOCTOR_IMDS_ENDPOINT"
 /* Checks a metadata base URL: http:// or https://, a host, no query,

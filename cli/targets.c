@@ -81,6 +81,11 @@ ld_status ld_targets_parse(const char *text, size_t len, ld_targets_line_fn fn, 
 
 ld_status ld_targets_read(const char *path, ld_time deadline, char **text, size_t *len,
                           ld_err *err) {
+    return ld_cli_read_file(path, deadline, LD_TARGETS_FILE_MAX, text, len, err);
+}
+
+ld_status ld_cli_read_file(const char *path, ld_time deadline, size_t max, char **text,
+                           size_t *len, ld_err *err) {
     ld_status st = LD_OK;
     int stdin_ = strcmp(path, "-") == 0;
     int fd = stdin_ ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
@@ -97,11 +102,12 @@ ld_status ld_targets_read(const char *path, ld_time deadline, char **text, size_
     }
     for (;;) {
         if (n == cap) {
-            if (cap >= LD_TARGETS_FILE_MAX) {
-                st = ld_err_set(err, LD_ELIMIT, "larger than %zu MiB", LD_TARGETS_FILE_MAX >> 20);
+            if (cap >= max) {
+                st = ld_err_set(err, LD_ELIMIT, "larger than %zu MiB", max >> 20);
                 goto out;
             }
             size_t ncap = cap ? cap * 2 : 16384;
+            ncap = ncap > max ? max : ncap;
             char *nb = realloc(buf, ncap + 1);
             if (!nb) {
                 st = ld_err_set(err, LD_ENOMEM, "out of memory");
@@ -110,13 +116,13 @@ ld_status ld_targets_read(const char *path, ld_time deadline, char **text, size_
             buf = nb;
             cap = ncap;
         }
-        ld_time left = deadline - ld_time_now();
-        if (left <= 0) {
+        ld_time left = deadline ? deadline - ld_time_now() : 0;
+        if (deadline && left <= 0) {
             st = ld_err_set(err, LD_EINVAL, "still not at its end when --timeout passed");
             goto out;
         }
         struct pollfd pfd = {.fd = fd, .events = POLLIN};
-        int rc = poll(&pfd, 1, (int)(left / LD_MS) + 1);
+        int rc = poll(&pfd, 1, deadline ? (int)(left / LD_MS) + 1 : -1);
         if (rc < 0 && errno == EINTR)
             continue;
         if (rc == 0)

@@ -38,5 +38,9 @@ ld_status ld_targets_parse(const char *text, size_t len, ld_targets_line_fn fn, 
  * frees it). Errors do not repeat the path. */
 ld_status ld_targets_read(const char *path, ld_time deadline, char **text, size_t *len,
                           ld_err *err);
+/* The same for any input of at most max bytes; deadline 0: none (a pipe is
+ * read to its end, however long its writer takes). */
+ld_status ld_cli_read_file(const char *path, ld_time deadline, size_t max, char **text,
+                           size_t *len, ld_err *err);
 
 #endif

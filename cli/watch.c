@@ -55,7 +55,7 @@ static void ids_of(const ld_report_target *t, char *buf, size_t len) {
     for (size_t i = 0; i < t->diagnoses->nreported; i++) {
         size_t used = strlen(buf);
         snprintf(buf + used, len - used, "%s%s", i ? ", " : "",
-                 ld_rule_id(t->diagnoses->reported[i].rule));
+                 t->diagnoses->reported[i].id);
     }
 }
 
@@ -101,6 +101,7 @@ static ld_status render_text(watch *w, const ld_report *r, ld_buf *out, ld_err *
     ld_status st = LD_OK;
     if (nchanged) {
         ld_report sub = *r;
+        sub.host = w->rounds == 0 ? r->host : NULL; /* the host once, not every round */
         sub.targets = changed;
         sub.ntargets = nchanged;
         sub.verdict = changed[0].verdict;

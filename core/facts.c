@@ -1,6 +1,8 @@
 /* facts.c - the fact table and the per-target store. */
 #include "facts.h"
 
+#include <math.h>
+
 #include "sanitize.h"
 
 #include <stdlib.h>
@@ -35,6 +37,17 @@ const char *ld_fact_field(ld_fact_id id) {
             return second + 1;
     }
     return n;
+}
+
+int ld_fact_lookup_field(const char *kind, const char *field) {
+    size_t klen = strlen(kind);
+    for (int i = 0; i < LD_F__COUNT; i++) {
+        const char *n = fact_table[i].name;
+        if (fact_table[i].scope == LD_SCOPE_SUBJECT && strncmp(n, kind, klen) == 0 &&
+            n[klen] == '.' && strcmp(ld_fact_field((ld_fact_id)i), field) == 0)
+            return i;
+    }
+    return -1;
 }
 
 /* One recorded value. */
@@ -206,13 +219,20 @@ ld_status ld_bag_set_int(ld_bag *b, ld_fact_id id, int64_t v) {
     return LD_OK;
 }
 
+/* A number as the store keeps it: to the thousandth (a microsecond of a
+ * millisecond), as a report writes it, so that rules, text and a report read
+ * back all see the same value. */
+static double kept(double v) {
+    return isfinite(v) ? round(v * 1000.0) / 1000.0 : v;
+}
+
 ld_status ld_bag_set_num(ld_bag *b, ld_fact_id id, double v) {
     ld_status st = LD_OK;
     ld_value *slot = bag_slot(b, id, LD_T_NUM, &st);
     if (!slot)
         return st;
     slot->type = LD_T_NUM;
-    slot->u.n = v;
+    slot->u.n = kept(v);
     return LD_OK;
 }
 
@@ -264,6 +284,8 @@ ld_status ld_bag_set_value(ld_bag *b, ld_fact_id id, const ld_value *v) {
         ld_value_clear(&copy);
         return st;
     }
+    if (copy.type == LD_T_NUM)
+        copy.u.n = kept(copy.u.n);
     *slot = copy;
     return LD_OK;
 }

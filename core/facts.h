@@ -45,6 +45,9 @@ const ld_fact_def *ld_fact_def_get(ld_fact_id id);
 int ld_fact_lookup(const char *name, size_t len);
 /* For a subject fact "tcp.attempt.state", the report field name "state". */
 const char *ld_fact_field(ld_fact_id id);
+/* The subject fact a report writes as field of a probes.<kind>[] entry
+ * ("tcp", "state": tcp.attempt.state), or -1 when there is none. */
+int ld_fact_lookup_field(const char *kind, const char *field);
 
 typedef struct ld_bag ld_bag;     /* values of one target or one subject */
 typedef struct ld_facts ld_facts; /* all facts of one target */
@@ -74,7 +77,8 @@ const char *ld_bag_key(const ld_bag *b);
 /* The value recorded for id, or NULL when none was. */
 const ld_value *ld_bag_get(const ld_bag *b, ld_fact_id id);
 /* Setters replace any earlier value. They fail with LD_EINVAL when the type
- * differs from the table's or the scope does not fit the bag. */
+ * differs from the table's or the scope does not fit the bag. Strings are
+ * sanitized; numbers are kept to the thousandth (what a report writes). */
 ld_status ld_bag_set_bool(ld_bag *b, ld_fact_id id, int v);
 ld_status ld_bag_set_int(ld_bag *b, ld_fact_id id, int64_t v);
 ld_status ld_bag_set_num(ld_bag *b, ld_fact_id id, double v);
@@ -90,6 +94,12 @@ ld_status ld_bag_set_value(ld_bag *b, ld_fact_id id, const ld_value *v);
 size_t ld_bag_len(const ld_bag *b);
 ld_fact_id ld_bag_id_at(const ld_bag *b, size_t i);
 const ld_value *ld_bag_value_at(const ld_bag *b, size_t i);
+
+/* Sets one fact from a JSON value (a cJSON item) of its declared type; null
+ * is NaN for a number (the report writes NaN so). LD_EINVAL, naming the
+ * fact, for another type. */
+struct cJSON;
+ld_status ld_bag_set_json(ld_bag *b, ld_fact_id id, const struct cJSON *v, ld_err *err);
 
 /* Sets target facts from a JSON object {"dns.rcode": "NXDOMAIN", ...}, the
  * shape of a report's "facts": unknown names, subject facts and values of the

@@ -1,12 +1,11 @@
-/* facts_json.c - target facts from JSON (a report's "facts" object). */
+/* facts_json.c - facts from JSON (a report's "facts" object, its probes). */
 #include "facts.h"
 
 #include <cjson/cJSON.h>
 #include <math.h>
 #include <string.h>
 
-/* Sets one fact from a JSON value of the declared type. */
-static ld_status set_from_json(ld_bag *t, ld_fact_id id, const cJSON *v, ld_err *err) {
+ld_status ld_bag_set_json(ld_bag *t, ld_fact_id id, const cJSON *v, ld_err *err) {
     const ld_fact_def *def = ld_fact_def_get(id);
     switch (def->type) {
     case LD_T_BOOL:
@@ -68,7 +67,7 @@ ld_status ld_facts_load_json(ld_facts *f, const char *json, size_t len, ld_err *
                             v->string);
             goto out;
         }
-        if ((st = set_from_json(ld_facts_target(f), (ld_fact_id)id, v, err)) != LD_OK)
+        if ((st = ld_bag_set_json(ld_facts_target(f), (ld_fact_id)id, v, err)) != LD_OK)
             goto out;
     }
 out:

@@ -7,11 +7,12 @@
  */
 #include "neigh.h"
 
+#include "netlink.h"
+
 #include <errno.h>
 #include <linux/neighbour.h>
-#include <linux/netlink.h>
-#include <linux/rtnetlink.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -63,75 +64,12 @@ static ld_neigh_state from_nud(unsigned nud) {
     return LD_NEIGH_NONE;
 }
 
-/* The next whole message of a datagram of len bytes, from *off on; NULL
- * when none fits. Every length is checked against what is left before it is
- * trusted, and offsets stay aligned as the kernel aligns them. */
-static const struct nlmsghdr *next_msg(const void *buf, size_t len, size_t *off) {
-    if (*off > len || len - *off < sizeof(struct nlmsghdr))
-        return NULL;
-    const struct nlmsghdr *h = (const struct nlmsghdr *)((const char *)buf + *off);
-    if (h->nlmsg_len < sizeof *h || h->nlmsg_len > len - *off)
-        return NULL;
-    *off += NLMSG_ALIGN(h->nlmsg_len);
-    return h;
-}
-
-/* The next whole attribute of the len bytes at base, from *off on; NULL when none fits. */
-static const struct rtattr *next_attr(const void *base, size_t len, size_t *off) {
-    if (*off > len || len - *off < sizeof(struct rtattr))
-        return NULL;
-    const struct rtattr *a = (const struct rtattr *)((const char *)base + *off);
-    if (a->rta_len < sizeof *a || a->rta_len > len - *off)
-        return NULL;
-    *off += RTA_ALIGN(a->rta_len);
-    return a;
-}
-
-/* An attribute's payload, its length into *plen. */
-static const void *attr_data(const struct rtattr *a, size_t *plen) {
-    *plen = a->rta_len - sizeof *a;
-    return (const char *)a + sizeof *a;
-}
-
-/* The attributes after a message's fixed header of hlen bytes, their length into *alen. */
-static const void *msg_attrs(const struct nlmsghdr *h, size_t hlen, size_t *alen) {
-    size_t head = NLMSG_ALIGN(NLMSG_LENGTH(hlen));
-    *alen = h->nlmsg_len > head ? h->nlmsg_len - head : 0;
-    return (const char *)h + head;
-}
-
-/* An address attribute of family (4 or 16 bytes) into out; 0 when it does not fit. */
-static int attr_addr(const struct rtattr *a, int family, ld_addr *out) {
-    size_t len;
-    const void *data = attr_data(a, &len);
-    memset(out, 0, sizeof *out);
-    out->family = family;
-    if (family == AF_INET && len == 4) {
-        memcpy(&out->v4, data, 4);
-        return 1;
-    }
-    if (family == AF_INET6 && len == 16) {
-        memcpy(&out->v6, data, 16);
-        return 1;
-    }
-    out->family = 0;
-    return 0;
-}
-
-/* The error an NLMSG_ERROR message carries (positive errno), -1 when it is cut short. */
-static int nl_error(const struct nlmsghdr *h) {
-    if (h->nlmsg_len < NLMSG_LENGTH(sizeof(struct nlmsgerr)))
-        return -1;
-    const struct nlmsgerr *e = NLMSG_DATA(h);
-    return -e->error;
-}
-
 ld_status ld_neigh_parse_route(const void *msg, size_t len, ld_neigh *out, ld_err *err) {
     int family = out->dst.family;
     size_t off = 0;
-    for (const struct nlmsghdr *h; (h = next_msg(msg, len, &off));) {
+    for (const struct nlmsghdr *h; (h = ld_nl_next_msg(msg, len, &off));) {
         if (h->nlmsg_type == NLMSG_ERROR) {
-            int e = nl_error(h);
+            int e = ld_nl_error(h);
             if (e == ENETUNREACH || e == EHOSTUNREACH) {
                 out->state = LD_NEIGH_NO_ROUTE;
                 return LD_OK;
@@ -148,21 +86,32 @@ ld_status ld_neigh_parse_route(const void *msg, size_t len, ld_neigh *out, ld_er
             return ld_err_set(err, LD_EINVAL, "route lookup: answer for another family");
         out->next_hop = out->dst;
         out->via_gateway = 0;
+        out->mtu = 0;
+        out->mtu_from_route = 0;
+        memset(&out->source, 0, sizeof out->source);
         size_t alen, at = 0;
-        const void *attrs = msg_attrs(h, sizeof *rt, &alen);
-        for (const struct rtattr *a; (a = next_attr(attrs, alen, &at));) {
+        const void *attrs = ld_nl_msg_attrs(h, sizeof *rt, &alen);
+        for (const struct rtattr *a; (a = ld_nl_next_attr(attrs, alen, &at));) {
             size_t plen;
-            const void *data = attr_data(a, &plen);
+            const void *data = ld_nl_attr_data(a, &plen);
             if (a->rta_type == RTA_OIF && plen == sizeof(uint32_t)) {
                 uint32_t oif;
                 memcpy(&oif, data, sizeof oif);
                 out->ifindex = (int)oif;
             } else if (a->rta_type == RTA_GATEWAY) {
                 ld_addr gw;
-                if (attr_addr(a, family, &gw)) {
+                if (ld_nl_attr_addr(a, family, &gw)) {
                     out->next_hop = gw;
                     out->via_gateway = 1;
                 }
+            } else if (a->rta_type == RTA_PREFSRC) {
+                ld_nl_attr_addr(a, family, &out->source);
+            } else if (a->rta_type == RTA_METRICS) {
+                /* Nested: RTAX_MTU is the route's mtu, or a path MTU learnt. */
+                size_t mat = 0;
+                for (const struct rtattr *m; (m = ld_nl_next_attr(data, plen, &mat));)
+                    if (m->rta_type == RTAX_MTU && ld_nl_attr_u32(m, &out->mtu) && out->mtu)
+                        out->mtu_from_route = 1;
             } else if (a->rta_type == RTA_VIA && plen == sizeof(struct rtvia) + 16) {
                 /* An IPv4 route through an IPv6 gateway. */
                 struct rtvia via;
@@ -183,9 +132,9 @@ ld_status ld_neigh_parse_route(const void *msg, size_t len, ld_neigh *out, ld_er
 
 ld_status ld_neigh_parse_neigh(const void *msg, size_t len, ld_neigh *out, ld_err *err) {
     size_t off = 0;
-    for (const struct nlmsghdr *h; (h = next_msg(msg, len, &off));) {
+    for (const struct nlmsghdr *h; (h = ld_nl_next_msg(msg, len, &off));) {
         if (h->nlmsg_type == NLMSG_ERROR) {
-            int e = nl_error(h);
+            int e = ld_nl_error(h);
             if (e == ENOENT) {
                 out->state = LD_NEIGH_NONE;
                 return LD_OK;
@@ -199,10 +148,10 @@ ld_status ld_neigh_parse_neigh(const void *msg, size_t len, ld_neigh *out, ld_er
             return ld_err_set(err, LD_EINVAL, "neighbour lookup: truncated answer");
         const struct ndmsg *nd = NLMSG_DATA(h);
         size_t alen, at = 0;
-        const void *attrs = msg_attrs(h, sizeof *nd, &alen);
-        for (const struct rtattr *a; (a = next_attr(attrs, alen, &at));) {
+        const void *attrs = ld_nl_msg_attrs(h, sizeof *nd, &alen);
+        for (const struct rtattr *a; (a = ld_nl_next_attr(attrs, alen, &at));) {
             ld_addr dst;
-            if (a->rta_type == NDA_DST && attr_addr(a, nd->ndm_family, &dst) &&
+            if (a->rta_type == NDA_DST && ld_nl_attr_addr(a, nd->ndm_family, &dst) &&
                 !ld_addr_equal(&dst, &out->next_hop))
                 return ld_err_set(err, LD_EINVAL, "neighbour lookup: answer for another address");
         }
@@ -212,39 +161,41 @@ ld_status ld_neigh_parse_neigh(const void *msg, size_t len, ld_neigh *out, ld_er
     return ld_err_set(err, LD_EINVAL, "neighbour lookup: no neighbour in the answer");
 }
 
-/* Appends an address attribute to the request in buf (of size cap, used len). */
-static int put_addr(void *buf, size_t cap, unsigned type, const ld_addr *a) {
-    struct nlmsghdr *h = buf;
-    size_t alen = a->family == AF_INET ? 4 : 16;
-    size_t at = NLMSG_ALIGN(h->nlmsg_len);
-    if (at + RTA_SPACE(alen) > cap)
-        return 0;
-    struct rtattr *rta = (struct rtattr *)((char *)buf + at);
-    rta->rta_type = (unsigned short)type;
-    rta->rta_len = (unsigned short)RTA_LENGTH(alen);
-    memcpy(RTA_DATA(rta), a->family == AF_INET ? (const void *)&a->v4 : (const void *)&a->v6, alen);
-    h->nlmsg_len = (uint32_t)(at + RTA_SPACE(alen));
-    return 1;
-}
-
-/* Sends the request in req and reads the kernel's answer, which is queued
- * before send() returns. Returns the answer's length, -1 with errno set. */
-static ssize_t exchange(int fd, void *req, void *buf, size_t cap) {
-    struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
-    struct nlmsghdr *h = req;
-    if (sendto(fd, req, h->nlmsg_len, 0, (struct sockaddr *)&kernel, sizeof kernel) < 0)
-        return -1;
-    for (;;) {
-        ssize_t n = recv(fd, buf, cap, MSG_DONTWAIT);
-        if (n < 0)
-            return -1;
-        /* Skip what is not the answer to this request (there is none normally). */
-        if ((size_t)n >= sizeof *h && ((struct nlmsghdr *)buf)->nlmsg_seq == h->nlmsg_seq)
-            return n;
+ld_status ld_neigh_parse_link(const void *msg, size_t len, ld_neigh *out, ld_err *err) {
+    size_t off = 0;
+    for (const struct nlmsghdr *h; (h = ld_nl_next_msg(msg, len, &off));) {
+        if (h->nlmsg_type == NLMSG_ERROR) {
+            int e = ld_nl_error(h);
+            return ld_err_set(err, LD_EINVAL, "link lookup: %s",
+                              e > 0 ? strerror(e) : "truncated error");
+        }
+        ld_nl_link link;
+        if (!ld_nl_read_link(h, &link))
+            continue;
+        if (link.index != out->ifindex)
+            return ld_err_set(err, LD_EINVAL, "link lookup: answer for another interface");
+        snprintf(out->ifname, sizeof out->ifname, "%s", link.name);
+        if (!out->mtu_from_route)
+            out->mtu = link.mtu;
+        return LD_OK;
     }
+    return ld_err_set(err, LD_EINVAL, "link lookup: no interface in the answer");
 }
 
-ld_status ld_neigh_query(const ld_addr *dst, ld_neigh *out, ld_err *err) {
+/* A request of type for the fixed header of hlen bytes, into req. */
+static void *request(void *req, size_t cap, unsigned type, size_t hlen, unsigned seq) {
+    struct nlmsghdr *h = req;
+    memset(req, 0, cap);
+    h->nlmsg_len = NLMSG_LENGTH(hlen);
+    h->nlmsg_type = (unsigned short)type;
+    h->nlmsg_flags = NLM_F_REQUEST;
+    h->nlmsg_seq = seq;
+    return NLMSG_DATA(h);
+}
+
+/* Asks the way to out->dst over fd: the route, its interface (name, MTU)
+ * and, when neighbour is set, the next hop's neighbour entry. */
+static ld_status lookup(int fd, int neighbour, ld_neigh *out, ld_err *err) {
     union {
         struct nlmsghdr h;
         char bytes[256];
@@ -253,55 +204,63 @@ ld_status ld_neigh_query(const ld_addr *dst, ld_neigh *out, ld_err *err) {
         struct nlmsghdr h;
         char bytes[NL_BUF];
     } ans;
-    ld_status st = LD_OK;
+    ld_status st;
+    struct rtmsg *rt = request(&req, sizeof req, RTM_GETROUTE, sizeof *rt, 1);
+    rt->rtm_family = (unsigned char)out->dst.family;
+    rt->rtm_dst_len = out->dst.family == AF_INET ? 32 : 128;
+    ld_nl_put_addr(&req, sizeof req, RTA_DST, &out->dst);
+    ssize_t n = ld_nl_exchange(fd, &req, &ans, sizeof ans);
+    if (n < 0)
+        return ld_err_set(err, LD_ESYS, "route lookup: %s", strerror(errno));
+    if ((st = ld_neigh_parse_route(&ans, (size_t)n, out, err)) != LD_OK)
+        return st;
+    if (out->ifindex <= 0)
+        return LD_OK; /* no route, or nothing to ask on */
+
+    struct ifinfomsg *ifi = request(&req, sizeof req, RTM_GETLINK, sizeof *ifi, 2);
+    ifi->ifi_index = out->ifindex;
+    /* The MTU and the name are all that is needed of it: no statistics. */
+    ld_nl_put_u32(&req, sizeof req, IFLA_EXT_MASK, 0);
+    /* Best effort: the interface adds to the answer, the route stands without it. */
+    ld_err ignored;
+    if ((n = ld_nl_exchange(fd, &req, &ans, sizeof ans)) < 0 ||
+        ld_neigh_parse_link(&ans, (size_t)n, out, &ignored) != LD_OK) {
+        if (!if_indextoname((unsigned)out->ifindex, out->ifname))
+            out->ifname[0] = '\0';
+    }
+    if (!neighbour || out->state != LD_NEIGH_NONE)
+        return LD_OK; /* not asked, a local address: no neighbour */
+
+    struct ndmsg *nd = request(&req, sizeof req, RTM_GETNEIGH, sizeof *nd, 3);
+    nd->ndm_family = (unsigned char)out->next_hop.family;
+    nd->ndm_ifindex = out->ifindex;
+    ld_nl_put_addr(&req, sizeof req, NDA_DST, &out->next_hop);
+    if ((n = ld_nl_exchange(fd, &req, &ans, sizeof ans)) < 0)
+        return ld_err_set(err, LD_ESYS, "neighbour lookup: %s", strerror(errno));
+    return ld_neigh_parse_neigh(&ans, (size_t)n, out, err);
+}
+
+/* ld_neigh_query() and ld_neigh_route(): a socket for lookup(). */
+static ld_status ask(const ld_addr *dst, int neighbour, ld_neigh *out, ld_err *err) {
     memset(out, 0, sizeof *out);
     out->dst = *dst;
     out->dst.scope_id = 0;
     if (dst->family != AF_INET && dst->family != AF_INET6)
         return ld_err_set(err, LD_EINVAL, "not an IP address");
-    int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_ROUTE);
+    int fd = ld_nl_open(err);
     if (fd < 0)
-        return ld_err_set(err, LD_ESYS, "netlink: %s", strerror(errno));
-
-    memset(&req, 0, sizeof req);
-    req.h.nlmsg_len = NLMSG_LENGTH(sizeof(struct rtmsg));
-    req.h.nlmsg_type = RTM_GETROUTE;
-    req.h.nlmsg_flags = NLM_F_REQUEST;
-    req.h.nlmsg_seq = 1;
-    struct rtmsg *rt = NLMSG_DATA(&req.h);
-    rt->rtm_family = (unsigned char)dst->family;
-    rt->rtm_dst_len = dst->family == AF_INET ? 32 : 128;
-    put_addr(&req, sizeof req, RTA_DST, &out->dst);
-    ssize_t n = exchange(fd, &req, &ans, sizeof ans);
-    if (n < 0) {
-        st = ld_err_set(err, LD_ESYS, "route lookup: %s", strerror(errno));
-        goto out;
-    }
-    if ((st = ld_neigh_parse_route(&ans, (size_t)n, out, err)) != LD_OK)
-        goto out;
-    if (out->ifindex > 0 && !if_indextoname((unsigned)out->ifindex, out->ifname))
-        out->ifname[0] = '\0';
-    if (out->state != LD_NEIGH_NONE || out->ifindex <= 0)
-        goto out; /* no route, a local address, or no interface to ask on */
-
-    memset(&req, 0, sizeof req);
-    req.h.nlmsg_len = NLMSG_LENGTH(sizeof(struct ndmsg));
-    req.h.nlmsg_type = RTM_GETNEIGH;
-    req.h.nlmsg_flags = NLM_F_REQUEST;
-    req.h.nlmsg_seq = 2;
-    struct ndmsg *nd = NLMSG_DATA(&req.h);
-    nd->ndm_family = (unsigned char)out->next_hop.family;
-    nd->ndm_ifindex = out->ifindex;
-    put_addr(&req, sizeof req, NDA_DST, &out->next_hop);
-    n = exchange(fd, &req, &ans, sizeof ans);
-    if (n < 0) {
-        st = ld_err_set(err, LD_ESYS, "neighbour lookup: %s", strerror(errno));
-        goto out;
-    }
-    st = ld_neigh_parse_neigh(&ans, (size_t)n, out, err);
-out:
+        return LD_ESYS;
+    ld_status st = lookup(fd, neighbour, out, err);
     if (st != LD_OK)
         out->state = LD_NEIGH_UNKNOWN;
     close(fd);
     return st;
+}
+
+ld_status ld_neigh_query(const ld_addr *dst, ld_neigh *out, ld_err *err) {
+    return ask(dst, 1, out, err);
+}
+
+ld_status ld_neigh_route(const ld_addr *dst, ld_neigh *out, ld_err *err) {
+    return ask(dst, 0, out, err);
 }

@@ -13,6 +13,12 @@
  * answers both inside send(), so ld_neigh_query() reads each answer at once
  * from a non-blocking socket and never waits. The parsers are pure, so that
  * tests feed them recorded kernel messages (tests/data/netlink).
+ *
+ * The same route answer says what `ip route get` says of the way: the
+ * interface, the source address the kernel prefers, the gateway, and the
+ * route's MTU (its mtu metric, or a path MTU the kernel learnt; without one,
+ * the interface's, which one RTM_GETLINK reads). ld_neigh_route() asks only
+ * that - what every connection attempt records, at no cost on the wire.
  */
 #ifndef LD_NEIGH_H
 #define LD_NEIGH_H
@@ -56,6 +62,9 @@ typedef struct ld_neigh {
     int ifindex;              /* the route's interface, 0 when unknown */
     char ifname[IF_NAMESIZE]; /* its name, "" when unknown */
     ld_neigh_state state;     /* the next hop's neighbour state */
+    ld_addr source;           /* the source address the route prefers (family 0: none said) */
+    unsigned mtu;             /* the route's MTU, else its interface's; 0 when unknown */
+    int mtu_from_route;       /* mtu is the route's own (a metric or a learnt path MTU) */
 } ld_neigh;
 
 /* Asks the kernel the way to dst: route, next hop, interface, neighbour
@@ -63,13 +72,22 @@ typedef struct ld_neigh {
  * only when the kernel could not be asked or answered something unexpected. */
 ld_status ld_neigh_query(const ld_addr *dst, ld_neigh *out, ld_err *err);
 
+/* Asks the kernel only the route to dst (no neighbour): next hop,
+ * interface, source and MTU, state NO_ROUTE, LOCAL or NONE. Like
+ * ld_neigh_query(), always fills out. */
+ld_status ld_neigh_route(const ld_addr *dst, ld_neigh *out, ld_err *err);
+
 /* Reads the kernel's answer (one datagram of len bytes) to an RTM_GETROUTE
- * for out->dst: next_hop, via_gateway and ifindex from an RTM_NEWROUTE (state
- * LOCAL for one of this host's addresses), state NO_ROUTE from an
- * ENETUNREACH / EHOSTUNREACH error. LD_EINVAL for anything else. */
+ * for out->dst: next_hop, via_gateway, ifindex, source and the route's own
+ * MTU from an RTM_NEWROUTE (state LOCAL for one of this host's addresses),
+ * state NO_ROUTE from an ENETUNREACH / EHOSTUNREACH error. LD_EINVAL for
+ * anything else. */
 ld_status ld_neigh_parse_route(const void *msg, size_t len, ld_neigh *out, ld_err *err);
 /* Reads the answer to an RTM_GETNEIGH for out->next_hop: its state from an
  * RTM_NEWNEIGH, NONE from an ENOENT error. LD_EINVAL for anything else. */
 ld_status ld_neigh_parse_neigh(const void *msg, size_t len, ld_neigh *out, ld_err *err);
+/* Reads the answer to an RTM_GETLINK for out->ifindex: its MTU into out->mtu
+ * when the route had none. LD_EINVAL for anything else. */
+ld_status ld_neigh_parse_link(const void *msg, size_t len, ld_neigh *out, ld_err *err);
 
 #endif

@@ -5,9 +5,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "core/ifaces.h"
+#include "core/sanitize.h"
 #include "core/neigh.h"
 #include "plan/registry.h"
 #include "probes/cloud.h"
@@ -183,6 +185,10 @@ void ld_plan_free(ld_plan *plan) {
 
 ld_loop *ld_plan_loop(ld_plan *plan) {
     return plan->loop;
+}
+
+ld_capture *ld_plan_capture(const ld_plan *plan) {
+    return plan->cfg.capture;
 }
 
 ld_cloud ld_plan_cloud(const ld_plan *plan, const char **source) {
@@ -711,6 +717,11 @@ static void connect_to_answer(target_run *tr, const ld_probe *dns) {
     unsigned origin;
     size_t n = ld_dns_addresses(dns, addrs, TARGET_MAX_ADDRS, &origin);
     ld_bag *t = ld_facts_target(tr->facts);
+    /* The resolver's answer time bounds a round trip inside this network:
+     * it sizes the capture's grace after a SYN retransmission. */
+    const ld_value *latency = ld_bag_get(t, LD_F_DNS_LATENCY_MS);
+    if (latency && latency->type == LD_T_NUM)
+        ld_capture_note_rtt(tr->run->plan->cfg.capture, (ld_time)(latency->u.n * (double)LD_MS));
     ld_bag_set_empty_list(t, LD_F_TCP_SKIPPED_ADDRESSES);
     int64_t skipped = 0, usable = 0;
     for (size_t i = 0; i < n; i++) {
@@ -1129,4 +1140,57 @@ out:
         free(groups[g].flows);
     free(groups);
     return st;
+}
+
+/* --- the host context: what the DNS probe read -------------------------------- */
+
+/* ld_dns_hosts_entries' callback: a hosts-file line into the ld_host arg. */
+static void add_hosts_line(void *arg, int number, const char *text) {
+    ld_host_add_hosts_line(arg, number, text);
+}
+
+void ld_run_host_dns(const ld_run *run, ld_host *h) {
+    /* The run's own reading when its probes needed one: what they asked. */
+    int loaded = 0;
+    for (size_t i = 0; run->started && i < run->ntargets; i++)
+        loaded |= !run->targets[i].spec.target.host_is_ip;
+    ld_dns_system fresh = {0};
+    const ld_dns_system *sys = loaded ? &run->dns_system : &fresh;
+    ld_err err;
+    snprintf(h->resolv_path, sizeof h->resolv_path, "%s", LD_DNS_RESOLV_CONF);
+    h->resolv_read = loaded || ld_dns_system_load(&fresh, NULL, &err) == LD_OK;
+    if (!h->resolv_read)
+        ld_sanitize_to(err.msg, strlen(err.msg), h->resolv_error, sizeof h->resolv_error);
+    for (size_t i = 0; h->resolv_read && i < sys->nresolvers; i++) {
+        char server[LD_ADDR_STRLEN + 8];
+        ld_resolver_format(&sys->resolvers[i], server, sizeof server);
+        ld_host_add_nameserver(h, server);
+    }
+    for (size_t i = 0; h->resolv_read && i < sys->ndomains; i++)
+        ld_host_add_search(h, sys->domains[i]);
+    char word[32];
+    if (h->resolv_read && sys->ndots != 1) {
+        snprintf(word, sizeof word, "ndots:%d", sys->ndots);
+        ld_host_add_option(h, word);
+    }
+    for (unsigned bit = LD_DNS_OPT_TIMEOUT; h->resolv_read && bit <= LD_DNS_OPT_USE_VC; bit <<= 1) {
+        ld_dns_option_word(sys, bit, word, sizeof word);
+        if (word[0])
+            ld_host_add_option(h, word);
+    }
+    ld_dns_system_clear(&fresh);
+
+    /* The hosts-file lines of the targets' names (each name once). */
+    const char *names[LD_HOST_LIST_MAX];
+    size_t n = 0;
+    for (size_t i = 0; i < run->ntargets && n < LD_HOST_LIST_MAX; i++) {
+        const ld_target *t = &run->targets[i].spec.target;
+        size_t k = 0;
+        while (!t->host_is_ip && k < n && strcasecmp(names[k], t->host) != 0)
+            k++;
+        if (!t->host_is_ip && k == n)
+            names[n++] = t->host;
+    }
+    snprintf(h->hosts_path, sizeof h->hosts_path, "%s", LD_DNS_HOSTS_FILE);
+    ld_dns_hosts_entries(LD_DNS_HOSTS_FILE, names, n, LD_HOST_LIST_MAX, add_hosts_line, h);
 }

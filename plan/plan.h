@@ -40,6 +40,7 @@
 #include "core/cloud.h"
 #include "core/err.h"
 #include "core/facts.h"
+#include "core/host.h"
 #include "core/loop.h"
 #include "core/names.h"
 #include "core/proxy.h"
@@ -107,6 +108,8 @@ ld_plan *ld_plan_create(const ld_plan_config *cfg, ld_err *err);
 void ld_plan_free(ld_plan *plan);
 /* The plan's event loop, for other watchers (a server, signals). */
 ld_loop *ld_plan_loop(ld_plan *plan);
+/* The plan's packet capture, NULL when there is none. */
+ld_capture *ld_plan_capture(const ld_plan *plan);
 /* The cloud the plan decided, and how ("dmi" or "option"; a run's facts say
  * "metadata" once the metadata service confirmed DMI's guess). */
 ld_cloud ld_plan_cloud(const ld_plan *plan, const char **source);
@@ -138,6 +141,12 @@ size_t ld_run_count(const ld_run *run);
 const ld_facts *ld_run_facts(const ld_run *run, size_t i);
 /* Milliseconds target i took, 0 when it never started. */
 double ld_run_target_ms(const ld_run *run, size_t i);
+
+/* Adds to h what the run's DNS probes read of this host: the resolver
+ * configuration (resolv.conf: nameservers, search list, options, as glibc
+ * applies them) and the hosts-file lines that name its targets. The run's
+ * own reading when it made one, else a fresh one; nothing is sent. */
+void ld_run_host_dns(const ld_run *run, ld_host *h);
 
 /* Completes a target's facts once its probes are done: the capture's counts,
  * then every probe's summary, in registry order. The one place a target is

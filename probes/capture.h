@@ -26,10 +26,25 @@
 #include "probes/probe.h"
 
 /* How long after a SYN retransmission an answer may still come before the
- * attempt counts as unanswered. The retransmission itself comes a full
- * initial RTO (1 s on Linux) after the SYN, far beyond any round trip inside
- * a region; the grace covers an answer to the retransmitted SYN. */
+ * attempt counts as unanswered, and how an answer the socket never took is
+ * told from one that came as it gave up.
+ *
+ * The retransmission itself comes a full initial RTO (1 s on Linux) after
+ * the SYN; what is left to wait for is an answer to it, one round trip
+ * later. So the grace is sized by the round trips this capture measured
+ * (the SYN-ACKs and resets of other attempts, the resolvers' answers):
+ * LD_CAPTURE_RTT_FACTOR of the longest, never below LD_CAPTURE_GRACE_MIN and
+ * never above LD_CAPTURE_GRACE. Inside a region a round trip takes well
+ * under 2 ms, across zones of one region a few ms; 30 ms is ten times a
+ * slow cross-zone path, and 8 round trips absorb a server's SYN queue
+ * backlog and a scheduler's delay on this host. With no round trip
+ * measured (one address, named by IP) the grace is LD_CAPTURE_GRACE_UNMEASURED:
+ * a path whose round trip is longer than that is not a private link inside
+ * one region. */
 #define LD_CAPTURE_GRACE (200 * LD_MS)
+#define LD_CAPTURE_GRACE_MIN (30 * LD_MS)
+#define LD_CAPTURE_GRACE_UNMEASURED (100 * LD_MS)
+#define LD_CAPTURE_RTT_FACTOR 8
 /* ARP and neighbour discovery send their second request 1 s after the first
  * (retrans_time). A SYN not on the wire at the first look while the next hop
  * is still unresolved waits for ARP: the capture looks again this long after
@@ -65,7 +80,7 @@ typedef struct ld_capture ld_capture;
 typedef struct ld_capture_watch ld_capture_watch;
 /* Called once when the capture proves that no answer will reach a watched
  * attempt's socket: its SYN was retransmitted and nothing answered within
- * LD_CAPTURE_GRACE; or an answer (SYN-ACK, RST) arrived and the SYN was sent
+ * the grace (ld_capture_retransmit_grace()); or an answer (SYN-ACK, RST) arrived and the SYN was sent
  * again after it, so the socket never got it; or (when absence_proves and
  * nothing was lost) its SYN had not appeared on the wire LD_CAPTURE_GRACE
  * after the attempt began - a SYN that leaves is captured within
@@ -87,6 +102,7 @@ struct ld_capture_watch {
     int active;              /* registered */
     int fired;               /* unanswered was called */
     int neigh_retry;         /* the first look found the next hop unresolved */
+    int rtt_noted;           /* its answer's round trip sized the grace */
     unsigned long lost_before;    /* the capture's lost packets when the watch began */
     unsigned long evicted_before; /* its evicted flows then */
     ld_timer grace;          /* the first looks, then the grace after a retransmission */
@@ -112,6 +128,12 @@ const char *ld_capture_interface(const ld_capture *cap);
 int ld_capture_covers(const ld_capture *cap, const char *ifname);
 /* Reads every packet already captured, so that flows are current. */
 void ld_capture_drain(ld_capture *cap);
+/* Notes a round trip measured outside the capture (a resolver's answer): it
+ * sizes the grace after a retransmission (see LD_CAPTURE_GRACE). */
+void ld_capture_note_rtt(ld_capture *cap, ld_time rtt);
+/* The grace after a SYN retransmission when the longest round trip measured
+ * is max_rtt (0: none measured). Pure. */
+ld_time ld_capture_grace_for(ld_time max_rtt);
 
 /* Starts watching the attempt w describes (fill its address, callback and
  * absence_proves fields first); call it right after the SYN was sent. */
@@ -125,6 +147,9 @@ const ld_hs_flow *ld_capture_watch_flow(const ld_capture_watch *w);
  * table had no room for. Any loss makes the capture blind to the attempt: a
  * SYN it did not see may have left. */
 unsigned long ld_capture_watch_lost(ld_capture_watch *w);
+/* Packets lost since the capture opened: dropped by the kernel (buffer full)
+ * or the interface, or not tracked for want of room in the flow table. */
+unsigned long ld_capture_lost(ld_capture *cap);
 
 /* Records what the capture shows of one attempt (flow NULL: nothing was
  * captured of it) into its tcp.attempt.* evidence: conn_state, syn_seen, SYN

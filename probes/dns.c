@@ -157,6 +157,16 @@ const char *ld_dns_option_name(unsigned bit) {
     return NULL;
 }
 
+void ld_dns_option_word(const ld_dns_system *sys, unsigned bit, char *buf, size_t len) {
+    const char *name = (sys->options & bit) ? ld_dns_option_name(bit) : NULL;
+    if (!name)
+        snprintf(buf, len, "%s", "");
+    else if (bit == LD_DNS_OPT_TIMEOUT || bit == LD_DNS_OPT_ATTEMPTS)
+        snprintf(buf, len, "%s:%d", name, bit == LD_DNS_OPT_TIMEOUT ? sys->timeout_s : sys->attempts);
+    else
+        snprintf(buf, len, "%s", name);
+}
+
 /* glibc's atoi-and-clamp of "timeout:N" / "attempts:N" (res_setoptions). */
 static int option_number(const char *digits, int max) {
     long n = strtol(digits, NULL, 10);
@@ -298,24 +308,64 @@ typedef struct hosts_query {
     const ld_addr *addr; /* the address it must map to, NULL for any */
 } hosts_query;
 
-/* for_each_line: the line's number when it maps the name (to the address). */
-static int hosts_line_maps(char *line, int number, void *arg) {
-    const hosts_query *q = arg;
+/* 1 when a hosts-file line (changed: its comment is cut off) maps name, to
+ * addr unless addr is NULL. */
+static int line_maps(char *line, const char *name, const ld_addr *addr) {
     line[strcspn(line, "#")] = '\0';
     char *save = NULL;
     char *word = strtok_r(line, " \t\r\n", &save);
     ld_addr a;
-    if (!word || ld_addr_parse(word, &a, NULL) != LD_OK || (q->addr && !ld_addr_equal(&a, q->addr)))
+    if (!word || ld_addr_parse(word, &a, NULL) != LD_OK || (addr && !ld_addr_equal(&a, addr)))
         return 0;
     while ((word = strtok_r(NULL, " \t\r\n", &save)))
-        if (strcasecmp(word, q->name) == 0)
-            return number;
+        if (strcasecmp(word, name) == 0)
+            return 1;
     return 0;
+}
+
+/* for_each_line: the line's number when it maps the name (to the address). */
+static int hosts_line_maps(char *line, int number, void *arg) {
+    const hosts_query *q = arg;
+    return line_maps(line, q->name, q->addr) ? number : 0;
 }
 
 int ld_dns_hosts_line(const char *path, const char *name, const ld_addr *addr) {
     hosts_query q = {.name = name, .addr = addr};
     return for_each_line(path, hosts_line_maps, &q);
+}
+
+/* What ld_dns_hosts_entries looks for, and whom it tells. */
+typedef struct hosts_entries {
+    const char *const *names;   /* the host names */
+    size_t n;                   /* how many */
+    size_t max;                 /* most lines to report */
+    size_t found;               /* lines reported so far */
+    void (*cb)(void *arg, int number, const char *text); /* told of each */
+    void *arg;                  /* passed to cb */
+} hosts_entries;
+
+/* for_each_line: reports a line naming any of the names; non-zero once max are. */
+static int hosts_entry(char *line, int number, void *arg) {
+    hosts_entries *e = arg;
+    char text[DNS_LINE_MAX];
+    snprintf(text, sizeof text, "%.*s", (int)strcspn(line, "\r\n"), line);
+    for (size_t i = 0; i < e->n; i++) {
+        char work[DNS_LINE_MAX];
+        memcpy(work, text, strlen(text) + 1);
+        if (line_maps(work, e->names[i], NULL)) {
+            e->cb(e->arg, number, text);
+            return ++e->found >= e->max;
+        }
+    }
+    return 0;
+}
+
+size_t ld_dns_hosts_entries(const char *path, const char *const *names, size_t n, size_t max,
+                            void (*found)(void *arg, int number, const char *text), void *arg) {
+    hosts_entries e = {.names = names, .n = n, .max = max, .cb = found, .arg = arg};
+    if (n > 0 && max > 0)
+        for_each_line(path, hosts_entry, &e);
+    return e.found;
 }
 
 /* --- c-ares plumbing ----------------------------------------------------------- */
@@ -902,15 +952,10 @@ static void record_resolution_delay(ld_probe *p) {
     ld_bag_set_bool(t, LD_F_DNS_RESOLVER_ROTATE, (sys->options & LD_DNS_OPT_ROTATE) != 0);
     ld_bag_set_empty_list(t, LD_F_DNS_RESOLVER_OPTIONS);
     for (unsigned bit = LD_DNS_OPT_TIMEOUT; bit <= LD_DNS_OPT_USE_VC; bit <<= 1) {
-        if (!(sys->options & bit))
-            continue;
         char word[32];
-        int n = bit == LD_DNS_OPT_TIMEOUT ? sys->timeout_s : sys->attempts;
-        if (bit == LD_DNS_OPT_TIMEOUT || bit == LD_DNS_OPT_ATTEMPTS)
-            snprintf(word, sizeof word, "%s:%d", ld_dns_option_name(bit), n);
-        else
-            snprintf(word, sizeof word, "%s", ld_dns_option_name(bit));
-        ld_bag_list_add(t, LD_F_DNS_RESOLVER_OPTIONS, word);
+        ld_dns_option_word(sys, bit, word, sizeof word);
+        if (word[0])
+            ld_bag_list_add(t, LD_F_DNS_RESOLVER_OPTIONS, word);
     }
 
     /* The system nameservers glibc uses, in resolv.conf order, and what a
@@ -1305,27 +1350,20 @@ static ld_status dns_summarize(ld_facts *facts, const ld_target_spec *spec) {
     const char *server = bag_str(cloud, LD_F_DNS_R_SERVER), *rcode = bag_str(cloud, LD_F_DNS_R_RCODE);
     const ld_value *addrs = ld_bag_get(cloud, LD_F_DNS_R_ADDRESSES);
     const ld_value *scopes = ld_bag_get(cloud, LD_F_DNS_R_SCOPES);
+    /* Everything read from the target bag first: writing to it moves its values. */
     const ld_value *system = ld_facts_get(facts, LD_F_DNS_ADDRESSES);
-    ld_status st = ld_bag_set_str(t, LD_F_DNS_CLOUD_RESOLVER, server ? server : "");
-    if (rcode)
-        ld_bag_set_str(t, LD_F_DNS_CLOUD_RESOLVER_RCODE, rcode);
-    ld_bag_set_empty_list(t, LD_F_DNS_CLOUD_RESOLVER_ADDRESSES);
-    ld_bag_set_empty_list(t, LD_F_DNS_CLOUD_RESOLVER_PRIVATE_MISSING);
-    int64_t missing = 0;
+    ld_value missing = {.type = LD_T_LIST};
+    ld_status st = LD_OK;
     for (size_t i = 0; addrs && addrs->type == LD_T_LIST && i < addrs->u.list.len; i++) {
         const char *a = addrs->u.list.items[i];
         const char *scope = scopes && scopes->type == LD_T_LIST && i < scopes->u.list.len
                                 ? scopes->u.list.items[i]
                                 : "";
-        ld_bag_list_add(t, LD_F_DNS_CLOUD_RESOLVER_ADDRESSES, a);
         int private = strcmp(scope, ld_addr_scope_name(LD_AS_PRIVATE)) == 0 ||
                       strcmp(scope, ld_addr_scope_name(LD_AS_ULA)) == 0;
-        if (private && !(system && ld_value_list_has(system, a))) {
-            ld_bag_list_add(t, LD_F_DNS_CLOUD_RESOLVER_PRIVATE_MISSING, a);
-            missing++;
-        }
+        if (private && !(system && ld_value_list_has(system, a)) && st == LD_OK)
+            st = ld_value_list_add(&missing, a);
     }
-    ld_bag_set_int(t, LD_F_DNS_CLOUD_RESOLVER_PRIVATE_MISSING_COUNT, missing);
     /* A divergent resolver as dns.divergent_resolvers counts them: it
      * answered, the system's resolver answered, and not the same. */
     const char *sys_rcode = bag_str(ld_facts_target_const(facts), LD_F_DNS_RCODE);
@@ -1333,10 +1371,24 @@ static ld_status dns_summarize(ld_facts *facts, const ld_target_spec *spec) {
                     strcmp(rcode, rcode_names[RC_UNREACHABLE]) != 0 &&
                     strcmp(rcode, rcode_names[RC_ERROR]) != 0;
     const ld_value *count = ld_facts_get(facts, LD_F_DNS_DIVERGENCE_COUNT);
-    if (responded && server && ld_facts_get(facts, LD_F_DNS_ANSWER_RESOLVER) && count &&
-        (!sys_rcode || strcmp(sys_rcode, rcode) != 0 || !same_set(addrs, system))) {
+    int64_t divergent = count ? count->u.i : 0;
+    int diverges = responded && server && ld_facts_get(facts, LD_F_DNS_ANSWER_RESOLVER) && count &&
+                   (!sys_rcode || strcmp(sys_rcode, rcode) != 0 || !same_set(addrs, system));
+
+    if (st == LD_OK)
+        st = ld_bag_set_str(t, LD_F_DNS_CLOUD_RESOLVER, server ? server : "");
+    if (rcode)
+        ld_bag_set_str(t, LD_F_DNS_CLOUD_RESOLVER_RCODE, rcode);
+    ld_bag_set_empty_list(t, LD_F_DNS_CLOUD_RESOLVER_ADDRESSES);
+    for (size_t i = 0; addrs && addrs->type == LD_T_LIST && i < addrs->u.list.len; i++)
+        ld_bag_list_add(t, LD_F_DNS_CLOUD_RESOLVER_ADDRESSES, addrs->u.list.items[i]);
+    if (st == LD_OK)
+        st = ld_bag_set_value(t, LD_F_DNS_CLOUD_RESOLVER_PRIVATE_MISSING, &missing);
+    ld_bag_set_int(t, LD_F_DNS_CLOUD_RESOLVER_PRIVATE_MISSING_COUNT, (int64_t)missing.u.list.len);
+    ld_value_clear(&missing);
+    if (diverges) {
         ld_bag_list_add(t, LD_F_DNS_DIVERGENT_RESOLVERS, server);
-        ld_bag_set_int(t, LD_F_DNS_DIVERGENCE_COUNT, count->u.i + 1);
+        ld_bag_set_int(t, LD_F_DNS_DIVERGENCE_COUNT, divergent + 1);
     }
     return st;
 }

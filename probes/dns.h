@@ -79,10 +79,19 @@ void ld_dns_system_clear(ld_dns_system *sys);
  * "attempts" without their number), NULL for another value. */
 const char *ld_dns_option_name(unsigned bit);
 
+/* The resolv.conf word of one LD_DNS_OPT_* bit as sys has it ("rotate",
+ * "timeout:1"), into buf; "" when sys does not set it. */
+void ld_dns_option_word(const ld_dns_system *sys, unsigned bit, char *buf, size_t len);
+
 /* The 1-based number of the first line of the hosts file at path that maps
  * name (case-insensitively) to addr, or that names it at all when addr is
  * NULL; 0 when no line does or the file cannot be read. */
 int ld_dns_hosts_line(const char *path, const char *name, const ld_addr *addr);
+/* Tells found of each line of the hosts file at path that maps any of
+ * names[0..n) (case-insensitively), in file order - its number and its text
+ * without the line feed - at most max lines. Returns how many it told. */
+size_t ld_dns_hosts_entries(const char *path, const char *const *names, size_t n, size_t max,
+                            void (*found)(void *arg, int number, const char *text), void *arg);
 
 /* What one DNS probe asks. */
 typedef struct ld_dns_config {

@@ -205,6 +205,35 @@ static void record_route_source(tcp_state *s, const ld_tcp_config *cfg) {
     close(u);
 }
 
+/* Records the route the kernel picks for the address, as `ip route get`
+ * shows it: one rtnetlink exchange or two, nothing on the wire. */
+static void record_route(tcp_state *s, const ld_tcp_config *cfg) {
+    ld_neigh nb;
+    ld_err err;
+    if (ld_neigh_route(&cfg->addr, &nb, &err) != LD_OK)
+        return;
+    char text[LD_ADDR_STRLEN];
+    const char *how = nb.state == LD_NEIGH_NO_ROUTE ? "none"
+                      : nb.state == LD_NEIGH_LOCAL  ? "local"
+                      : nb.via_gateway              ? "gateway"
+                                                    : "direct";
+    ld_bag_set_str(s->subject, LD_F_TCP_A_ROUTE, how);
+    if (nb.state == LD_NEIGH_NO_ROUTE)
+        return;
+    if (nb.ifname[0])
+        ld_bag_set_str(s->subject, LD_F_TCP_A_ROUTE_INTERFACE, nb.ifname);
+    if (nb.source.family) {
+        ld_addr_format(&nb.source, text);
+        ld_bag_set_str(s->subject, LD_F_TCP_A_ROUTE_SOURCE, text);
+    }
+    if (nb.via_gateway) {
+        ld_addr_format(&nb.next_hop, text);
+        ld_bag_set_str(s->subject, LD_F_TCP_A_ROUTE_GATEWAY, text);
+    }
+    if (nb.mtu)
+        ld_bag_set_int(s->subject, LD_F_TCP_A_ROUTE_MTU, nb.mtu);
+}
+
 static void close_socket(tcp_state *s) {
     ld_io_stop(&s->io);
     if (s->fd >= 0)
@@ -293,6 +322,7 @@ static ld_status tcp_start(ld_probe *p, ld_err *err) {
     add_origin(b, cfg->origin);
     ld_bag_set_bool(b, LD_F_TCP_A_EXPECTED, cfg->expected);
     record_route_source(s, cfg);
+    record_route(s, cfg);
 
     s->t_syn = ld_time_now();
     ld_bag_set_num(b, LD_F_TCP_A_STARTED_MS, ld_probe_ms_since_run(p, s->t_syn));

@@ -41,6 +41,7 @@
 #include <unistd.h>
 
 #include "core/reply.h"
+#include "core/utc.h"
 
 #define PEEK_MAX       64   /* reply bytes examined and recorded as peer_bytes */
 #define ALPN_WIRE_MAX  255  /* longest ALPN offer, wire format */
@@ -621,19 +622,6 @@ static int result_rank(const char *r) {
     return 1; /* an unknown outcome is at least a failure */
 }
 
-/* Reads "2026-11-21T00:00:00Z" back into seconds since the epoch. */
-static int iso_utc_parse(const char *s, time_t *t) {
-    struct tm tm;
-    memset(&tm, 0, sizeof tm);
-    if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2dZ", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
-               &tm.tm_min, &tm.tm_sec) != 6)
-        return 0;
-    tm.tm_year -= 1900;
-    tm.tm_mon -= 1;
-    *t = timegm(&tm);
-    return 1;
-}
-
 /* Keeps the first failure that matters: a list capped at LD_LIST_MAX is
  * still a faithful summary, running out of memory is not. */
 static void keep_status(ld_status *st, ld_status s) {
@@ -721,9 +709,9 @@ static ld_status tls_summarize(ld_facts *facts, const ld_target_spec *spec) {
                                              c == X509_V_ERR_CERT_NOT_YET_VALID));
     }
     const ld_value *nb = ld_bag_get(worst, LD_F_TLS_A_NOT_BEFORE);
-    time_t from;
-    if (nb && iso_utc_parse(nb->u.s, &from))
-        keep_status(&st, ld_bag_set_bool(t, LD_F_TLS_NOT_YET_VALID, time(NULL) < from));
+    double from;
+    if (nb && nb->type == LD_T_STR && ld_utc_parse(nb->u.s, &from))
+        keep_status(&st, ld_bag_set_bool(t, LD_F_TLS_NOT_YET_VALID, (double)time(NULL) < from));
     return st;
 }
 

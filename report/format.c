@@ -14,6 +14,7 @@ static const struct {
     [LD_FORMAT_JSON] = {"json", ld_report_json},
     [LD_FORMAT_NAGIOS] = {"nagios", ld_report_nagios},
     [LD_FORMAT_PROMETHEUS] = {"prometheus", ld_report_prometheus},
+    [LD_FORMAT_MARKDOWN] = {"markdown", ld_report_markdown},
 };
 
 const char *ld_format_name(ld_format f) {
@@ -28,7 +29,7 @@ int ld_format_parse(const char *s) {
 }
 
 const char *ld_format_list(void) {
-    return "text, json, nagios or prometheus";
+    return "text, json, markdown, nagios or prometheus";
 }
 
 ld_status ld_report_render(const ld_report *r, ld_format f, ld_buf *out, ld_err *err) {

@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "core/sanitize.h"
+#include "core/utc.h"
 
 /* A tree under construction that remembers whether any allocation failed,
  * so that the code below can stay linear. */
@@ -104,7 +105,7 @@ static cJSON *json_probes(jtree *jt, const ld_facts *f) {
 
 static cJSON *json_diagnosis(jtree *jt, const ld_diagnosis *d) {
     cJSON *o = jt_check(jt, cJSON_CreateObject());
-    jt_add(jt, o, "id", cJSON_CreateString(ld_rule_id(d->rule)));
+    jt_add(jt, o, "id", cJSON_CreateString(d->id));
     jt_add(jt, o, "severity", cJSON_CreateString(ld_severity_name(d->severity)));
     jt_add(jt, o, "confidence", cJSON_CreateString(ld_confidence_name(d->confidence)));
     jt_add(jt, o, "title", cJSON_CreateString(d->title));
@@ -116,8 +117,8 @@ static cJSON *json_diagnosis(jtree *jt, const ld_diagnosis *d) {
     jt_add(jt, o, "remediation", cJSON_CreateString(d->remediation));
     jt_add(jt, o, "remediation_cloud", cJSON_CreateString(ld_cloud_name(d->remediation_cloud)));
     cJSON *docs = jt_check(jt, cJSON_CreateArray());
-    for (size_t i = 0; docs && i < ld_rule_docs_count(d->rule); i++)
-        jt_push(jt, docs, cJSON_CreateString(ld_rule_doc_at(d->rule, i)));
+    for (size_t i = 0; docs && i < d->ndocs; i++)
+        jt_push(jt, docs, cJSON_CreateString(d->docs[i]));
     jt_add(jt, o, "docs", docs);
     return o;
 }
@@ -145,8 +146,8 @@ static cJSON *json_target(jtree *jt, const ld_report_target *t) {
         for (size_t i = 0; supp && i < t->diagnoses->nsuppressed; i++) {
             const ld_diagnosis *d = &t->diagnoses->suppressed[i];
             cJSON *s = jt_check(jt, cJSON_CreateObject());
-            jt_add(jt, s, "id", cJSON_CreateString(ld_rule_id(d->rule)));
-            jt_add(jt, s, "by", cJSON_CreateString(ld_rule_id(d->suppressed_by)));
+            jt_add(jt, s, "id", cJSON_CreateString(d->id));
+            jt_add(jt, s, "by", cJSON_CreateString(d->suppressed_by_id));
             jt_push(jt, supp, s);
         }
     }
@@ -169,6 +170,71 @@ static cJSON *json_tool(jtree *jt) {
     return o;
 }
 
+/* A JSON array of the n strings of a fixed-size table (stride bytes each). */
+static cJSON *json_strings(jtree *jt, const char *first, size_t stride, size_t n) {
+    cJSON *arr = jt_check(jt, cJSON_CreateArray());
+    for (size_t i = 0; arr && i < n; i++)
+        jt_push(jt, arr, cJSON_CreateString(first + i * stride));
+    return arr;
+}
+
+/* host.os, kernel, time, interfaces, resolv_conf and proxy_env: the host
+ * context (core/host.h), added to linkdoctor.report/1 beside host.cloud.
+ * Without one (NULL), what is unknown says so: empty or null. */
+static void json_host_context(jtree *jt, cJSON *host, const ld_host *h, double started_at) {
+    cJSON *os = jt_check(jt, cJSON_CreateObject());
+    if (h && h->os_id[0])
+        jt_add(jt, os, "id", cJSON_CreateString(h->os_id));
+    if (h && h->os_version_id[0])
+        jt_add(jt, os, "version_id", cJSON_CreateString(h->os_version_id));
+    if (h && h->os_pretty_name[0])
+        jt_add(jt, os, "pretty_name", cJSON_CreateString(h->os_pretty_name));
+    jt_add(jt, host, "os", os);
+    jt_add(jt, host, "kernel", h && h->kernel[0] ? cJSON_CreateString(h->kernel)
+                                                  : cJSON_CreateNull());
+    char when[32];
+    ld_utc_format(started_at, when, sizeof when);
+    jt_add(jt, host, "time", cJSON_CreateString(h && h->time[0] ? h->time : when));
+    cJSON *ifaces = jt_check(jt, cJSON_CreateArray());
+    for (size_t i = 0; ifaces && h && i < h->nifaces; i++) {
+        const ld_host_iface *f = &h->ifaces[i];
+        cJSON *o = jt_check(jt, cJSON_CreateObject());
+        jt_add(jt, o, "name", cJSON_CreateString(f->name));
+        jt_add(jt, o, "state", cJSON_CreateString(f->state));
+        jt_add(jt, o, "mtu", f->mtu ? cJSON_CreateNumber(f->mtu) : cJSON_CreateNull());
+        jt_add(jt, o, "addresses", json_strings(jt, f->addrs[0], sizeof f->addrs[0], f->naddrs));
+        jt_push(jt, ifaces, o);
+    }
+    jt_add(jt, host, "interfaces", ifaces);
+    if (h && h->ifaces_omitted)
+        jt_add(jt, host, "interfaces_omitted", cJSON_CreateNumber((double)h->ifaces_omitted));
+    cJSON *rc = h ? jt_check(jt, cJSON_CreateObject()) : jt_check(jt, cJSON_CreateNull());
+    if (h) {
+        jt_add(jt, rc, "path", cJSON_CreateString(h->resolv_path));
+        if (!h->resolv_read)
+            jt_add(jt, rc, "error", cJSON_CreateString(h->resolv_error));
+        jt_add(jt, rc, "nameservers",
+               json_strings(jt, h->nameservers[0], sizeof h->nameservers[0], h->nnameservers));
+        jt_add(jt, rc, "search", json_strings(jt, h->search[0], sizeof h->search[0], h->nsearch));
+        jt_add(jt, rc, "options",
+               json_strings(jt, h->options[0], sizeof h->options[0], h->noptions));
+        jt_add(jt, rc, "hosts_file", cJSON_CreateString(h->hosts_path));
+        cJSON *lines = jt_check(jt, cJSON_CreateArray());
+        for (size_t i = 0; lines && i < h->nhosts_lines; i++) {
+            cJSON *l = jt_check(jt, cJSON_CreateObject());
+            jt_add(jt, l, "line", cJSON_CreateNumber(h->hosts_lines[i].number));
+            jt_add(jt, l, "text", cJSON_CreateString(h->hosts_lines[i].text));
+            jt_push(jt, lines, l);
+        }
+        jt_add(jt, rc, "hosts_entries", lines);
+    }
+    jt_add(jt, host, "resolv_conf", rc);
+    cJSON *proxy = jt_check(jt, cJSON_CreateObject());
+    for (size_t i = 0; proxy && h && i < h->nproxy; i++)
+        jt_add(jt, proxy, h->proxy[i].name, cJSON_CreateString(h->proxy[i].value));
+    jt_add(jt, host, "proxy_env", proxy);
+}
+
 /* host.cloud beyond provider and source: every cloud.* fact of this host
  * (the same for every target; the first's), under its name without
  * "cloud." - region, zone, az_id, account, instance_id, vpc, ... */
@@ -186,13 +252,41 @@ static void json_host_cloud(jtree *jt, cJSON *cloud, const ld_facts *facts) {
 
 /* "2026-11-21T21:42:00.123Z" */
 static void iso_time(double epoch, char *buf, size_t len) {
-    time_t secs = (time_t)epoch;
+    /* In whole milliseconds first, so that the text read back is the same. */
+    long long total = epoch > 0 ? llround(epoch * 1000.0) : 0;
+    time_t secs = (time_t)(total / 1000);
     struct tm tm;
     gmtime_r(&secs, &tm);
     char base[32];
     strftime(base, sizeof base, "%Y-%m-%dT%H:%M:%S", &tm);
-    int ms = (int)((epoch - (double)secs) * 1000.0);
-    snprintf(buf, len, "%s.%03dZ", base, ms < 0 ? 0 : ms > 999 ? 999 : ms);
+    snprintf(buf, len, "%s.%03dZ", base, (int)(total % 1000));
+}
+
+/* One target's object as cJSON prints it inside the report's "targets"
+ * array: indented two levels deeper (every line break is followed by two
+ * more tabs; strings hold none, cJSON escapes them) or on one line. */
+static ld_status render_target(const ld_report_target *t, int one_line, ld_buf *out,
+                               ld_err *err) {
+    jtree jt = {0};
+    cJSON *obj = json_target(&jt, t);
+    char *text = jt.failed || !obj ? NULL
+                 : one_line        ? cJSON_PrintUnformatted(obj)
+                                   : cJSON_Print(obj);
+    cJSON_Delete(obj);
+    if (!text)
+        return ld_err_set(err, LD_ENOMEM, "out of memory while building the JSON report");
+    ld_status st = LD_OK;
+    const char *p = text;
+    while (st == LD_OK && *p) {
+        const char *nl = one_line ? NULL : strchr(p, '\n');
+        size_t n = nl ? (size_t)(nl - p) + 1 : strlen(p);
+        st = ld_buf_append(out, p, n);
+        if (st == LD_OK && nl)
+            st = ld_buf_puts(out, "\t\t");
+        p += n;
+    }
+    cJSON_free(text);
+    return st;
 }
 
 /* The report as JSON, printed with cJSON_Print (indented) or on one line. */
@@ -216,6 +310,7 @@ static ld_status render(const ld_report *r, int one_line, ld_buf *out, ld_err *e
     if (r->ntargets > 0)
         json_host_cloud(&jt, cloud, r->targets[0].facts);
     jt_add(&jt, host, "cloud", cloud);
+    json_host_context(&jt, host, r->host, r->started_at);
     jt_add(&jt, root, "host", host);
     cJSON *opts = jt_check(&jt, cJSON_CreateObject());
     if (r->timeout_ms > 0)
@@ -229,21 +324,32 @@ static ld_status render(const ld_report *r, int one_line, ld_buf *out, ld_err *e
     jt_add(&jt, root, "options", opts);
     jt_add(&jt, root, "verdict", cJSON_CreateString(ld_verdict_name(r->verdict)));
     jt_add(&jt, root, "exit_code", cJSON_CreateNumber((double)r->verdict));
-    cJSON *targets = jt_check(&jt, cJSON_CreateArray());
-    for (size_t i = 0; targets && i < r->ntargets; i++)
-        jt_push(&jt, targets, json_target(&jt, &r->targets[i]));
-    jt_add(&jt, root, "targets", targets);
+    jt_add(&jt, root, "targets", cJSON_CreateArray()); /* the last member, filled below */
 
     ld_status st = LD_OK;
     char *text = jt.failed ? NULL : one_line ? cJSON_PrintUnformatted(root) : cJSON_Print(root);
-    if (!text)
+    cJSON_Delete(root);
+    /* The targets are printed one at a time into the empty array, as cJSON
+     * would print them in place, so that a report of many targets never holds
+     * all their trees at once. */
+    size_t len = text ? strlen(text) : 0;
+    const char *tail = one_line ? "[]}" : "[]\n}";
+    size_t tail_len = strlen(tail);
+    if (!text || len < tail_len || strcmp(text + len - tail_len, tail) != 0)
         st = ld_err_set(err, LD_ENOMEM, "out of memory while building the JSON report");
-    else if ((st = ld_buf_puts(out, text)) == LD_OK)
-        st = ld_buf_putc(out, '\n');
+    else
+        st = ld_buf_append(out, text, len - tail_len + 1); /* up to "[" */
+    cJSON_free(text);
+    for (size_t i = 0; st == LD_OK && i < r->ntargets; i++) {
+        if (i > 0)
+            st = ld_buf_puts(out, one_line ? "," : ", ");
+        if (st == LD_OK)
+            st = render_target(&r->targets[i], one_line, out, err);
+    }
+    if (st == LD_OK)
+        st = ld_buf_puts(out, one_line ? "]}\n" : "]\n}\n");
     if (st == LD_ELIMIT)
         ld_err_set(err, st, "the JSON report exceeds %zu bytes", out->limit);
-    cJSON_free(text);
-    cJSON_Delete(root);
     return st;
 }
 

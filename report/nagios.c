@@ -68,7 +68,7 @@ static void put_target_summary(ld_buf *out, const ld_report_target *t) {
         const ld_diagnosis *d = &t->diagnoses->reported[i];
         if (d->severity < LD_SEV_WARNING)
             continue;
-        ld_buf_printf(out, "%s%s", n++ ? ", " : "", ld_rule_id(d->rule));
+        ld_buf_printf(out, "%s%s", n++ ? ", " : "", d->id);
     }
     if (n == 0 && t->verdict == LD_VERDICT_UNKNOWN)
         ld_buf_puts(out, "no conclusion");
@@ -182,7 +182,7 @@ static void put_long_text(ld_buf *out, const ld_report *r) {
             snprintf(sev, sizeof sev, "%s", ld_severity_name(d->severity));
             for (char *p = sev; *p; p++)
                 *p = (char)toupper((unsigned char)*p);
-            ld_buf_printf(out, "\n  [%s] %s (confidence %s): ", sev, ld_rule_id(d->rule),
+            ld_buf_printf(out, "\n  [%s] %s (confidence %s): ", sev, d->id,
                           ld_confidence_name(d->confidence));
             put_field(out, d->title, 0);
             if (d->severity >= LD_SEV_WARNING && d->remediation && *d->remediation) {

@@ -22,6 +22,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/utc.h"
 #include "report/metrics.h"
 
 /* Appends s as a label value: \ " and LF escaped. */
@@ -75,19 +76,6 @@ static void open_sample(ld_buf *out, const char *name, const ld_report_target *t
     put_label_value(out, target_name(t));
 }
 
-/* "2026-12-01T00:00:00Z" (tls.not_after) as seconds since the epoch. */
-static int iso_utc(const char *s, double *out) {
-    struct tm tm;
-    memset(&tm, 0, sizeof tm);
-    if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2dZ", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
-               &tm.tm_min, &tm.tm_sec) != 6)
-        return 0;
-    tm.tm_year -= 1900;
-    tm.tm_mon -= 1;
-    *out = (double)timegm(&tm);
-    return 1;
-}
-
 /* One sample per target of a per-target value (fact), skipping targets
  * without it. */
 static void put_per_target(ld_buf *out, const ld_report *r, const char *name, const char *help,
@@ -103,7 +91,7 @@ static void put_per_target(ld_buf *out, const ld_report *r, const char *name, co
             x = (double)v->u.i;
         else if (v->type == LD_T_NUM)
             x = v->u.n;
-        else if (v->type != LD_T_STR || !iso_utc(v->u.s, &x))
+        else if (v->type != LD_T_STR || !ld_utc_parse(v->u.s, &x))
             continue;
         if (!any++)
             put_family(out, name, help);
@@ -141,7 +129,7 @@ ld_status ld_report_prometheus(const ld_report *r, ld_buf *out, ld_err *err) {
             const ld_diagnosis *d = &t->diagnoses->reported[k];
             open_sample(out, "linkdoctor_diagnosis", t);
             ld_buf_puts(out, ",id=");
-            put_label_value(out, ld_rule_id(d->rule));
+            put_label_value(out, d->id);
             ld_buf_printf(out, ",severity=\"%s\",confidence=\"%s\"} 1\n",
                           ld_severity_name(d->severity), ld_confidence_name(d->confidence));
         }

@@ -193,11 +193,11 @@ static ld_status redact_list(const secrets *s, const ld_diagnosis *from, size_t 
     for (size_t i = 0; i < n; i++) {
         const ld_diagnosis *f = &from[i];
         ld_diagnosis *d = &(*to)[(*nto)++];
-        d->rule = f->rule;
+        if (ld_diagnosis_copy_identity(f, d) != LD_OK)
+            return LD_ENOMEM;
         d->severity = f->severity;
         d->confidence = f->confidence;
         d->remediation_cloud = f->remediation_cloud;
-        d->suppressed_by = f->suppressed_by;
         d->title = redact_text(s, f->title);
         d->summary = redact_text(s, f->summary);
         d->remediation = redact_text(s, f->remediation);

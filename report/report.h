@@ -15,6 +15,7 @@
 #include "core/buf.h"
 #include "core/err.h"
 #include "core/facts.h"
+#include "core/host.h"
 #include "rules/rules.h"
 
 #define LD_REPORT_SCHEMA "linkdoctor.report/1"
@@ -29,6 +30,8 @@ typedef enum ld_verdict {
 
 /* "ok", "warning", "critical", "unknown". */
 const char *ld_verdict_name(ld_verdict v);
+/* Parses a verdict's name; -1 when s names none. */
+int ld_verdict_parse(const char *s);
 /* The verdict of one target: its worst reported severity (info counts as
  * ok); unknown when nothing was reported. */
 ld_verdict ld_verdict_of(const ld_diagnoses *d);
@@ -54,12 +57,31 @@ typedef struct ld_report {
     const char *hostname;           /* this host */
     const char *cloud_provider;     /* cloud.provider of the run, NULL when unknown */
     const char *cloud_source;       /* how it was decided */
+    const ld_host *host;            /* where it ran: OS, interfaces, resolver... (NULL:
+                                       unknown) */
     ld_verdict verdict;             /* worst of the targets */
     const ld_report_target *targets;/* in the order given */
     size_t ntargets;                /* how many */
-    int redact;                     /* --redact: render it through ld_report_redact() */
+    int redact;                     /* --redact: render it through ld_report_redact(); the
+                                       host context is masked (ld_host_redact) */
 } ld_report;
 
+/* A report read back from its JSON (`linkdoctor show`): the same model a run
+ * builds - target facts, probe evidence, diagnoses with their own id and
+ * docs, the host context - so every renderer shows what the user saw. */
+typedef struct ld_saved_report ld_saved_report;
+
+/* Reads len bytes of a JSON report. NULL with one line in err when it is
+ * not one this linkdoctor reads: not JSON, not a linkdoctor report, a newer
+ * schema than linkdoctor.report/1, or a value of the wrong type. Fields it
+ * does not know are skipped (reports only gain fields within a schema). The
+ * caller frees the result. */
+ld_saved_report *ld_saved_report_parse(const char *json, size_t len, ld_err *err);
+/* The report to render; valid until the saved report is freed. Its verdict
+ * is the one the report states (the exit code `show` returns). */
+const ld_report *ld_saved_report_get(const ld_saved_report *s);
+/* Frees it; NULL is harmless. */
+void ld_saved_report_free(ld_saved_report *s);
 /* A report whose identifiers --redact hides, and the copies it points to. */
 typedef struct ld_redacted {
     ld_report report;             /* the redacted view: what the renderers read */
@@ -98,6 +120,9 @@ ld_status ld_report_text(const ld_report *r, ld_buf *out, ld_err *err);
 ld_status ld_report_nagios(const ld_report *r, ld_buf *out, ld_err *err);
 /* Appends the report in the Prometheus text exposition format. */
 ld_status ld_report_prometheus(const ld_report *r, ld_buf *out, ld_err *err);
+/* Appends the report as Markdown for a ticket (see markdown.c): headings,
+ * tables and code blocks only, every foreign string escaped, no raw HTML. */
+ld_status ld_report_markdown(const ld_report *r, ld_buf *out, ld_err *err);
 
 /* The report formats (--format), one table for parsing, listing and
  * rendering them. */
@@ -106,14 +131,15 @@ typedef enum ld_format {
     LD_FORMAT_JSON,     /* linkdoctor.report/1 */
     LD_FORMAT_NAGIOS,   /* a monitoring plugin's output */
     LD_FORMAT_PROMETHEUS, /* the Prometheus text exposition */
+    LD_FORMAT_MARKDOWN, /* for a ticket: GitHub, GitLab, Jira, Zendesk */
     LD_FORMAT__COUNT
 } ld_format;
 
-/* "text", "json", "nagios", "prometheus". */
+/* "text", "json", "nagios", "prometheus", "markdown". */
 const char *ld_format_name(ld_format f);
 /* Parses a --format value; -1 when it names no format. */
 int ld_format_parse(const char *s);
-/* "text, json, nagios or prometheus": for messages and help. */
+/* "text, json, markdown, nagios or prometheus": for messages and help. */
 const char *ld_format_list(void);
 /* Appends the report in format f. */
 ld_status ld_report_render(const ld_report *r, ld_format f, ld_buf *out, ld_err *err);

@@ -1,6 +1,7 @@
 /* text.c - the report for people: verdict first, then each diagnosis with
  * its evidence and fix, then a timeline line per resolver and per address. */
 #include "report.h"
+#include "text.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -56,7 +57,7 @@ static void put_wrapped(ld_buf *out, int indent, const char *text) {
     }
 }
 
-static void upper(const char *s, char *buf, size_t len) {
+void ld_text_upper(const char *s, char *buf, size_t len) {
     size_t i = 0;
     for (; s[i] && i + 1 < len; i++)
         buf[i] = (char)toupper((unsigned char)s[i]);
@@ -91,10 +92,18 @@ static ld_cloud doc_cloud(const char *url) {
     return LD_CLOUD_GENERIC;
 }
 
+/* On a known cloud, people need that cloud's pages (and vendor-neutral
+ * ones), not the other two clouds'; the JSON report keeps them all. */
+int ld_text_doc_shown(const ld_diagnosis *d, const char *url) {
+    ld_cloud c = doc_cloud(url);
+    return d->remediation_cloud == LD_CLOUD_GENERIC || c == LD_CLOUD_GENERIC ||
+           c == d->remediation_cloud;
+}
+
 static void text_diagnosis(ld_buf *out, const ld_diagnosis *d) {
     char sev[16];
-    upper(ld_severity_name(d->severity), sev, sizeof sev);
-    ld_buf_printf(out, "\n[%s] %s (confidence: %s)\n", sev, ld_rule_id(d->rule),
+    ld_text_upper(ld_severity_name(d->severity), sev, sizeof sev);
+    ld_buf_printf(out, "\n[%s] %s (confidence: %s)\n", sev, d->id,
                   ld_confidence_name(d->confidence));
     put_wrapped(out, 2, d->title);
     put_wrapped(out, 2, d->summary);
@@ -118,22 +127,15 @@ static void text_diagnosis(ld_buf *out, const ld_diagnosis *d) {
             ld_buf_puts(out, "  Fix:\n");
         } else {
             char cloud[16];
-            upper(ld_cloud_name(d->remediation_cloud), cloud, sizeof cloud);
+            ld_text_upper(ld_cloud_name(d->remediation_cloud), cloud, sizeof cloud);
             ld_buf_printf(out, "  Fix (%s):\n", cloud);
         }
         put_wrapped(out, 4, d->remediation);
     }
-    /* On a known cloud, people need that cloud's pages (and vendor-neutral
-     * ones), not the other two clouds'; the JSON report keeps them all. */
     int shown = 0;
-    for (size_t i = 0; i < ld_rule_docs_count(d->rule); i++) {
-        const char *url = ld_rule_doc_at(d->rule, i);
-        ld_cloud c = doc_cloud(url);
-        if (d->remediation_cloud != LD_CLOUD_GENERIC && c != LD_CLOUD_GENERIC &&
-            c != d->remediation_cloud)
-            continue;
-        ld_buf_printf(out, "  %s %s\n", shown++ ? "     " : "Docs:", url);
-    }
+    for (size_t i = 0; i < d->ndocs; i++)
+        if (ld_text_doc_shown(d, d->docs[i]))
+            ld_buf_printf(out, "  %s %s\n", shown++ ? "     " : "Docs:", d->docs[i]);
 }
 
 static void text_dns_line(ld_buf *out, const ld_bag *b) {
@@ -481,35 +483,8 @@ static void text_layers(ld_buf *out, const ld_facts *f, const char *key) {
         text_app_line(out, b, 0);
 }
 
-static void text_target(ld_buf *out, const ld_report_target *t) {
-    const ld_value *input = ld_facts_get(t->facts, LD_F_TARGET_INPUT);
-    char verdict[16];
-    upper(ld_verdict_name(t->verdict), verdict, sizeof verdict);
-    const ld_diagnoses *d = t->diagnoses;
-    ld_buf_printf(out, "%s  %s", verdict, input ? input->u.s : "?");
-    if (d && d->nreported) {
-        ld_buf_printf(out, " - %s (%s", d->reported[0].title, ld_rule_id(d->reported[0].rule));
-        if (d->nreported > 1)
-            ld_buf_printf(out, ", +%zu more", d->nreported - 1);
-        ld_buf_puts(out, ")\n");
-    } else {
-        const ld_value *checked = ld_facts_get(t->facts, LD_F_TARGET_CHECKED);
-        const ld_value *undecided = ld_facts_get(t->facts, LD_F_TCP_UNDECIDED_COUNT);
-        if (checked && !checked->u.b)
-            ld_buf_puts(out, " - not checked: --timeout ended the run first\n");
-        else if (undecided && undecided->u.i > 0)
-            ld_buf_puts(out, " - undecided: the capture ends before the attempt got an answer or "
-                             "a retransmission (record for longer)\n");
-        else
-            ld_buf_puts(out, " - no rule matched what was observed; the JSON report (--format json) "
-                             "has every fact\n");
-    }
-    for (size_t i = 0; d && i < d->nreported; i++)
-        text_diagnosis(out, &d->reported[i]);
-
+void ld_text_timeline(ld_buf *out, const ld_report_target *t) {
     size_t nsub = ld_facts_subject_count(t->facts);
-    if (nsub)
-        ld_buf_puts(out, "\nTimeline:\n");
     static const char *const kinds[] = {"dns", "tcp"};
     for (size_t k = 0; k < 2; k++) {
         for (size_t i = 0; i < nsub; i++) {
@@ -532,6 +507,163 @@ static void text_target(ld_buf *out, const ld_report_target *t) {
     }
 }
 
+static void text_target(ld_buf *out, const ld_report_target *t) {
+    const ld_value *input = ld_facts_get(t->facts, LD_F_TARGET_INPUT);
+    char verdict[16];
+    ld_text_upper(ld_verdict_name(t->verdict), verdict, sizeof verdict);
+    const ld_diagnoses *d = t->diagnoses;
+    ld_buf_printf(out, "%s  %s", verdict, input ? input->u.s : "?");
+    if (d && d->nreported) {
+        ld_buf_printf(out, " - %s (%s", d->reported[0].title, d->reported[0].id);
+        if (d->nreported > 1)
+            ld_buf_printf(out, ", +%zu more", d->nreported - 1);
+        ld_buf_puts(out, ")\n");
+    } else {
+        const ld_value *checked = ld_facts_get(t->facts, LD_F_TARGET_CHECKED);
+        const ld_value *undecided = ld_facts_get(t->facts, LD_F_TCP_UNDECIDED_COUNT);
+        if (checked && !checked->u.b)
+            ld_buf_puts(out, " - not checked: --timeout ended the run first\n");
+        else if (undecided && undecided->u.i > 0)
+            ld_buf_puts(out, " - undecided: the capture ends before the attempt got an answer or "
+                             "a retransmission (record for longer)\n");
+        else
+            ld_buf_puts(out, " - no rule matched what was observed; the JSON report (--format json) "
+                             "has every fact\n");
+    }
+    for (size_t i = 0; d && i < d->nreported; i++)
+        text_diagnosis(out, &d->reported[i]);
+
+    if (ld_facts_subject_count(t->facts))
+        ld_buf_puts(out, "\nTimeline:\n");
+    ld_text_timeline(out, t);
+}
+
+/* --- the host ------------------------------------------------------------------- */
+
+#define HOST_LABEL 13 /* width of the Host block's labels */
+#define HOST_ROUTES_MAX 8 /* routes shown; the JSON report has every one */
+
+/* One labelled line of the Host block; label "" continues the one above. */
+static void host_label(ld_buf *out, const char *label) {
+    ld_buf_printf(out, "  %-*s", HOST_LABEL, label);
+}
+
+/* The n strings of a fixed-size table (stride bytes each), joined by sep. */
+static void put_joined(ld_buf *out, const char *first, size_t stride, size_t n, const char *sep) {
+    for (size_t i = 0; i < n; i++)
+        ld_buf_printf(out, "%s%s", i ? sep : "", first + i * stride);
+}
+
+/* The route of one attempt, as ip route get says it (tcp.attempt.route_*). */
+static void host_route(ld_buf *out, const ld_bag *b) {
+    const char *how = str_fact(b, LD_F_TCP_A_ROUTE, "?");
+    const char *dev = str_fact(b, LD_F_TCP_A_ROUTE_INTERFACE, NULL);
+    ld_buf_printf(out, "%s: ", str_fact(b, LD_F_TCP_A_ADDRESS, ld_bag_key(b)));
+    if (strcmp(how, "gateway") == 0)
+        ld_buf_printf(out, "via %s", str_fact(b, LD_F_TCP_A_ROUTE_GATEWAY, "?"));
+    else if (strcmp(how, "none") == 0)
+        ld_buf_puts(out, "no route");
+    else
+        ld_buf_puts(out, how); /* direct, local */
+    if (dev)
+        ld_buf_printf(out, " dev %s", dev);
+    const char *src = str_fact(b, LD_F_TCP_A_ROUTE_SOURCE, NULL);
+    if (src)
+        ld_buf_printf(out, " src %s", src);
+    const ld_value *mtu = ld_bag_get(b, LD_F_TCP_A_ROUTE_MTU);
+    if (mtu)
+        ld_buf_printf(out, " mtu %lld", (long long)mtu->u.i);
+    ld_buf_putc(out, '\n');
+}
+
+/* The routes of the report's attempts, each address once, at most HOST_ROUTES_MAX. */
+static void host_routes(ld_buf *out, const ld_report *r) {
+    size_t shown = 0, more = 0;
+    const char *seen[HOST_ROUTES_MAX];
+    for (size_t t = 0; t < r->ntargets; t++) {
+        const ld_facts *f = r->targets[t].facts;
+        for (size_t i = 0; i < ld_facts_subject_count(f); i++) {
+            const ld_bag *b = ld_facts_subject_at(f, i);
+            if (strcmp(ld_bag_kind(b), "tcp") != 0 || !ld_bag_get(b, LD_F_TCP_A_ROUTE))
+                continue;
+            const char *addr = str_fact(b, LD_F_TCP_A_ADDRESS, ld_bag_key(b));
+            size_t k = 0;
+            while (k < shown && strcmp(seen[k], addr) != 0)
+                k++;
+            if (k < shown)
+                continue;
+            if (shown == HOST_ROUTES_MAX) {
+                more++; /* an address may count twice here: "more" is an estimate's floor */
+                continue;
+            }
+            seen[shown] = addr;
+            host_label(out, shown++ ? "" : "Routes");
+            host_route(out, b);
+        }
+    }
+    if (more) {
+        host_label(out, "");
+        ld_buf_printf(out, "(and more: the JSON report has each attempt's route)\n");
+    }
+}
+
+void ld_text_host(ld_buf *out, const ld_report *r) {
+    const ld_host *h = r->host;
+    if (!h)
+        return;
+    ld_buf_puts(out, "Host: ");
+    if (h->os_pretty_name[0])
+        ld_buf_puts(out, h->os_pretty_name);
+    else if (h->os_id[0])
+        ld_buf_printf(out, "%s %s", h->os_id, h->os_version_id);
+    else
+        ld_buf_puts(out, "unknown OS");
+    ld_buf_printf(out, ", kernel %s, clock %s\n", h->kernel[0] ? h->kernel : "unknown",
+                  h->time[0] ? h->time : "unknown");
+    for (size_t i = 0; i < h->nifaces; i++) {
+        const ld_host_iface *f = &h->ifaces[i];
+        host_label(out, i ? "" : "Interfaces");
+        ld_buf_printf(out, "%s %s mtu %u", f->name, f->state, f->mtu);
+        if (f->naddrs)
+            ld_buf_puts(out, "  ");
+        put_joined(out, f->addrs[0], sizeof f->addrs[0], f->naddrs, " ");
+        ld_buf_putc(out, '\n');
+    }
+    if (h->ifaces_omitted) {
+        host_label(out, "");
+        ld_buf_printf(out, "(%zu more)\n", h->ifaces_omitted);
+    }
+    host_routes(out, r);
+    if (h->resolv_path[0]) {
+        host_label(out, "resolv.conf");
+        if (!h->resolv_read) {
+            ld_buf_printf(out, "%s: %s\n", h->resolv_path, h->resolv_error);
+        } else {
+            ld_buf_puts(out, "nameserver ");
+            if (!h->nnameservers)
+                ld_buf_puts(out, "(none)");
+            put_joined(out, h->nameservers[0], sizeof h->nameservers[0], h->nnameservers, ", ");
+            if (h->nsearch) {
+                ld_buf_puts(out, "; search ");
+                put_joined(out, h->search[0], sizeof h->search[0], h->nsearch, " ");
+            }
+            if (h->noptions) {
+                ld_buf_puts(out, "; options ");
+                put_joined(out, h->options[0], sizeof h->options[0], h->noptions, " ");
+            }
+            ld_buf_putc(out, '\n');
+        }
+    }
+    for (size_t i = 0; i < h->nhosts_lines; i++) {
+        host_label(out, i ? "" : h->hosts_path[0] ? h->hosts_path : "hosts");
+        ld_buf_printf(out, "line %d: %s\n", h->hosts_lines[i].number, h->hosts_lines[i].text);
+    }
+    for (size_t i = 0; i < h->nproxy; i++) {
+        host_label(out, i ? "" : "Proxy");
+        ld_buf_printf(out, "%s=%s\n", h->proxy[i].name, h->proxy[i].value);
+    }
+}
+
 ld_status ld_report_text(const ld_report *r, ld_buf *out, ld_err *err) {
     size_t counts[4] = {0};
     for (size_t i = 0; i < r->ntargets; i++) {
@@ -542,10 +674,15 @@ ld_status ld_report_text(const ld_report *r, ld_buf *out, ld_err *err) {
     }
     if (r->ntargets > 1) {
         char verdict[16];
-        upper(ld_verdict_name(r->verdict), verdict, sizeof verdict);
+        ld_text_upper(ld_verdict_name(r->verdict), verdict, sizeof verdict);
         ld_buf_printf(out, "\n%s  %zu targets: %zu critical, %zu warning, %zu unknown, %zu ok\n",
                       verdict, r->ntargets, counts[LD_VERDICT_CRITICAL], counts[LD_VERDICT_WARNING],
                       counts[LD_VERDICT_UNKNOWN], counts[LD_VERDICT_OK]);
+    }
+    /* Last, so that the first screen stays about the diagnosis. */
+    if (r->host) {
+        ld_buf_putc(out, '\n');
+        ld_text_host(out, r);
     }
     if (out->len >= out->limit)
         return ld_err_set(err, LD_ELIMIT, "the text report exceeds %zu bytes", out->limit);

@@ -1,6 +1,8 @@
 /* verdict.c - from diagnoses to ok / warning / critical / unknown. */
 #include "report.h"
 
+#include <string.h>
+
 const char *ld_verdict_name(ld_verdict v) {
     switch (v) {
     case LD_VERDICT_OK:
@@ -13,6 +15,13 @@ const char *ld_verdict_name(ld_verdict v) {
         return "unknown";
     }
     return "unknown";
+}
+
+int ld_verdict_parse(const char *s) {
+    for (int v = LD_VERDICT_OK; s && v <= LD_VERDICT_UNKNOWN; v++)
+        if (strcmp(s, ld_verdict_name((ld_verdict)v)) == 0)
+            return v;
+    return -1;
 }
 
 ld_verdict ld_verdict_of(const ld_diagnoses *d) {

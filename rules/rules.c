@@ -93,6 +93,10 @@ int ld_severity_parse(const char *s) {
     return name_index(severity_names, COUNT(severity_names), s);
 }
 
+int ld_confidence_parse(const char *s) {
+    return name_index(confidence_names, COUNT(confidence_names), s);
+}
+
 /* --- rules and sets ----------------------------------------------------------- */
 
 static void free_strings(char **v, size_t n) {
@@ -1036,6 +1040,9 @@ ld_status ld_ruleset_add_file(ld_ruleset *rs, const char *path, ld_err *err) {
 /* --- evaluation -------------------------------------------------------------------- */
 
 static void diagnosis_clear(ld_diagnosis *d) {
+    free(d->id);
+    free_strings(d->docs, d->ndocs);
+    free(d->suppressed_by_id);
     free(d->title);
     free(d->summary);
     free(d->remediation);
@@ -1086,14 +1093,48 @@ static ld_severity fired_severity(const ld_rule *r, const ld_facts *facts) {
                                                                      : r->severity;
 }
 
+/* A copy of the n strings of v into *out (NULL when n is 0). */
+static ld_status copy_strings(char *const *v, size_t n, char ***out) {
+    *out = n ? calloc(n, sizeof **out) : NULL;
+    if (n && !*out)
+        return LD_ENOMEM;
+    for (size_t i = 0; i < n; i++)
+        if (!((*out)[i] = strdup(v[i])))
+            return LD_ENOMEM;
+    return LD_OK;
+}
+
+ld_status ld_diagnosis_copy_identity(const ld_diagnosis *from, ld_diagnosis *to) {
+    to->rule = from->rule;
+    to->suppressed_by = from->suppressed_by;
+    if (from->id && !(to->id = strdup(from->id)))
+        return LD_ENOMEM;
+    ld_status st = copy_strings(from->docs, from->ndocs, &to->docs);
+    to->ndocs = to->docs ? from->ndocs : 0;
+    if (st == LD_OK && from->suppressed_by_id &&
+        !(to->suppressed_by_id = strdup(from->suppressed_by_id)))
+        st = LD_ENOMEM;
+    return st;
+}
+
 static ld_status diagnose(const ld_rule *r, const ld_facts *facts, ld_cloud cloud,
                           ld_diagnosis *d) {
     d->rule = r;
+    /* What a renderer needs of the rule travels with the diagnosis, so that
+     * one read back from a report (no rule behind it) renders the same. */
+    if (!(d->id = strdup(r->id)))
+        return LD_ENOMEM;
+    ld_status st = copy_strings(r->docs, r->ndocs, &d->docs);
+    d->ndocs = d->docs ? r->ndocs : 0;
+    if (st != LD_OK)
+        return st;
+    if (d->suppressed_by && !(d->suppressed_by_id = strdup(d->suppressed_by->id)))
+        return LD_ENOMEM;
     d->severity = fired_severity(r, facts);
     d->confidence =
         r->high_when && ld_expr_eval(r->high_when, facts) ? LD_CONF_HIGH : r->confidence;
     d->remediation_cloud = r->remediation[cloud] ? cloud : LD_CLOUD_GENERIC;
-    ld_status st = render_text(r->title, facts, &d->title);
+    st = render_text(r->title, facts, &d->title);
     if (st == LD_OK)
         st = render_text(r->summary, facts, &d->summary);
     if (st == LD_OK)

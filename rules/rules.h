@@ -51,8 +51,9 @@ typedef enum ld_confidence {
 
 const char *ld_severity_name(ld_severity s);       /* "ok", "info", ... */
 const char *ld_confidence_name(ld_confidence c);   /* "high", ... */
-/* Parses a name; returns -1 when it is not one. */
+/* Parse a name; return -1 when it is not one. */
 int ld_severity_parse(const char *s);
+int ld_confidence_parse(const char *s);
 
 typedef struct ld_rule ld_rule;       /* one loaded rule */
 typedef struct ld_ruleset ld_ruleset; /* rules in load order */
@@ -100,9 +101,14 @@ typedef struct ld_evidence {
     ld_value value; /* copy of its value, owned */
 } ld_evidence;
 
-/* A rule that fired for a target, rendered. */
+/* A rule that fired for a target, rendered. Everything a report shows of it
+ * is here, owned, so that a diagnosis read back from a saved report - with
+ * no rule behind it - renders as the one evaluated did. */
 typedef struct ld_diagnosis {
-    const ld_rule *rule;         /* borrowed from the rule set */
+    const ld_rule *rule;         /* borrowed from the rule set; NULL when read from a report */
+    char *id;                    /* the rule's id, owned */
+    char **docs;                 /* the rule's documentation URLs, owned (each and the array) */
+    size_t ndocs;                /* entries in docs */
     ld_severity severity;        /* the rule's severity for these facts */
     ld_confidence confidence;    /* decided by the rule's confidence */
     char *title;                 /* rendered, owned */
@@ -112,7 +118,9 @@ typedef struct ld_diagnosis {
                                     rule has no text for it */
     ld_evidence *evidence;       /* recorded evidence facts, owned */
     size_t nevidence;            /* entries in evidence */
-    const ld_rule *suppressed_by; /* NULL when reported, else the root cause */
+    const ld_rule *suppressed_by; /* NULL when reported, else the root cause (NULL too
+                                     when read from a report: see suppressed_by_id) */
+    char *suppressed_by_id;      /* the root cause's id, owned; NULL when reported */
 } ld_diagnosis;
 
 /* The outcome of evaluating every rule for one target. */
@@ -123,11 +131,18 @@ typedef struct ld_diagnoses {
     size_t nsuppressed;
 } ld_diagnoses;
 
+/* Copies what names a diagnosis - its rule, id, docs and root cause - from
+ * one into another (zeroed) one, as a renderer needs it: the rest (texts,
+ * evidence) is the caller's. On failure what was copied stays in to, for
+ * the caller's clearing. */
+ld_status ld_diagnosis_copy_identity(const ld_diagnosis *from, ld_diagnosis *to);
+
 /* Evaluates every rule against facts. Rules of severity ok are dropped when a
  * warning or critical diagnosis is reported. out must be zeroed or cleared. */
 ld_status ld_rules_eval(const ld_ruleset *rs, const ld_facts *facts, ld_diagnoses *out,
                         ld_err *err);
-/* Frees what a result holds and zeroes it. */
+/* Frees what a result holds (every owned member of every diagnosis, with
+ * free()) and zeroes it. */
 void ld_diagnoses_clear(ld_diagnoses *d);
 
 #endif

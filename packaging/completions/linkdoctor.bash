@@ -84,6 +84,10 @@ _linkdoctor() {
         _filedir
         return
         ;;
+    --save-json)
+        _filedir json
+        return
+        ;;
     --endpoint-ip | --dns-server | --expect-status | --sni | --cert-warn-days | \
         --connect-timeout | --timeout | --imds-endpoint | --expect-az-id | --watch | \
         --target | --listen | --max-probes | --allow-target)
@@ -105,14 +109,15 @@ _linkdoctor() {
         return
         ;;
     check)
-        opts="$target_opts --targets --watch --format --output -o --warning --critical"
+        opts="$target_opts --targets --watch --format --output -o --save-json --warning
+            --critical"
         ;;
     serve)
         opts="$target_opts --listen --max-probes --allow-target"
         ;;
     analyze)
-        opts="--target --cloud --rules --format --output -o --warning --critical --redact
-            --verbose -v --help -h"
+        opts="--target --cloud --rules --format --output -o --save-json --warning --critical
+            --redact --verbose -v --help -h"
         [[ $cur != -* ]] && _filedir '@(pcap|pcapng|cap|dmp)' && return
         ;;
     show)

@@ -82,11 +82,50 @@ class BadInput(unittest.TestCase):
         self.refuse(["check", "127.0.0.1:9", "-x"], "-x")
         self.refuse(["check", "127.0.0.1:9", "--format", "xml"], "--format", "xml")
         self.refuse(["check", "127.0.0.1:9", "--format", "nagios2"], "--format", "nagios2",
-                    "text, json, nagios or prometheus")
+                    "text, json, markdown, nagios or prometheus")
         self.refuse(["check", "127.0.0.1:9", "--cloud", "oracle"], "--cloud", "oracle")
         self.refuse(["check", "127.0.0.1:9", "--timeout"], "--timeout needs a value", out_flag=False)
         self.refuse(["frobnicate"], "frobnicate", out_flag=False)
         self.refuse(["check"], "no target", out_flag=False)
+
+    def test_show_refuses_what_is_not_a_report_it_reads(self):
+        src = tempfile.TemporaryDirectory()
+        self.addCleanup(src.cleanup)
+
+        def write(name, text):
+            path = os.path.join(src.name, name)
+            with open(path, "w") as f:
+                f.write(text)
+            return path
+
+        good = write("good.json", json.dumps({"schema": "linkdoctor.report/1", "verdict": "ok",
+                                              "targets": []}))
+        missing = os.path.join(src.name, "missing.json")
+        self.refuse(["show", missing], missing, "No such file")
+        self.refuse(["show", write("cut.json", '{"schema": "linkdoctor.report/1", "tar')],
+                    "cut.json", "not valid JSON")
+        self.refuse(["show", write("new.json", '{"schema": "linkdoctor.report/2"}')],
+                    "new.json", "linkdoctor.report/2 is newer")
+        self.refuse(["show", write("other.json", '{"a": 1}')], "other.json",
+                    "not a linkdoctor report")
+        self.refuse(["show", write("bad.json", '{"schema": "linkdoctor.report/1", "verdict": '
+                                               '"ok", "targets": [{"verdict": "ok", "facts": '
+                                               '{"tcp.open_count": "1"}, "diagnoses": []}]}')],
+                    "bad.json", "targets[0]", "tcp.open_count")
+        self.refuse(["show", good, "--format", "xml"], "--format", "xml")
+        self.refuse(["show", good, "--endpoint-ip", "10.0.0.1"], "--endpoint-ip",
+                    "not an option of linkdoctor show")
+        self.refuse(["show"], "no report", out_flag=False)
+        self.refuse(["show", good, good], "one report at a time")
+
+    def test_save_json_is_a_second_file(self):
+        self.refuse(["check", "127.0.0.1:9", "--save-json", self.out], "-o and --save-json",
+                    "same file")
+        self.refuse(["check", "127.0.0.1:9", "--save-json", self.dir.name], "--save-json",
+                    "directory")
+        self.refuse(["check", "127.0.0.1:9", "--watch", "1", "--save-json",
+                     os.path.join(self.dir.name, "w.json")], "--watch", "--save-json",
+                    out_flag=False)
 
     def test_bad_cloud_options(self):
         # Refused before any work: no metadata service or resolver is ever asked.

@@ -107,6 +107,7 @@ TOOLS = ("ip", "nft", "dnsmasq", "ss")
 # Where the tools live even when PATH lacks the sbin directories (sudo, cron, some CI).
 os.environ["PATH"] = os.environ.get("PATH", "") + ":/usr/sbin:/usr/bin:/sbin:/bin"
 LISTENER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "listener.py")
+LISTENERS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "listeners.py")
 DNSPEER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "dnspeer.py")
 
 _PR_SET_PDEATHSIG = 1
@@ -391,6 +392,7 @@ class Run:
         self.wall = wall
         self.schema_validated = validated
         self.status_samples = None     # with watch=True: see StatusWatcher
+        self.text = None               # the text report it printed, when it saved the JSON
 
     def target(self, index=0):
         targets = self.report.get("targets", [])
@@ -766,6 +768,7 @@ class Lab:
         self.last_status_samples = None
         self.last_rusage = None     # os.wait4's resource usage of the last run_raw
         self._certs = None
+        self._saved = 0         # JSON reports saved by runs (--save-json), for their names
         self._service_count = 0
         self._up = False
 
@@ -963,6 +966,13 @@ class Lab:
         return self.start_server(f"{'silent ' if silent else ''}listener on {address}:{port}",
                                  [sys.executable, LISTENER, address, str(port),
                                   *(["--silent"] if silent else [])], addresses=[address])
+
+    def start_listeners(self, address, *ranges):
+        """Many TCP services in one process (listeners.py): a socket on `address` for
+        every port of each range ("FIRST-LAST[/STEP]"), accepting and closing."""
+        return self.start_server(f"listeners on {address} {' '.join(ranges)}",
+                                 [sys.executable, LISTENERS, address, *ranges],
+                                 addresses=[address])
 
     def start_dns_peer(self, mode, listen=RESOLVER_IP):
         """A DNS server in the endpoint namespace that answers every query wrongly
@@ -1238,19 +1248,54 @@ class Lab:
         return self._report_run(args + list(extra), "analyze", limit=limit)
 
     def _report_run(self, args, command, limit=30, prefix=(), env=None, watch=False):
+        # One run prints the text report and saves the JSON one (--save-json), and
+        # `show` of that file must print the same text: a report read back is the model
+        # the run rendered. Runs under another user (prefix) cannot write into the lab's
+        # directory: they print JSON, as before.
+        saved = None
+        at = args.index("--format") if "--format" in args else -1
+        if (not prefix and at >= 0 and args[at + 1] == "json" and "-o" not in args
+                and "--watch" not in args):
+            self._saved += 1
+            saved = os.path.join(self.tmp, f"saved-{self._saved}.json")
+            args = [*args[:at], "--format", "text", "--save-json", saved, *args[at + 2:]]
         argv, code, out, err, wall = self.run_raw(args, limit=limit, prefix=prefix, env=env,
                                                   watch=watch)
+        text = None
+        if saved:
+            text = out
+            try:
+                with open(saved, encoding="utf-8") as f:
+                    out = f.read()
+            except OSError as exc:
+                raise CheckFailed(f"linkdoctor saved no JSON report ({exc}); exit {code}\n"
+                                  f"command: {' '.join(argv)}\nstdout: {text}\nstderr: {err}")
         try:
             report = json.loads(out)
         except ValueError as exc:
             raise CheckFailed(f"linkdoctor printed no JSON report ({exc}); exit {code}\n"
                               f"command: {' '.join(argv)}\nstdout: {out}\nstderr: {err}")
+        if saved:
+            self._expect_show_reproduces(saved, text, code)
         run = Run(argv, code, report, out, err, wall, False)
+        run.text = text
         run.status_samples = self.last_status_samples
         self.last_run = run
         run.schema_validated = validate_report(report, self.source_dir)
         expect_eq(report.get("command"), command, "the report's command")
         return run
+
+    def _expect_show_reproduces(self, saved, text, code):
+        """`linkdoctor show SAVED` prints `text` (what the run printed) and exits `code`."""
+        p = subprocess.run([self.binary, "show", saved], stdin=subprocess.DEVNULL,
+                           capture_output=True, timeout=30, preexec_fn=_die_with_parent)
+        shown = _text(p.stdout)
+        if shown != text or p.returncode != code:
+            import difflib
+            diff = "".join(difflib.unified_diff(text.splitlines(True), shown.splitlines(True),
+                                                "check printed", "show printed"))
+            raise CheckFailed(f"show {saved} does not reproduce what check printed: exit "
+                              f"{p.returncode} (check: {code}), stderr {_text(p.stderr)!r}\n{diff}")
 
     def run_in_client(self, *argv, limit=30):
         """Runs a short command (not linkdoctor: e.g. glibc's getent, to measure what an

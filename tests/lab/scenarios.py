@@ -162,8 +162,9 @@ def expect_established(attempt):
 
 def expect_syn_unanswered(t, address):
     """What the capture proves about a dropped SYN, and how soon: the SYN left, the
-    kernel retransmitted it (~1 s later), nothing came back, and 200 ms after the
-    retransmission the attempt ended on the capture's word (not --connect-timeout)."""
+    kernel retransmitted it (~1 s later), nothing came back, and a grace after the
+    retransmission (8 round trips measured in the run, 30 to 200 ms; 100 ms when none was)
+    the attempt ended on the capture's word (not --connect-timeout)."""
     a = t.expect_attempt(address, state="timeout", ended_by="capture", conn_state="S0",
                          syn_seen=True)
     expect(a.get("syns_sent", 0) >= 2, f"attempt syns_sent >= 2, got {a.get('syns_sent')}")
@@ -173,9 +174,9 @@ def expect_syn_unanswered(t, address):
     expect(900 <= times[1] <= 1500,
            f"{address}: the first retransmission {times[1]} ms after the SYN, expected ~1000")
     elapsed = expect_ms(a, "elapsed_ms", 1000, 1500)
-    expect(elapsed - times[-1] >= 150,
+    expect(25 <= elapsed - times[-1] <= 300,
            f"{address}: the attempt ended {elapsed - times[-1]:.1f} ms after the last SYN, "
-           "before the grace for its answer (200 ms)")
+           "not a grace for its answer (30 to 200 ms) after it")
     return a
 
 

@@ -462,3 +462,33 @@ def redact(lab):
                                         "--cloud-resolver", CLOUD_RESOLVER_IP])
     expect_eq(code, 2, f"exit code of the text run (stderr {err.strip()})")
     expect(AWS_INSTANCE not in out and "<instance-1>" in out, f"the text report:\n{out}")
+
+
+@S.scenario("cloud.serve_asks_metadata_once")
+def serve_asks_metadata_once(lab):
+    # linkdoctor serve on AWS: every probe's fix names the instance's real security groups,
+    # and the metadata service is asked once for the server, not once per probe.
+    import scenarios_serve as SV
+    dropped_service(lab)
+    log = start_imds(lab, "aws")
+    s = SV.Serve(lab, "--cloud", "aws", "--imds-endpoint", ENDPOINT, "--cloud-resolver",
+                 CLOUD_RESOLVER_IP)
+    try:
+        for round_ in range(2):
+            (r,) = s.get(SV.probe_url(TARGET, format="json"))
+            expect_eq(r["status"], 200, f"probe {round_}: status")
+            report = json.loads(r["body"])
+            S.L.validate_report(report, lab.source_dir)
+            t = report["targets"][0]
+            expect_eq([d["id"] for d in t["diagnoses"]], ["tcp.syn_dropped"],
+                      f"probe {round_}: diagnoses")
+            expect_in(", ".join(AWS_SGS), t["diagnoses"][0]["remediation"],
+                      f"probe {round_}: the fix")
+            expect_eq(report["host"]["cloud"].get("instance_id"), AWS_INSTANCE,
+                      f"probe {round_}: host.cloud.instance_id")
+        tokens = [q for q in requests(log) if q["method"] == "PUT"]
+        expect_eq(len(tokens), 1, f"token requests for two probes: {requests(log)}")
+        code, _ = s.stop()
+        expect_eq(code, 0, "exit code after SIGTERM")
+    finally:
+        s.close()

@@ -210,6 +210,15 @@ static void capture_file_flows_become_attempts_with_the_state_packets_show(void)
     ld_facts_free(f);
 }
 
+static void retransmission_grace_scales_with_the_round_trips_measured(void) {
+    CU_ASSERT_EQUAL(ld_capture_grace_for(0), LD_CAPTURE_GRACE_UNMEASURED); /* none measured */
+    CU_ASSERT_EQUAL(ld_capture_grace_for(LD_MS / 2), LD_CAPTURE_GRACE_MIN); /* the floor */
+    CU_ASSERT_EQUAL(ld_capture_grace_for(10 * LD_MS), 10 * LD_MS * LD_CAPTURE_RTT_FACTOR);
+    CU_ASSERT_EQUAL(ld_capture_grace_for(900 * LD_MS), LD_CAPTURE_GRACE); /* the ceiling */
+    CU_ASSERT_TRUE(LD_CAPTURE_GRACE_MIN < LD_CAPTURE_GRACE_UNMEASURED &&
+                   LD_CAPTURE_GRACE_UNMEASURED <= LD_CAPTURE_GRACE);
+}
+
 static void summary_counts_only_expected_attempts_and_only_with_capture(void) {
     ld_facts *f = ld_facts_create();
     ld_bag *a = attempt(f, "timeout");
@@ -460,6 +469,7 @@ int main(void) {
         LD_TEST(open_attempt_keeps_its_state_whatever_the_capture_missed),
         LD_TEST(socket_icmp_detail_is_kept_and_capture_adds_its_time),
         LD_TEST(capture_file_flows_become_attempts_with_the_state_packets_show),
+        LD_TEST(retransmission_grace_scales_with_the_round_trips_measured),
         LD_TEST(summary_counts_only_expected_attempts_and_only_with_capture),
         LD_TEST(answer_the_socket_never_saw_is_a_reply_dropped),
         LD_TEST(syn_waiting_for_a_neighbour_is_no_route_not_a_firewall),

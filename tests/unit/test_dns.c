@@ -641,6 +641,47 @@ static void hosts_line_is_the_line_mapping_the_name_to_the_address(void) {
     CU_ASSERT_EQUAL(ld_dns_hosts_line(LD_TEST_OUT "/no-such-hosts", NAME, NULL), 0);
 }
 
+/* ld_dns_hosts_entries' callback: "NUMBER:TEXT|" appended to the buffer arg. */
+static void collect_entry(void *arg, int number, const char *text) {
+    char *buf = arg;
+    snprintf(buf + strlen(buf), 512 - strlen(buf), "%d:%s|", number, text);
+}
+
+static void hosts_entries_are_every_line_naming_a_target(void) {
+    const char *path = write_file("hosts-entries", "127.0.0.1 localhost\n"
+                                                   "# 10.0.2.23 svc.example.test (old)\n"
+                                                   "10.0.3.23 other.example.test\r\n"
+                                                   "10.0.2.23\tfront SVC.example.test   # pinned\n"
+                                                   "fd00::5 svc.example.test\n"
+                                                   "not-an-address svc.example.test\n");
+    const char *names[] = {NAME, "other.example.test"};
+    char got[512] = "";
+    CU_ASSERT_EQUAL(ld_dns_hosts_entries(path, names, 2, 16, collect_entry, got), 3);
+    CU_ASSERT_STRING_EQUAL(got, "3:10.0.3.23 other.example.test|"
+                                "4:10.0.2.23\tfront SVC.example.test   # pinned|"
+                                "5:fd00::5 svc.example.test|");
+    got[0] = '\0';
+    CU_ASSERT_EQUAL(ld_dns_hosts_entries(path, names, 2, 1, collect_entry, got), 1);
+    CU_ASSERT_STRING_EQUAL(got, "3:10.0.3.23 other.example.test|");
+    got[0] = '\0';
+    CU_ASSERT_EQUAL(ld_dns_hosts_entries(path, names, 0, 16, collect_entry, got), 0);
+    CU_ASSERT_EQUAL(ld_dns_hosts_entries(LD_TEST_OUT "/no-such-hosts", names, 2, 16, collect_entry,
+                                         got), 0);
+    CU_ASSERT_STRING_EQUAL(got, "");
+}
+
+static void option_words_are_what_the_file_sets(void) {
+    ld_dns_system sys = {.timeout_s = 1, .attempts = 3,
+                         .options = LD_DNS_OPT_TIMEOUT | LD_DNS_OPT_ROTATE};
+    char word[32];
+    ld_dns_option_word(&sys, LD_DNS_OPT_TIMEOUT, word, sizeof word);
+    CU_ASSERT_STRING_EQUAL(word, "timeout:1");
+    ld_dns_option_word(&sys, LD_DNS_OPT_ROTATE, word, sizeof word);
+    CU_ASSERT_STRING_EQUAL(word, "rotate");
+    ld_dns_option_word(&sys, LD_DNS_OPT_ATTEMPTS, word, sizeof word); /* not in the file */
+    CU_ASSERT_STRING_EQUAL(word, "");
+}
+
 static void hosts_line_counts_an_overlong_line_once(void) {
     char text[4096];
     memset(text, 'x', 3000);
@@ -674,6 +715,8 @@ int main(void) {
         LD_TEST(option_names_are_the_resolv_conf_words),
         LD_TEST(hosts_line_is_the_line_mapping_the_name_to_the_address),
         LD_TEST(hosts_line_counts_an_overlong_line_once),
+        LD_TEST(hosts_entries_are_every_line_naming_a_target),
+        LD_TEST(option_words_are_what_the_file_sets),
         {0},
     };
     return ld_unit_run("dns", cases);

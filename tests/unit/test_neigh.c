@@ -63,6 +63,45 @@ static void routed_address_goes_through_its_gateway(void) {
     CU_ASSERT_TRUE(n.ifindex > 0);
 }
 
+static void route_says_source_and_its_own_mtu(void) {
+    ld_neigh n;
+    /* route 10.79.0.0/16 via 10.77.0.2 mtu 1400 */
+    CU_ASSERT_EQUAL_FATAL(lookup("10.79.0.5", "route-mtu", NULL, &n), LD_OK);
+    ld_addr gw = ip("10.77.0.2"), src = ip("10.77.0.1");
+    CU_ASSERT_TRUE(ld_addr_equal(&n.next_hop, &gw));
+    CU_ASSERT_TRUE(n.via_gateway);
+    CU_ASSERT_TRUE(ld_addr_equal(&n.source, &src));
+    CU_ASSERT_EQUAL(n.mtu, 1400);
+    CU_ASSERT_TRUE(n.mtu_from_route);
+    /* the interface's answer names it, and leaves the route's MTU alone */
+    size_t len;
+    char *msg = ld_unit_read_data("netlink/link-vc.bin", &len);
+    ld_err err;
+    ld_neigh before = n;
+    CU_ASSERT_EQUAL(ld_neigh_parse_link(msg, len, &n, &err), LD_OK);
+    CU_ASSERT_STRING_EQUAL(n.ifname, "vc");
+    CU_ASSERT_EQUAL(n.mtu, 1400);
+    /* an answer about another interface is refused */
+    before.ifindex += 1000;
+    CU_ASSERT_EQUAL(ld_neigh_parse_link(msg, len, &before, &err), LD_EINVAL);
+    free(msg);
+}
+
+static void route_without_mtu_takes_its_interfaces(void) {
+    ld_neigh n;
+    CU_ASSERT_EQUAL_FATAL(lookup("10.77.0.99", "route-onlink", NULL, &n), LD_OK);
+    ld_addr src = ip("10.77.0.1");
+    CU_ASSERT_TRUE(ld_addr_equal(&n.source, &src));
+    CU_ASSERT_EQUAL(n.mtu, 0);
+    CU_ASSERT_FALSE(n.mtu_from_route);
+    size_t len;
+    char *msg = ld_unit_read_data("netlink/link-vc.bin", &len);
+    ld_err err;
+    CU_ASSERT_EQUAL(ld_neigh_parse_link(msg, len, &n, &err), LD_OK);
+    CU_ASSERT_EQUAL(n.mtu, 1450); /* ip link set vc mtu 1450 */
+    free(msg);
+}
+
 static void no_route_and_local_addresses_need_no_neighbour(void) {
     ld_neigh n;
     CU_ASSERT_EQUAL(lookup("10.123.0.1", "route-unreachable", NULL, &n), LD_OK);
@@ -115,7 +154,7 @@ static void cut_or_garbled_answers_are_refused_never_misread(void) {
     static const char *const files[] = {
         "route-onlink",    "route-gateway",   "route-unreachable", "route-local",
         "route-v6-onlink", "neigh-none",      "neigh-incomplete",  "neigh-v6-incomplete",
-        "neigh-failed",    "neigh-reachable",
+        "neigh-failed",    "neigh-reachable", "route-mtu",         "link-vc",
     };
     for (size_t f = 0; f < sizeof files / sizeof *files; f++) {
         char path[128];
@@ -134,6 +173,8 @@ static void cut_or_garbled_answers_are_refused_never_misread(void) {
             memcpy(copy, msg, cut);
             CU_ASSERT_EQUAL(ld_neigh_parse_route(copy, cut, &n, &err), LD_EINVAL);
             CU_ASSERT_EQUAL(ld_neigh_parse_neigh(copy, cut, &n, &err), LD_EINVAL);
+            n.ifindex = 2;
+            CU_ASSERT_EQUAL(ld_neigh_parse_link(copy, cut, &n, &err), LD_EINVAL);
             free(copy);
         }
         /* a length field larger than the datagram */
@@ -157,6 +198,13 @@ static void this_hosts_kernel_answers_for_loopback(void) {
     CU_ASSERT_EQUAL(n.state, LD_NEIGH_LOCAL);
     CU_ASSERT_TRUE(n.ifindex > 0);
     CU_ASSERT_STRING_EQUAL(n.ifname, "lo");
+    CU_ASSERT_TRUE(n.mtu > 0); /* loopback's, as the route has none */
+    ld_neigh r;
+    CU_ASSERT_EQUAL(ld_neigh_route(&lo, &r, &err), LD_OK);
+    CU_ASSERT_EQUAL(r.state, LD_NEIGH_LOCAL);
+    CU_ASSERT_STRING_EQUAL(r.ifname, "lo");
+    CU_ASSERT_EQUAL(r.mtu, n.mtu);
+    CU_ASSERT_TRUE(ld_addr_equal(&r.source, &lo));
     ld_addr none;
     memset(&none, 0, sizeof none);
     CU_ASSERT_EQUAL(ld_neigh_query(&none, &n, &err), LD_EINVAL);
@@ -178,6 +226,8 @@ int main(void) {
     static const ld_test_case cases[] = {
         LD_TEST(on_link_address_is_its_own_next_hop),
         LD_TEST(routed_address_goes_through_its_gateway),
+        LD_TEST(route_says_source_and_its_own_mtu),
+        LD_TEST(route_without_mtu_takes_its_interfaces),
         LD_TEST(no_route_and_local_addresses_need_no_neighbour),
         LD_TEST(neighbour_nobody_answers_is_unresolved),
         LD_TEST(neighbour_that_answered_or_was_never_needed_is_not),

@@ -50,6 +50,10 @@ static void fixture_init(fixture *x) {
     set_target(x->facts[1], "milvus-client-1.internal:80", "milvus-client-1.internal");
     ld_diagnosis *d = &x->diag[0];
     d->rule = ld_ruleset_find(x->rules, "tcp.syn_dropped");
+    d->id = strdup("tcp.syn_dropped");
+    d->docs = calloc(1, sizeof *d->docs);
+    d->docs[0] = strdup("https://docs.aws.amazon.com/vpc/latest/privatelink/");
+    d->ndocs = 1;
     d->severity = LD_SEV_CRITICAL;
     d->title = strdup("SYNs from milvus-client-1 get no answer");
     d->summary = strdup("VM 4520117834512349876 (project prod-project-123, number 412345678901) "
@@ -74,6 +78,9 @@ static void fixture_init(fixture *x) {
 
 static void fixture_clear(fixture *x) {
     ld_diagnosis *d = &x->diag[0];
+    free(d->id);
+    free(d->docs[0]);
+    free(d->docs);
     free(d->title);
     free(d->summary);
     free(d->remediation);
@@ -113,6 +120,10 @@ static void identifiers_become_stable_placeholders_everywhere(void) {
     CU_ASSERT_PTR_NOT_NULL(strstr(d->remediation, "service account <service-account-1>;"));
     CU_ASSERT_STRING_EQUAL(d->evidence[0].value.u.s, "<account-1>");
     CU_ASSERT_PTR_EQUAL(d->rule, x.diag[0].rule);
+    /* What names it travels too: a renderer prints the id and the docs. */
+    CU_ASSERT_STRING_EQUAL(d->id, "tcp.syn_dropped");
+    CU_ASSERT_EQUAL_FATAL(d->ndocs, 1);
+    CU_ASSERT_STRING_EQUAL(d->docs[0], "https://docs.aws.amazon.com/vpc/latest/privatelink/");
     /* What support needs stays: targets, addresses, the network and its tags; a value
      * inside another word ("vectordb" holds no host name) is not cut out. */
     CU_ASSERT_STRING_EQUAL(str_of(f, LD_F_TARGET_INPUT), "svc.lab.test:19530");

@@ -922,6 +922,14 @@ static void rule_fires_when_its_condition_holds(void) {
     CU_ASSERT_PTR_EQUAL(d.reported[0].rule, ld_ruleset_find(rs, "dns.no_record"));
     CU_ASSERT_EQUAL(d.reported[0].severity, LD_SEV_CRITICAL);
     CU_ASSERT_PTR_NULL(d.reported[0].suppressed_by);
+    /* the id and the docs travel with the diagnosis (a report read back has no rule) */
+    const ld_rule *r = d.reported[0].rule;
+    CU_ASSERT_STRING_EQUAL(d.reported[0].id, "dns.no_record");
+    CU_ASSERT_PTR_NOT_EQUAL(d.reported[0].id, ld_rule_id(r));
+    CU_ASSERT_EQUAL_FATAL(d.reported[0].ndocs, ld_rule_docs_count(r));
+    for (size_t i = 0; i < d.reported[0].ndocs; i++)
+        CU_ASSERT_STRING_EQUAL(d.reported[0].docs[i], ld_rule_doc_at(r, i));
+    CU_ASSERT_PTR_NULL(d.reported[0].suppressed_by_id);
     ld_diagnoses_clear(&d);
     ld_facts_free(f);
     ld_ruleset_free(rs);
@@ -1112,6 +1120,7 @@ static void root_cause_hides_its_consequence(void) {
     CU_ASSERT_STRING_EQUAL(REPORTED(d), "root.cause");
     CU_ASSERT_STRING_EQUAL(SUPPRESSED(d), "middle.effect");
     CU_ASSERT_PTR_EQUAL(d.suppressed[0].suppressed_by, ld_ruleset_find(rs, "root.cause"));
+    CU_ASSERT_STRING_EQUAL(d.suppressed[0].suppressed_by_id, "root.cause");
     CU_ASSERT_PTR_NOT_NULL(d.suppressed[0].title); /* rendered too, for reports that show it */
     ld_diagnoses_clear(&d);
     ld_facts_free(f);

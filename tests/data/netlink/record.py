@@ -7,11 +7,15 @@ Builds two network namespaces (deleted on exit, whatever happens; neither has a 
 route, so nothing leaves them):
 
     client  vc 10.77.0.1/24 fd77::1/64 -- veth -- ve 10.77.0.2/24 fd77::2/64  endpoint
+            mtu 1450
             route 10.78.0.0/16 via 10.77.0.2
+            route 10.79.0.0/16 via 10.77.0.2 mtu 1400
 
-then, inside the client namespace, asks the kernel what core/neigh.c asks it - the same
-RTM_GETROUTE and RTM_GETNEIGH requests, byte for byte - and saves each answer datagram
-as NAME.bin. See README.md for what each file holds. Standard library only.
+then, inside the client namespace, asks the kernel what core/neigh.c and core/host.c ask
+it - the same RTM_GETROUTE, RTM_GETLINK and RTM_GETNEIGH requests and the RTM_GETLINK and
+RTM_GETADDR dumps, byte for byte - and saves each answer as NAME.bin (a dump: every
+datagram, each padded to 4 bytes, back to back - as core/netlink.c reads them). See
+README.md for what each file holds. Standard library only.
 """
 import os
 import socket
@@ -22,9 +26,11 @@ import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-RTM_GETROUTE, RTM_GETNEIGH = 26, 30
-NLM_F_REQUEST = 1
+RTM_GETLINK, RTM_GETADDR, RTM_GETROUTE, RTM_GETNEIGH = 18, 22, 26, 30
+NLM_F_REQUEST, NLM_F_DUMP = 1, 0x300
+NLMSG_DONE, NLMSG_ERROR = 3, 2
 RTA_DST = NDA_DST = 1
+IFLA_EXT_MASK = 29
 
 
 def attr(kind, data):
@@ -47,6 +53,34 @@ def ask(kind, body, seq):
         return s.recv(8192)
     finally:
         s.close()
+
+
+def dump(kind, body, seq):
+    """Sends one dump request; returns every answer datagram up to NLMSG_DONE, each padded
+    to 4 bytes, back to back."""
+    s = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, socket.NETLINK_ROUTE)
+    try:
+        msg = struct.pack("=IHHII", 16 + len(body), kind, NLM_F_REQUEST | NLM_F_DUMP, seq, 0)
+        s.sendto(msg + body, (0, 0))
+        parts = []
+        while True:
+            part = s.recv(32768)
+            parts.append(part + b"\0" * (-len(part) % 4))
+            off, done = 0, False
+            while off + 16 <= len(part):
+                length, mtype = struct.unpack_from("=IH", part, off)
+                done |= mtype in (NLMSG_DONE, NLMSG_ERROR)
+                off += (length + 3) & ~3 if length else len(part)
+            if done:
+                return b"".join(parts)
+    finally:
+        s.close()
+
+
+def link(ifname):
+    """RTM_GETLINK for one interface, as core/neigh.c asks it (no statistics mask)."""
+    body = struct.pack("=BxHiII", 0, 0, socket.if_nametoindex(ifname), 0, 0)
+    return ask(RTM_GETLINK, body + attr(IFLA_EXT_MASK, struct.pack("=I", 0)), 2)
 
 
 def route(address):
@@ -85,6 +119,11 @@ def inside(out):
     save("route-unreachable", route("10.123.0.1"))
     save("route-local", route("10.77.0.1"))
     save("route-v6-onlink", route("fd77::99"))
+    save("route-mtu", route("10.79.0.5"))
+    save("link-vc", link("vc"))
+    save("links", dump(RTM_GETLINK, struct.pack("=BxHiII", 0, 0, 0, 0, 0)
+                       + attr(IFLA_EXT_MASK, struct.pack("=I", 0)), 1))
+    save("addrs", dump(RTM_GETADDR, struct.pack("=BBBBi", 0, 0, 0, 0, 0), 2))
     save("neigh-none", neigh("10.77.0.50", "vc"))
     held = [poke("10.77.0.99"), poke("fd77::99")]
     time.sleep(0.05)
@@ -124,7 +163,9 @@ def main(argv):
             sh("ip", "-n", ns, "addr", "add", v4, "dev", dev)
             sh("ip", "-n", ns, "addr", "add", v6, "dev", dev, "nodad")
             sh("ip", "-n", ns, "link", "set", dev, "up")
+        sh("ip", "-n", c, "link", "set", "vc", "mtu", "1450")
         sh("ip", "-n", c, "route", "add", "10.78.0.0/16", "via", "10.77.0.2")
+        sh("ip", "-n", c, "route", "add", "10.79.0.0/16", "via", "10.77.0.2", "mtu", "1400")
         # Resolution gives up after three probes 100 ms apart (not 1 s): FAILED sooner.
         sh("ip", "netns", "exec", c, "sysctl", "-q", "net.ipv4.neigh.vc.retrans_time_ms=100",
            "net.ipv6.neigh.vc.retrans_time_ms=100")
