@@ -79,6 +79,7 @@ typedef struct server {
     ld_loop *loop;                  /* its loop */
     ld_httpd *httpd;                /* the HTTP server */
     ld_ruleset *rules;              /* the rules now (SIGHUP replaces them) */
+    ld_names *names;                /* the name patterns every probe's names are read with */
     ld_time timeout;                /* --timeout */
     ld_time started;                /* process start */
     double started_wall;            /* ... on the wall clock */
@@ -413,6 +414,7 @@ int ld_cmd_serve(int argc, char **argv, ld_time started) {
     s.timeout = (ld_time)(o.timeout_s * (double)LD_SEC);
     ld_cli_capture_start(&opening, &o, NULL, 0);
     if (!(s.rules = ld_cli_rules(o.rules_files, o.nrules_files, &err)) ||
+        !(s.names = ld_cli_names(&err)) ||
         !(tls_ctx = ld_tls_ctx_create(o.target.cacert, &err))) {
         ld_msg_error("%s", err.msg);
         goto out;
@@ -440,6 +442,7 @@ int ld_cmd_serve(int argc, char **argv, ld_time started) {
         .capture_unavailable = opening.why,
         .tls_ctx = tls_ctx,
         .proxy_env = &proxy_env,
+        .names = s.names,
     };
     ld_cli_parallel_limit(); /* raises the descriptor limit for many probes at once */
     if (!(s.plan = ld_plan_create(&cfg, &err))) {
@@ -494,6 +497,7 @@ out:
     ld_capture_free(capture);
     SSL_CTX_free(tls_ctx);
     ld_ruleset_free(s.rules);
+    ld_names_free(s.names);
     free(profiles);
     ld_opts_clear(&o);
     sigprocmask(SIG_SETMASK, &old, NULL);
