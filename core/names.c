@@ -388,6 +388,24 @@ static void rollback(ld_names *n, size_t nclasses, size_t npatterns) {
         free(n->classes[--n->nclasses].re);
 }
 
+/* 1 when s is one of the NULL-terminated words. */
+static int one_of(const char *s, const char *const *words) {
+    for (size_t i = 0; words[i]; i++)
+        if (strcmp(s, words[i]) == 0)
+            return 1;
+    return 0;
+}
+
+/* Checks that object o has no member but the known ones. */
+static ld_status only_known(const cJSON *o, const char *const *known, ld_err *err) {
+    const cJSON *k;
+    cJSON_ArrayForEach(k, o) {
+        if (!one_of(k->string, known))
+            return ld_err_set(err, LD_EINVAL, "unknown field \"%s\"", k->string);
+    }
+    return LD_OK;
+}
+
 /* Copies a string member into dst (len bytes) from a list of allowed values
  * (NULL: any non-empty string that fits); def when absent (NULL: required). */
 static ld_status get_word(const cJSON *o, const char *key, const char *const *allowed,
@@ -396,13 +414,7 @@ static ld_status get_word(const cJSON *o, const char *key, const char *const *al
     const char *s = v ? (cJSON_IsString(v) ? v->valuestring : NULL) : def;
     if (!v && !def)
         return ld_err_set(err, LD_EINVAL, "missing \"%s\"", key);
-    int ok = s && s[0] && strlen(s) < len;
-    if (ok && allowed) {
-        ok = 0;
-        for (size_t i = 0; allowed[i]; i++)
-            ok |= strcmp(s, allowed[i]) == 0;
-    }
-    if (!ok)
+    if (!s || !s[0] || strlen(s) >= len || (allowed && !one_of(s, allowed)))
         return ld_err_set(err, LD_EINVAL, "\"%s\" must be %s", key,
                           allowed ? "one of the documented words" : "a short non-empty string");
     strcpy(dst, s);
@@ -547,14 +559,9 @@ static ld_status add_pattern(ld_names *n, const cJSON *o, const cJSON *tables, c
                                         "fields", "unless", "rows", "source",    NULL};
     if (!cJSON_IsObject(o))
         return ld_err_set(err, LD_EINVAL, "a pattern must be an object");
-    const cJSON *k;
-    cJSON_ArrayForEach(k, o) {
-        int ok = 0;
-        for (size_t i = 0; known[i]; i++)
-            ok |= strcmp(k->string, known[i]) == 0;
-        if (!ok)
-            return ld_err_set(err, LD_EINVAL, "unknown field \"%s\"", k->string);
-    }
+    ld_status st = only_known(o, known, err);
+    if (st != LD_OK)
+        return st;
     const cJSON *id = cJSON_GetObjectItemCaseSensitive(o, "id");
     for (size_t i = 0; cJSON_IsString(id) && i < n->npatterns; i++)
         if (strcmp(n->patterns[i]->id, id->valuestring) == 0)
@@ -579,7 +586,7 @@ static ld_status add_pattern(ld_names *n, const cJSON *o, const cJSON *tables, c
         names_pattern *p = calloc(1, sizeof *p);
         if (!p)
             return ld_err_set(err, LD_ENOMEM, "out of memory");
-        ld_status st = build_pattern(n, o, row, vendor, p, err);
+        st = build_pattern(n, o, row, vendor, p, err);
         if (st != LD_OK) {
             if (rows)
                 ld_err_prefix(err, "row %zu: ", index);
@@ -715,17 +722,8 @@ ld_status ld_names_load(ld_names *n, const char *text, size_t len, const char *o
                         origin);
         goto out;
     }
-    const cJSON *k;
-    cJSON_ArrayForEach(k, root) {
-        int ok = 0;
-        for (size_t i = 0; known[i]; i++)
-            ok |= strcmp(k->string, known[i]) == 0;
-        if (!ok) {
-            st = ld_err_set(err, LD_EINVAL, "%s: unknown field \"%s\"", origin, k->string);
-            goto out;
-        }
-    }
-    if ((st = add_classes(n, cJSON_GetObjectItemCaseSensitive(root, "classes"), err)) ||
+    if ((st = only_known(root, known, err)) ||
+        (st = add_classes(n, cJSON_GetObjectItemCaseSensitive(root, "classes"), err)) ||
         (st = add_patterns(n, patterns, tables, NULL, err)))
         ld_err_prefix(err, "%s: ", origin);
 out:
