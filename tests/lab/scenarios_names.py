@@ -35,6 +35,7 @@ STORAGE_FRONT = "blob.ams07prdstr02a.store.core.windows.net"
 # Zilliz on Azure in the lab's metadata region (westeurope): the record CLUSTER-privatelink.
 ZILLIZ_AZURE = "in01-0123456789abcde-privatelink.az-westeurope.vectordb.zillizcloud.com"
 CORP = "files.corp.lab.test"    # a name of the user's own that CNAMEs into a provider's zone
+LOOKALIKE = "other.lab.test"    # a name of the user's own that CNAMEs to a look-alike
 
 
 def expect_in(needle, text, what):
@@ -103,9 +104,10 @@ def region_mismatch(lab):
     zilliz_east_us = ZILLIZ_AZURE.replace("westeurope", "eastus")
     lab.start_listener(ZONE_A, PORT)
     lab.start_listener(ZONE_B, PORT)
+    regional_lookalike = REGIONAL.replace("vpce.amazonaws.com", "vpce.example.com")
     dns_everywhere(lab, {REGIONAL: [ZONE_B], ZILLIZ_WEST: [ZONE_A], ZILLIZ_EAST: [ZONE_A],
-                         zilliz_east_us: [ZONE_A]},
-                   {S.NAME: REGIONAL})
+                         zilliz_east_us: [ZONE_A], regional_lookalike: [ZONE_A]},
+                   {S.NAME: REGIONAL, LOOKALIKE: regional_lookalike})
     C.start_imds(lab, "aws")
     lab.block("endpoint", ZONE_B, PORT)
     run = C.cloud_run(lab, "aws", S.TARGET)
@@ -135,6 +137,11 @@ def region_mismatch(lab):
     expect_in(f"{ZILLIZ_WEST} names the region us-west-2 (zilliz's naming)", d["summary"],
               "the summary")
     expect_in("Connections work, across regions.", d["summary"], "the summary")
+    # The endpoint name's look-alike under another domain says no region: nothing to say.
+    run = C.cloud_run(lab, "aws", f"{LOOKALIKE}:{PORT}")
+    run.expect_outcome(0, "ok")
+    run.target().expect_fact("dns.cname_chain", [regional_lookalike])
+    expect("dns.endpoint_region" not in run.target().facts, "a look-alike's region was read")
     # The private link of this instance's own region: nothing to say.
     run = C.cloud_run(lab, "aws", f"{ZILLIZ_EAST}:{PORT}")
     run.expect_outcome(0, "ok")
