@@ -395,6 +395,11 @@ int ld_cmd_check(int argc, char **argv, ld_time started) {
         .names = names,
         .trace = o.verbose ? trace_to_stderr : NULL,
     };
+    /* No more in flight than the run can cancel in an eighth of --timeout:
+     * a short --timeout over many targets must still end in time. */
+    size_t cancellable = (size_t)(timeout / 8 / END_COST_IN_FLIGHT);
+    if (cfg.max_parallel > cancellable)
+        cfg.max_parallel = cancellable ? cancellable : 1;
     ld_report base = {
         .command = "check",
         .started_at = (double)wall.tv_sec + (double)wall.tv_nsec / 1e9,
@@ -418,8 +423,11 @@ int ld_cmd_check(int argc, char **argv, ld_time started) {
                        (ld_time)in_flight * END_COST_IN_FLIGHT;
     if (o.save_json) /* the JSON report too */
         end_cost += (ld_time)g.n * END_COST_JSON;
-    if (end_cost > timeout / 4) /* a short --timeout still leaves the checks most of it */
-        end_cost = timeout / 4;
+    /* A short --timeout still leaves the checks most of it (an instrumented
+     * build, whose end is that much slower, half of it). */
+    ld_time most = END_COST_SLOWDOWN > 1 ? timeout / 2 : timeout / 4;
+    if (end_cost > most)
+        end_cost = most;
     if (!(run = ld_run_create(plan, started + timeout - end_cost, &err))) {
         ld_msg_error("%s", err.msg);
         goto out;

@@ -322,7 +322,6 @@ static ld_status tcp_start(ld_probe *p, ld_err *err) {
     add_origin(b, cfg->origin);
     ld_bag_set_bool(b, LD_F_TCP_A_EXPECTED, cfg->expected);
     record_route_source(s, cfg);
-    record_route(s, cfg);
 
     s->t_syn = ld_time_now();
     ld_bag_set_num(b, LD_F_TCP_A_STARTED_MS, ld_probe_ms_since_run(p, s->t_syn));
@@ -348,6 +347,7 @@ static ld_status tcp_start(ld_probe *p, ld_err *err) {
     socklen_t llen = sizeof local;
     if (getsockname(s->fd, (struct sockaddr *)&local, &llen) == 0)
         ld_addr_from_sockaddr((struct sockaddr *)&local, &s->local, &s->local_port);
+    record_route(s, cfg); /* evidence: after the SYN, not in its way */
     if (rc == 0) {
         conclude(p, LD_TCP_OPEN, 0, NULL, LD_END_RESULT);
         return LD_OK;

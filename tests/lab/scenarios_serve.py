@@ -251,7 +251,8 @@ def serve_load(lab):
         peak_mb = int(hwm[0].split()[1]) / 1024
         print(f"300 probes (150 dropped) 50 at a time: {took:.2f} s, server peak RSS "
               f"{peak_mb:.1f} MB")
-        expect(peak_mb <= 64, f"peak RSS {peak_mb:.1f} MB")
+        if not S.L.SANITIZED:  # ASan's shadow and quarantine are most of it there
+            expect(peak_mb <= 64, f"peak RSS {peak_mb:.1f} MB")
     finally:
         s.close()
 
