@@ -27,10 +27,10 @@ static int cidr_parse(const char *s, ld_addr *net, int *bits) {
 
 /* 1 when the first bits of a and b (same family) are equal. */
 static int prefix_equal(const ld_addr *a, const ld_addr *b, int bits) {
-    const unsigned char *x = a->family == AF_INET ? (const unsigned char *)&a->v4
-                                                  : (const unsigned char *)&a->v6;
-    const unsigned char *y = b->family == AF_INET ? (const unsigned char *)&b->v4
-                                                  : (const unsigned char *)&b->v6;
+    const unsigned char *x =
+        a->family == AF_INET ? (const unsigned char *)&a->v4 : (const unsigned char *)&a->v6;
+    const unsigned char *y =
+        b->family == AF_INET ? (const unsigned char *)&b->v4 : (const unsigned char *)&b->v6;
     for (int i = 0; bits > 0; i++, bits -= 8) {
         unsigned char mask = bits >= 8 ? 0xff : (unsigned char)(0xff << (8 - bits));
         if ((x[i] & mask) != (y[i] & mask))

@@ -140,7 +140,6 @@ static const char check_usage[] =
 #define END_COST_SLOWDOWN 1
 #endif
 
-
 static void trace_to_stderr(void *arg, double ms, const char *line) {
     (void)arg;
     ld_msg_trace(ms, "%s", line);
@@ -152,14 +151,14 @@ static void trace_to_stderr(void *arg, double ms, const char *line) {
 
 /* The targets of a check being gathered, and the trust stores they name. */
 typedef struct gathered {
-    ld_target_spec *specs;               /* the targets, owned */
-    const char **cacerts;                /* per target: its --cacert, NULL for none */
-    size_t n;                            /* how many */
-    size_t cap;                          /* allocated */
-    char *texts[LD_OPT_LIST_MAX];        /* the targets files read (cacert names point in) */
-    size_t ntexts;                       /* how many */
-    const ld_opts *o;                    /* the options (defaults of every line) */
-    const ld_profiles *profiles;         /* for --profile on a line */
+    ld_target_spec *specs;        /* the targets, owned */
+    const char **cacerts;         /* per target: its --cacert, NULL for none */
+    size_t n;                     /* how many */
+    size_t cap;                   /* allocated */
+    char *texts[LD_OPT_LIST_MAX]; /* the targets files read (cacert names point in) */
+    size_t ntexts;                /* how many */
+    const ld_opts *o;             /* the options (defaults of every line) */
+    const ld_profiles *profiles;  /* for --profile on a line */
 } gathered;
 
 static ld_status gather_one(gathered *g, const char *input, const ld_target_opts *t, ld_err *err) {
@@ -212,9 +211,10 @@ static ld_status gather(gathered *g, ld_time deadline, ld_err *err) {
             return ld_err_set(err, LD_EINVAL, "%s:%s", name, inner.msg);
     }
     if (g->n == 0)
-        return ld_err_set(err, LD_EINVAL, o->ntargets_files ? "no target in the --targets file"
-                                                             : "no target given (see linkdoctor "
-                                                               "check --help)");
+        return ld_err_set(err, LD_EINVAL,
+                          o->ntargets_files ? "no target in the --targets file"
+                                            : "no target given (see linkdoctor "
+                                              "check --help)");
     return LD_OK;
 }
 
@@ -381,12 +381,13 @@ int ld_cmd_check(int argc, char **argv, ld_time started) {
         .cloud_resolver_off = o.cloud_resolver_off,
         .cloud_resolver = o.cloud_resolver_given ? &o.cloud_resolver : NULL,
         .max_parallel = ld_cli_parallel_limit(),
-        .thresholds = {
-            .connect_warning = th->set & 1u ? &th->connect_warning : NULL,
-            .connect_critical = th->set & 2u ? &th->connect_critical : NULL,
-            .total_warning = th->set & 4u ? &th->total_warning : NULL,
-            .total_critical = th->set & 8u ? &th->total_critical : NULL,
-        },
+        .thresholds =
+            {
+                .connect_warning = th->set & 1u ? &th->connect_warning : NULL,
+                .connect_critical = th->set & 2u ? &th->connect_critical : NULL,
+                .total_warning = th->set & 4u ? &th->total_warning : NULL,
+                .total_critical = th->set & 8u ? &th->total_critical : NULL,
+            },
         .capture = capture,
         .capture_mode = o.capture,
         .capture_unavailable = opening.why,
@@ -413,7 +414,9 @@ int ld_cmd_check(int argc, char **argv, ld_time started) {
     }
     if (o.watch_s > 0) {
         ld_watch_config wc = {.interval = (ld_time)(o.watch_s * (double)LD_SEC),
-                              .timeout = timeout, .started = started, .format = o.format,
+                              .timeout = timeout,
+                              .started = started,
+                              .format = o.format,
                               .base = &base};
         code = ld_cli_watch(plan, rules, g.specs, g.n, &wc);
         goto out;

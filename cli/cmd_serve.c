@@ -39,9 +39,9 @@ extern char **environ;
 #include "report/report.h"
 
 #define DEFAULT_LISTEN "127.0.0.1:9810"
-#define SCRAPE_MARGIN (500 * LD_MS)   /* taken off Prometheus's scrape timeout */
-#define MIN_PROBE_TIME (100 * LD_MS)  /* the shortest deadline a probe gets */
-#define DRAIN_GRACE (300 * LD_MS)     /* after the last answer, before exiting */
+#define SCRAPE_MARGIN  (500 * LD_MS) /* taken off Prometheus's scrape timeout */
+#define MIN_PROBE_TIME (100 * LD_MS) /* the shortest deadline a probe gets */
+#define DRAIN_GRACE    (300 * LD_MS) /* after the last answer, before exiting */
 
 static const char serve_usage[] =
     "usage: linkdoctor serve [--listen ADDR:PORT] [options]\n"
@@ -73,25 +73,25 @@ static const char serve_usage[] =
 
 /* The exporter. */
 typedef struct server {
-    const ld_opts *o;               /* the options: every probe's defaults */
-    const ld_profiles *profiles;    /* for profile= */
-    ld_plan *plan;                  /* every probe runs on it */
-    ld_loop *loop;                  /* its loop */
-    ld_httpd *httpd;                /* the HTTP server */
-    ld_ruleset *rules;              /* the rules now (SIGHUP replaces them) */
-    ld_names *names;                /* the name patterns every probe's names are read with */
-    ld_time timeout;                /* --timeout */
-    ld_time started;                /* process start */
-    double started_wall;            /* ... on the wall clock */
-    unsigned in_flight;             /* probes running */
-    int stopping;                   /* SIGTERM: no new probes, exit when done */
-    int sigfd;                      /* SIGHUP, SIGTERM, SIGINT */
-    ld_io sig;                      /* its watch */
-    ld_timer drain;                 /* stops the loop once the last answer is out */
-    uint64_t answered[4];           /* probes answered, by verdict */
-    uint64_t rejected[4];           /* requests refused: busy, bad, denied, stopping */
-    double duration_sum;            /* seconds the answered probes took */
-    uint64_t reloads[2];            /* SIGHUP reloads: succeeded, failed */
+    const ld_opts *o;            /* the options: every probe's defaults */
+    const ld_profiles *profiles; /* for profile= */
+    ld_plan *plan;               /* every probe runs on it */
+    ld_loop *loop;               /* its loop */
+    ld_httpd *httpd;             /* the HTTP server */
+    ld_ruleset *rules;           /* the rules now (SIGHUP replaces them) */
+    ld_names *names;             /* the name patterns every probe's names are read with */
+    ld_time timeout;             /* --timeout */
+    ld_time started;             /* process start */
+    double started_wall;         /* ... on the wall clock */
+    unsigned in_flight;          /* probes running */
+    int stopping;                /* SIGTERM: no new probes, exit when done */
+    int sigfd;                   /* SIGHUP, SIGTERM, SIGINT */
+    ld_io sig;                   /* its watch */
+    ld_timer drain;              /* stops the loop once the last answer is out */
+    uint64_t answered[4];        /* probes answered, by verdict */
+    uint64_t rejected[4];        /* requests refused: busy, bad, denied, stopping */
+    double duration_sum;         /* seconds the answered probes took */
+    uint64_t reloads[2];         /* SIGHUP reloads: succeeded, failed */
 } server;
 
 enum { REJ_BUSY, REJ_BAD, REJ_DENIED, REJ_STOPPING };
@@ -99,13 +99,13 @@ static const char *const rejected_names[] = {"busy", "bad_request", "denied", "s
 
 /* One probe in flight. */
 typedef struct probe {
-    server *s;                      /* the server */
-    ld_httpd_request *req;          /* its request, answered when the run is done */
-    ld_run *run;                    /* the check */
-    int json;                       /* format=json */
-    ld_time started;                /* when the request came */
-    double started_wall;            /* ... on the wall clock */
-    ld_target_spec spec;            /* what it checks */
+    server *s;             /* the server */
+    ld_httpd_request *req; /* its request, answered when the run is done */
+    ld_run *run;           /* the check */
+    int json;              /* format=json */
+    ld_time started;       /* when the request came */
+    double started_wall;   /* ... on the wall clock */
+    ld_target_spec spec;   /* what it checks */
 } probe;
 
 static double wall_now(void) {
@@ -145,7 +145,8 @@ static void probe_done(ld_run *run, void *arg) {
     ld_cli_report cr;
     ld_buf out;
     ld_buf_init(&out, 0);
-    ld_report base = {.command = "check", .started_at = p->started_wall,
+    ld_report base = {.command = "check",
+                      .started_at = p->started_wall,
                       .timeout_ms = (double)s->timeout / (double)LD_MS,
                       .connect_timeout_ms = s->o->connect_timeout_s * 1000.0};
     ld_status st = ld_cli_report_build(s->rules, run, &base, p->started, &cr, &err);
@@ -164,8 +165,7 @@ static void probe_done(ld_run *run, void *arg) {
         s->answered[v]++;
         s->duration_sum += seconds;
         ld_httpd_respond(p->req, 200,
-                         p->json ? "application/json"
-                                 : "text/plain; version=0.0.4; charset=utf-8",
+                         p->json ? "application/json" : "text/plain; version=0.0.4; charset=utf-8",
                          out.data, out.len);
         /* One structured line per probe: what Prometheus asked, and what came of it. */
         char ids[512] = "";
@@ -176,8 +176,8 @@ static void probe_done(ld_run *run, void *arg) {
                      ld_rule_id(d->reported[i].rule));
         }
         ld_msg_log("probe target=%s verdict=%s ids=%s duration_ms=%.1f peer=%s",
-                   p->spec.target.input, ld_verdict_name(v), ids[0] ? ids : "-",
-                   seconds * 1000.0, ld_httpd_peer(p->req));
+                   p->spec.target.input, ld_verdict_name(v), ids[0] ? ids : "-", seconds * 1000.0,
+                   ld_httpd_peer(p->req));
     } else {
         answer_line(p->req, 500, "%s", err.msg);
         ld_msg_log("probe target=%s failed: %s", p->spec.target.input, err.msg);
@@ -414,8 +414,7 @@ int ld_cmd_serve(int argc, char **argv, ld_time started) {
     s.timeout = (ld_time)(o.timeout_s * (double)LD_SEC);
     ld_cli_capture_start(&opening, &o, NULL, 0);
     if (!(s.rules = ld_cli_rules(o.rules_files, o.nrules_files, &err)) ||
-        !(s.names = ld_cli_names(&err)) ||
-        !(tls_ctx = ld_tls_ctx_create(o.target.cacert, &err))) {
+        !(s.names = ld_cli_names(&err)) || !(tls_ctx = ld_tls_ctx_create(o.target.cacert, &err))) {
         ld_msg_error("%s", err.msg);
         goto out;
     }
@@ -453,15 +452,16 @@ int ld_cmd_serve(int argc, char **argv, ld_time started) {
     struct sockaddr_storage ss;
     socklen_t sl = ld_addr_to_sockaddr(&o.listen_addr, o.listen_port, &ss);
     /* Connections: the probes at once, and room for /metrics and refusals. */
-    ld_httpd_limits lim = {.max_connections = o.max_probes * 2 + 16, .idle_seconds = 30,
+    ld_httpd_limits lim = {.max_connections = o.max_probes * 2 + 16,
+                           .idle_seconds = 30,
                            .memory_per_connection = 16384};
     char where[LD_ADDR_STRLEN + 8];
     ld_resolver listen_as = {.addr = o.listen_addr, .port = o.listen_port};
     ld_resolver_format(&listen_as, where, sizeof where);
     /* The listening socket is made before the privileges go (a port below
      * 1024 needs them). */
-    if (!(s.httpd = ld_httpd_create(s.loop, (struct sockaddr *)&ss, sl, &lim, on_request, &s,
-                                    &err))) {
+    if (!(s.httpd =
+              ld_httpd_create(s.loop, (struct sockaddr *)&ss, sl, &lim, on_request, &s, &err))) {
         ld_msg_error("--listen %s: %s", where, err.msg);
         goto out;
     }
@@ -471,7 +471,8 @@ int ld_cmd_serve(int argc, char **argv, ld_time started) {
         goto out;
     }
     s.sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
-    if (s.sigfd < 0 || ld_io_start(s.loop, &s.sig, s.sigfd, LD_READ, on_signal, &s, &err) != LD_OK) {
+    if (s.sigfd < 0 ||
+        ld_io_start(s.loop, &s.sig, s.sigfd, LD_READ, on_signal, &s, &err) != LD_OK) {
         ld_msg_error("signals: %s", s.sigfd < 0 ? strerror(errno) : err.msg);
         goto out;
     }

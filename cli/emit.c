@@ -171,8 +171,8 @@ static ld_status emit_one(const ld_report *r, ld_format format, ld_report_out *o
     return st;
 }
 
-int ld_cli_emit(const ld_ruleset *rules, const ld_run *run, const ld_report *base,
-                ld_time started, ld_format format, ld_report_out *output, ld_report_out *json) {
+int ld_cli_emit(const ld_ruleset *rules, const ld_run *run, const ld_report *base, ld_time started,
+                ld_format format, ld_report_out *output, ld_report_out *json) {
     int code = LD_EXIT_UNKNOWN;
     ld_err err;
     ld_cli_report cr;

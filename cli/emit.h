@@ -25,14 +25,14 @@ void ld_cli_output_clear(ld_report_out *out);
 
 /* A run's report: the rules evaluated for each target, ready to render. */
 typedef struct ld_cli_report {
-    ld_report report;           /* what the renderers read */
-    ld_report_target *targets;  /* owned, one per target */
-    ld_diagnoses *diagnoses;    /* owned, one per target */
-    size_t n;                   /* how many */
-    char hostname[256];         /* this host's name */
-    ld_host *host;              /* its context (OS, interfaces, resolver...), owned; NULL
-                                   when out of memory */
-    ld_redacted redacted;       /* with base->redact: the copies report points to */
+    ld_report report;          /* what the renderers read */
+    ld_report_target *targets; /* owned, one per target */
+    ld_diagnoses *diagnoses;   /* owned, one per target */
+    size_t n;                  /* how many */
+    char hostname[256];        /* this host's name */
+    ld_host *host;             /* its context (OS, interfaces, resolver...), owned; NULL
+                                  when out of memory */
+    ld_redacted redacted;      /* with base->redact: the copies report points to */
 } ld_cli_report;
 
 /* Evaluates rules for every target of run into *out (base gives the
@@ -50,7 +50,7 @@ void ld_cli_report_clear(ld_cli_report *r);
  * and writes it to out, then the same report as JSON to json (--save-json;
  * NULL or not opened: none). Returns the exit code: the verdict, or 3 with
  * one error line printed. */
-int ld_cli_emit(const ld_ruleset *rules, const ld_run *run, const ld_report *base,
-                ld_time started, ld_format format, ld_report_out *out, ld_report_out *json);
+int ld_cli_emit(const ld_ruleset *rules, const ld_run *run, const ld_report *base, ld_time started,
+                ld_format format, ld_report_out *out, ld_report_out *json);
 
 #endif

@@ -13,33 +13,33 @@
 
 /* One request, from its headers to its answer. */
 struct ld_httpd_request {
-    ld_httpd *h;                  /* the server */
-    struct MHD_Connection *conn;  /* its connection */
-    const char *method;           /* borrowed from libmicrohttpd, valid with the connection */
-    const char *path;             /* ... */
-    char peer[LD_ADDR_STRLEN + 8];/* "addr:port" */
-    int handed;                   /* the handler has it */
-    int suspended;                /* its connection waits for the answer */
-    int answered;                 /* ld_httpd_respond was called */
-    unsigned status;              /* the answer ... */
-    char content_type[64];        /* ... */
-    char *body;                   /* ... owned */
-    size_t len;                   /* ... */
-    struct ld_httpd_request *next;/* the server's list of unanswered ones */
-    struct ld_httpd_request *prev;/* ... */
+    ld_httpd *h;                   /* the server */
+    struct MHD_Connection *conn;   /* its connection */
+    const char *method;            /* borrowed from libmicrohttpd, valid with the connection */
+    const char *path;              /* ... */
+    char peer[LD_ADDR_STRLEN + 8]; /* "addr:port" */
+    int handed;                    /* the handler has it */
+    int suspended;                 /* its connection waits for the answer */
+    int answered;                  /* ld_httpd_respond was called */
+    unsigned status;               /* the answer ... */
+    char content_type[64];         /* ... */
+    char *body;                    /* ... owned */
+    size_t len;                    /* ... */
+    struct ld_httpd_request *next; /* the server's list of unanswered ones */
+    struct ld_httpd_request *prev; /* ... */
 };
 
 struct ld_httpd {
-    struct MHD_Daemon *daemon;    /* libmicrohttpd */
-    ld_loop *loop;                /* our loop */
-    ld_io io;                     /* libmicrohttpd's epoll fd */
-    ld_timer timer;               /* its next timeout */
-    ld_defer resume;              /* runs libmicrohttpd after a connection was resumed */
-    ld_httpd_handler handler;     /* where requests go */
-    void *arg;                    /* passed to handler */
-    ld_httpd_request *waiting;    /* handed, not answered yet */
-    size_t pending;               /* how many */
-    int in_run;                   /* inside MHD_run: do not re-enter */
+    struct MHD_Daemon *daemon; /* libmicrohttpd */
+    ld_loop *loop;             /* our loop */
+    ld_io io;                  /* libmicrohttpd's epoll fd */
+    ld_timer timer;            /* its next timeout */
+    ld_defer resume;           /* runs libmicrohttpd after a connection was resumed */
+    ld_httpd_handler handler;  /* where requests go */
+    void *arg;                 /* passed to handler */
+    ld_httpd_request *waiting; /* handed, not answered yet */
+    size_t pending;            /* how many */
+    int in_run;                /* inside MHD_run: do not re-enter */
 };
 
 static void unlink_waiting(ld_httpd_request *r) {
@@ -100,9 +100,8 @@ static enum MHD_Result queue_answer(ld_httpd_request *r) {
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload_data, size_t *upload_data_size,
-                                  void **con_cls) {
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls) {
     ld_httpd *h = cls;
     ld_httpd_request *r = *con_cls;
     (void)version;
@@ -184,15 +183,16 @@ ld_httpd *ld_httpd_create(ld_loop *loop, const struct sockaddr *addr, socklen_t 
     unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME;
     if (addr->sa_family == AF_INET6)
         flags |= MHD_USE_IPv6;
-    h->daemon = MHD_start_daemon(
-        flags, 0, NULL, NULL, on_request, h, MHD_OPTION_SOCK_ADDR, addr,
-        MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1, MHD_OPTION_CONNECTION_LIMIT,
-        limits->max_connections, MHD_OPTION_CONNECTION_TIMEOUT, limits->idle_seconds,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, limits->memory_per_connection,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, h, MHD_OPTION_END);
+    h->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, h, MHD_OPTION_SOCK_ADDR, addr,
+                                 MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
+                                 MHD_OPTION_CONNECTION_LIMIT, limits->max_connections,
+                                 MHD_OPTION_CONNECTION_TIMEOUT, limits->idle_seconds,
+                                 MHD_OPTION_CONNECTION_MEMORY_LIMIT, limits->memory_per_connection,
+                                 MHD_OPTION_NOTIFY_COMPLETED, on_completed, h, MHD_OPTION_END);
     if (!h->daemon) {
-        ld_err_set(err, LD_EINVAL, "cannot listen there (in use, not an address of this host, "
-                                   "or a port below 1024 without permission)");
+        ld_err_set(err, LD_EINVAL,
+                   "cannot listen there (in use, not an address of this host, "
+                   "or a port below 1024 without permission)");
         goto fail;
     }
     const union MHD_DaemonInfo *di = MHD_get_daemon_info(h->daemon, MHD_DAEMON_INFO_EPOLL_FD);
@@ -249,8 +249,8 @@ const char *ld_httpd_path(const ld_httpd_request *req) {
 /* The arguments iterator's state. */
 typedef struct args_walk {
     int (*fn)(void *arg, const char *name, const char *value); /* the caller's */
-    void *arg;                                                /* ... */
-    int result;                                               /* what it returned last */
+    void *arg;                                                 /* ... */
+    int result;                                                /* what it returned last */
 } args_walk;
 
 static enum MHD_Result on_arg(void *cls, enum MHD_ValueKind kind, const char *key,
@@ -261,8 +261,8 @@ static enum MHD_Result on_arg(void *cls, enum MHD_ValueKind kind, const char *ke
     return w->result ? MHD_NO : MHD_YES;
 }
 
-int ld_httpd_args(ld_httpd_request *req,
-                  int (*fn)(void *arg, const char *name, const char *value), void *arg) {
+int ld_httpd_args(ld_httpd_request *req, int (*fn)(void *arg, const char *name, const char *value),
+                  void *arg) {
     args_walk w = {.fn = fn, .arg = arg};
     MHD_get_connection_values(req->conn, MHD_GET_ARGUMENT_KIND, on_arg, &w);
     return w.result;

@@ -28,8 +28,8 @@ typedef void (*ld_httpd_handler)(void *arg, ld_httpd_request *req);
 
 /* Limits of the server. */
 typedef struct ld_httpd_limits {
-    unsigned max_connections; /* open connections at once; more are refused */
-    unsigned idle_seconds;    /* a connection idle this long is closed */
+    unsigned max_connections;     /* open connections at once; more are refused */
+    unsigned idle_seconds;        /* a connection idle this long is closed */
     size_t memory_per_connection; /* bytes a request (line and headers) may use */
 } ld_httpd_limits;
 
@@ -54,8 +54,8 @@ const char *ld_httpd_method(const ld_httpd_request *req);
 const char *ld_httpd_path(const ld_httpd_request *req);
 /* Calls fn for every query argument in order (a name may repeat; value is
  * NULL for "?flag"); stops when fn returns non-zero, and returns that. */
-int ld_httpd_args(ld_httpd_request *req,
-                  int (*fn)(void *arg, const char *name, const char *value), void *arg);
+int ld_httpd_args(ld_httpd_request *req, int (*fn)(void *arg, const char *name, const char *value),
+                  void *arg);
 /* A request header's value, or NULL. */
 const char *ld_httpd_header(ld_httpd_request *req, const char *name);
 /* The peer's address as text ("10.0.0.5:41234"), for logs. */

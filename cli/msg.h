@@ -11,6 +11,7 @@ void ld_msg_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* A log line of a long-running command (serve): "linkdoctor: " + message. */
 void ld_msg_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Verbose progress (-v): "linkdoctor: +0.012 " + message + "\n". */
-void ld_msg_trace(double since_start_ms, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void ld_msg_trace(double since_start_ms, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 #endif

@@ -52,10 +52,11 @@ typedef enum opt_id {
 #define OPT_PER_TARGET 1u /* may differ per target */
 #define OPT_NAMES_FILE 2u /* names a local file */
 
-#define PROBE (LD_CMD_CHECK | LD_CMD_SERVE) /* options of the checks themselves */
-#define DIAGNOSE (LD_CMD_CHECK | LD_CMD_ANALYZE)
+#define PROBE      (LD_CMD_CHECK | LD_CMD_SERVE) /* options of the checks themselves */
+#define DIAGNOSE   (LD_CMD_CHECK | LD_CMD_ANALYZE)
 #define WITH_RULES (LD_CMD_CHECK | LD_CMD_ANALYZE | LD_CMD_RULES | LD_CMD_EXPLAIN | LD_CMD_SERVE)
-#define ALL (LD_CMD_CHECK | LD_CMD_ANALYZE | LD_CMD_RULES | LD_CMD_EXPLAIN | LD_CMD_SERVE | LD_CMD_SHOW)
+#define ALL                                                                                        \
+    (LD_CMD_CHECK | LD_CMD_ANALYZE | LD_CMD_RULES | LD_CMD_EXPLAIN | LD_CMD_SERVE | LD_CMD_SHOW)
 #define RENDER (DIAGNOSE | LD_CMD_SHOW) /* commands that write a report */
 
 /* One option. */
@@ -100,13 +101,13 @@ static const opt_def defs[] = {
     {"expect-az-id", required_argument, O_EXPECT_AZ_ID, PROBE, OPT_PER_TARGET},
     {"redact", no_argument, O_REDACT, DIAGNOSE, 0},
 };
-#define NDEFS (sizeof defs / sizeof defs[0])
+#define NDEFS     (sizeof defs / sizeof defs[0])
 #define LONG_BASE 2000 /* getopt_long's value for defs[i] is LONG_BASE + i */
 
 /* Short options and the long option they stand for. */
 static const struct {
-    char c;     /* the letter */
-    opt_id id;  /* what it does */
+    char c;    /* the letter */
+    opt_id id; /* what it does */
 } shorts[] = {{'o', O_OUTPUT}, {'v', O_VERBOSE}, {'h', O_HELP}};
 
 int ld_opts_remote_ok(const char *long_name) {
@@ -144,8 +145,8 @@ ld_status ld_seconds_parse(const char *s, double *out, ld_err *err) {
 /* Calls add(t, item, err) for each non-empty comma-separated item of s (cut
  * to a buffer of max bytes); an s with none is an error naming opt and what
  * it lists. */
-static ld_status for_each_item(ld_target_opts *t, const char *s, const char *opt,
-                               const char *what, size_t max,
+static ld_status for_each_item(ld_target_opts *t, const char *s, const char *opt, const char *what,
+                               size_t max,
                                ld_status (*add)(ld_target_opts *, const char *, ld_err *),
                                ld_err *err) {
     int any = 0;
@@ -154,8 +155,8 @@ static ld_status for_each_item(ld_target_opts *t, const char *s, const char *opt
         size_t n = strcspn(p, ",");
         if (n > 0) {
             if (n >= max || n >= sizeof one)
-                return ld_err_set(err, LD_EINVAL, "%s '%.*s': not %s", opt,
-                                  (int)(n < 64 ? n : 64), p, what);
+                return ld_err_set(err, LD_EINVAL, "%s '%.*s': not %s", opt, (int)(n < 64 ? n : 64),
+                                  p, what);
             memcpy(one, p, n);
             one[n] = '\0';
             ld_status st = add(t, one, err);
@@ -221,10 +222,10 @@ static ld_status readable_file(const char *opt, const char *path, ld_err *err) {
                           "%s %s: %s, not a regular file (a pipe or device could hold the run "
                           "past --timeout: save it to a file)",
                           opt, path,
-                          S_ISDIR(sb.st_mode)                           ? "a directory"
-                          : S_ISFIFO(sb.st_mode)                        ? "a pipe"
+                          S_ISDIR(sb.st_mode)                          ? "a directory"
+                          : S_ISFIFO(sb.st_mode)                       ? "a pipe"
                           : S_ISCHR(sb.st_mode) || S_ISBLK(sb.st_mode) ? "a device"
-                                                                        : "a socket");
+                                                                       : "a socket");
     return LD_OK;
 }
 
@@ -259,11 +260,12 @@ static ld_status add_threshold(ld_opt_thresholds *th, int critical, const char *
     if (th->set & bit)
         return ld_err_set(err, LD_EINVAL, "--%s %s=: given twice", opt, metrics[metric]);
     ld_range *r = metric == 0 ? critical ? &th->connect_critical : &th->connect_warning
-                              : critical ? &th->total_critical : &th->total_warning;
+                  : critical  ? &th->total_critical
+                              : &th->total_warning;
     ld_err inner;
     if (ld_range_parse(v + skip, r, &inner) != LD_OK)
-        return ld_err_set(err, LD_EINVAL, "--%s '%s': %s (seconds, e.g. 0.5, 1:, @0:0.001)", opt,
-                          v, inner.msg);
+        return ld_err_set(err, LD_EINVAL, "--%s '%s': %s (seconds, e.g. 0.5, 1:, @0:0.001)", opt, v,
+                          inner.msg);
     th->set |= bit;
     return LD_OK;
 }
@@ -452,8 +454,8 @@ static ld_status apply(ld_opts *o, const opt_def *d, ld_command command, const c
             return LD_OK;
         memset(&o->cloud_resolver, 0, sizeof o->cloud_resolver);
         o->cloud_resolver.source = LD_RESOLVER_CLOUD;
-        if (ld_hostport_parse_ip(v, 53, &o->cloud_resolver.addr, &o->cloud_resolver.port,
-                                 &inner) != LD_OK)
+        if (ld_hostport_parse_ip(v, 53, &o->cloud_resolver.addr, &o->cloud_resolver.port, &inner) !=
+            LD_OK)
             return ld_err_set(err, LD_EINVAL, "--cloud-resolver '%s': %s (or none)", v, inner.msg);
         return LD_OK;
     case O_EXPECT_AZ_ID:
@@ -510,7 +512,8 @@ static ld_status parse(ld_command command, int per_target, int argc, char **argv
     while ((c = getopt_long(argc, argv, optstring, longopts, NULL)) != -1) {
         if (c == ':')
             return ld_err_set(err, LD_EINVAL, "%s needs a value", argv[optind - 1]);
-        const opt_def *d = c >= LONG_BASE && c < LONG_BASE + (int)NDEFS ? &defs[c - LONG_BASE] : NULL;
+        const opt_def *d =
+            c >= LONG_BASE && c < LONG_BASE + (int)NDEFS ? &defs[c - LONG_BASE] : NULL;
         for (size_t i = 0; i < sizeof shorts / sizeof shorts[0] && !d; i++)
             for (size_t k = 0; c == shorts[i].c && k < NDEFS && !d; k++)
                 if (defs[k].id == shorts[i].id)
@@ -518,15 +521,15 @@ static ld_status parse(ld_command command, int per_target, int argc, char **argv
         if (!d) {
             if (optopt && optopt < 256)
                 return ld_err_set(err, LD_EINVAL, "unknown option '-%c' (see --help)", optopt);
-            return ld_err_set(err, LD_EINVAL, "unknown option '%s' (see --help)",
-                              argv[optind - 1]);
+            return ld_err_set(err, LD_EINVAL, "unknown option '%s' (see --help)", argv[optind - 1]);
         }
         if (!(d->commands & command))
             return ld_err_set(err, LD_EINVAL, "--%s is not an option of linkdoctor %s (see --help)",
                               d->name, command_name(command));
         if (per_target && !(d->flags & OPT_PER_TARGET))
             return ld_err_set(err, LD_EINVAL,
-                              "--%s applies to the whole run: give it on the command line", d->name);
+                              "--%s applies to the whole run: give it on the command line",
+                              d->name);
         ld_status st = apply(o, d, command, optarg, profiles, err);
         if (st != LD_OK || o->help)
             return st;
@@ -638,4 +641,3 @@ ld_status ld_opts_spec(const char *input, const ld_target_opts *t, ld_target_spe
     }
     return LD_OK;
 }
-

@@ -20,7 +20,7 @@
 #include "probes/capture.h"
 #include "report/report.h"
 
-#define LD_OPT_LIST_MAX 16       /* most repeats of --endpoint-ip, --dns-server, --rules */
+#define LD_OPT_LIST_MAX    16    /* most repeats of --endpoint-ip, --dns-server, --rules */
 #define LD_OPT_TARGETS_MAX 10000 /* most targets on one command line */
 
 /* The subcommands, as bits of an option's "taken by" set. */
@@ -33,20 +33,19 @@ typedef enum ld_command {
     LD_CMD_SHOW = 1u << 5,    /* linkdoctor show */
 } ld_command;
 
-
 /* Options that may differ from one target to the next. */
 typedef struct ld_target_opts {
-    ld_addr endpoint_ips[LD_ENDPOINT_IPS_MAX];  /* --endpoint-ip */
-    size_t nendpoint_ips;                       /* how many */
+    ld_addr endpoint_ips[LD_ENDPOINT_IPS_MAX];   /* --endpoint-ip */
+    size_t nendpoint_ips;                        /* how many */
     ld_resolver dns_servers[LD_DNS_SERVERS_MAX]; /* --dns-server */
-    size_t ndns_servers;                        /* how many */
-    const ld_profile *profile;                  /* --profile, NULL for none */
-    const char *expect_status;                  /* --expect-status (valid), NULL: the profile's */
-    const char *sni;                            /* --sni (valid), NULL: the host name */
-    int cert_warn_days;                         /* --cert-warn-days */
-    const char *cacert;                         /* --cacert, NULL: the system trust store */
+    size_t ndns_servers;                         /* how many */
+    const ld_profile *profile;                   /* --profile, NULL for none */
+    const char *expect_status;                   /* --expect-status (valid), NULL: the profile's */
+    const char *sni;                             /* --sni (valid), NULL: the host name */
+    int cert_warn_days;                          /* --cert-warn-days */
+    const char *cacert;                          /* --cacert, NULL: the system trust store */
     char expected_az_ids[LD_AZ_IDS_MAX][LD_AZ_ID_MAX]; /* --expect-az-id */
-    size_t nexpected_az_ids;                    /* how many (0: the profile's) */
+    size_t nexpected_az_ids;                           /* how many (0: the profile's) */
 } ld_target_opts;
 
 /* --warning / --critical: ranges (seconds) on the connect and total times. */
@@ -61,42 +60,42 @@ typedef struct ld_opt_thresholds {
 
 /* Every option of every subcommand, parsed. */
 typedef struct ld_opts {
-    ld_target_opts target;                    /* defaults of every target */
-    double timeout_s;                         /* --timeout: the whole run */
-    double connect_timeout_s;                 /* --connect-timeout: each probe step */
-    int cloud_auto;                           /* --cloud auto (the default of check) */
-    ld_cloud cloud;                           /* --cloud otherwise */
-    const char *imds_endpoint;                /* --imds-endpoint, else LINKDOCTOR_IMDS_ENDPOINT
-                                                 (check), NULL: the provider's */
-    int cloud_resolver_off;                   /* --cloud-resolver none */
-    int cloud_resolver_given;                 /* --cloud-resolver IP[:PORT] ... */
-    ld_resolver cloud_resolver;               /* ... this one */
-    int redact;                               /* --redact */
-    ld_format format;                         /* --format */
-    const char *output;                       /* -o, NULL for stdout */
-    const char *save_json;                    /* --save-json FILE: the JSON report too,
-                                                 NULL for none */
-    const char *rules_files[LD_OPT_LIST_MAX]; /* --rules */
-    size_t nrules_files;                      /* how many */
-    ld_capture_mode capture;                  /* --capture */
-    const char *interface;                    /* --interface, NULL: all ("any") */
-    const char *only;                         /* analyze --target as given, NULL for none */
-    ld_target only_target;                    /* ... parsed */
-    const char *user;                         /* --user: whom to become, NULL: the default */
-    ld_opt_thresholds thresholds;             /* --warning / --critical */
+    ld_target_opts target;                      /* defaults of every target */
+    double timeout_s;                           /* --timeout: the whole run */
+    double connect_timeout_s;                   /* --connect-timeout: each probe step */
+    int cloud_auto;                             /* --cloud auto (the default of check) */
+    ld_cloud cloud;                             /* --cloud otherwise */
+    const char *imds_endpoint;                  /* --imds-endpoint, else LINKDOCTOR_IMDS_ENDPOINT
+                                                   (check), NULL: the provider's */
+    int cloud_resolver_off;                     /* --cloud-resolver none */
+    int cloud_resolver_given;                   /* --cloud-resolver IP[:PORT] ... */
+    ld_resolver cloud_resolver;                 /* ... this one */
+    int redact;                                 /* --redact */
+    ld_format format;                           /* --format */
+    const char *output;                         /* -o, NULL for stdout */
+    const char *save_json;                      /* --save-json FILE: the JSON report too,
+                                                   NULL for none */
+    const char *rules_files[LD_OPT_LIST_MAX];   /* --rules */
+    size_t nrules_files;                        /* how many */
+    ld_capture_mode capture;                    /* --capture */
+    const char *interface;                      /* --interface, NULL: all ("any") */
+    const char *only;                           /* analyze --target as given, NULL for none */
+    ld_target only_target;                      /* ... parsed */
+    const char *user;                           /* --user: whom to become, NULL: the default */
+    ld_opt_thresholds thresholds;               /* --warning / --critical */
     const char *targets_files[LD_OPT_LIST_MAX]; /* --targets FILE ("-": stdin) */
-    size_t ntargets_files;                    /* how many */
-    double watch_s;                           /* --watch SEC, 0: one run */
-    const char *listen;                       /* serve --listen ADDR:PORT as given */
-    ld_addr listen_addr;                      /* ... its address */
-    uint16_t listen_port;                     /* ... its port */
-    unsigned max_probes;                      /* serve --max-probes */
-    const char *allow[LD_OPT_LIST_MAX];       /* serve --allow-target CIDR|SUFFIX */
-    size_t nallow;                            /* how many */
-    int verbose;                              /* -v */
-    int help;                                 /* --help was asked for */
-    char **args;                              /* the positional arguments (argv's) */
-    size_t nargs;                             /* how many */
+    size_t ntargets_files;                      /* how many */
+    double watch_s;                             /* --watch SEC, 0: one run */
+    const char *listen;                         /* serve --listen ADDR:PORT as given */
+    ld_addr listen_addr;                        /* ... its address */
+    uint16_t listen_port;                       /* ... its port */
+    unsigned max_probes;                        /* serve --max-probes */
+    const char *allow[LD_OPT_LIST_MAX];         /* serve --allow-target CIDR|SUFFIX */
+    size_t nallow;                              /* how many */
+    int verbose;                                /* -v */
+    int help;                                   /* --help was asked for */
+    char **args;                                /* the positional arguments (argv's) */
+    size_t nargs;                               /* how many */
 } ld_opts;
 
 /* Parses argv (argv[0] is the subcommand's name, or its action for rules)

@@ -12,12 +12,12 @@
 
 /* A query being read. */
 typedef struct ld_query {
-    const char *target;                   /* target= (borrowed) */
-    int targets;                          /* how many target= there were */
-    int json;                             /* format=json */
-    char *words[LD_QUERY_WORDS_MAX + 1];  /* "--endpoint-ip", "10.0.1.23", ... (owned) */
-    int nwords;                           /* how many */
-    char bad[300];                        /* why the query is refused, "" while it is not */
+    const char *target;                  /* target= (borrowed) */
+    int targets;                         /* how many target= there were */
+    int json;                            /* format=json */
+    char *words[LD_QUERY_WORDS_MAX + 1]; /* "--endpoint-ip", "10.0.1.23", ... (owned) */
+    int nwords;                          /* how many */
+    char bad[300];                       /* why the query is refused, "" while it is not */
 } ld_query;
 
 /* Takes one parameter (value NULL for "?flag"); returns 1 once the query is

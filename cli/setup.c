@@ -7,7 +7,7 @@
 
 /* Descriptors each target may hold at once: resolvers plus connects. */
 #define FDS_PER_TARGET 8
-#define MAX_PARALLEL 65536
+#define MAX_PARALLEL   65536
 
 /* Opens packet capture as --capture asks. Returns the exit-worthy status only
  * when capture was required (on) or the interface named does not exist; with

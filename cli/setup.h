@@ -17,15 +17,15 @@
  * probe starts and no privilege is dropped before the capture is open; the
  * event loop itself stays on this thread. */
 typedef struct ld_cli_capture {
-    const ld_opts *o;             /* the options it opens for (--capture, --interface) */
-    const ld_target_spec *specs;  /* the targets whose ports it filters on ... */
-    size_t n;                     /* ... how many (0: every TCP port, as serve needs) */
-    pthread_t thread;             /* the helper, while `joinable` */
-    int joinable;                 /* 1 until joined */
-    ld_status st;                 /* the opening's result ... */
-    ld_capture *capture;          /* ... the capture (owned until handed over) ... */
-    char why[LD_ERR_MAX];         /* ... why there is none, with auto ... */
-    ld_err err;                   /* ... and the error that ends the run */
+    const ld_opts *o;            /* the options it opens for (--capture, --interface) */
+    const ld_target_spec *specs; /* the targets whose ports it filters on ... */
+    size_t n;                    /* ... how many (0: every TCP port, as serve needs) */
+    pthread_t thread;            /* the helper, while `joinable` */
+    int joinable;                /* 1 until joined */
+    ld_status st;                /* the opening's result ... */
+    ld_capture *capture;         /* ... the capture (owned until handed over) ... */
+    char why[LD_ERR_MAX];        /* ... why there is none, with auto ... */
+    ld_err err;                  /* ... and the error that ends the run */
 } ld_cli_capture;
 
 /* Starts opening the capture as --capture asks: an error only when capture

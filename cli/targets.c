@@ -84,8 +84,8 @@ ld_status ld_targets_read(const char *path, ld_time deadline, char **text, size_
     return ld_cli_read_file(path, deadline, LD_TARGETS_FILE_MAX, text, len, err);
 }
 
-ld_status ld_cli_read_file(const char *path, ld_time deadline, size_t max, char **text,
-                           size_t *len, ld_err *err) {
+ld_status ld_cli_read_file(const char *path, ld_time deadline, size_t max, char **text, size_t *len,
+                           ld_err *err) {
     ld_status st = LD_OK;
     int stdin_ = strcmp(path, "-") == 0;
     int fd = stdin_ ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
@@ -97,7 +97,8 @@ ld_status ld_cli_read_file(const char *path, ld_time deadline, size_t max, char 
         return ld_err_set(err, LD_EINVAL, "%s", strerror(errno));
     struct stat sb;
     if (fstat(fd, &sb) < 0 || S_ISDIR(sb.st_mode)) {
-        st = ld_err_set(err, LD_EINVAL, "%s", S_ISDIR(sb.st_mode) ? "is a directory" : strerror(errno));
+        st = ld_err_set(err, LD_EINVAL, "%s",
+                        S_ISDIR(sb.st_mode) ? "is a directory" : strerror(errno));
         goto out;
     }
     for (;;) {

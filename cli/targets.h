@@ -18,9 +18,9 @@
 #include "core/err.h"
 #include "core/loop.h"
 
-#define LD_TARGETS_LINE_MAX 4096           /* longest line */
-#define LD_TARGETS_WORDS_MAX 64            /* most words on one line */
-#define LD_TARGETS_FILE_MAX ((size_t)16 << 20) /* largest file read */
+#define LD_TARGETS_LINE_MAX  4096               /* longest line */
+#define LD_TARGETS_WORDS_MAX 64                 /* most words on one line */
+#define LD_TARGETS_FILE_MAX  ((size_t)16 << 20) /* largest file read */
 
 /* Called for each line that has words: argv[0] is the target, the rest its
  * options; argv[argc] is NULL. A non-OK return stops the parse; its message
@@ -40,7 +40,7 @@ ld_status ld_targets_read(const char *path, ld_time deadline, char **text, size_
                           ld_err *err);
 /* The same for any input of at most max bytes; deadline 0: none (a pipe is
  * read to its end, however long its writer takes). */
-ld_status ld_cli_read_file(const char *path, ld_time deadline, size_t max, char **text,
-                           size_t *len, ld_err *err);
+ld_status ld_cli_read_file(const char *path, ld_time deadline, size_t max, char **text, size_t *len,
+                           ld_err *err);
 
 #endif

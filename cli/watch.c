@@ -18,21 +18,21 @@
 
 /* The state of a watch. */
 typedef struct watch {
-    ld_plan *plan;                 /* the plan every round runs on */
-    ld_loop *loop;                 /* its loop */
-    const ld_ruleset *rules;       /* the rules */
-    const ld_target_spec *specs;   /* the targets */
-    size_t n;                      /* how many */
-    const ld_watch_config *cfg;    /* how */
-    ld_run *run;                   /* the round in flight, NULL between rounds */
-    ld_time round_started;         /* when it started */
-    ld_timer next;                 /* starts the next round */
-    int sigfd;                     /* SIGINT and SIGTERM, read from the loop */
-    ld_io sig;                     /* its watch */
-    int code;                      /* the last finished round's exit code */
-    int failed;                    /* an error ended the watch */
-    char (*ids)[IDS_MAX];          /* per target: its diagnosis ids last round */
-    int rounds;                    /* rounds finished */
+    ld_plan *plan;               /* the plan every round runs on */
+    ld_loop *loop;               /* its loop */
+    const ld_ruleset *rules;     /* the rules */
+    const ld_target_spec *specs; /* the targets */
+    size_t n;                    /* how many */
+    const ld_watch_config *cfg;  /* how */
+    ld_run *run;                 /* the round in flight, NULL between rounds */
+    ld_time round_started;       /* when it started */
+    ld_timer next;               /* starts the next round */
+    int sigfd;                   /* SIGINT and SIGTERM, read from the loop */
+    ld_io sig;                   /* its watch */
+    int code;                    /* the last finished round's exit code */
+    int failed;                  /* an error ended the watch */
+    char (*ids)[IDS_MAX];        /* per target: its diagnosis ids last round */
+    int rounds;                  /* rounds finished */
 } watch;
 
 static void start_round(watch *w);
@@ -54,8 +54,7 @@ static void ids_of(const ld_report_target *t, char *buf, size_t len) {
     buf[0] = '\0';
     for (size_t i = 0; i < t->diagnoses->nreported; i++) {
         size_t used = strlen(buf);
-        snprintf(buf + used, len - used, "%s%s", i ? ", " : "",
-                 t->diagnoses->reported[i].id);
+        snprintf(buf + used, len - used, "%s%s", i ? ", " : "", t->diagnoses->reported[i].id);
     }
 }
 
@@ -186,8 +185,14 @@ static void on_signal(ld_io *io, unsigned events) {
 
 int ld_cli_watch(ld_plan *plan, const ld_ruleset *rules, const ld_target_spec *specs, size_t n,
                  const ld_watch_config *cfg) {
-    watch w = {.plan = plan, .loop = ld_plan_loop(plan), .rules = rules, .specs = specs, .n = n,
-               .cfg = cfg, .code = LD_EXIT_UNKNOWN, .sigfd = -1};
+    watch w = {.plan = plan,
+               .loop = ld_plan_loop(plan),
+               .rules = rules,
+               .specs = specs,
+               .n = n,
+               .cfg = cfg,
+               .code = LD_EXIT_UNKNOWN,
+               .sigfd = -1};
     w.next.heap_idx = SIZE_MAX;
     ld_err err;
     sigset_t set, old;
@@ -197,7 +202,8 @@ int ld_cli_watch(ld_plan *plan, const ld_ruleset *rules, const ld_target_spec *s
     sigprocmask(SIG_BLOCK, &set, &old);
     w.ids = calloc(n ? n : 1, sizeof *w.ids);
     w.sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
-    if (!w.ids || w.sigfd < 0 || ld_io_start(w.loop, &w.sig, w.sigfd, LD_READ, on_signal, &w, &err) != LD_OK) {
+    if (!w.ids || w.sigfd < 0 ||
+        ld_io_start(w.loop, &w.sig, w.sigfd, LD_READ, on_signal, &w, &err) != LD_OK) {
         ld_msg_error("--watch: %s", w.ids && w.sigfd >= 0 ? err.msg : strerror(errno));
         w.failed = 1;
     } else {

@@ -19,11 +19,11 @@
 
 /* How to watch. */
 typedef struct ld_watch_config {
-    ld_time interval;        /* from the start of one round to the next */
-    ld_time timeout;         /* each round's --timeout */
-    ld_time started;         /* the process start (for durations) */
-    ld_format format;        /* --format */
-    const ld_report *base;   /* the run-wide report fields */
+    ld_time interval;      /* from the start of one round to the next */
+    ld_time timeout;       /* each round's --timeout */
+    ld_time started;       /* the process start (for durations) */
+    ld_format format;      /* --format */
+    const ld_report *base; /* the run-wide report fields */
 } ld_watch_config;
 
 /* Runs rounds of specs[0..n) on plan until SIGINT or SIGTERM; returns the

@@ -17,10 +17,10 @@
 
 /* An IPv4 or IPv6 address. */
 typedef struct ld_addr {
-    int family;            /* AF_INET or AF_INET6 */
-    struct in_addr v4;     /* when AF_INET */
-    struct in6_addr v6;    /* when AF_INET6 */
-    uint32_t scope_id;     /* IPv6 zone (interface index), 0 when none */
+    int family;         /* AF_INET or AF_INET6 */
+    struct in_addr v4;  /* when AF_INET */
+    struct in6_addr v6; /* when AF_INET6 */
+    uint32_t scope_id;  /* IPv6 zone (interface index), 0 when none */
 } ld_addr;
 
 /* What kind of network an address is on. */

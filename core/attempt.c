@@ -4,10 +4,10 @@
 #include <string.h>
 
 static const char *const state_names[LD_TCP__COUNT] = {
-    [LD_TCP_OPEN] = "open",         [LD_TCP_REFUSED] = "refused",
-    [LD_TCP_TIMEOUT] = "timeout",   [LD_TCP_ICMP] = "icmp",
-    [LD_TCP_NO_ROUTE] = "no_route", [LD_TCP_LOCAL_BLOCK] = "local_block",
-    [LD_TCP_ERROR] = "error",       [LD_TCP_REPLY_DROPPED] = "reply_dropped",
+    [LD_TCP_OPEN] = "open",           [LD_TCP_REFUSED] = "refused",
+    [LD_TCP_TIMEOUT] = "timeout",     [LD_TCP_ICMP] = "icmp",
+    [LD_TCP_NO_ROUTE] = "no_route",   [LD_TCP_LOCAL_BLOCK] = "local_block",
+    [LD_TCP_ERROR] = "error",         [LD_TCP_REPLY_DROPPED] = "reply_dropped",
     [LD_TCP_UNDECIDED] = "undecided",
 };
 

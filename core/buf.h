@@ -33,7 +33,8 @@ ld_status ld_buf_append(ld_buf *b, const char *s, size_t n);
 ld_status ld_buf_puts(ld_buf *b, const char *s);
 ld_status ld_buf_putc(ld_buf *b, char c);
 ld_status ld_buf_printf(ld_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-ld_status ld_buf_vprintf(ld_buf *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+ld_status ld_buf_vprintf(ld_buf *b, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
 /* Returns the contents ("" when empty); valid until the next append. */
 const char *ld_buf_str(const ld_buf *b);
 /* Hands the contents to the caller (free() it) and resets the buffer. */

@@ -11,12 +11,12 @@
 
 /* What went wrong, coarsely; the detail is in ld_err.msg. */
 typedef enum ld_status {
-    LD_OK = 0,  /* success */
-    LD_EINVAL,  /* bad input: a target, option, file, rule or capture the user gave */
-    LD_ENOMEM,  /* out of memory */
-    LD_EIO,     /* reading or writing a file failed */
-    LD_ESYS,    /* a system call failed for a reason the user cannot fix by input */
-    LD_ELIMIT,  /* input exceeds a documented limit */
+    LD_OK = 0, /* success */
+    LD_EINVAL, /* bad input: a target, option, file, rule or capture the user gave */
+    LD_ENOMEM, /* out of memory */
+    LD_EIO,    /* reading or writing a file failed */
+    LD_ESYS,   /* a system call failed for a reason the user cannot fix by input */
+    LD_ELIMIT, /* input exceeds a documented limit */
 } ld_status;
 
 #define LD_ERR_MAX 512

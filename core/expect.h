@@ -14,7 +14,7 @@ typedef struct ld_expect_status {
         int lo; /* first status of the item */
         int hi; /* last status of the item */
     } items[LD_EXPECT_MAX];
-    int n;         /* how many; 0: any */
+    int n;          /* how many; 0: any */
     char text[128]; /* the spec normalized ("any" when empty) */
 } ld_expect_status;
 

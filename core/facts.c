@@ -9,7 +9,7 @@
 #include <string.h>
 
 static const ld_fact_def fact_table[LD_F__COUNT] = {
-#define LD_FACT(id, name, type, scope, meaning)                                                   \
+#define LD_FACT(id, name, type, scope, meaning)                                                    \
     [LD_F_##id] = {name, LD_T_##type, LD_SCOPE_##scope, meaning},
 #include "facts.def"
 #undef LD_FACT

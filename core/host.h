@@ -24,22 +24,22 @@
 #include "err.h"
 #include "proxy.h"
 
-#define LD_HOST_IFACES_MAX 64      /* interfaces kept (the rest are counted) */
-#define LD_HOST_IFACE_ADDRS_MAX 16 /* addresses kept per interface */
-#define LD_HOST_LIST_MAX 16        /* nameservers, search domains, options, hosts lines */
-#define LD_HOST_PROXY_MAX 8        /* proxy variables (as many as ld_proxy_env holds) */
-#define LD_HOST_TEXT_MAX 256       /* longest text kept: a name, a line, a value */
-#define LD_HOST_CIDR_STRLEN (LD_ADDR_STRLEN + 4) /* "fd00::1/64" */
-#define LD_HOST_OS_RELEASE_MAX 65536 /* most bytes of os-release read */
+#define LD_HOST_IFACES_MAX      64  /* interfaces kept (the rest are counted) */
+#define LD_HOST_IFACE_ADDRS_MAX 16  /* addresses kept per interface */
+#define LD_HOST_LIST_MAX        16  /* nameservers, search domains, options, hosts lines */
+#define LD_HOST_PROXY_MAX       8   /* proxy variables (as many as ld_proxy_env holds) */
+#define LD_HOST_TEXT_MAX        256 /* longest text kept: a name, a line, a value */
+#define LD_HOST_CIDR_STRLEN     (LD_ADDR_STRLEN + 4) /* "fd00::1/64" */
+#define LD_HOST_OS_RELEASE_MAX  65536                /* most bytes of os-release read */
 
 /* One network interface. */
 typedef struct ld_host_iface {
-    char name[IF_NAMESIZE];  /* "eth0" */
-    char state[16];          /* up, down, lowerlayerdown, dormant, testing, notpresent, unknown */
-    unsigned mtu;            /* its MTU, 0 when unknown */
+    char name[IF_NAMESIZE]; /* "eth0" */
+    char state[16];         /* up, down, lowerlayerdown, dormant, testing, notpresent, unknown */
+    unsigned mtu;           /* its MTU, 0 when unknown */
     char addrs[LD_HOST_IFACE_ADDRS_MAX][LD_HOST_CIDR_STRLEN]; /* "10.0.1.5/24", in kernel order */
-    size_t naddrs;           /* how many */
-    int index;               /* ifindex, to match addresses (not reported) */
+    size_t naddrs;                                            /* how many */
+    int index; /* ifindex, to match addresses (not reported) */
 } ld_host_iface;
 
 /* One line of the hosts file. */
@@ -57,35 +57,35 @@ typedef struct ld_host_var {
 /* The host context of a report. Empty text or a zero count means "not
  * known" (a report from an older linkdoctor, a file that could not be read). */
 typedef struct ld_host {
-    char os_id[64];                        /* os-release ID ("ubuntu") */
-    char os_version_id[64];                /* VERSION_ID ("24.04") */
-    char os_pretty_name[LD_HOST_TEXT_MAX]; /* PRETTY_NAME */
-    char kernel[LD_HOST_TEXT_MAX];         /* uname release ("6.8.0-45-generic") */
-    char time[32];                         /* the wall clock at the start, UTC, ISO 8601 */
+    char os_id[64];                           /* os-release ID ("ubuntu") */
+    char os_version_id[64];                   /* VERSION_ID ("24.04") */
+    char os_pretty_name[LD_HOST_TEXT_MAX];    /* PRETTY_NAME */
+    char kernel[LD_HOST_TEXT_MAX];            /* uname release ("6.8.0-45-generic") */
+    char time[32];                            /* the wall clock at the start, UTC, ISO 8601 */
     ld_host_iface ifaces[LD_HOST_IFACES_MAX]; /* interfaces, by ifindex */
-    size_t nifaces;                        /* how many */
-    size_t ifaces_omitted;                 /* interfaces past LD_HOST_IFACES_MAX */
-    int resolv_read;                       /* the resolver configuration was read */
-    char resolv_path[LD_HOST_TEXT_MAX];    /* its file (/etc/resolv.conf) */
-    char resolv_error[LD_HOST_TEXT_MAX];   /* why it could not be read, "" when it was */
+    size_t nifaces;                           /* how many */
+    size_t ifaces_omitted;                    /* interfaces past LD_HOST_IFACES_MAX */
+    int resolv_read;                          /* the resolver configuration was read */
+    char resolv_path[LD_HOST_TEXT_MAX];       /* its file (/etc/resolv.conf) */
+    char resolv_error[LD_HOST_TEXT_MAX];      /* why it could not be read, "" when it was */
     char nameservers[LD_HOST_LIST_MAX][LD_ADDR_STRLEN + 8]; /* "10.0.0.2:53", in order */
-    size_t nnameservers;                   /* how many */
-    char search[LD_HOST_LIST_MAX][LD_HOST_TEXT_MAX]; /* the search list */
-    size_t nsearch;                        /* how many */
-    char options[LD_HOST_LIST_MAX][32];    /* "ndots:2", "timeout:1", "rotate", ... */
-    size_t noptions;                       /* how many */
-    char hosts_path[LD_HOST_TEXT_MAX];     /* the hosts file (/etc/hosts) */
+    size_t nnameservers;                                    /* how many */
+    char search[LD_HOST_LIST_MAX][LD_HOST_TEXT_MAX];        /* the search list */
+    size_t nsearch;                                         /* how many */
+    char options[LD_HOST_LIST_MAX][32];         /* "ndots:2", "timeout:1", "rotate", ... */
+    size_t noptions;                            /* how many */
+    char hosts_path[LD_HOST_TEXT_MAX];          /* the hosts file (/etc/hosts) */
     ld_host_line hosts_lines[LD_HOST_LIST_MAX]; /* its lines that name a target */
-    size_t nhosts_lines;                   /* how many */
-    ld_host_var proxy[LD_HOST_PROXY_MAX];  /* the proxy variables set */
-    size_t nproxy;                         /* how many */
+    size_t nhosts_lines;                        /* how many */
+    ld_host_var proxy[LD_HOST_PROXY_MAX];       /* the proxy variables set */
+    size_t nproxy;                              /* how many */
 } ld_host;
 
 /* What ld_host_collect() reads; NULL members take the system's. */
 typedef struct ld_host_sources {
-    const char *os_release;       /* NULL: /etc/os-release, else /usr/lib/os-release */
-    const ld_proxy_env *proxy;    /* the environment's proxy variables, NULL: none */
-    double started_at;            /* the wall clock at the start (seconds since the epoch) */
+    const char *os_release;    /* NULL: /etc/os-release, else /usr/lib/os-release */
+    const ld_proxy_env *proxy; /* the environment's proxy variables, NULL: none */
+    double started_at;         /* the wall clock at the start (seconds since the epoch) */
 } ld_host_sources;
 
 /* A zeroed host context; NULL when out of memory. */

@@ -5,11 +5,21 @@
 #include <stddef.h>
 
 static const char *const icmp4_unreach[] = {
-    "net-unreachable",          "host-unreachable",  "protocol-unreachable",
-    "port-unreachable",         "fragmentation-needed", "source-route-failed",
-    "net-unknown",              "host-unknown",      "source-isolated",
-    "net-prohibited",           "host-prohibited",   "net-unreachable-for-tos",
-    "host-unreachable-for-tos", "admin-prohibited",  "host-precedence-violation",
+    "net-unreachable",
+    "host-unreachable",
+    "protocol-unreachable",
+    "port-unreachable",
+    "fragmentation-needed",
+    "source-route-failed",
+    "net-unknown",
+    "host-unknown",
+    "source-isolated",
+    "net-prohibited",
+    "host-prohibited",
+    "net-unreachable-for-tos",
+    "host-unreachable-for-tos",
+    "admin-prohibited",
+    "host-precedence-violation",
     "precedence-cutoff",
 };
 

@@ -22,8 +22,8 @@ ld_status ld_ifaces_load(ld_ifaces *out, ld_err *err) {
         return ld_err_set(err, LD_ENOMEM, "out of memory");
     }
     for (struct ifaddrs *it = list; it; it = it->ifa_next) {
-        if (!it->ifa_addr || ld_addr_from_sockaddr(it->ifa_addr, &out->items[out->len].addr,
-                                                   NULL) != LD_OK)
+        if (!it->ifa_addr ||
+            ld_addr_from_sockaddr(it->ifa_addr, &out->items[out->len].addr, NULL) != LD_OK)
             continue;
         ld_iface_addr *ia = &out->items[out->len++];
         if (ia->addr.family == AF_INET6)

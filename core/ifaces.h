@@ -15,8 +15,8 @@
 
 /* One local address. */
 typedef struct ld_iface_addr {
-    ld_addr addr;            /* the address */
-    char name[IF_NAMESIZE];  /* its interface */
+    ld_addr addr;           /* the address */
+    char name[IF_NAMESIZE]; /* its interface */
 } ld_iface_addr;
 
 /* All local addresses. */

@@ -13,17 +13,17 @@
 #define LOOP_BATCH 64 /* epoll events fetched per wait */
 
 struct ld_loop {
-    int epfd;                           /* epoll instance */
-    ld_time now;                        /* time at the start of this iteration */
-    ld_timer **heap;                    /* min-heap by when */
-    size_t nheap;                       /* timers scheduled */
-    size_t capheap;                     /* heap slots allocated */
-    size_t nio;                         /* ios registered */
-    ld_defer *defer_head;               /* deferred calls, FIFO */
-    ld_defer *defer_tail;               /* last deferred call */
-    int stopped;                        /* ld_loop_stop() was called */
+    int epfd;                             /* epoll instance */
+    ld_time now;                          /* time at the start of this iteration */
+    ld_timer **heap;                      /* min-heap by when */
+    size_t nheap;                         /* timers scheduled */
+    size_t capheap;                       /* heap slots allocated */
+    size_t nio;                           /* ios registered */
+    ld_defer *defer_head;                 /* deferred calls, FIFO */
+    ld_defer *defer_tail;                 /* last deferred call */
+    int stopped;                          /* ld_loop_stop() was called */
     struct epoll_event ready[LOOP_BATCH]; /* the batch being dispatched */
-    int nready;                         /* events in ready */
+    int nready;                           /* events in ready */
 };
 
 ld_time ld_time_now(void) {

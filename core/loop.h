@@ -17,12 +17,12 @@
 typedef struct ld_loop ld_loop;
 
 /* Interest and readiness bits for ld_io. */
-#define LD_READ 1u  /* readable (or hang-up / error pending) */
+#define LD_READ  1u /* readable (or hang-up / error pending) */
 #define LD_WRITE 2u /* writable (or error pending) */
 
 /* Monotonic time in nanoseconds. */
 typedef int64_t ld_time;
-#define LD_MS ((ld_time)1000000)
+#define LD_MS  ((ld_time)1000000)
 #define LD_SEC ((ld_time)1000000000)
 
 typedef struct ld_io ld_io;
@@ -35,31 +35,31 @@ typedef void (*ld_defer_cb)(ld_defer *d);
 
 /* A watched file descriptor; zero-initialise before first use. */
 struct ld_io {
-    int fd;           /* the descriptor; -1 when inactive */
-    unsigned events;  /* LD_READ | LD_WRITE interest */
-    int active;       /* registered with epoll */
-    ld_io_cb cb;      /* called when ready */
-    void *data;       /* owner's pointer */
-    ld_loop *loop;    /* loop it is registered with */
+    int fd;          /* the descriptor; -1 when inactive */
+    unsigned events; /* LD_READ | LD_WRITE interest */
+    int active;      /* registered with epoll */
+    ld_io_cb cb;     /* called when ready */
+    void *data;      /* owner's pointer */
+    ld_loop *loop;   /* loop it is registered with */
 };
 
 /* A one-shot timer; zero-initialise before first use. */
 struct ld_timer {
-    ld_time when;     /* absolute monotonic expiry */
-    size_t heap_idx;  /* position in the heap; SIZE_MAX when inactive */
-    int active;       /* 1 while scheduled */
-    ld_timer_cb cb;   /* called at expiry */
-    void *data;       /* owner's pointer */
-    ld_loop *loop;    /* loop it is scheduled on */
+    ld_time when;    /* absolute monotonic expiry */
+    size_t heap_idx; /* position in the heap; SIZE_MAX when inactive */
+    int active;      /* 1 while scheduled */
+    ld_timer_cb cb;  /* called at expiry */
+    void *data;      /* owner's pointer */
+    ld_loop *loop;   /* loop it is scheduled on */
 };
 
 /* A call to make after the current callback returns; zero-initialise. */
 struct ld_defer {
-    ld_defer *next;   /* queue link */
-    int active;       /* 1 while queued */
-    ld_defer_cb cb;   /* the call */
-    void *data;       /* owner's pointer */
-    ld_loop *loop;    /* loop it is queued on */
+    ld_defer *next; /* queue link */
+    int active;     /* 1 while queued */
+    ld_defer_cb cb; /* the call */
+    void *data;     /* owner's pointer */
+    ld_loop *loop;  /* loop it is queued on */
 };
 
 /* The current monotonic time. */

@@ -142,8 +142,7 @@ int ld_nl_open(ld_err *err) {
 static int send_request(int fd, const void *req) {
     struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
     const struct nlmsghdr *h = req;
-    return sendto(fd, req, h->nlmsg_len, 0, (struct sockaddr *)&kernel, sizeof kernel) < 0 ? -1
-                                                                                              : 0;
+    return sendto(fd, req, h->nlmsg_len, 0, (struct sockaddr *)&kernel, sizeof kernel) < 0 ? -1 : 0;
 }
 
 ssize_t ld_nl_exchange(int fd, void *req, void *buf, size_t cap) {

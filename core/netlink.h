@@ -44,11 +44,11 @@ int ld_nl_error(const struct nlmsghdr *h);
 
 /* What an RTM_NEWLINK message says of one interface. */
 typedef struct ld_nl_link {
-    int index;                /* ifindex */
-    char name[IF_NAMESIZE];   /* IFLA_IFNAME, "" when absent */
-    unsigned mtu;             /* IFLA_MTU, 0 when absent */
-    unsigned operstate;       /* IFLA_OPERSTATE (RFC 2863: IF_OPER_*), IF_OPER_UNKNOWN when absent */
-    unsigned flags;           /* IFF_* (IFF_UP: administratively up) */
+    int index;              /* ifindex */
+    char name[IF_NAMESIZE]; /* IFLA_IFNAME, "" when absent */
+    unsigned mtu;           /* IFLA_MTU, 0 when absent */
+    unsigned operstate;     /* IFLA_OPERSTATE (RFC 2863: IF_OPER_*), IF_OPER_UNKNOWN when absent */
+    unsigned flags;         /* IFF_* (IFF_UP: administratively up) */
 } ld_nl_link;
 
 /* Reads an RTM_NEWLINK message into out; 0 when h is no such message or

@@ -27,9 +27,9 @@ static ld_status get_string(const cJSON *obj, const char *field, int required, c
 }
 
 static ld_status parse_profile(const cJSON *o, ld_profile *p, ld_err *err) {
-    static const char *const known[] = {"name",          "description",   "scheme", "port",
-                                        "expect_status", "expect_az_ids", "docs",   "names",
-                                        NULL};
+    static const char *const known[] = {"name", "description",   "scheme",
+                                        "port", "expect_status", "expect_az_ids",
+                                        "docs", "names",         NULL};
     if (!cJSON_IsObject(o))
         return ld_err_set(err, LD_EINVAL, "a profile must be an object");
     const cJSON *f;

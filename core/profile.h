@@ -18,20 +18,20 @@
 #include "core/spec.h"
 #include "core/target.h"
 
-#define LD_PROFILES_MAX 64 /* profiles in one set */
+#define LD_PROFILES_MAX     64 /* profiles in one set */
 #define LD_PROFILE_DOCS_MAX 4
 
 /* One profile. */
 typedef struct ld_profile {
-    char name[32];             /* what --profile names */
-    char description[1024];    /* what it is for, and the source of its presets */
-    ld_scheme scheme;          /* preset scheme */
-    uint16_t port;             /* preset port */
-    char expect_status[64];    /* preset --expect-status, "" for none */
+    char name[32];          /* what --profile names */
+    char description[1024]; /* what it is for, and the source of its presets */
+    ld_scheme scheme;       /* preset scheme */
+    uint16_t port;          /* preset port */
+    char expect_status[64]; /* preset --expect-status, "" for none */
     char expect_az_ids[LD_AZ_IDS_MAX][LD_AZ_ID_MAX]; /* preset --expect-az-id */
-    size_t nexpect_az_ids;     /* how many */
-    char docs[LD_PROFILE_DOCS_MAX][256]; /* documentation URLs */
-    size_t ndocs;              /* how many */
+    size_t nexpect_az_ids;                           /* how many */
+    char docs[LD_PROFILE_DOCS_MAX][256];             /* documentation URLs */
+    size_t ndocs;                                    /* how many */
 } ld_profile;
 
 /* A set of profiles. */

@@ -29,12 +29,12 @@ void ld_proxy_env_read(ld_proxy_env *out, char *const *envp);
 
 /* What the environment says about one request. */
 typedef struct ld_proxy_decision {
-    int use;               /* a proxy would be used */
-    const char *variable;  /* the variable naming it (NULL when none applies) */
-    const char *proxy;     /* its value (NULL when none) */
-    const char *no_proxy;  /* the no_proxy value consulted (NULL when unset) */
-    int bypassed;          /* a proxy is set, but no_proxy exempts this host (variable
-                              and proxy still name it) */
+    int use;              /* a proxy would be used */
+    const char *variable; /* the variable naming it (NULL when none applies) */
+    const char *proxy;    /* its value (NULL when none) */
+    const char *no_proxy; /* the no_proxy value consulted (NULL when unset) */
+    int bypassed;         /* a proxy is set, but no_proxy exempts this host (variable
+                             and proxy still name it) */
 } ld_proxy_decision;
 
 /* Decides for scheme ("http", "https") and host (name or address, IPv6 without

@@ -40,9 +40,11 @@ ld_status ld_range_parse(const char *s, ld_range *out, ld_err *err) {
     if (!colon) {
         /* "10": from 0 to 10. */
         if (!number(p, strlen(p), &out->end))
-            return ld_err_set(err, LD_EINVAL, "not a number or a range (e.g. 10, 10:, ~:10, 5:10, @5:10)");
+            return ld_err_set(err, LD_EINVAL,
+                              "not a number or a range (e.g. 10, 10:, ~:10, 5:10, @5:10)");
         out->start = 0;
-        return out->end < 0 ? ld_err_set(err, LD_EINVAL, "a single number means 0 to it: it must not be negative")
+        return out->end < 0 ? ld_err_set(err, LD_EINVAL,
+                                         "a single number means 0 to it: it must not be negative")
                             : LD_OK;
     }
     size_t slen = (size_t)(colon - p);

@@ -18,12 +18,12 @@
 
 /* A parsed range. */
 typedef struct ld_range {
-    double start;                  /* lower bound (when !start_inf) */
-    double end;                    /* upper bound (when !end_inf) */
-    int start_inf;                 /* no lower bound (~) */
-    int end_inf;                   /* no upper bound ("10:") */
-    int inside;                    /* '@': alert inside the range, not outside */
-    char text[LD_RANGE_TEXT_MAX];  /* as given, for perfdata */
+    double start;                 /* lower bound (when !start_inf) */
+    double end;                   /* upper bound (when !end_inf) */
+    int start_inf;                /* no lower bound (~) */
+    int end_inf;                  /* no upper bound ("10:") */
+    int inside;                   /* '@': alert inside the range, not outside */
+    char text[LD_RANGE_TEXT_MAX]; /* as given, for perfdata */
 } ld_range;
 
 /* Parses s; err says what is wrong without repeating s. */

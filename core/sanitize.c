@@ -40,10 +40,10 @@ static size_t utf8_decode(const unsigned char *s, size_t n, uint32_t *cp) {
 /* 1 when a code point must not reach a terminal as is. */
 static int is_control(uint32_t c) {
     return c < 0x20 || c == 0x7f || (c >= 0x80 && c <= 0x9f) ||
-           (c >= 0x202a && c <= 0x202e) ||  /* bidirectional embeddings and overrides */
-           (c >= 0x2066 && c <= 0x2069) ||  /* bidirectional isolates */
-           c == 0x200e || c == 0x200f ||    /* direction marks */
-           c == 0xfeff;                     /* byte order mark, zero width */
+           (c >= 0x202a && c <= 0x202e) || /* bidirectional embeddings and overrides */
+           (c >= 0x2066 && c <= 0x2069) || /* bidirectional isolates */
+           c == 0x200e || c == 0x200f ||   /* direction marks */
+           c == 0xfeff;                    /* byte order mark, zero width */
 }
 
 /* Calls put(piece) for each clean run and each escape of s[0..n); an
@@ -122,10 +122,10 @@ char *ld_sanitize_lines_dup(const char *s) {
 
 /* A fixed output buffer being filled. */
 typedef struct fixed {
-    char *out;    /* the buffer */
-    size_t cap;   /* its size, the NUL included */
-    size_t len;   /* bytes written */
-    int full;     /* a piece did not fit: nothing more is written */
+    char *out;  /* the buffer */
+    size_t cap; /* its size, the NUL included */
+    size_t len; /* bytes written */
+    int full;   /* a piece did not fit: nothing more is written */
 } fixed;
 
 static ld_status put_fixed(void *arg, const char *p, size_t len, int atomic) {

@@ -40,7 +40,7 @@ ld_stream_result ld_stream_read(ld_stream *s, void *buf, size_t len, size_t *n) 
     if (r == 0)
         return LD_STREAM_EOF;
     return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? LD_STREAM_WANT_READ
-                                                                      : LD_STREAM_ERROR;
+                                                                     : LD_STREAM_ERROR;
 }
 
 ld_stream_result ld_stream_write(ld_stream *s, const void *buf, size_t len, size_t *n) {

@@ -9,13 +9,13 @@
 #include <strings.h>
 
 static const struct {
-    const char *name;  /* URL scheme */
-    ld_scheme scheme;  /* what it selects */
-    uint16_t port;     /* default port, 0 = none */
-    int tls;           /* TLS on top of TCP */
+    const char *name; /* URL scheme */
+    ld_scheme scheme; /* what it selects */
+    uint16_t port;    /* default port, 0 = none */
+    int tls;          /* TLS on top of TCP */
 } schemes[] = {
-    {"tcp", LD_SCHEME_TCP, 0, 0},        {"http", LD_SCHEME_HTTP, 80, 0},
-    {"https", LD_SCHEME_HTTPS, 443, 1},  {"redis", LD_SCHEME_REDIS, 6379, 0},
+    {"tcp", LD_SCHEME_TCP, 0, 0},          {"http", LD_SCHEME_HTTP, 80, 0},
+    {"https", LD_SCHEME_HTTPS, 443, 1},    {"redis", LD_SCHEME_REDIS, 6379, 0},
     {"rediss", LD_SCHEME_REDISS, 6379, 1}, {"mqtt", LD_SCHEME_MQTT, 1883, 0},
     {"mqtts", LD_SCHEME_MQTTS, 8883, 1},
 };
@@ -23,9 +23,9 @@ static const struct {
 
 /* Parts of a parameter name (lower case, '-' read as '_') that make its value
  * a secret, and names that are one only whole ("key" but not "monkey"). */
-static const char *const secret_parts[] = {"token", "secret", "password", "passwd", "signature",
-                                           "credential", "api_key", "apikey", "private_key",
-                                           "access_key", "session"};
+static const char *const secret_parts[] = {"token",       "secret",     "password", "passwd",
+                                           "signature",   "credential", "api_key",  "apikey",
+                                           "private_key", "access_key", "session"};
 static const char *const secret_names[] = {"key", "sig", "pwd", "pass", "auth", "authorization"};
 
 /* 1 when the parameter name s[0..n) names a secret. */
@@ -151,7 +151,8 @@ ld_status ld_host_name_check(const char *name, ld_err *err) {
         if (label == 0)
             return ld_err_set(err, LD_EINVAL, "empty label in host name (two dots in a row?)");
         if (label > LD_LABEL_MAX)
-            return ld_err_set(err, LD_EINVAL, "label '%.20s...' is %zu characters long; DNS allows %d",
+            return ld_err_set(err, LD_EINVAL,
+                              "label '%.20s...' is %zu characters long; DNS allows %d",
                               name + start, label, LD_LABEL_MAX);
         if (name[start] == '-')
             return ld_err_set(err, LD_EINVAL, "label '%.*s' starts with '-'", (int)label,
@@ -183,7 +184,8 @@ static ld_status authority_parse(const char *s, size_t n, ld_target *t, ld_err *
         hostlen = (size_t)(close - host);
         rest = close + 1;
         if (rest < s + n && *rest != ':')
-            return ld_err_set(err, LD_EINVAL, "unexpected '%c' after ']' (expected ':PORT')", *rest);
+            return ld_err_set(err, LD_EINVAL, "unexpected '%c' after ']' (expected ':PORT')",
+                              *rest);
     } else {
         const char *colon = memchr(s, ':', n);
         if (colon && memchr(colon + 1, ':', (size_t)(s + n - colon - 1)))

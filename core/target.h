@@ -21,8 +21,8 @@
 #include "addr.h"
 #include "err.h"
 
-#define LD_HOST_MAX 253          /* longest host name, without a trailing dot */
-#define LD_LABEL_MAX 63          /* longest label */
+#define LD_HOST_MAX         253  /* longest host name, without a trailing dot */
+#define LD_LABEL_MAX        63   /* longest label */
 #define LD_TARGET_INPUT_MAX 2048 /* longest target text accepted */
 
 /* The application protocol a target's scheme asks for. */

@@ -16,8 +16,10 @@ int ld_utc_parse(const char *s, double *out) {
     struct tm tm;
     memset(&tm, 0, sizeof tm);
     char z = 0;
-    if (!s || sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%c", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
-                     &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &z) != 7 || z != 'Z')
+    if (!s ||
+        sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%c", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
+               &tm.tm_min, &tm.tm_sec, &z) != 7 ||
+        z != 'Z')
         return 0;
     tm.tm_year -= 1900;
     tm.tm_mon -= 1;

@@ -1,8 +1,8 @@
 /* value.h - the typed values facts hold.
  *
  * A value owns its strings, which pass the sanitizer (sanitize.h) on the way
- * in: whatever the network or the user sent, a value is clean UTF-8 text. ld_value_clear() frees them and leaves LD_T_NONE,
- * which means "not recorded". Lists hold strings only: addresses, names.
+ * in: whatever the network or the user sent, a value is clean UTF-8 text. ld_value_clear() frees
+ * them and leaves LD_T_NONE, which means "not recorded". Lists hold strings only: addresses, names.
  */
 #ifndef LD_VALUE_H
 #define LD_VALUE_H

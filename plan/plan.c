@@ -24,10 +24,10 @@
 /* A probe and the config it reads, allocated together so the config
  * outlives the probe. */
 typedef struct probe_slot {
-    ld_probe probe;              /* the instance */
-    struct target_run *tr;       /* its target */
-    ld_capture_watch watch;      /* tcp: the capture's view of this attempt */
-    int have_tuple;              /* tcp: watch holds the attempt's addresses */
+    ld_probe probe;         /* the instance */
+    struct target_run *tr;  /* its target */
+    ld_capture_watch watch; /* tcp: the capture's view of this attempt */
+    int have_tuple;         /* tcp: watch holds the attempt's addresses */
     union {
         ld_dns_config dns;       /* when probe.ops == &ld_probe_dns */
         ld_tcp_config tcp;       /* ... &ld_probe_tcp */
@@ -39,29 +39,29 @@ typedef struct probe_slot {
 
 /* An address some probe connects to, and why. */
 typedef struct addr_entry {
-    ld_addr addr;                /* the address */
-    unsigned origin;             /* LD_ORIGIN_* bits */
+    ld_addr addr;    /* the address */
+    unsigned origin; /* LD_ORIGIN_* bits */
 } addr_entry;
 
 enum target_state { T_PENDING, T_RUNNING, T_DONE };
 
-#define TARGET_MAX_ADDRS 64      /* connects per target (endpoint IPs + answers) */
+#define TARGET_MAX_ADDRS  64 /* connects per target (endpoint IPs + answers) */
 #define TARGET_MAX_PROBES (TARGET_MAX_ADDRS + 1)
 
 /* The state of one target. */
 typedef struct target_run {
-    ld_run *run;                          /* owner */
-    ld_target_spec spec;                  /* what to check */
-    ld_facts *facts;                      /* what was seen */
-    enum target_state state;              /* pending, running, done */
-    probe_slot *active[TARGET_MAX_PROBES];/* probes not yet finished */
-    size_t nactive;                       /* how many */
-    addr_entry addrs[TARGET_MAX_ADDRS];   /* addresses connected to */
-    size_t naddrs;                        /* how many */
+    ld_run *run;                                                      /* owner */
+    ld_target_spec spec;                                              /* what to check */
+    ld_facts *facts;                                                  /* what was seen */
+    enum target_state state;                                          /* pending, running, done */
+    probe_slot *active[TARGET_MAX_PROBES];                            /* probes not yet finished */
+    size_t nactive;                                                   /* how many */
+    addr_entry addrs[TARGET_MAX_ADDRS];                               /* addresses connected to */
+    size_t naddrs;                                                    /* how many */
     ld_resolver resolvers[LD_DNS_MAX_RESOLVERS + LD_DNS_SERVERS_MAX]; /* system, then its own */
-    size_t nresolvers;                    /* how many */
-    ld_time started;                      /* when it started */
-    ld_time ended;                        /* when it finished */
+    size_t nresolvers;                                                /* how many */
+    ld_time started;                                                  /* when it started */
+    ld_time ended;                                                    /* when it finished */
 } target_run;
 
 /* The instance metadata, asked once per plan.
@@ -78,43 +78,43 @@ typedef struct target_run {
  * that a run's --timeout cut short is asked again by the next run. */
 typedef struct plan_metadata {
     enum { MD_IDLE, MD_RUNNING, MD_DONE } state; /* not asked, in flight, answered */
-    ld_metadata_config cfg;               /* what the probe asks */
-    ld_probe probe;                       /* the probe, while state is MD_RUNNING */
-    ld_facts *facts;                      /* the cloud.* target facts it recorded */
-    ld_time ends_at;                      /* its deadline: its own, or the run's that asked */
-    int retry;                            /* a run's --timeout cut it: ask again next run */
+    ld_metadata_config cfg;                      /* what the probe asks */
+    ld_probe probe;                              /* the probe, while state is MD_RUNNING */
+    ld_facts *facts;                             /* the cloud.* target facts it recorded */
+    ld_time ends_at; /* its deadline: its own, or the run's that asked */
+    int retry;       /* a run's --timeout cut it: ask again next run */
 } plan_metadata;
 
 struct ld_plan {
-    ld_plan_config cfg;                   /* options */
-    ld_loop *loop;                        /* the one loop */
-    ld_cloud cloud;                       /* cloud.provider */
-    const char *cloud_source;             /* cloud.provider_source */
-    int has_cloud_resolver;               /* the cloud's resolver is asked */
-    ld_resolver cloud_resolver;           /* ... this one */
-    plan_metadata md;                     /* the instance metadata */
-    ld_run *runs;                         /* runs started and not finished, by next_run */
+    ld_plan_config cfg;         /* options */
+    ld_loop *loop;              /* the one loop */
+    ld_cloud cloud;             /* cloud.provider */
+    const char *cloud_source;   /* cloud.provider_source */
+    int has_cloud_resolver;     /* the cloud's resolver is asked */
+    ld_resolver cloud_resolver; /* ... this one */
+    plan_metadata md;           /* the instance metadata */
+    ld_run *runs;               /* runs started and not finished, by next_run */
 };
 
 struct ld_run {
-    ld_plan *plan;                        /* owner of the loop and the options */
-    target_run *targets;                  /* all targets */
-    size_t ntargets;                      /* how many */
-    size_t cap;                           /* allocated */
-    size_t next;                          /* next target to start */
-    size_t running;                       /* targets started, not done */
-    int started;                          /* ld_run_start was called */
-    int finished;                         /* done was called, or is queued */
-    int deadline_passed;                  /* the deadline fired */
-    ld_time deadline_at;                  /* when the run ends, whatever is pending */
-    ld_timer deadline;                    /* fires at deadline_at */
-    ld_defer done_call;                   /* defers the done callback */
-    ld_run_done_cb done;                  /* called once when all targets are done */
-    void *done_arg;                       /* passed to done */
-    ld_ifaces ifaces;                     /* local addresses, read when the run starts */
-    ld_dns_system dns_system;             /* resolv.conf, read when the run starts */
-    const char *capture_file;             /* offline runs: the capture file read */
-    ld_run *next_run;                     /* the plan's next run in flight */
+    ld_plan *plan;            /* owner of the loop and the options */
+    target_run *targets;      /* all targets */
+    size_t ntargets;          /* how many */
+    size_t cap;               /* allocated */
+    size_t next;              /* next target to start */
+    size_t running;           /* targets started, not done */
+    int started;              /* ld_run_start was called */
+    int finished;             /* done was called, or is queued */
+    int deadline_passed;      /* the deadline fired */
+    ld_time deadline_at;      /* when the run ends, whatever is pending */
+    ld_timer deadline;        /* fires at deadline_at */
+    ld_defer done_call;       /* defers the done callback */
+    ld_run_done_cb done;      /* called once when all targets are done */
+    void *done_arg;           /* passed to done */
+    ld_ifaces ifaces;         /* local addresses, read when the run starts */
+    ld_dns_system dns_system; /* resolv.conf, read when the run starts */
+    const char *capture_file; /* offline runs: the capture file read */
+    ld_run *next_run;         /* the plan's next run in flight */
 };
 
 static void trace(const ld_plan *plan, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -237,8 +237,8 @@ static void metadata_start(ld_plan *plan, const ld_run *run) {
     ld_facts_free(md->facts);
     if (!(md->facts = ld_facts_create()))
         return; /* out of memory: no cloud.* facts beyond the provider */
-    ld_time timeout = plan->cfg.metadata_timeout ? plan->cfg.metadata_timeout
-                                                 : LD_PLAN_METADATA_TIMEOUT;
+    ld_time timeout =
+        plan->cfg.metadata_timeout ? plan->cfg.metadata_timeout : LD_PLAN_METADATA_TIMEOUT;
     ld_time deadline = ld_time_now() + timeout;
     ld_probe *p = &md->probe;
     /* A run that ends sooner ends it, as cut (deadline_cb): the probe then
@@ -426,8 +426,8 @@ static void record_target_facts(ld_run *run, target_run *tr, int checked) {
         ld_bag_set_str(t, LD_F_HTTP_EXPECTED_STATUS, tr->spec.expect.text);
         /* What an application honouring the environment would do: known
          * before, and whatever, the probes find. */
-        ld_proxy_decision d = ld_proxy_for(
-            c->proxy_env, tg->scheme == LD_SCHEME_HTTPS ? "https" : "http", tg->host);
+        ld_proxy_decision d =
+            ld_proxy_for(c->proxy_env, tg->scheme == LD_SCHEME_HTTPS ? "https" : "http", tg->host);
         ld_bag_set_bool(t, LD_F_HTTP_PROXY_WOULD_BE_USED, d.use);
         if (d.use) {
             char masked[512];
@@ -570,8 +570,7 @@ static void launch(target_run *tr, probe_slot *slot, const ld_probe_ops *ops) {
     tr->active[tr->nactive++] = slot;
     ld_err err;
     if (ld_probe_start(p, &err) != LD_OK)
-        trace(plan, "%s: %s probe could not start: %s", tr->spec.target.input, ops->name,
-              err.msg);
+        trace(plan, "%s: %s probe could not start: %s", tr->spec.target.input, ops->name, err.msg);
     else if (ops == &ld_probe_tcp)
         watch_attempt(run, slot);
 }
@@ -623,7 +622,7 @@ static void launch_app(target_run *tr, const ld_addr *addr, ld_stream stream) {
     ld_scheme sc = tr->spec.target.scheme;
     const ld_probe_ops *ops = sc == LD_SCHEME_REDIS || sc == LD_SCHEME_REDISS ? &ld_probe_redis
                               : sc == LD_SCHEME_MQTT || sc == LD_SCHEME_MQTTS ? &ld_probe_mqtt
-                                                                               : NULL;
+                                                                              : NULL;
     probe_slot *slot = ops ? new_slot(tr) : NULL;
     if (!slot) {
         ld_stream_close(&stream);
@@ -876,8 +875,7 @@ static void run_done_cb(ld_defer *d) {
 /* Ends the run when nothing is left to check: the done call is deferred, so
  * that a run finishing inside ld_run_start returns first. */
 static void maybe_finish_run(ld_run *run) {
-    if (run->finished || run->running > 0 ||
-        (run->next < run->ntargets && !run->deadline_passed))
+    if (run->finished || run->running > 0 || (run->next < run->ntargets && !run->deadline_passed))
         return;
     /* The metadata's facts come with the targets': wait for them, never
      * past the deadline. */
@@ -906,9 +904,9 @@ static void record_threshold(ld_bag *t, double seconds, const ld_range *warning,
         ld_bag_set_str(t, warning_fact, warning->text);
     if (critical)
         ld_bag_set_str(t, critical_fact, critical->text);
-    const char *state = critical && ld_range_alerts(critical, seconds)  ? "critical"
+    const char *state = critical && ld_range_alerts(critical, seconds) ? "critical"
                         : warning && ld_range_alerts(warning, seconds) ? "warning"
-                                                                        : "ok";
+                                                                       : "ok";
     ld_bag_set_str(t, state_fact, state);
 }
 
@@ -1017,9 +1015,9 @@ ld_status ld_run_execute(ld_run *run, ld_err *err) {
 
 /* One offline target: the attempts to one destination port. */
 typedef struct flow_group {
-    uint16_t port;              /* destination port */
-    const ld_hs_flow **flows;   /* latest attempt per server address */
-    size_t nflows;              /* how many */
+    uint16_t port;            /* destination port */
+    const ld_hs_flow **flows; /* latest attempt per server address */
+    size_t nflows;            /* how many */
 } flow_group;
 
 #define CAPTURE_MAX_TARGETS 256 /* destination ports reported from one file */
@@ -1079,9 +1077,9 @@ static void group_spec(const flow_group *gr, const ld_target *only, ld_target_sp
     t->port_given = 1;
     snprintf(t->host, sizeof t->host, "%s", first);
     snprintf(t->path, sizeof t->path, "/");
-    int n = snprintf(t->input, sizeof t->input,
-                     gr->flows[0]->server.family == AF_INET6 ? "[%s]:%u" : "%s:%u", first,
-                     gr->port);
+    int n =
+        snprintf(t->input, sizeof t->input,
+                 gr->flows[0]->server.family == AF_INET6 ? "[%s]:%u" : "%s:%u", first, gr->port);
     if (gr->nflows > 1 && n > 0 && (size_t)n < sizeof t->input)
         snprintf(t->input + n, sizeof t->input - (size_t)n, " (+%zu more address%s)",
                  gr->nflows - 1, gr->nflows > 2 ? "es" : "");
@@ -1107,8 +1105,9 @@ ld_status ld_run_add_capture(ld_run *run, const ld_hs_table *flows, const ld_tar
         if (t0 == 0 || f->first_ts < t0)
             t0 = f->first_ts;
         if ((st = group_add(groups, &ngroups, f)) == LD_ELIMIT) {
-            st = ld_err_set(err, LD_ELIMIT, "attempts to more than %d ports; pick one with --target",
-                            CAPTURE_MAX_TARGETS);
+            st =
+                ld_err_set(err, LD_ELIMIT, "attempts to more than %d ports; pick one with --target",
+                           CAPTURE_MAX_TARGETS);
             goto out;
         } else if (st != LD_OK) {
             st = ld_err_set(err, st, "out of memory");

@@ -62,34 +62,34 @@ typedef struct ld_plan_thresholds {
 
 /* What every run of the plan shares; parsed once, passed down const. */
 typedef struct ld_plan_config {
-    ld_time started;                 /* when the process started (timeline origin) */
-    ld_time connect_timeout;         /* deadline of each probe step: a DNS query, a
-                                        connect, a TLS handshake, an HTTP request, a
-                                        Redis or MQTT reply (--connect-timeout) */
-    int cloud_auto;                  /* decide the cloud from DMI (--cloud auto) */
-    ld_cloud cloud;                  /* else this one (--cloud aws|gcp|azure|none) */
-    const char *dmi_dir;             /* where DMI strings are read, NULL: /sys/class/dmi/id */
-    int metadata;                    /* ask the instance metadata service when the cloud is
-                                        known (check does; analyze never: a file's host is
-                                        not this one) */
-    const char *imds_endpoint;       /* its base URL (--imds-endpoint), NULL: the provider's */
-    ld_time metadata_timeout;        /* its own deadline, never past a run's; 0:
-                                        LD_PLAN_METADATA_TIMEOUT */
-    int cloud_resolver_off;          /* --cloud-resolver none: the cloud's resolver is not asked */
+    ld_time started;           /* when the process started (timeline origin) */
+    ld_time connect_timeout;   /* deadline of each probe step: a DNS query, a
+                                  connect, a TLS handshake, an HTTP request, a
+                                  Redis or MQTT reply (--connect-timeout) */
+    int cloud_auto;            /* decide the cloud from DMI (--cloud auto) */
+    ld_cloud cloud;            /* else this one (--cloud aws|gcp|azure|none) */
+    const char *dmi_dir;       /* where DMI strings are read, NULL: /sys/class/dmi/id */
+    int metadata;              /* ask the instance metadata service when the cloud is
+                                  known (check does; analyze never: a file's host is
+                                  not this one) */
+    const char *imds_endpoint; /* its base URL (--imds-endpoint), NULL: the provider's */
+    ld_time metadata_timeout;  /* its own deadline, never past a run's; 0:
+                                  LD_PLAN_METADATA_TIMEOUT */
+    int cloud_resolver_off;    /* --cloud-resolver none: the cloud's resolver is not asked */
     const ld_resolver *cloud_resolver; /* --cloud-resolver IP[:PORT], NULL: the provider's */
-    ld_capture *capture;             /* open packet capture, NULL when there is none; the
-                                        plan attaches it to its loop, the caller frees it */
-    ld_capture_mode capture_mode;    /* --capture */
-    const char *capture_unavailable; /* why capture is NULL (recorded as a fact) */
-    SSL_CTX *tls_ctx;                /* client TLS context (trust store), NULL: no TLS */
-    const ld_proxy_env *proxy_env;   /* the environment's proxy settings */
-    const ld_names *names;           /* the name patterns the DNS probe reads the target's
-                                        name and CNAME chain with (core/names.h), NULL:
-                                        names are not read */
-    size_t max_parallel;             /* targets of one run checked at the same time */
-    ld_plan_thresholds thresholds;   /* --warning / --critical */
-    ld_trace_cb trace;               /* -v progress, NULL for none */
-    void *trace_arg;                 /* passed to trace */
+    ld_capture *capture;               /* open packet capture, NULL when there is none; the
+                                          plan attaches it to its loop, the caller frees it */
+    ld_capture_mode capture_mode;      /* --capture */
+    const char *capture_unavailable;   /* why capture is NULL (recorded as a fact) */
+    SSL_CTX *tls_ctx;                  /* client TLS context (trust store), NULL: no TLS */
+    const ld_proxy_env *proxy_env;     /* the environment's proxy settings */
+    const ld_names *names;             /* the name patterns the DNS probe reads the target's
+                                          name and CNAME chain with (core/names.h), NULL:
+                                          names are not read */
+    size_t max_parallel;               /* targets of one run checked at the same time */
+    ld_plan_thresholds thresholds;     /* --warning / --critical */
+    ld_trace_cb trace;                 /* -v progress, NULL for none */
+    void *trace_arg;                   /* passed to trace */
 } ld_plan_config;
 
 /* How long the metadata service may take: it answers in milliseconds on

@@ -9,6 +9,6 @@
 #include "probes/tls.h"
 
 const ld_probe_ops *const ld_plan_probes[] = {
-    &ld_probe_dns, &ld_probe_tcp, &ld_probe_tls, &ld_probe_http, &ld_probe_redis, &ld_probe_mqtt,
-    NULL,
+    &ld_probe_dns,   &ld_probe_tcp,  &ld_probe_tls, &ld_probe_http,
+    &ld_probe_redis, &ld_probe_mqtt, NULL,
 };

@@ -40,25 +40,25 @@
 
 #include "core/hostnet.h"
 
-#define CAPTURE_SNAPLEN 256        /* IP(v6) + TCP headers, or an ICMP error's quote */
-#define CAPTURE_BUFFER (1 << 20)   /* socket queue asked for (the kernel may give less) */
-#define CAPTURE_MAX_PORTS 32       /* beyond this the filter keeps all TCP */
-#define SLL2_HDR_LEN 20            /* Linux cooked v2 header */
-#define CAPTURE_BATCH 256          /* packets read per round of a drain */
+#define CAPTURE_SNAPLEN   256       /* IP(v6) + TCP headers, or an ICMP error's quote */
+#define CAPTURE_BUFFER    (1 << 20) /* socket queue asked for (the kernel may give less) */
+#define CAPTURE_MAX_PORTS 32        /* beyond this the filter keeps all TCP */
+#define SLL2_HDR_LEN      20        /* Linux cooked v2 header */
+#define CAPTURE_BATCH     256       /* packets read per round of a drain */
 
 struct ld_capture {
-    int fd;                        /* the packet socket, -1 once closed */
-    char iface[64];                /* "any" or the interface */
-    ld_hs_table *flows;            /* what the packets show */
-    ld_loop *loop;                 /* loop the fd is in */
-    ld_io io;                      /* the selectable fd */
-    ld_capture_watch **watches;    /* active watches */
-    size_t nwatches;               /* how many */
-    size_t capwatches;             /* allocated */
-    unsigned long untracked;       /* packets of new flows the table had no room for */
-    unsigned long kernel_drops;    /* packets the kernel dropped (PACKET_STATISTICS, summed) */
-    ld_time max_rtt;               /* longest round trip noted, 0 while none */
-    ld_defer check;                /* check_watches() after a drain outside capture_io_cb */
+    int fd;                     /* the packet socket, -1 once closed */
+    char iface[64];             /* "any" or the interface */
+    ld_hs_table *flows;         /* what the packets show */
+    ld_loop *loop;              /* loop the fd is in */
+    ld_io io;                   /* the selectable fd */
+    ld_capture_watch **watches; /* active watches */
+    size_t nwatches;            /* how many */
+    size_t capwatches;          /* allocated */
+    unsigned long untracked;    /* packets of new flows the table had no room for */
+    unsigned long kernel_drops; /* packets the kernel dropped (PACKET_STATISTICS, summed) */
+    ld_time max_rtt;            /* longest round trip noted, 0 while none */
+    ld_defer check;             /* check_watches() after a drain outside capture_io_cb */
 };
 
 static const char *const mode_names[] = {"auto", "on", "off", "file"};
@@ -171,8 +171,8 @@ ld_status ld_capture_open(ld_capture **out, const char *iface, const uint16_t *p
     /* The filter is in place before any packet can arrive: bound to no
      * protocol, the socket receives nothing until bind() below. */
     int on = 1, size = CAPTURE_BUFFER;
-    struct sockaddr_ll sll = {.sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL),
-                              .sll_ifindex = (int)ifindex};
+    struct sockaddr_ll sll = {
+        .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL), .sll_ifindex = (int)ifindex};
     if (setsockopt(cap->fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog) < 0 ||
         setsockopt(cap->fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on) < 0 ||
         bind(cap->fd, (struct sockaddr *)&sll, sizeof sll) < 0) {
@@ -246,7 +246,9 @@ ld_time ld_capture_grace_for(ld_time max_rtt) {
     if (max_rtt <= 0)
         return LD_CAPTURE_GRACE_UNMEASURED;
     ld_time g = max_rtt * LD_CAPTURE_RTT_FACTOR;
-    return g < LD_CAPTURE_GRACE_MIN ? LD_CAPTURE_GRACE_MIN : g > LD_CAPTURE_GRACE ? LD_CAPTURE_GRACE : g;
+    return g < LD_CAPTURE_GRACE_MIN ? LD_CAPTURE_GRACE_MIN
+           : g > LD_CAPTURE_GRACE   ? LD_CAPTURE_GRACE
+                                    : g;
 }
 
 /* Notes the round trip of a watched attempt's answer once: from the latest
@@ -293,8 +295,11 @@ static size_t read_packet(ld_capture *cap, unsigned char *buf, size_t len, doubl
         struct cmsghdr align;                          /* aligned as a header */
     } control;
     struct iovec iov = {.iov_base = buf + SLL2_HDR_LEN, .iov_len = len - SLL2_HDR_LEN};
-    struct msghdr msg = {.msg_name = &from, .msg_namelen = sizeof from, .msg_iov = &iov,
-                         .msg_iovlen = 1, .msg_control = control.buf,
+    struct msghdr msg = {.msg_name = &from,
+                         .msg_namelen = sizeof from,
+                         .msg_iov = &iov,
+                         .msg_iovlen = 1,
+                         .msg_control = control.buf,
                          .msg_controllen = sizeof control.buf};
     ssize_t n = recvmsg(cap->fd, &msg, MSG_DONTWAIT);
     if (n < 0)
@@ -363,10 +368,10 @@ ld_status ld_capture_attach(ld_capture *cap, ld_loop *loop, ld_err *err) {
  *
  * Releasing a packet socket waits for an RCU grace period (packet_release:
  * synchronize_net): 8-20 ms measured on our machines, as long as the rest of
- * a healthy check, and spent after the answer is known. A child or thread of ours that took the last
- * reference would make us wait for it at exit, or - outliving us - be left
- * to whoever adopts orphans: a zombie under a PR_SET_CHILD_SUBREAPER parent
- * that never reaps (container inits, some monitoring agents).
+ * a healthy check, and spent after the answer is known. A child or thread of ours that took the
+ * last reference would make us wait for it at exit, or - outliving us - be left to whoever adopts
+ * orphans: a zombie under a PR_SET_CHILD_SUBREAPER parent that never reaps (container inits, some
+ * monitoring agents).
  *
  * So the last reference goes to the kernel: the socket is sent (SCM_RIGHTS)
  * into a unix socket pair together with the receiving socket itself, a cycle
@@ -391,7 +396,9 @@ static void close_elsewhere(int fd) {
     memset(&control, 0, sizeof control);
     char byte = 0;
     struct iovec iov = {.iov_base = &byte, .iov_len = 1};
-    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
+    struct msghdr msg = {.msg_iov = &iov,
+                         .msg_iovlen = 1,
+                         .msg_control = control.buf,
                          .msg_controllen = sizeof control.buf};
     struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
     c->cmsg_level = SOL_SOCKET;

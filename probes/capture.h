@@ -41,10 +41,10 @@
  * measured (one address, named by IP) the grace is LD_CAPTURE_GRACE_UNMEASURED:
  * a path whose round trip is longer than that is not a private link inside
  * one region. */
-#define LD_CAPTURE_GRACE (200 * LD_MS)
-#define LD_CAPTURE_GRACE_MIN (30 * LD_MS)
+#define LD_CAPTURE_GRACE            (200 * LD_MS)
+#define LD_CAPTURE_GRACE_MIN        (30 * LD_MS)
 #define LD_CAPTURE_GRACE_UNMEASURED (100 * LD_MS)
-#define LD_CAPTURE_RTT_FACTOR 8
+#define LD_CAPTURE_RTT_FACTOR       8
 /* ARP and neighbour discovery send their second request 1 s after the first
  * (retrans_time). A SYN not on the wire at the first look while the next hop
  * is still unresolved waits for ARP: the capture looks again this long after
@@ -80,33 +80,32 @@ typedef struct ld_capture ld_capture;
 typedef struct ld_capture_watch ld_capture_watch;
 /* Called once when the capture proves that no answer will reach a watched
  * attempt's socket: its SYN was retransmitted and nothing answered within
- * the grace (ld_capture_retransmit_grace()); or an answer (SYN-ACK, RST) arrived and the SYN was sent
- * again after it, so the socket never got it; or (when absence_proves and
- * nothing was lost) its SYN had not appeared on the wire LD_CAPTURE_GRACE
- * after the attempt began - a SYN that leaves is captured within
- * microseconds - and was not waiting for an unresolved next hop either (or
- * still was, LD_CAPTURE_NEIGH_RETRY later). ld_capture_judge() says which. */
+ * the grace (ld_capture_retransmit_grace()); or an answer (SYN-ACK, RST) arrived and the SYN was
+ * sent again after it, so the socket never got it; or (when absence_proves and nothing was lost)
+ * its SYN had not appeared on the wire LD_CAPTURE_GRACE after the attempt began - a SYN that leaves
+ * is captured within microseconds - and was not waiting for an unresolved next hop either (or still
+ * was, LD_CAPTURE_NEIGH_RETRY later). ld_capture_judge() says which. */
 typedef void (*ld_capture_cb)(ld_capture_watch *w);
 
 /* Interest in one connection attempt; embedded in its owner, zero it first. */
 struct ld_capture_watch {
-    ld_addr client;          /* the attempt's local address */
-    uint16_t client_port;    /* its local port */
-    ld_addr server;          /* where it connects */
-    uint16_t server_port;    /* to which port */
-    ld_capture_cb unanswered; /* see ld_capture_cb */
-    int absence_proves;      /* the capture covers the attempt's interface, so a
-                                SYN it does not see never left */
-    void *data;              /* owner's pointer */
-    ld_capture *cap;         /* capture it is registered with */
-    int active;              /* registered */
-    int fired;               /* unanswered was called */
-    int neigh_retry;         /* the first look found the next hop unresolved */
-    int rtt_noted;           /* its answer's round trip sized the grace */
+    ld_addr client;               /* the attempt's local address */
+    uint16_t client_port;         /* its local port */
+    ld_addr server;               /* where it connects */
+    uint16_t server_port;         /* to which port */
+    ld_capture_cb unanswered;     /* see ld_capture_cb */
+    int absence_proves;           /* the capture covers the attempt's interface, so a
+                                     SYN it does not see never left */
+    void *data;                   /* owner's pointer */
+    ld_capture *cap;              /* capture it is registered with */
+    int active;                   /* registered */
+    int fired;                    /* unanswered was called */
+    int neigh_retry;              /* the first look found the next hop unresolved */
+    int rtt_noted;                /* its answer's round trip sized the grace */
     unsigned long lost_before;    /* the capture's lost packets when the watch began */
     unsigned long evicted_before; /* its evicted flows then */
-    ld_timer grace;          /* the first looks, then the grace after a retransmission */
-    size_t idx;              /* position in the capture's watch list */
+    ld_timer grace;               /* the first looks, then the grace after a retransmission */
+    size_t idx;                   /* position in the capture's watch list */
 };
 
 /* Opens the capture on iface (NULL: "any") for TCP on ports[] (and ICMP

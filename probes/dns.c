@@ -93,18 +93,18 @@ static const char *const tcp_failure_names[] = {
 
 /* The outcome of one query (A or AAAA). */
 typedef struct dns_answer {
-    struct dns_res *owner;          /* resolver this query belongs to */
-    int family;                     /* AF_INET (A) or AF_INET6 (AAAA) */
-    int done;                       /* the callback ran */
-    dns_rcode rcode;                /* what it came to */
-    ld_addr addrs[DNS_MAX_ADDRS];   /* the addresses in the answer */
-    size_t naddrs;                  /* how many */
-    ld_value cnames;                /* CNAME chain, list */
-    ld_value wire_cnames;           /* the chain of the last reply to the name as given,
-                                       read off the wire: c-ares hands a failed search
-                                       (NXDOMAIN, NODATA) no reply to read it from */
-    int64_t ttl_min;                /* smallest TTL, -1 when none */
-    ld_time at;                     /* when it completed */
+    struct dns_res *owner;        /* resolver this query belongs to */
+    int family;                   /* AF_INET (A) or AF_INET6 (AAAA) */
+    int done;                     /* the callback ran */
+    dns_rcode rcode;              /* what it came to */
+    ld_addr addrs[DNS_MAX_ADDRS]; /* the addresses in the answer */
+    size_t naddrs;                /* how many */
+    ld_value cnames;              /* CNAME chain, list */
+    ld_value wire_cnames;         /* the chain of the last reply to the name as given,
+                                     read off the wire: c-ares hands a failed search
+                                     (NXDOMAIN, NODATA) no reply to read it from */
+    int64_t ttl_min;              /* smallest TTL, -1 when none */
+    ld_time at;                   /* when it completed */
 } dns_answer;
 
 /* A query ID sent over UDP, and what came back for it. */
@@ -116,32 +116,32 @@ typedef struct dns_id {
 
 /* One resolver's lookup. */
 typedef struct dns_res {
-    ld_probe *probe;                /* owner */
-    const ld_resolver *cfg;         /* which server */
-    ares_channel ch;                /* its own channel, NULL until created */
-    ld_io ios[DNS_MAX_SOCKS];       /* watched c-ares sockets */
-    ld_timer timer;                 /* c-ares retransmit timer */
-    dns_answer q[NQUERIES];         /* A and AAAA */
-    int recorded;                   /* its facts were written */
-    int truncated;                  /* a UDP reply had TC set: c-ares retries over TCP */
-    dns_id ids[DNS_IDS_MAX];        /* the IDs of the UDP queries sent */
-    size_t nids;                    /* how many */
-    unsigned junk;                  /* UDP datagrams that cannot be a reply to them: too
-                                       short for a header, or another ID (c-ares drops
-                                       them silently, as it must) */
-    int tcp_fd;                     /* the TCP socket c-ares opened, -1 when none */
-    dns_tcp_failure tcp_failure;    /* how the TCP retry failed, first failure seen */
-    char server[LD_ADDR_STRLEN + 8];/* "addr:port" */
-    char key[LD_ADDR_STRLEN + 32];  /* its subject key: the server, unique in the target */
+    ld_probe *probe;                 /* owner */
+    const ld_resolver *cfg;          /* which server */
+    ares_channel ch;                 /* its own channel, NULL until created */
+    ld_io ios[DNS_MAX_SOCKS];        /* watched c-ares sockets */
+    ld_timer timer;                  /* c-ares retransmit timer */
+    dns_answer q[NQUERIES];          /* A and AAAA */
+    int recorded;                    /* its facts were written */
+    int truncated;                   /* a UDP reply had TC set: c-ares retries over TCP */
+    dns_id ids[DNS_IDS_MAX];         /* the IDs of the UDP queries sent */
+    size_t nids;                     /* how many */
+    unsigned junk;                   /* UDP datagrams that cannot be a reply to them: too
+                                        short for a header, or another ID (c-ares drops
+                                        them silently, as it must) */
+    int tcp_fd;                      /* the TCP socket c-ares opened, -1 when none */
+    dns_tcp_failure tcp_failure;     /* how the TCP retry failed, first failure seen */
+    char server[LD_ADDR_STRLEN + 8]; /* "addr:port" */
+    char key[LD_ADDR_STRLEN + 32];   /* its subject key: the server, unique in the target */
 } dns_res;
 
 /* Private state of the probe. */
 typedef struct dns_state {
-    dns_res *res;                   /* one per resolver */
-    size_t nres;                    /* how many */
-    ld_addr hosts[DNS_MAX_ADDRS];   /* what /etc/hosts gives the name */
-    size_t nhosts;                  /* how many (0: the hosts file does not decide) */
-    const dns_res *answer;          /* the resolver whose answer the system uses, once summarized */
+    dns_res *res;                 /* one per resolver */
+    size_t nres;                  /* how many */
+    ld_addr hosts[DNS_MAX_ADDRS]; /* what /etc/hosts gives the name */
+    size_t nhosts;                /* how many (0: the hosts file does not decide) */
+    const dns_res *answer;        /* the resolver whose answer the system uses, once summarized */
 } dns_state;
 
 /* --- system configuration ----------------------------------------------------- */
@@ -162,7 +162,8 @@ void ld_dns_option_word(const ld_dns_system *sys, unsigned bit, char *buf, size_
     if (!name)
         snprintf(buf, len, "%s", "");
     else if (bit == LD_DNS_OPT_TIMEOUT || bit == LD_DNS_OPT_ATTEMPTS)
-        snprintf(buf, len, "%s:%d", name, bit == LD_DNS_OPT_TIMEOUT ? sys->timeout_s : sys->attempts);
+        snprintf(buf, len, "%s:%d", name,
+                 bit == LD_DNS_OPT_TIMEOUT ? sys->timeout_s : sys->attempts);
     else
         snprintf(buf, len, "%s", name);
 }
@@ -246,7 +247,8 @@ ld_status ld_dns_system_load(ld_dns_system *out, const char *path, ld_err *err) 
     init.resolvconf_path = (char *)path;
     int rc = ares_init_options(&ch, &init, ARES_OPT_RESOLVCONF);
     if (rc != ARES_SUCCESS)
-        return ld_err_set(err, LD_ESYS, "reading the resolver configuration: %s", ares_strerror(rc));
+        return ld_err_set(err, LD_ESYS, "reading the resolver configuration: %s",
+                          ares_strerror(rc));
     ld_status st = LD_OK;
     struct ares_addr_port_node *servers = NULL;
     rc = ares_get_servers_ports(ch, &servers);
@@ -274,8 +276,8 @@ ld_status ld_dns_system_load(ld_dns_system *out, const char *path, ld_err *err) 
     if (ares_save_options(ch, &opts, &mask) == ARES_SUCCESS) {
         if (mask & ARES_OPT_NDOTS)
             out->ndots = opts.ndots;
-        for (int i = 0; (mask & ARES_OPT_DOMAINS) && i < opts.ndomains &&
-                        out->ndomains < LD_DNS_MAX_DOMAINS;
+        for (int i = 0;
+             (mask & ARES_OPT_DOMAINS) && i < opts.ndomains && out->ndomains < LD_DNS_MAX_DOMAINS;
              i++) {
             out->domains[out->ndomains] = strdup(opts.domains[i]);
             if (!out->domains[out->ndomains]) {
@@ -336,12 +338,12 @@ int ld_dns_hosts_line(const char *path, const char *name, const ld_addr *addr) {
 
 /* What ld_dns_hosts_entries looks for, and whom it tells. */
 typedef struct hosts_entries {
-    const char *const *names;   /* the host names */
-    size_t n;                   /* how many */
-    size_t max;                 /* most lines to report */
-    size_t found;               /* lines reported so far */
+    const char *const *names;                            /* the host names */
+    size_t n;                                            /* how many */
+    size_t max;                                          /* most lines to report */
+    size_t found;                                        /* lines reported so far */
     void (*cb)(void *arg, int number, const char *text); /* told of each */
-    void *arg;                  /* passed to cb */
+    void *arg;                                           /* passed to cb */
 } hosts_entries;
 
 /* for_each_line: reports a line naming any of the names; non-zero once max are. */
@@ -782,8 +784,8 @@ static void record_resolver(ld_probe *p, dns_res *r, ld_probe_end end) {
         if (r->q[i].ttl_min >= 0 && (ttl < 0 || r->q[i].ttl_min < ttl))
             ttl = r->q[i].ttl_min;
     }
-    const ld_value *chain = r->q[Q_A].cnames.type == LD_T_LIST ? &r->q[Q_A].cnames
-                                                                  : &r->q[Q_AAAA].cnames;
+    const ld_value *chain =
+        r->q[Q_A].cnames.type == LD_T_LIST ? &r->q[Q_A].cnames : &r->q[Q_AAAA].cnames;
     if (chain->type == LD_T_LIST)
         ld_bag_set_value(b, LD_F_DNS_R_CNAME_CHAIN, chain);
     if (ttl >= 0)
@@ -1347,7 +1349,8 @@ static ld_status dns_summarize(ld_facts *facts, const ld_target_spec *spec) {
     }
     if (!cloud)
         return LD_OK;
-    const char *server = bag_str(cloud, LD_F_DNS_R_SERVER), *rcode = bag_str(cloud, LD_F_DNS_R_RCODE);
+    const char *server = bag_str(cloud, LD_F_DNS_R_SERVER),
+               *rcode = bag_str(cloud, LD_F_DNS_R_RCODE);
     const ld_value *addrs = ld_bag_get(cloud, LD_F_DNS_R_ADDRESSES);
     const ld_value *scopes = ld_bag_get(cloud, LD_F_DNS_R_SCOPES);
     /* Everything read from the target bag first: writing to it moves its values. */

@@ -32,7 +32,7 @@
 
 /* Most resolvers and search domains taken from resolv.conf / options. */
 #define LD_DNS_MAX_RESOLVERS 16
-#define LD_DNS_MAX_DOMAINS 8
+#define LD_DNS_MAX_DOMAINS   8
 
 /* The files glibc reads; `ip netns exec` bind-mounts a namespace's own
  * /etc/netns/NAME/ copies over these paths, so they are always the ones. */
@@ -95,17 +95,17 @@ size_t ld_dns_hosts_entries(const char *path, const char *const *names, size_t n
 
 /* What one DNS probe asks. */
 typedef struct ld_dns_config {
-    const char *name;                /* the host name */
-    const ld_resolver *resolvers;    /* system resolvers first, then --dns-server */
-    size_t nresolvers;               /* how many */
-    const ld_dns_system *system;     /* search list and ndots */
-    const ld_addr *endpoint_ips;     /* --endpoint-ip, to compare answers with */
-    size_t nendpoint_ips;            /* how many */
-    ld_time query_timeout;           /* per resolver (--connect-timeout) */
-    int compare_only;                /* evidence only (the cloud's resolver): no dns.* target
-                                        fact, no /etc/hosts, no answer for the connects */
-    const ld_names *names;           /* patterns to read the name and its CNAME chain with
-                                        (dns.endpoint_*, dns.privatelink_*), NULL: none */
+    const char *name;             /* the host name */
+    const ld_resolver *resolvers; /* system resolvers first, then --dns-server */
+    size_t nresolvers;            /* how many */
+    const ld_dns_system *system;  /* search list and ndots */
+    const ld_addr *endpoint_ips;  /* --endpoint-ip, to compare answers with */
+    size_t nendpoint_ips;         /* how many */
+    ld_time query_timeout;        /* per resolver (--connect-timeout) */
+    int compare_only;             /* evidence only (the cloud's resolver): no dns.* target
+                                     fact, no /etc/hosts, no answer for the connects */
+    const ld_names *names;        /* patterns to read the name and its CNAME chain with
+                                     (dns.endpoint_*, dns.privatelink_*), NULL: none */
 } ld_dns_config;
 
 extern const ld_probe_ops ld_probe_dns;

@@ -39,10 +39,10 @@
 #define DLT_LINUX_SLL2 276
 #endif
 
-#define CHUNK_FLOWS   256 /* flows per storage chunk */
-#define INDEX_MIN     64  /* initial hash slots (a power of two) */
-#define MAX_VLAN_TAGS 8   /* 802.1Q / 802.1ad tags walked before calling the frame bad */
-#define MAX_IPV6_EXT  16  /* IPv6 extension headers walked before calling the packet bad */
+#define CHUNK_FLOWS   256  /* flows per storage chunk */
+#define INDEX_MIN     64   /* initial hash slots (a power of two) */
+#define MAX_VLAN_TAGS 8    /* 802.1Q / 802.1ad tags walked before calling the frame bad */
+#define MAX_IPV6_EXT  16   /* IPv6 extension headers walked before calling the packet bad */
 #define EVICT_SCAN    4096 /* flows looked at for one eviction before giving up */
 
 /* Linux cooked header values; fixed by the file format, not by this host. */
@@ -69,25 +69,25 @@ typedef struct hs_entry {
 } hs_entry;
 
 struct ld_hs_table {
-    hs_entry **chunks; /* flow storage, CHUNK_FLOWS per chunk, in first-seen order */
-    size_t nchunks;    /* chunks allocated */
-    size_t count;      /* flows stored */
-    size_t max_flows;  /* count never exceeds this */
-    size_t *index;     /* hash slots: flow number + 1, 0 when empty */
-    size_t nslots;     /* a power of two, kept above twice count so probes stay short */
-    uint64_t seed;     /* random hash key, so a crafted capture cannot force collisions */
-    ld_hs_keep_cb keep; /* when set, a full table evicts flows this does not claim */
-    void *keep_arg;    /* passed to keep */
-    size_t evict_next; /* storage position where the search for an evictable flow starts */
+    hs_entry **chunks;     /* flow storage, CHUNK_FLOWS per chunk, in first-seen order */
+    size_t nchunks;        /* chunks allocated */
+    size_t count;          /* flows stored */
+    size_t max_flows;      /* count never exceeds this */
+    size_t *index;         /* hash slots: flow number + 1, 0 when empty */
+    size_t nslots;         /* a power of two, kept above twice count so probes stay short */
+    uint64_t seed;         /* random hash key, so a crafted capture cannot force collisions */
+    ld_hs_keep_cb keep;    /* when set, a full table evicts flows this does not claim */
+    void *keep_arg;        /* passed to keep */
+    size_t evict_next;     /* storage position where the search for an evictable flow starts */
     unsigned long evicted; /* flows evicted so far */
     ld_hs_neigh neighs[LD_HS_MAX_NEIGHS]; /* ARP / ND counts, most recent addresses */
-    size_t nneighs;    /* entries of neighs in use */
+    size_t nneighs;                       /* entries of neighs in use */
 };
 
 /* What the link layer says of a packet besides its payload. */
 typedef struct link_meta {
-    int dir;           /* 1 sent by the capturing host, -1 not, 0 unknown (Linux cooked) */
-    int ifindex;       /* interface index (Linux cooked v2), 0 when unknown */
+    int dir;     /* 1 sent by the capturing host, -1 not, 0 unknown (Linux cooked) */
+    int ifindex; /* interface index (Linux cooked v2), 0 when unknown */
 } link_meta;
 
 /* The IP layer of a packet, once checked. */

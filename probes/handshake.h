@@ -45,55 +45,55 @@
 #include "core/addr.h"
 #include "core/err.h"
 
-#define LD_HS_MAX_SYNS 8              /* SYN times kept per flow */
+#define LD_HS_MAX_SYNS          8     /* SYN times kept per flow */
 #define LD_HS_DEFAULT_MAX_FLOWS 65536 /* flows a table holds before it ignores (or evicts) */
-#define LD_HS_MAX_NEIGHS 64           /* addresses whose ARP / ND requests are counted */
+#define LD_HS_MAX_NEIGHS        64    /* addresses whose ARP / ND requests are counted */
 
 /* One connection attempt, as the packets show it. The client is whoever
  * sent the SYN (or, when no SYN was captured, the SYN-ACK's destination, or
  * the sender of the packet an ICMP error quotes). Times are capture times in
  * seconds. */
 typedef struct ld_hs_flow {
-    ld_addr client;             /* SYN sender */
-    uint16_t client_port;       /* its port */
-    ld_addr server;             /* SYN destination */
-    uint16_t server_port;       /* its port */
-    unsigned nsyn;              /* client SYNs captured: 1 + retransmissions */
+    ld_addr client;                /* SYN sender */
+    uint16_t client_port;          /* its port */
+    ld_addr server;                /* SYN destination */
+    uint16_t server_port;          /* its port */
+    unsigned nsyn;                 /* client SYNs captured: 1 + retransmissions */
     double syn_ts[LD_HS_MAX_SYNS]; /* times of the first LD_HS_MAX_SYNS SYNs */
-    double last_syn_ts;         /* time of the latest client SYN */
-    int syn_dir;                /* 1: every client SYN was captured leaving the capturing
-                                   host; -1: one was captured arriving (the capture was not
-                                   taken on the client); 0: the link type does not say */
-    int syn_ifindex;            /* interface the first client SYN was captured on (Linux
-                                   cooked v2), 0 when unknown */
-    int reply_ifindex;          /* interface the server's first SYN-ACK or RST was captured
-                                   on (Linux cooked v2), 0 when unknown */
-    int synack_seen;            /* the server answered SYN-ACK */
-    double synack_ts;           /* when (first one) */
-    int ack_seen;               /* the client acknowledged the SYN-ACK */
-    int rst_from_server;        /* the server sent RST */
-    double rst_server_ts;       /* when (first one) */
-    int rst_from_client;        /* the client sent RST */
-    int fin_from_client;        /* the client sent FIN */
-    int fin_from_server;        /* the server sent FIN */
-    int icmp_seen;              /* an ICMP error quoting this flow was captured */
-    int icmp_v6;                /* it was ICMPv6 */
-    int icmp_type;              /* its type */
-    int icmp_code;              /* its code */
-    ld_addr icmp_from;          /* who sent it */
-    double icmp_ts;             /* when (first one) */
-    double first_ts;            /* first packet of the flow */
-    double last_ts;             /* last packet of the flow */
-    unsigned long packets;      /* packets counted for the flow (ICMP included) */
+    double last_syn_ts;            /* time of the latest client SYN */
+    int syn_dir;                   /* 1: every client SYN was captured leaving the capturing
+                                      host; -1: one was captured arriving (the capture was not
+                                      taken on the client); 0: the link type does not say */
+    int syn_ifindex;               /* interface the first client SYN was captured on (Linux
+                                      cooked v2), 0 when unknown */
+    int reply_ifindex;             /* interface the server's first SYN-ACK or RST was captured
+                                      on (Linux cooked v2), 0 when unknown */
+    int synack_seen;               /* the server answered SYN-ACK */
+    double synack_ts;              /* when (first one) */
+    int ack_seen;                  /* the client acknowledged the SYN-ACK */
+    int rst_from_server;           /* the server sent RST */
+    double rst_server_ts;          /* when (first one) */
+    int rst_from_client;           /* the client sent RST */
+    int fin_from_client;           /* the client sent FIN */
+    int fin_from_server;           /* the server sent FIN */
+    int icmp_seen;                 /* an ICMP error quoting this flow was captured */
+    int icmp_v6;                   /* it was ICMPv6 */
+    int icmp_type;                 /* its type */
+    int icmp_code;                 /* its code */
+    ld_addr icmp_from;             /* who sent it */
+    double icmp_ts;                /* when (first one) */
+    double first_ts;               /* first packet of the flow */
+    double last_ts;                /* last packet of the flow */
+    unsigned long packets;         /* packets counted for the flow (ICMP included) */
 } ld_hs_flow;
 
 /* What became of one packet. */
 typedef enum ld_hs_result {
-    LD_HS_USED = 0,   /* it updated a flow (or the ARP / ND counts) */
-    LD_HS_IGNORED,    /* well-formed, but not TCP / a tracked ICMP error, or a duplicate */
-    LD_HS_MALFORMED,  /* too short or inconsistent to decode */
-    LD_HS_FULL,       /* it would start a flow past the table's limit and no flow could be
-                         evicted (or memory ran out) */
+    LD_HS_USED = 0,  /* it updated a flow (or the ARP / ND counts) */
+    LD_HS_IGNORED,   /* well-formed, but not TCP / a tracked ICMP error, or a duplicate */
+    LD_HS_MALFORMED, /* too short or inconsistent to decode */
+    LD_HS_FULL,      /* it would start a flow past the table's limit and no flow could be
+                        evicted (or memory ran out) */
 } ld_hs_result;
 
 typedef struct ld_hs_table ld_hs_table;
@@ -139,11 +139,11 @@ unsigned long ld_hs_evicted(const ld_hs_table *t);
 
 /* ARP / neighbour discovery seen for one address. */
 typedef struct ld_hs_neigh {
-    ld_addr target;             /* the address being resolved */
-    unsigned requests;          /* ARP requests / neighbour solicitations for it */
-    unsigned replies;           /* ARP replies / neighbour advertisements for it */
-    double first_request_ts;    /* the first request (0 when none) */
-    double last_ts;             /* the latest packet about it */
+    ld_addr target;          /* the address being resolved */
+    unsigned requests;       /* ARP requests / neighbour solicitations for it */
+    unsigned replies;        /* ARP replies / neighbour advertisements for it */
+    double first_request_ts; /* the first request (0 when none) */
+    double last_ts;          /* the latest packet about it */
 } ld_hs_neigh;
 
 /* What was captured about resolving target (IPv6 zone ignored), or NULL. The
@@ -163,10 +163,10 @@ const char *ld_hs_icmp_reason(const ld_hs_flow *f);
 
 /* Statistics of ld_hs_read_file(). */
 typedef struct ld_hs_file_stats {
-    int dlt;                    /* the file's link type */
-    unsigned long packets;      /* packets read */
-    unsigned long used;         /* of those, LD_HS_USED */
-    unsigned long malformed;    /* of those, LD_HS_MALFORMED */
+    int dlt;                 /* the file's link type */
+    unsigned long packets;   /* packets read */
+    unsigned long used;      /* of those, LD_HS_USED */
+    unsigned long malformed; /* of those, LD_HS_MALFORMED */
 } ld_hs_file_stats;
 
 /* Reads a pcap or pcapng file (at most max_packets packets; 0: no limit) into

@@ -47,34 +47,34 @@
 #include "core/reply.h"
 #include "probes/curlmulti.h"
 
-#define HTTP_BODY_MAX        4096 /* body bytes kept; the rest is read and discarded */
-#define HTTP_URL_MAX         8192 /* longest URL built (host + path fit with room) */
-#define HTTP_HOST_HEADER_MAX 320  /* "Host: " + bracketed name + ":port" */
-#define HTTP_NAME_MAX        255  /* longest name put in a URL (DNS: 253 + dot) */
+#define HTTP_BODY_MAX        4096         /* body bytes kept; the rest is read and discarded */
+#define HTTP_URL_MAX         8192         /* longest URL built (host + path fit with room) */
+#define HTTP_HOST_HEADER_MAX 320          /* "Host: " + bracketed name + ":port" */
+#define HTTP_NAME_MAX        255          /* longest name put in a URL (DNS: 253 + dot) */
 #define HTTP_HEADERS_MAX     (256 * 1024) /* header bytes read before giving up (curl: 300 KB) */
-#define HTTP_REPLY_KEEP      128  /* bytes of a reply that is not HTTP read before stopping */
-#define HTTP_QUOTE_MAX       121  /* a quoted reply: a line of 120 characters, or hex */
+#define HTTP_REPLY_KEEP      128 /* bytes of a reply that is not HTTP read before stopping */
+#define HTTP_QUOTE_MAX       121 /* a quoted reply: a line of 120 characters, or hex */
 
 /* Private state of one request. */
 typedef struct http_state {
-    ld_curl_multi cm;                /* this probe's own multi handle, in the loop */
-    CURL *easy;                      /* the request */
-    int added;                       /* easy is in multi */
-    struct curl_slist *resolve;      /* the CURLOPT_RESOLVE pin; curl reads it at perform time */
-    struct curl_slist *headers;      /* the Host header when --sni renames the URL */
-    ld_bag *subject;                 /* http.attempt.* facts */
-    ld_time t_start;                 /* when the request was handed to curl */
-    int status;                      /* last status line's code, 0 before one arrived */
-    char version[4];                 /* its HTTP version ("1.1", "2") */
-    int headers_done;                /* the headers of a final (non-1xx) status ended */
-    size_t header_bytes;             /* header bytes received, every status line included */
-    int too_large;                   /* header_bytes passed HTTP_HEADERS_MAX: reading stopped */
-    int not_http;                    /* bytes came that start no status line (curl's HTTP/0.9) */
-    size_t body_len;                 /* body bytes kept in body */
-    char body[HTTP_BODY_MAX];        /* the start of the body */
-    int concluded;                   /* facts recorded; curl is no longer driven */
-    char errbuf[CURL_ERROR_SIZE];    /* curl's detailed error text */
-    char addr[LD_ADDR_STRLEN];       /* destination, as text */
+    ld_curl_multi cm;             /* this probe's own multi handle, in the loop */
+    CURL *easy;                   /* the request */
+    int added;                    /* easy is in multi */
+    struct curl_slist *resolve;   /* the CURLOPT_RESOLVE pin; curl reads it at perform time */
+    struct curl_slist *headers;   /* the Host header when --sni renames the URL */
+    ld_bag *subject;              /* http.attempt.* facts */
+    ld_time t_start;              /* when the request was handed to curl */
+    int status;                   /* last status line's code, 0 before one arrived */
+    char version[4];              /* its HTTP version ("1.1", "2") */
+    int headers_done;             /* the headers of a final (non-1xx) status ended */
+    size_t header_bytes;          /* header bytes received, every status line included */
+    int too_large;                /* header_bytes passed HTTP_HEADERS_MAX: reading stopped */
+    int not_http;                 /* bytes came that start no status line (curl's HTTP/0.9) */
+    size_t body_len;              /* body bytes kept in body */
+    char body[HTTP_BODY_MAX];     /* the start of the body */
+    int concluded;                /* facts recorded; curl is no longer driven */
+    char errbuf[CURL_ERROR_SIZE]; /* curl's detailed error text */
+    char addr[LD_ADDR_STRLEN];    /* destination, as text */
 } http_state;
 
 /* Appends the address as a URL host: brackets for IPv6, a zone as "%25". */

@@ -21,12 +21,12 @@
 
 /* What one HTTP probe requests. */
 typedef struct ld_http_config {
-    int https;                     /* https (1) or http (0) */
-    const char *host;              /* target host, as in the URL */
-    uint16_t port;                 /* target port */
-    const char *path;              /* path and query, "/" at least */
-    ld_addr addr;                  /* the address to send it to */
-    const char *sni;               /* --sni, NULL: the host name */
+    int https;        /* https (1) or http (0) */
+    const char *host; /* target host, as in the URL */
+    uint16_t port;    /* target port */
+    const char *path; /* path and query, "/" at least */
+    ld_addr addr;     /* the address to send it to */
+    const char *sni;  /* --sni, NULL: the host name */
 } ld_http_config;
 
 extern const ld_probe_ops ld_probe_http;

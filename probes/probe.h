@@ -25,11 +25,11 @@ typedef struct ld_probe ld_probe;
 
 /* How a probe instance ended. */
 typedef enum ld_probe_end {
-    LD_END_RESULT = 0,  /* it got its answer */
-    LD_END_TIMEOUT,     /* its own deadline (--connect-timeout) passed */
-    LD_END_RUN_DEADLINE,/* the run's deadline (--timeout) cancelled it */
-    LD_END_CAPTURE,     /* packet evidence decided it early (SYNs proven unanswered) */
-    LD_END_ERROR,       /* it could not run (detail recorded as a fact) */
+    LD_END_RESULT = 0,   /* it got its answer */
+    LD_END_TIMEOUT,      /* its own deadline (--connect-timeout) passed */
+    LD_END_RUN_DEADLINE, /* the run's deadline (--timeout) cancelled it */
+    LD_END_CAPTURE,      /* packet evidence decided it early (SYNs proven unanswered) */
+    LD_END_ERROR,        /* it could not run (detail recorded as a fact) */
 } ld_probe_end;
 
 /* What a kind of probe does; one const table per probe file. */
@@ -60,21 +60,21 @@ typedef void (*ld_probe_done_cb)(ld_probe *p);
 /* One running probe instance. The owner (the plan) fills the fields marked
  * "in"; the probe owns priv; the core helpers below own the rest. */
 struct ld_probe {
-    const ld_probe_ops *ops;   /* in: what kind of probe */
-    const void *config;        /* in: the probe's config struct, outlives the probe */
-    ld_loop *loop;             /* in: the loop to run in */
-    ld_facts *facts;           /* in: the target's fact store */
-    ld_time run_started;       /* in: when the run started (for timeline offsets) */
-    ld_time deadline_at;       /* in: absolute deadline, 0 for none */
-    ld_probe_done_cb done;     /* in: called once when the probe finished */
-    void *owner;               /* in: the owner's pointer */
-    void *priv;                /* the probe's private state */
-    ld_time started;           /* when start() was called */
-    ld_time ended;             /* when it finished */
-    ld_probe_end end;          /* how it finished */
-    int finished;              /* ld_probe_finish() was called */
-    ld_timer deadline;         /* fires on_deadline at deadline_at */
-    ld_defer done_call;        /* defers the done callback */
+    const ld_probe_ops *ops; /* in: what kind of probe */
+    const void *config;      /* in: the probe's config struct, outlives the probe */
+    ld_loop *loop;           /* in: the loop to run in */
+    ld_facts *facts;         /* in: the target's fact store */
+    ld_time run_started;     /* in: when the run started (for timeline offsets) */
+    ld_time deadline_at;     /* in: absolute deadline, 0 for none */
+    ld_probe_done_cb done;   /* in: called once when the probe finished */
+    void *owner;             /* in: the owner's pointer */
+    void *priv;              /* the probe's private state */
+    ld_time started;         /* when start() was called */
+    ld_time ended;           /* when it finished */
+    ld_probe_end end;        /* how it finished */
+    int finished;            /* ld_probe_finish() was called */
+    ld_timer deadline;       /* fires on_deadline at deadline_at */
+    ld_defer done_call;      /* defers the done callback */
 };
 
 /* Starts p (arms its deadline, calls ops->start). */

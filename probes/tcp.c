@@ -27,26 +27,26 @@
 
 /* Private state of one attempt. */
 typedef struct tcp_state {
-    int fd;                       /* the connecting socket, -1 once closed */
-    ld_io io;                     /* its watch */
-    ld_bag *subject;              /* tcp.attempt.* facts */
-    ld_time t_syn;                /* when connect() was called */
-    ld_addr local;                /* local address of the socket, once connecting */
-    uint16_t local_port;          /* its local port, 0 until known */
-    int kept;                     /* open connection kept for ld_tcp_take(), -1 when none */
-    ld_tcp_state outcome;         /* what the socket said, once concluded */
-    char addr[LD_ADDR_STRLEN];    /* destination, as text */
+    int fd;                    /* the connecting socket, -1 once closed */
+    ld_io io;                  /* its watch */
+    ld_bag *subject;           /* tcp.attempt.* facts */
+    ld_time t_syn;             /* when connect() was called */
+    ld_addr local;             /* local address of the socket, once connecting */
+    uint16_t local_port;       /* its local port, 0 until known */
+    int kept;                  /* open connection kept for ld_tcp_take(), -1 when none */
+    ld_tcp_state outcome;      /* what the socket said, once concluded */
+    char addr[LD_ADDR_STRLEN]; /* destination, as text */
 } tcp_state;
 
 /* What the error queue said about an ICMP error. */
 typedef struct icmp_info {
-    int present;                  /* an ICMP error was queued */
-    int err;                      /* the errno the kernel derived from it */
-    int type;                     /* ICMP(v6) type */
-    int code;                     /* ICMP(v6) code */
-    int v6;                       /* ICMPv6 */
-    char from[LD_ADDR_STRLEN];    /* sender */
-    int from_local;               /* the sender is an address of this host */
+    int present;               /* an ICMP error was queued */
+    int err;                   /* the errno the kernel derived from it */
+    int type;                  /* ICMP(v6) type */
+    int code;                  /* ICMP(v6) code */
+    int v6;                    /* ICMPv6 */
+    char from[LD_ADDR_STRLEN]; /* sender */
+    int from_local;            /* the sender is an address of this host */
 } icmp_info;
 
 /* A short name for an ICMP error: "admin-prohibited", "ttl-exceeded", ... */
@@ -266,7 +266,8 @@ static void conclude(ld_probe *p, ld_tcp_state state, int err, const icmp_info *
             socklen_t tlen = sizeof ti;
             memset(&ti, 0, sizeof ti);
             if (getsockopt(s->fd, IPPROTO_TCP, TCP_INFO, &ti, &tlen) == 0)
-                ld_bag_set_int(s->subject, LD_F_TCP_A_SYNS_SENT, 1 + (int64_t)ti.tcpi_total_retrans);
+                ld_bag_set_int(s->subject, LD_F_TCP_A_SYNS_SENT,
+                               1 + (int64_t)ti.tcpi_total_retrans);
         }
     }
     ld_bag_set_str(s->subject, LD_F_TCP_A_ENDED_BY, ld_probe_end_name(end));
@@ -588,7 +589,8 @@ static ld_status tcp_summarize(ld_facts *facts, const ld_target_spec *spec) {
     for (int k = 0; k < LD_TCP__COUNT; k++)
         ld_bag_set_int(t, by_state[k].count, counts[k]);
     /* An undecided attempt neither opened nor failed. */
-    ld_bag_set_int(t, LD_F_TCP_FAILED_COUNT, total - counts[LD_TCP_OPEN] - counts[LD_TCP_UNDECIDED]);
+    ld_bag_set_int(t, LD_F_TCP_FAILED_COUNT,
+                   total - counts[LD_TCP_OPEN] - counts[LD_TCP_UNDECIDED]);
     if (neigh)
         record_next_hop(t, neigh);
     ld_bag_set_int(t, LD_F_TCP_UNEXPECTED_OPEN_COUNT, unexpected_open);

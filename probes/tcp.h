@@ -22,13 +22,13 @@
 
 /* What one TCP probe connects to. */
 typedef struct ld_tcp_config {
-    ld_addr addr;              /* destination address */
-    uint16_t port;             /* destination port */
-    unsigned origin;           /* LD_ORIGIN_* bits (core/attempt.h) */
-    int expected;              /* counts in the tcp.* aggregates (see facts.def) */
-    const ld_ifaces *ifaces;   /* this host's addresses, for naming and locality */
-    int keep;                  /* keep an open connection for ld_tcp_take() (a TLS or
-                                  application probe follows) instead of closing it */
+    ld_addr addr;            /* destination address */
+    uint16_t port;           /* destination port */
+    unsigned origin;         /* LD_ORIGIN_* bits (core/attempt.h) */
+    int expected;            /* counts in the tcp.* aggregates (see facts.def) */
+    const ld_ifaces *ifaces; /* this host's addresses, for naming and locality */
+    int keep;                /* keep an open connection for ld_tcp_take() (a TLS or
+                                application probe follows) instead of closing it */
 } ld_tcp_config;
 
 extern const ld_probe_ops ld_probe_tcp;

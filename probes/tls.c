@@ -614,8 +614,8 @@ out:
 
 /* Outcomes from best to worst: the worst decides tls.result. */
 static int result_rank(const char *r) {
-    static const char *const order[] = {"ok", "failed", "closed", "not_tls", "incomplete",
-                                        "stalled"};
+    static const char *const order[] = {"ok",      "failed",     "closed",
+                                        "not_tls", "incomplete", "stalled"};
     for (int i = 0; i < (int)(sizeof order / sizeof order[0]); i++)
         if (strcmp(r, order[i]) == 0)
             return i;

@@ -28,15 +28,15 @@
 
 /* What one TLS probe does. */
 typedef struct ld_tls_config {
-    int fd;                  /* connected socket from the TCP probe; the probe owns it from start */
-    ld_addr addr;            /* the address (subject key, and the name when host is an IP) */
-    const char *host;        /* target host: SNI and name check (no SNI for an IP literal) */
-    const char *sni;         /* --sni: overrides host for SNI and the name check; NULL: the host */
-    const char *alpn;        /* comma-separated ALPN offer ("h2,http/1.1"), NULL: none */
-    SSL_CTX *ctx;            /* shared context (trust store), from ld_tls_ctx_create() */
-    int warn_days;           /* expiry warning window (tls.warn_days) */
-    int keep;                /* after a completed handshake, keep the connection for
-                                ld_tls_take() (rediss, mqtts) instead of closing it */
+    int fd;           /* connected socket from the TCP probe; the probe owns it from start */
+    ld_addr addr;     /* the address (subject key, and the name when host is an IP) */
+    const char *host; /* target host: SNI and name check (no SNI for an IP literal) */
+    const char *sni;  /* --sni: overrides host for SNI and the name check; NULL: the host */
+    const char *alpn; /* comma-separated ALPN offer ("h2,http/1.1"), NULL: none */
+    SSL_CTX *ctx;     /* shared context (trust store), from ld_tls_ctx_create() */
+    int warn_days;    /* expiry warning window (tls.warn_days) */
+    int keep;         /* after a completed handshake, keep the connection for
+                         ld_tls_take() (rediss, mqtts) instead of closing it */
 } ld_tls_config;
 
 extern const ld_probe_ops ld_probe_tls;

@@ -112,7 +112,8 @@ static cJSON *json_diagnosis(jtree *jt, const ld_diagnosis *d) {
     jt_add(jt, o, "summary", cJSON_CreateString(d->summary));
     cJSON *ev = jt_check(jt, cJSON_CreateObject());
     for (size_t i = 0; ev && i < d->nevidence; i++)
-        jt_add(jt, ev, ld_fact_def_get(d->evidence[i].id)->name, json_value(jt, &d->evidence[i].value));
+        jt_add(jt, ev, ld_fact_def_get(d->evidence[i].id)->name,
+               json_value(jt, &d->evidence[i].value));
     jt_add(jt, o, "evidence", ev);
     jt_add(jt, o, "remediation", cJSON_CreateString(d->remediation));
     jt_add(jt, o, "remediation_cloud", cJSON_CreateString(ld_cloud_name(d->remediation_cloud)));
@@ -190,8 +191,8 @@ static void json_host_context(jtree *jt, cJSON *host, const ld_host *h, double s
     if (h && h->os_pretty_name[0])
         jt_add(jt, os, "pretty_name", cJSON_CreateString(h->os_pretty_name));
     jt_add(jt, host, "os", os);
-    jt_add(jt, host, "kernel", h && h->kernel[0] ? cJSON_CreateString(h->kernel)
-                                                  : cJSON_CreateNull());
+    jt_add(jt, host, "kernel",
+           h && h->kernel[0] ? cJSON_CreateString(h->kernel) : cJSON_CreateNull());
     char when[32];
     ld_utc_format(started_at, when, sizeof when);
     jt_add(jt, host, "time", cJSON_CreateString(h && h->time[0] ? h->time : when));
@@ -265,8 +266,7 @@ static void iso_time(double epoch, char *buf, size_t len) {
 /* One target's object as cJSON prints it inside the report's "targets"
  * array: indented two levels deeper (every line break is followed by two
  * more tabs; strings hold none, cJSON escapes them) or on one line. */
-static ld_status render_target(const ld_report_target *t, int one_line, ld_buf *out,
-                               ld_err *err) {
+static ld_status render_target(const ld_report_target *t, int one_line, ld_buf *out, ld_err *err) {
     jtree jt = {0};
     cJSON *obj = json_target(&jt, t);
     char *text = jt.failed || !obj ? NULL
@@ -303,10 +303,10 @@ static ld_status render(const ld_report *r, int one_line, ld_buf *out, ld_err *e
     cJSON *host = jt_check(&jt, cJSON_CreateObject());
     jt_add(&jt, host, "hostname", json_text(r->hostname));
     cJSON *cloud = jt_check(&jt, cJSON_CreateObject());
-    jt_add(&jt, cloud, "provider", r->cloud_provider ? cJSON_CreateString(r->cloud_provider)
-                                                     : cJSON_CreateNull());
-    jt_add(&jt, cloud, "source", r->cloud_source ? cJSON_CreateString(r->cloud_source)
-                                                 : cJSON_CreateNull());
+    jt_add(&jt, cloud, "provider",
+           r->cloud_provider ? cJSON_CreateString(r->cloud_provider) : cJSON_CreateNull());
+    jt_add(&jt, cloud, "source",
+           r->cloud_source ? cJSON_CreateString(r->cloud_source) : cJSON_CreateNull());
     if (r->ntargets > 0)
         json_host_cloud(&jt, cloud, r->targets[0].facts);
     jt_add(&jt, host, "cloud", cloud);

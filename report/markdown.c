@@ -86,7 +86,8 @@ static void md_code(ld_buf *out, const char *s) {
     size_t n = longest_backticks(s) + 1;
     /* A space inside each end when s starts or ends with a backtick (or a
      * space, which the renderer would strip): CommonMark drops one of each. */
-    int pad = *s == '`' || *s == ' ' || (*s && (s[strlen(s) - 1] == '`' || s[strlen(s) - 1] == ' '));
+    int pad =
+        *s == '`' || *s == ' ' || (*s && (s[strlen(s) - 1] == '`' || s[strlen(s) - 1] == ' '));
     backticks(out, n);
     if (pad)
         ld_buf_putc(out, ' ');
@@ -136,9 +137,9 @@ static void md_prose(ld_buf *out, const char *text) {
         char line[4096];
         snprintf(line, sizeof line, "%.*s", (int)(n < sizeof line ? n : sizeof line - 1), p);
         size_t digits = strspn(line, "0123456789");
-        size_t marker = line[0] == '-' && line[1] == ' '                    ? 2
+        size_t marker = line[0] == '-' && line[1] == ' '                           ? 2
                         : digits && line[digits] == '.' && line[digits + 1] == ' ' ? digits + 2
-                                                                                  : 0;
+                                                                                   : 0;
         if (line[strspn(line, " ")] == '\0') {
             /* a blank line: nothing to say */
         } else if (marker) {
@@ -267,8 +268,8 @@ ld_status ld_report_markdown(const ld_report *r, ld_buf *out, ld_err *err) {
         char verdict[16];
         ld_text_upper(ld_verdict_name(r->verdict), verdict, sizeof verdict);
         ld_buf_printf(out, "# %s: %zu targets (%zu critical, %zu warning, %zu unknown, %zu ok)\n\n",
-                      verdict, r->ntargets, counts[LD_VERDICT_CRITICAL],
-                      counts[LD_VERDICT_WARNING], counts[LD_VERDICT_UNKNOWN], counts[LD_VERDICT_OK]);
+                      verdict, r->ntargets, counts[LD_VERDICT_CRITICAL], counts[LD_VERDICT_WARNING],
+                      counts[LD_VERDICT_UNKNOWN], counts[LD_VERDICT_OK]);
         md_meta(out, r);
         level = 2;
     }

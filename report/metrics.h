@@ -11,18 +11,18 @@
 
 /* What a metric measures. */
 typedef enum ld_metric_kind {
-    LD_METRIC_PHASE_MS,  /* a phase's duration, a fact in ms (shown in seconds) */
-    LD_METRIC_COUNT,     /* a plain number */
+    LD_METRIC_PHASE_MS, /* a phase's duration, a fact in ms (shown in seconds) */
+    LD_METRIC_COUNT,    /* a plain number */
 } ld_metric_kind;
 
 /* One metric of a target. */
 typedef struct ld_metric {
-    const char *name;         /* phase or metric name: "dns", "connect", "syns" */
-    ld_metric_kind kind;      /* how to read and show it */
-    ld_fact_id fact;          /* the target fact holding it */
-    ld_fact_id warning;       /* the threshold fact of its warning range, or LD_F__COUNT */
-    ld_fact_id critical;      /* ... critical */
-    const char *help;         /* one line for people */
+    const char *name;    /* phase or metric name: "dns", "connect", "syns" */
+    ld_metric_kind kind; /* how to read and show it */
+    ld_fact_id fact;     /* the target fact holding it */
+    ld_fact_id warning;  /* the threshold fact of its warning range, or LD_F__COUNT */
+    ld_fact_id critical; /* ... critical */
+    const char *help;    /* one line for people */
 } ld_metric;
 
 /* The table, and how many rows it has. */

@@ -21,8 +21,8 @@
 #include "core/target.h"
 #include "report/metrics.h"
 
-#define SUMMARY_TARGETS_MAX 3 /* failing targets named on the status line */
-#define FIX_MAX 240           /* characters of a fix in the long text */
+#define SUMMARY_TARGETS_MAX 3   /* failing targets named on the status line */
+#define FIX_MAX             240 /* characters of a fix in the long text */
 
 /* Appends s with '|' and line breaks replaced, at most max bytes (0: all). */
 static void put_field(ld_buf *out, const char *s, size_t max) {
@@ -97,8 +97,7 @@ static void put_summary(ld_buf *out, const ld_report *r) {
     }
     ld_buf_printf(out, "%zu of %zu targets not ok: ", bad, r->ntargets);
     /* Worst first: critical targets, then warnings, then unknown. */
-    static const ld_verdict order[] = {LD_VERDICT_CRITICAL, LD_VERDICT_WARNING,
-                                       LD_VERDICT_UNKNOWN};
+    static const ld_verdict order[] = {LD_VERDICT_CRITICAL, LD_VERDICT_WARNING, LD_VERDICT_UNKNOWN};
     for (size_t o = 0; o < 3; o++) {
         for (size_t i = 0; i < r->ntargets; i++) {
             const ld_report_target *t = &r->targets[i];

@@ -20,20 +20,20 @@
 
 #include "core/sanitize.h"
 
-#define SCHEMA_PREFIX "linkdoctor.report/"
+#define SCHEMA_PREFIX  "linkdoctor.report/"
 #define SCHEMA_VERSION 1 /* the one this linkdoctor writes and reads */
-#define OWNED_MAX 8      /* run-wide strings kept (command, hostname, ...) */
+#define OWNED_MAX      8 /* run-wide strings kept (command, hostname, ...) */
 
 struct ld_saved_report {
-    ld_report report;           /* what the renderers read */
-    ld_report_target *targets;  /* owned, one per target */
-    ld_facts **facts;           /* owned, one per target */
-    ld_diagnoses *diagnoses;    /* owned, one per target */
-    size_t n;                   /* how many targets */
-    ld_facts *scratch;          /* turns evidence values into typed values */
-    ld_host *host;              /* owned; NULL when the report has no host context */
-    char *owned[OWNED_MAX];     /* the run-wide strings the report points to */
-    size_t nowned;              /* how many */
+    ld_report report;          /* what the renderers read */
+    ld_report_target *targets; /* owned, one per target */
+    ld_facts **facts;          /* owned, one per target */
+    ld_diagnoses *diagnoses;   /* owned, one per target */
+    size_t n;                  /* how many targets */
+    ld_facts *scratch;         /* turns evidence values into typed values */
+    ld_host *host;             /* owned; NULL when the report has no host context */
+    char *owned[OWNED_MAX];    /* the run-wide strings the report points to */
+    size_t nowned;             /* how many */
 };
 
 static const cJSON *member(const cJSON *obj, const char *key) {
@@ -180,8 +180,7 @@ static ld_status text_member(const cJSON *obj, const char *key, int required, ch
 }
 
 /* The evidence object into d->evidence, typed as the fact table says. */
-static ld_status read_evidence(ld_saved_report *s, ld_diagnosis *d, const cJSON *obj,
-                               ld_err *err) {
+static ld_status read_evidence(ld_saved_report *s, ld_diagnosis *d, const cJSON *obj, ld_err *err) {
     if (!obj)
         return LD_OK;
     if (!cJSON_IsObject(obj))
@@ -227,14 +226,14 @@ static ld_status read_docs(ld_diagnosis *d, const cJSON *arr, ld_err *err) {
 }
 
 /* One entry of a target's "diagnoses" into d. */
-static ld_status read_diagnosis(ld_saved_report *s, ld_diagnosis *d, const cJSON *o,
-                                ld_err *err) {
+static ld_status read_diagnosis(ld_saved_report *s, ld_diagnosis *d, const cJSON *o, ld_err *err) {
     if (!cJSON_IsObject(o))
         return ld_err_set(err, LD_EINVAL, "not an object");
     int sev = ld_severity_parse(str_member(o, "severity"));
     int conf = ld_confidence_parse(str_member(o, "confidence"));
-    int cloud = str_member(o, "remediation_cloud") ? ld_cloud_parse(str_member(o, "remediation_cloud"))
-                                                   : LD_CLOUD_GENERIC;
+    int cloud = str_member(o, "remediation_cloud")
+                    ? ld_cloud_parse(str_member(o, "remediation_cloud"))
+                    : LD_CLOUD_GENERIC;
     if (sev < 0)
         return ld_err_set(err, LD_EINVAL, "\"severity\" is not ok, info, warning or critical");
     if (conf < 0)
@@ -481,8 +480,10 @@ ld_saved_report *ld_saved_report_parse(const char *json, size_t len, ld_err *err
     if (rest < len) {
         /* --watch --format json writes one report per line: show takes one. */
         cJSON_Delete(root);
-        ld_err_set(err, LD_EINVAL, "more than one JSON value (at byte %zu): show reads one report, "
-                                   "e.g. one line of a --watch stream", rest);
+        ld_err_set(err, LD_EINVAL,
+                   "more than one JSON value (at byte %zu): show reads one report, "
+                   "e.g. one line of a --watch stream",
+                   rest);
         return NULL;
     }
     ld_saved_report *s = calloc(1, sizeof *s);

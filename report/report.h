@@ -40,30 +40,30 @@ ld_verdict ld_verdict_worse(ld_verdict a, ld_verdict b);
 
 /* One target in a report. */
 typedef struct ld_report_target {
-    const ld_facts *facts;          /* what was observed (target.* names it) */
-    const ld_diagnoses *diagnoses;  /* what the rules concluded */
-    ld_verdict verdict;             /* ld_verdict_of(diagnoses) */
-    double duration_ms;             /* how long its checks took */
+    const ld_facts *facts;         /* what was observed (target.* names it) */
+    const ld_diagnoses *diagnoses; /* what the rules concluded */
+    ld_verdict verdict;            /* ld_verdict_of(diagnoses) */
+    double duration_ms;            /* how long its checks took */
 } ld_report_target;
 
 /* A whole report. */
 typedef struct ld_report {
-    const char *command;            /* "check" or "analyze" */
-    double started_at;              /* wall clock, seconds since the epoch */
-    double duration_ms;             /* the run, from process start */
-    double timeout_ms;              /* --timeout (0: not applicable) */
-    double connect_timeout_ms;      /* --connect-timeout (0: not applicable) */
-    const char *capture_file;       /* analyze: the file read, else NULL */
-    const char *hostname;           /* this host */
-    const char *cloud_provider;     /* cloud.provider of the run, NULL when unknown */
-    const char *cloud_source;       /* how it was decided */
-    const ld_host *host;            /* where it ran: OS, interfaces, resolver... (NULL:
-                                       unknown) */
-    ld_verdict verdict;             /* worst of the targets */
-    const ld_report_target *targets;/* in the order given */
-    size_t ntargets;                /* how many */
-    int redact;                     /* --redact: render it through ld_report_redact(); the
-                                       host context is masked (ld_host_redact) */
+    const char *command;             /* "check" or "analyze" */
+    double started_at;               /* wall clock, seconds since the epoch */
+    double duration_ms;              /* the run, from process start */
+    double timeout_ms;               /* --timeout (0: not applicable) */
+    double connect_timeout_ms;       /* --connect-timeout (0: not applicable) */
+    const char *capture_file;        /* analyze: the file read, else NULL */
+    const char *hostname;            /* this host */
+    const char *cloud_provider;      /* cloud.provider of the run, NULL when unknown */
+    const char *cloud_source;        /* how it was decided */
+    const ld_host *host;             /* where it ran: OS, interfaces, resolver... (NULL:
+                                        unknown) */
+    ld_verdict verdict;              /* worst of the targets */
+    const ld_report_target *targets; /* in the order given */
+    size_t ntargets;                 /* how many */
+    int redact;                      /* --redact: render it through ld_report_redact(); the
+                                        host context is masked (ld_host_redact) */
 } ld_report;
 
 /* A report read back from its JSON (`linkdoctor show`): the same model a run
@@ -84,12 +84,12 @@ const ld_report *ld_saved_report_get(const ld_saved_report *s);
 void ld_saved_report_free(ld_saved_report *s);
 /* A report whose identifiers --redact hides, and the copies it points to. */
 typedef struct ld_redacted {
-    ld_report report;             /* the redacted view: what the renderers read */
-    ld_report_target *targets;    /* its targets, owned */
-    ld_facts **facts;             /* their facts, redacted copies, owned */
-    ld_diagnoses *diagnoses;      /* their diagnoses, redacted copies, owned */
-    size_t n;                     /* how many targets */
-    char *hostname;               /* this host's name, as a placeholder, owned */
+    ld_report report;          /* the redacted view: what the renderers read */
+    ld_report_target *targets; /* its targets, owned */
+    ld_facts **facts;          /* their facts, redacted copies, owned */
+    ld_diagnoses *diagnoses;   /* their diagnoses, redacted copies, owned */
+    size_t n;                  /* how many targets */
+    char *hostname;            /* this host's name, as a placeholder, owned */
 } ld_redacted;
 
 /* Fills out with a copy of in in which what should not leave the company -
@@ -127,11 +127,11 @@ ld_status ld_report_markdown(const ld_report *r, ld_buf *out, ld_err *err);
 /* The report formats (--format), one table for parsing, listing and
  * rendering them. */
 typedef enum ld_format {
-    LD_FORMAT_TEXT = 0, /* for people */
-    LD_FORMAT_JSON,     /* linkdoctor.report/1 */
-    LD_FORMAT_NAGIOS,   /* a monitoring plugin's output */
+    LD_FORMAT_TEXT = 0,   /* for people */
+    LD_FORMAT_JSON,       /* linkdoctor.report/1 */
+    LD_FORMAT_NAGIOS,     /* a monitoring plugin's output */
     LD_FORMAT_PROMETHEUS, /* the Prometheus text exposition */
-    LD_FORMAT_MARKDOWN, /* for a ticket: GitHub, GitLab, Jira, Zendesk */
+    LD_FORMAT_MARKDOWN,   /* for a ticket: GitHub, GitLab, Jira, Zendesk */
     LD_FORMAT__COUNT
 } ld_format;
 
@@ -165,13 +165,13 @@ ld_status ld_report_check_path(const char *path, ld_err *err);
  * but one byte from us: "commit" renames the file; end of file - we failed,
  * gave up, or died, even by SIGKILL - removes the temporary file. */
 typedef struct ld_report_out {
-    const char *path;               /* -o FILE; NULL: standard output */
-    int active;                     /* 1 while the fields below are live (a zeroed out is
-                                       cleared harmlessly) */
-    int fd;                         /* the temporary file, -1 when none */
+    const char *path;                  /* -o FILE; NULL: standard output */
+    int active;                        /* 1 while the fields below are live (a zeroed out is
+                                          cleared harmlessly) */
+    int fd;                            /* the temporary file, -1 when none */
     char tmp[LD_REPORT_PATH_MAX + 16]; /* its name: FILE.tmp.XXXXXX */
-    int helper;                     /* our end of the helper's socket, -1 when none */
-    int helper_pid;                 /* the helper, 0 once reaped */
+    int helper;                        /* our end of the helper's socket, -1 when none */
+    int helper_pid;                    /* the helper, 0 once reaped */
 } ld_report_out;
 
 /* Prepares out (zeroed or not) for path, or for stdout when path is NULL.

@@ -211,7 +211,8 @@ static void text_capture_line(ld_buf *out, const ld_bag *b) {
         put_ms(out, rst->u.n);
     }
     if (icmp) {
-        ld_buf_printf(out, " \u00b7 \u2190 ICMP %s from %s in ", str_fact(b, LD_F_TCP_A_ICMP_REASON, "?"),
+        ld_buf_printf(out, " \u00b7 \u2190 ICMP %s from %s in ",
+                      str_fact(b, LD_F_TCP_A_ICMP_REASON, "?"),
                       str_fact(b, LD_F_TCP_A_ICMP_FROM, "?"));
         put_ms(out, icmp->u.n);
     }
@@ -265,18 +266,21 @@ static void text_tcp_line(ld_buf *out, const ld_bag *b, const ld_facts *facts) {
     case LD_TCP_REPLY_DROPPED: {
         double syns = num_fact(b, LD_F_TCP_A_SYNS_SENT, 0);
         const char *rif = str_fact(b, LD_F_TCP_A_REPLY_INTERFACE, NULL);
-        ld_buf_printf(out, "answer dropped inside this host: it arrived%s%s, yet the SYN went out "
-                           "again (%.0f SYNs in %.0f ms)",
+        ld_buf_printf(out,
+                      "answer dropped inside this host: it arrived%s%s, yet the SYN went out "
+                      "again (%.0f SYNs in %.0f ms)",
                       rif ? " on " : "", rif ? rif : "", syns, ms);
         break;
     }
     case LD_TCP_UNDECIDED:
-        ld_buf_printf(out, "undecided: no answer, no retransmission, and the capture ends %.0f ms "
-                           "after the SYN",
+        ld_buf_printf(out,
+                      "undecided: no answer, no retransmission, and the capture ends %.0f ms "
+                      "after the SYN",
                       ms);
         break;
     case LD_TCP_ICMP:
-        ld_buf_printf(out, "rejected: ICMP %s from %s in ", str_fact(b, LD_F_TCP_A_ICMP_REASON, "?"),
+        ld_buf_printf(out, "rejected: ICMP %s from %s in ",
+                      str_fact(b, LD_F_TCP_A_ICMP_REASON, "?"),
                       str_fact(b, LD_F_TCP_A_ICMP_FROM, "?"));
         put_ms(out, ms);
         break;
@@ -287,10 +291,12 @@ static void text_tcp_line(ld_buf *out, const ld_bag *b, const ld_facts *facts) {
                           str_fact(b, LD_F_TCP_A_NEXT_HOP, "?"), nstate);
             const ld_value *req = ld_bag_get(b, LD_F_TCP_A_NEIGHBOUR_REQUESTS);
             if (req)
-                ld_buf_printf(out, ", %lld request%s", (long long)req->u.i, req->u.i == 1 ? "" : "s");
+                ld_buf_printf(out, ", %lld request%s", (long long)req->u.i,
+                              req->u.i == 1 ? "" : "s");
             ld_buf_printf(out, ") in %.0f ms", ms);
         } else if (ld_bag_get(b, LD_F_TCP_A_ICMP_REASON))
-            ld_buf_printf(out, "unreachable: no neighbour answered on the local link (%.0f ms)", ms);
+            ld_buf_printf(out, "unreachable: no neighbour answered on the local link (%.0f ms)",
+                          ms);
         else
             ld_buf_printf(out, "no route (%s)", err);
         break;
@@ -299,10 +305,12 @@ static void text_tcp_line(ld_buf *out, const ld_bag *b, const ld_facts *facts) {
         const ld_value *seen = ld_bag_get(b, LD_F_TCP_A_SYN_SEEN);
         if (seen && !seen->u.b && !ld_bag_get(b, LD_F_TCP_A_ICMP_REASON) &&
             !ld_bag_get(b, LD_F_TCP_A_ERRNO))
-            ld_buf_printf(out, "blocked inside this host: no answer in %.0f ms, SYN never on the wire", ms);
+            ld_buf_printf(
+                out, "blocked inside this host: no answer in %.0f ms, SYN never on the wire", ms);
         else if (ld_bag_get(b, LD_F_TCP_A_ICMP_REASON))
             ld_buf_printf(out, "blocked by this host's firewall (ICMP %s from %s)",
-                          str_fact(b, LD_F_TCP_A_ICMP_REASON, "?"), str_fact(b, LD_F_TCP_A_ICMP_FROM, "?"));
+                          str_fact(b, LD_F_TCP_A_ICMP_REASON, "?"),
+                          str_fact(b, LD_F_TCP_A_ICMP_FROM, "?"));
         else
             ld_buf_printf(out, "blocked by this host (%s)", err);
         break;
@@ -403,8 +411,10 @@ static void text_http_line(ld_buf *out, const ld_bag *b) {
         static const struct {
             const char *name; /* phase */
             ld_fact_id id;    /* its time */
-        } phases[] = {{"connect", LD_F_HTTP_A_CONNECT_MS}, {"TLS", LD_F_HTTP_A_TLS_MS},
-                      {"first byte", LD_F_HTTP_A_TTFB_MS}, {"total", LD_F_HTTP_A_TOTAL_MS}};
+        } phases[] = {{"connect", LD_F_HTTP_A_CONNECT_MS},
+                      {"TLS", LD_F_HTTP_A_TLS_MS},
+                      {"first byte", LD_F_HTTP_A_TTFB_MS},
+                      {"total", LD_F_HTTP_A_TOTAL_MS}};
         for (size_t i = 0; i < sizeof phases / sizeof phases[0]; i++) {
             const ld_value *v = ld_bag_get(b, phases[i].id);
             if (!v || (phases[i].id == LD_F_HTTP_A_TLS_MS && v->u.n <= 0))
@@ -462,7 +472,8 @@ static void text_app_line(ld_buf *out, const ld_bag *b, int redis) {
                           str_fact(b, LD_F_MQTT_A_CONNACK_REASON, "?"));
             put_ms(out, num_fact(b, LD_F_MQTT_A_MS, 0));
         } else if (strcmp(result, "invalid") == 0) {
-            ld_buf_printf(out, "CONNECT \u2192 not a CONNACK: %s", str_fact(b, LD_F_MQTT_A_REPLY, ""));
+            ld_buf_printf(out, "CONNECT \u2192 not a CONNACK: %s",
+                          str_fact(b, LD_F_MQTT_A_REPLY, ""));
         } else {
             ld_buf_puts(out, "no CONNACK to CONNECT");
         }
@@ -527,8 +538,9 @@ static void text_target(ld_buf *out, const ld_report_target *t) {
             ld_buf_puts(out, " - undecided: the capture ends before the attempt got an answer or "
                              "a retransmission (record for longer)\n");
         else
-            ld_buf_puts(out, " - no rule matched what was observed; the JSON report (--format json) "
-                             "has every fact\n");
+            ld_buf_puts(out,
+                        " - no rule matched what was observed; the JSON report (--format json) "
+                        "has every fact\n");
     }
     for (size_t i = 0; d && i < d->nreported; i++)
         text_diagnosis(out, &d->reported[i]);
@@ -540,8 +552,8 @@ static void text_target(ld_buf *out, const ld_report_target *t) {
 
 /* --- the host ------------------------------------------------------------------- */
 
-#define HOST_LABEL 13 /* width of the Host block's labels */
-#define HOST_ROUTES_MAX 8 /* routes shown; the JSON report has every one */
+#define HOST_LABEL      13 /* width of the Host block's labels */
+#define HOST_ROUTES_MAX 8  /* routes shown; the JSON report has every one */
 
 /* One labelled line of the Host block; label "" continues the one above. */
 static void host_label(ld_buf *out, const char *label) {

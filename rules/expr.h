@@ -29,7 +29,7 @@
 #include "core/facts.h"
 
 /* Longest expression source accepted, and deepest nesting. */
-#define LD_EXPR_MAX_LEN 4096
+#define LD_EXPR_MAX_LEN   4096
 #define LD_EXPR_MAX_DEPTH 64
 
 typedef struct ld_expr ld_expr; /* a parsed, type-checked condition */

@@ -1169,7 +1169,7 @@ ld_status ld_rules_eval(const ld_ruleset *rs, const ld_facts *facts, ld_diagnose
     ld_status st = LD_OK;
     size_t n = rs->n, nrep = 0, nsup = 0;
     unsigned char *fired = calloc(n ? n : 1, 1);
-    size_t *by = malloc((n ? n : 1) * sizeof *by); /* who suppresses each rule */
+    size_t *by = malloc((n ? n : 1) * sizeof *by);        /* who suppresses each rule */
     ld_severity *sev = malloc((n ? n : 1) * sizeof *sev); /* each fired rule's severity */
     ld_cloud cloud = target_cloud(facts);
     memset(out, 0, sizeof *out);

@@ -49,8 +49,8 @@ typedef enum ld_confidence {
     LD_CONF_HIGH,   /* direct evidence (an answer, an error, packets) */
 } ld_confidence;
 
-const char *ld_severity_name(ld_severity s);       /* "ok", "info", ... */
-const char *ld_confidence_name(ld_confidence c);   /* "high", ... */
+const char *ld_severity_name(ld_severity s);     /* "ok", "info", ... */
+const char *ld_confidence_name(ld_confidence c); /* "high", ... */
 /* Parse a name; return -1 when it is not one. */
 int ld_severity_parse(const char *s);
 int ld_confidence_parse(const char *s);
@@ -105,27 +105,27 @@ typedef struct ld_evidence {
  * is here, owned, so that a diagnosis read back from a saved report - with
  * no rule behind it - renders as the one evaluated did. */
 typedef struct ld_diagnosis {
-    const ld_rule *rule;         /* borrowed from the rule set; NULL when read from a report */
-    char *id;                    /* the rule's id, owned */
-    char **docs;                 /* the rule's documentation URLs, owned (each and the array) */
-    size_t ndocs;                /* entries in docs */
-    ld_severity severity;        /* the rule's severity for these facts */
-    ld_confidence confidence;    /* decided by the rule's confidence */
-    char *title;                 /* rendered, owned */
-    char *summary;               /* rendered, owned */
-    char *remediation;           /* rendered for remediation_cloud, owned */
-    ld_cloud remediation_cloud;  /* the cloud of cloud.provider, or generic when the
-                                    rule has no text for it */
-    ld_evidence *evidence;       /* recorded evidence facts, owned */
-    size_t nevidence;            /* entries in evidence */
+    const ld_rule *rule;          /* borrowed from the rule set; NULL when read from a report */
+    char *id;                     /* the rule's id, owned */
+    char **docs;                  /* the rule's documentation URLs, owned (each and the array) */
+    size_t ndocs;                 /* entries in docs */
+    ld_severity severity;         /* the rule's severity for these facts */
+    ld_confidence confidence;     /* decided by the rule's confidence */
+    char *title;                  /* rendered, owned */
+    char *summary;                /* rendered, owned */
+    char *remediation;            /* rendered for remediation_cloud, owned */
+    ld_cloud remediation_cloud;   /* the cloud of cloud.provider, or generic when the
+                                     rule has no text for it */
+    ld_evidence *evidence;        /* recorded evidence facts, owned */
+    size_t nevidence;             /* entries in evidence */
     const ld_rule *suppressed_by; /* NULL when reported, else the root cause (NULL too
                                      when read from a report: see suppressed_by_id) */
-    char *suppressed_by_id;      /* the root cause's id, owned; NULL when reported */
+    char *suppressed_by_id;       /* the root cause's id, owned; NULL when reported */
 } ld_diagnosis;
 
 /* The outcome of evaluating every rule for one target. */
 typedef struct ld_diagnoses {
-    ld_diagnosis *reported;  /* fired and shown: worst severity first, then load order */
+    ld_diagnosis *reported; /* fired and shown: worst severity first, then load order */
     size_t nreported;
     ld_diagnosis *suppressed; /* fired but hidden by a root cause, in load order */
     size_t nsuppressed;

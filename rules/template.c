@@ -24,12 +24,12 @@ typedef enum piece_kind {
 
 /* What the scanner found at one position. */
 typedef struct piece {
-    piece_kind kind;  /* what it is */
-    size_t pos;       /* offset of its first byte, from 0 */
-    const char *text; /* PIECE_TEXT: the bytes; PIECE_FACT: the name */
-    size_t len;       /* bytes in text */
-    ld_fact_id fact;  /* PIECE_FACT, PIECE_IF: the resolved fact */
-    int negate;       /* PIECE_IF: {!name}, shown when the fact is not truthy */
+    piece_kind kind;   /* what it is */
+    size_t pos;        /* offset of its first byte, from 0 */
+    const char *text;  /* PIECE_TEXT: the bytes; PIECE_FACT: the name */
+    size_t len;        /* bytes in text */
+    ld_fact_id fact;   /* PIECE_FACT, PIECE_IF: the resolved fact */
+    int negate;        /* PIECE_IF: {!name}, shown when the fact is not truthy */
     const char *value; /* PIECE_IF: the value after '=', NULL when there is none */
     size_t value_len;  /* bytes in value */
 } piece;

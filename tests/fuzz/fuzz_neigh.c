@@ -59,7 +59,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         abort();
     n.next_hop = n.dst;
     n.ifindex = data[0] >> 3;
-    ld_status st = other ? ld_neigh_parse_link(msg, len, &n, &err)
+    ld_status st = other   ? ld_neigh_parse_link(msg, len, &n, &err)
                    : neigh ? ld_neigh_parse_neigh(msg, len, &n, &err)
                            : ld_neigh_parse_route(msg, len, &n, &err);
     if (st != LD_OK && st != LD_EINVAL)

@@ -13,8 +13,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     static ld_profiles *profiles;
     ld_err err;
-    if (!profiles && (!(profiles = malloc(sizeof *profiles)) ||
-                      ld_cli_profiles(profiles, &err) != LD_OK))
+    if (!profiles &&
+        (!(profiles = malloc(sizeof *profiles)) || ld_cli_profiles(profiles, &err) != LD_OK))
         abort();
     char *text = malloc(size + 1);
     if (!text)

@@ -17,7 +17,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     ld_target t;
     ld_err err;
     if (ld_target_parse(s, &t, &err) == LD_OK) {
-        if (t.port == 0 || strlen(t.host) > LD_HOST_MAX + 1 || strlen(t.input) > LD_TARGET_INPUT_MAX)
+        if (t.port == 0 || strlen(t.host) > LD_HOST_MAX + 1 ||
+            strlen(t.input) > LD_TARGET_INPUT_MAX)
             abort();
         if (!t.host_is_ip && ld_host_name_check(t.host, &err) != LD_OK)
             abort();

@@ -33,8 +33,8 @@ static ld_status line(void *arg, int argc, char **argv, ld_err *err) {
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     static ld_profiles *profiles;
     ld_err err;
-    if (!profiles && (!(profiles = malloc(sizeof *profiles)) ||
-                      ld_cli_profiles(profiles, &err) != LD_OK))
+    if (!profiles &&
+        (!(profiles = malloc(sizeof *profiles)) || ld_cli_profiles(profiles, &err) != LD_OK))
         abort();
     ld_targets_parse((const char *)data, size, line, profiles, &err);
     return 0;

@@ -75,8 +75,9 @@ static void text_round_trips_canonically(void) {
 static void invalid_addresses_are_rejected(void) {
     ld_addr a;
     ld_err err;
-    const char *bad[] = {"", "10.0.0", "10.0.0.256", "host.example", "1:2:3", "fe80::1%",
-                         "fe80::1%nosuchif0", "10.0.0.1 ", NULL};
+    const char *bad[] = {"",      "10.0.0",   "10.0.0.256",        "host.example",
+                         "1:2:3", "fe80::1%", "fe80::1%nosuchif0", "10.0.0.1 ",
+                         NULL};
     for (int i = 0; bad[i]; i++)
         CU_ASSERT_EQUAL(ld_addr_parse(bad[i], &a, &err), LD_EINVAL);
 }

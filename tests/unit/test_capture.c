@@ -155,9 +155,9 @@ static void socket_icmp_detail_is_kept_and_capture_adds_its_time(void) {
 
 static void capture_file_flows_become_attempts_with_the_state_packets_show(void) {
     struct {
-        const char *name;     /* case */
-        ld_hs_flow fl;        /* packets */
-        const char *state;    /* attempt state */
+        const char *name;  /* case */
+        ld_hs_flow fl;     /* packets */
+        const char *state; /* attempt state */
     } cases[5];
     cases[0].name = "synack";
     cases[0].fl = flow(1);
@@ -211,7 +211,7 @@ static void capture_file_flows_become_attempts_with_the_state_packets_show(void)
 }
 
 static void retransmission_grace_scales_with_the_round_trips_measured(void) {
-    CU_ASSERT_EQUAL(ld_capture_grace_for(0), LD_CAPTURE_GRACE_UNMEASURED); /* none measured */
+    CU_ASSERT_EQUAL(ld_capture_grace_for(0), LD_CAPTURE_GRACE_UNMEASURED);  /* none measured */
     CU_ASSERT_EQUAL(ld_capture_grace_for(LD_MS / 2), LD_CAPTURE_GRACE_MIN); /* the floor */
     CU_ASSERT_EQUAL(ld_capture_grace_for(10 * LD_MS), 10 * LD_MS * LD_CAPTURE_RTT_FACTOR);
     CU_ASSERT_EQUAL(ld_capture_grace_for(900 * LD_MS), LD_CAPTURE_GRACE); /* the ceiling */

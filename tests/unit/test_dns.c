@@ -28,7 +28,7 @@
 
 #define NAME          "svc.example.test"
 #define ANSWER_IP     "10.9.8.7"
-#define QUERY_TIMEOUT (600 * LD_MS) /* --connect-timeout of these runs */
+#define QUERY_TIMEOUT (600 * LD_MS)                            /* --connect-timeout of these runs */
 #define CNAME_1       "alias.corp.example.test"                /* NAME's CNAME */
 #define CNAME_2       "acct.privatelink.blob.core.windows.net" /* CNAME_1's */
 
@@ -665,14 +665,14 @@ static void hosts_entries_are_every_line_naming_a_target(void) {
     CU_ASSERT_STRING_EQUAL(got, "3:10.0.3.23 other.example.test|");
     got[0] = '\0';
     CU_ASSERT_EQUAL(ld_dns_hosts_entries(path, names, 0, 16, collect_entry, got), 0);
-    CU_ASSERT_EQUAL(ld_dns_hosts_entries(LD_TEST_OUT "/no-such-hosts", names, 2, 16, collect_entry,
-                                         got), 0);
+    CU_ASSERT_EQUAL(
+        ld_dns_hosts_entries(LD_TEST_OUT "/no-such-hosts", names, 2, 16, collect_entry, got), 0);
     CU_ASSERT_STRING_EQUAL(got, "");
 }
 
 static void option_words_are_what_the_file_sets(void) {
-    ld_dns_system sys = {.timeout_s = 1, .attempts = 3,
-                         .options = LD_DNS_OPT_TIMEOUT | LD_DNS_OPT_ROTATE};
+    ld_dns_system sys = {
+        .timeout_s = 1, .attempts = 3, .options = LD_DNS_OPT_TIMEOUT | LD_DNS_OPT_ROTATE};
     char word[32];
     ld_dns_option_word(&sys, LD_DNS_OPT_TIMEOUT, word, sizeof word);
     CU_ASSERT_STRING_EQUAL(word, "timeout:1");

@@ -1073,9 +1073,9 @@ static void syn_flood_evicts_what_no_watch_needs_and_the_attempt_is_tracked(void
      * answer land on it. */
     flood(t, 70000, 70000, LD_HS_USED);
     CU_ASSERT_EQUAL(raw(t, p, syn, 101.0), LD_HS_USED);
-    CU_ASSERT_EQUAL(raw(t, p, tcp4(p, "10.0.2.23", 19530, "10.0.1.10", 40000, TCP_SYN | TCP_ACK),
-                        101.001),
-                    LD_HS_USED);
+    CU_ASSERT_EQUAL(
+        raw(t, p, tcp4(p, "10.0.2.23", 19530, "10.0.1.10", 40000, TCP_SYN | TCP_ACK), 101.001),
+        LD_HS_USED);
     const ld_hs_flow *f = ld_hs_find(t, &watched.client, 40000, &watched.server, 19530);
     CU_ASSERT_PTR_NOT_NULL_FATAL(f);
     CU_ASSERT_EQUAL(f->nsyn, 2);
@@ -1245,18 +1245,19 @@ static void arp_and_neighbour_discovery_are_counted_per_address(void) {
     CU_ASSERT_EQUAL(n->requests, 1);
     CU_ASSERT_EQUAL(n->replies, 1);
     /* Announcements, probes and other hardware resolve nothing; short ARP is bad. */
-    CU_ASSERT_EQUAL(ld_hs_packet(t, DLT_EN10MB_, p,
-                                 eth(p, 0x0806, a, arp(a, 1, "10.0.1.5", "10.0.1.5")), 12),
-                    LD_HS_IGNORED);
-    CU_ASSERT_EQUAL(ld_hs_packet(t, DLT_EN10MB_, p,
-                                 eth(p, 0x0806, a, arp(a, 1, "0.0.0.0", "10.0.1.6")), 12),
-                    LD_HS_IGNORED);
+    CU_ASSERT_EQUAL(
+        ld_hs_packet(t, DLT_EN10MB_, p, eth(p, 0x0806, a, arp(a, 1, "10.0.1.5", "10.0.1.5")), 12),
+        LD_HS_IGNORED);
+    CU_ASSERT_EQUAL(
+        ld_hs_packet(t, DLT_EN10MB_, p, eth(p, 0x0806, a, arp(a, 1, "0.0.0.0", "10.0.1.6")), 12),
+        LD_HS_IGNORED);
     arp(a, 1, "10.0.1.10", "10.0.1.7");
     put16(a, 6); /* IEEE 802 hardware */
     CU_ASSERT_EQUAL(ld_hs_packet(t, DLT_EN10MB_, p, eth(p, 0x0806, a, 28), 12), LD_HS_IGNORED);
     CU_ASSERT_EQUAL(ld_hs_packet(t, DLT_EN10MB_, p, eth(p, 0x0806, a, 27), 12), LD_HS_MALFORMED);
     /* IPv6: neighbour solicitation and advertisement for the target address. */
-    CU_ASSERT_EQUAL(raw(t, p, nd(p, 135, "fd77::1", "ff02::1:ff00:99", "fd77::99"), 13), LD_HS_USED);
+    CU_ASSERT_EQUAL(raw(t, p, nd(p, 135, "fd77::1", "ff02::1:ff00:99", "fd77::99"), 13),
+                    LD_HS_USED);
     CU_ASSERT_EQUAL(raw(t, p, nd(p, 135, "fd77::1", "ff02::1:ff00:2", "fd77::2"), 13), LD_HS_USED);
     CU_ASSERT_EQUAL(raw(t, p, nd(p, 136, "fd77::2", "fd77::1", "fd77::2"), 13), LD_HS_USED);
     CU_ASSERT_EQUAL(raw(t, p, nd(p, 135, "fd77::1", "fd77::2", "fd77::2") - 1, 13),

@@ -143,14 +143,14 @@ static void redact_masks_public_and_hardware_derived_addresses_only(void) {
     ld_host_iface *i = &h->ifaces[h->nifaces++];
     snprintf(i->name, sizeof i->name, "eth0");
     static const char *const in[] = {
-        "10.0.1.5/24",                 "54.240.1.9/20",    "fe80::a8c1:abff:fe12:3456/64",
-        "2600:1f14::1234/64",          "fd00:1::5/64",     "fd00:1::a8c1:abff:fe12:3456/64",
-        "100.64.3.2/10",               "127.0.0.1/8",      "not-an-address/8",
+        "10.0.1.5/24",        "54.240.1.9/20", "fe80::a8c1:abff:fe12:3456/64",
+        "2600:1f14::1234/64", "fd00:1::5/64",  "fd00:1::a8c1:abff:fe12:3456/64",
+        "100.64.3.2/10",      "127.0.0.1/8",   "not-an-address/8",
     };
     static const char *const out[] = {
-        "10.0.1.5/24",                 "redacted-ipv4/20", "redacted-ipv6/64",
-        "redacted-ipv6/64",            "fd00:1::5/64",     "redacted-ipv6/64",
-        "100.64.3.2/10",               "127.0.0.1/8",      "not-an-address/8",
+        "10.0.1.5/24",      "redacted-ipv4/20", "redacted-ipv6/64",
+        "redacted-ipv6/64", "fd00:1::5/64",     "redacted-ipv6/64",
+        "100.64.3.2/10",    "127.0.0.1/8",      "not-an-address/8",
     };
     for (size_t k = 0; k < sizeof in / sizeof in[0]; k++)
         snprintf(i->addrs[i->naddrs++], sizeof i->addrs[0], "%s", in[k]);
@@ -198,7 +198,8 @@ static void collected_here_without_a_byte_on_the_wire(void) {
     ld_proxy_env env = {.n = 2};
     memcpy(env.vars, vars, sizeof vars);
     memcpy(env.values, vals, sizeof vals);
-    ld_host_sources src = {.os_release = LD_TEST_DATA "/host/os-release-ubuntu", .proxy = &env,
+    ld_host_sources src = {.os_release = LD_TEST_DATA "/host/os-release-ubuntu",
+                           .proxy = &env,
                            .started_at = 1795305600.0};
     CU_ASSERT_EQUAL(ld_host_collect(h, &src, &err), LD_OK);
     CU_ASSERT_STRING_EQUAL(h->os_id, "ubuntu");

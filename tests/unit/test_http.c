@@ -613,8 +613,10 @@ static void run_one(harness *h, srv_listener l, int deadline_ms) {
 
 static void answer_that_is_not_http_is_not_http_and_quoted(void) {
     harness h;
-    run_one(&h, (srv_listener){.ip = "127.0.0.1", .mode = SRV_GARBAGE,
-                               .reply = "SSH-2.0-OpenSSH_9.2p1\r\nmore\r\n"},
+    run_one(&h,
+            (srv_listener){.ip = "127.0.0.1",
+                           .mode = SRV_GARBAGE,
+                           .reply = "SSH-2.0-OpenSSH_9.2p1\r\nmore\r\n"},
             2000);
     const ld_bag *a = attempt(&h, "127.0.0.1");
     CU_ASSERT_STRING_EQUAL(str(a, LD_F_HTTP_A_RESULT), "not_http");
@@ -635,8 +637,11 @@ static void answer_that_is_not_http_is_not_http_and_quoted(void) {
 static void tls_alert_from_a_tls_port_is_not_http_and_says_tls(void) {
     /* What a TLS-only port answers a plain GET with: a fatal alert record. */
     harness h;
-    run_one(&h, (srv_listener){.ip = "127.0.0.1", .mode = SRV_ANSWER,
-                               .reply = "\x15\x03\x03\x00\x02\x02\x46", .reply_len = 7},
+    run_one(&h,
+            (srv_listener){.ip = "127.0.0.1",
+                           .mode = SRV_ANSWER,
+                           .reply = "\x15\x03\x03\x00\x02\x02\x46",
+                           .reply_len = 7},
             2000);
     const ld_bag *a = attempt(&h, "127.0.0.1");
     CU_ASSERT_STRING_EQUAL(str(a, LD_F_HTTP_A_RESULT), "not_http");
@@ -653,9 +658,10 @@ static void binary_flood_is_quoted_in_hex_and_not_read_to_the_end(void) {
         flood[i] = (char)(0x80 | (i * 7 % 0x80));
     harness h;
     /* Held open after the flood: only the probe's own stop ends it early. */
-    run_one(&h, (srv_listener){.ip = "127.0.0.1", .mode = SRV_SILENT, .reply = flood,
-                               .reply_len = FLOOD},
-            3000);
+    run_one(
+        &h,
+        (srv_listener){.ip = "127.0.0.1", .mode = SRV_SILENT, .reply = flood, .reply_len = FLOOD},
+        3000);
     CU_ASSERT_TRUE(h.ran_ms < 1500);
     const ld_bag *a = attempt(&h, "127.0.0.1");
     CU_ASSERT_STRING_EQUAL(str(a, LD_F_HTTP_A_RESULT), "not_http");
@@ -680,8 +686,8 @@ static void status_lines_curl_refuses_are_not_http(void) {
         const ld_bag *a = attempt(&h, "127.0.0.1");
         CU_ASSERT_STRING_EQUAL(str(a, LD_F_HTTP_A_RESULT), "not_http");
         CU_ASSERT_PTR_NULL(ld_bag_get(a, LD_F_HTTP_A_STATUS));
-        CU_ASSERT_PTR_NULL(ld_bag_get(a, LD_F_HTTP_A_REPLY)); /* curl keeps the line */
-        CU_ASSERT_TRUE(strlen(str(a, LD_F_HTTP_A_ERROR)) > 0);  /* it says what is wrong */
+        CU_ASSERT_PTR_NULL(ld_bag_get(a, LD_F_HTTP_A_REPLY));  /* curl keeps the line */
+        CU_ASSERT_TRUE(strlen(str(a, LD_F_HTTP_A_ERROR)) > 0); /* it says what is wrong */
         CU_ASSERT_STRING_EQUAL(str(target(&h), LD_F_HTTP_ERROR), str(a, LD_F_HTTP_A_ERROR));
         harness_free(&h);
     }
@@ -720,8 +726,7 @@ static void empty_reply_after_the_request_is_closed(void) {
 
 /* The attempt of a one-listener run whose reply is an incomplete response:
  * checks the result, how it broke off, its status (-1: none) and its end. */
-static void assert_incomplete(const harness *h, const char *how, int status,
-                              const char *ended_by) {
+static void assert_incomplete(const harness *h, const char *how, int status, const char *ended_by) {
     const ld_bag *a = attempt(h, "127.0.0.1");
     CU_ASSERT_STRING_EQUAL(str(a, LD_F_HTTP_A_RESULT), "incomplete");
     CU_ASSERT_STRING_EQUAL(str(a, LD_F_HTTP_A_ENDED_BY), ended_by);
@@ -738,13 +743,15 @@ static void assert_incomplete(const harness *h, const char *how, int status,
 
 static void only_interim_statuses_are_incomplete(void) {
     harness h;
-    run_one(&h, (srv_listener){.ip = "127.0.0.1", .mode = SRV_SILENT,
-                               .reply = "HTTP/1.1 100 Continue\r\n\r\n"},
+    run_one(&h,
+            (srv_listener){
+                .ip = "127.0.0.1", .mode = SRV_SILENT, .reply = "HTTP/1.1 100 Continue\r\n\r\n"},
             600);
     assert_incomplete(&h, "interim_only", 100, "timeout");
     harness_free(&h);
-    run_one(&h, (srv_listener){.ip = "127.0.0.1", .mode = SRV_ANSWER,
-                               .reply = "HTTP/1.1 100 Continue\r\n\r\n"},
+    run_one(&h,
+            (srv_listener){
+                .ip = "127.0.0.1", .mode = SRV_ANSWER, .reply = "HTTP/1.1 100 Continue\r\n\r\n"},
             2000);
     assert_incomplete(&h, "interim_only", 100, "result");
     harness_free(&h);
@@ -752,8 +759,9 @@ static void only_interim_statuses_are_incomplete(void) {
 
 static void headers_cut_by_a_close_are_incomplete(void) {
     harness h;
-    run_one(&h, (srv_listener){.ip = "127.0.0.1", .mode = SRV_ANSWER,
-                               .reply = "HTTP/1.1 200 OK\r\nContent-Ty"},
+    run_one(&h,
+            (srv_listener){
+                .ip = "127.0.0.1", .mode = SRV_ANSWER, .reply = "HTTP/1.1 200 OK\r\nContent-Ty"},
             2000);
     assert_incomplete(&h, "cut", 200, "result");
     harness_free(&h);
@@ -761,8 +769,9 @@ static void headers_cut_by_a_close_are_incomplete(void) {
 
 static void headers_unfinished_at_the_deadline_are_incomplete(void) {
     harness h;
-    run_one(&h, (srv_listener){.ip = "127.0.0.1", .mode = SRV_SILENT,
-                               .reply = "HTTP/1.1 200 OK\r\nX-A: b\r\n"},
+    run_one(&h,
+            (srv_listener){
+                .ip = "127.0.0.1", .mode = SRV_SILENT, .reply = "HTTP/1.1 200 OK\r\nX-A: b\r\n"},
             600);
     assert_incomplete(&h, "stalled", 200, "timeout");
     harness_free(&h);
@@ -825,8 +834,10 @@ static void header_line_over_curls_limit_is_too_large(void) {
 
 static void body_cut_short_is_a_response_with_a_body_error(void) {
     harness h;
-    run_one(&h, (srv_listener){.ip = "127.0.0.1", .mode = SRV_ANSWER,
-                               .reply = "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly ten.."},
+    run_one(&h,
+            (srv_listener){.ip = "127.0.0.1",
+                           .mode = SRV_ANSWER,
+                           .reply = "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly ten.."},
             2000);
     const ld_bag *a = attempt(&h, "127.0.0.1");
     CU_ASSERT_STRING_EQUAL(str(a, LD_F_HTTP_A_RESULT), "response");
@@ -841,9 +852,11 @@ static void body_cut_short_is_a_response_with_a_body_error(void) {
 
 static void bad_chunked_encoding_is_a_response_with_a_body_error(void) {
     harness h;
-    run_one(&h, (srv_listener){.ip = "127.0.0.1", .mode = SRV_ANSWER,
-                               .reply = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
-                                        "zz\r\nbody\r\n0\r\n\r\n"},
+    run_one(&h,
+            (srv_listener){.ip = "127.0.0.1",
+                           .mode = SRV_ANSWER,
+                           .reply = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                                    "zz\r\nbody\r\n0\r\n\r\n"},
             2000);
     const ld_bag *a = attempt(&h, "127.0.0.1");
     CU_ASSERT_STRING_EQUAL(str(a, LD_F_HTTP_A_RESULT), "response");
@@ -1094,7 +1107,6 @@ static void process_proxy_variables_do_not_divert_the_request(void) {
     CU_ASSERT_EQUAL(s.l[0].requests, 1);
     harness_free(&h);
 }
-
 
 static void https_records_tls_time_and_sends_the_name_as_sni(void) {
     server s;

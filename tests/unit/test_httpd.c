@@ -15,11 +15,11 @@
 
 /* The server side of a test. */
 typedef struct fixture {
-    ld_loop *loop;                /* the loop */
-    ld_httpd *h;                  /* the server */
-    ld_timer later;               /* answers a kept request */
-    ld_httpd_request *kept;       /* the request answered later */
-    char args[512];               /* "name=value&..." as the handler saw them */
+    ld_loop *loop;          /* the loop */
+    ld_httpd *h;            /* the server */
+    ld_timer later;         /* answers a kept request */
+    ld_httpd_request *kept; /* the request answered later */
+    char args[512];         /* "name=value&..." as the handler saw them */
 } fixture;
 
 static int collect(void *arg, const char *name, const char *value) {
@@ -47,16 +47,15 @@ static void handler(void *arg, ld_httpd_request *req) {
     char body[600];
     int n = snprintf(body, sizeof body, "%s %s %s\n", ld_httpd_method(req), ld_httpd_path(req),
                      fx->args);
-    ld_httpd_respond(req, strcmp(ld_httpd_path(req), "/") == 0 ? 200 : 404, NULL, body,
-                     (size_t)n);
+    ld_httpd_respond(req, strcmp(ld_httpd_path(req), "/") == 0 ? 200 : 404, NULL, body, (size_t)n);
 }
 
 /* A client request in a thread: sends `request`, reads the whole answer. */
 typedef struct client {
-    unsigned port;          /* the server's */
-    const char *request;    /* raw HTTP */
-    char answer[4096];      /* what came back */
-    pthread_t thread;       /* the client */
+    unsigned port;       /* the server's */
+    const char *request; /* raw HTTP */
+    char answer[4096];   /* what came back */
+    pthread_t thread;    /* the client */
 } client;
 
 static void *client_main(void *arg) {
@@ -78,7 +77,8 @@ static void *client_main(void *arg) {
         }
         size_t got = 0;
         ssize_t n;
-        while (got < sizeof c->answer - 1 && (n = read(fd, c->answer + got, sizeof c->answer - 1 - got)) > 0)
+        while (got < sizeof c->answer - 1 &&
+               (n = read(fd, c->answer + got, sizeof c->answer - 1 - got)) > 0)
             got += (size_t)n;
         c->answer[got] = '\0';
     }
@@ -101,8 +101,7 @@ static const char *exchange(const char *request) {
     fx.later.heap_idx = SIZE_MAX;
     struct sockaddr_in sa = {.sin_family = AF_INET};
     sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ld_httpd_limits lim = {.max_connections = 8, .idle_seconds = 5,
-                           .memory_per_connection = 8192};
+    ld_httpd_limits lim = {.max_connections = 8, .idle_seconds = 5, .memory_per_connection = 8192};
     fx.h = ld_httpd_create(fx.loop, (struct sockaddr *)&sa, sizeof sa, &lim, handler, &fx, &err);
     CU_ASSERT_PTR_NOT_NULL_FATAL(fx.h);
     c.port = ld_httpd_port(fx.h);

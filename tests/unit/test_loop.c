@@ -8,17 +8,17 @@
 
 /* Records the order callbacks ran in. */
 typedef struct trace {
-    int order[16];     /* callback ids, in order */
-    int n;             /* how many */
-    ld_timer *victim;  /* a timer to cancel from a callback */
-    ld_io *io_victim;  /* an io to stop from a callback */
-    ld_loop *loop;     /* for stop */
+    int order[16];    /* callback ids, in order */
+    int n;            /* how many */
+    ld_timer *victim; /* a timer to cancel from a callback */
+    ld_io *io_victim; /* an io to stop from a callback */
+    ld_loop *loop;    /* for stop */
 } trace;
 
 typedef struct tagged_timer {
-    ld_timer t;  /* the timer */
-    int id;      /* what it records */
-    trace *tr;   /* where */
+    ld_timer t; /* the timer */
+    int id;     /* what it records */
+    trace *tr;  /* where */
 } tagged_timer;
 
 static void record_timer(ld_timer *t) {
@@ -42,8 +42,8 @@ static void timers_fire_in_deadline_order(void) {
     for (int i = 0; i < 5; i++) {
         t[i].id = delays_ms[i];
         t[i].tr = &tr;
-        CU_ASSERT_EQUAL(ld_timer_start(loop, &t[i].t, now + delays_ms[i] * LD_MS, record_timer, &t[i]),
-                        LD_OK);
+        CU_ASSERT_EQUAL(
+            ld_timer_start(loop, &t[i].t, now + delays_ms[i] * LD_MS, record_timer, &t[i]), LD_OK);
     }
     CU_ASSERT_EQUAL(ld_loop_run(loop, &err), LD_OK);
     CU_ASSERT_EQUAL(tr.n, 5);
@@ -90,9 +90,9 @@ static void restarting_a_timer_moves_it(void) {
 }
 
 typedef struct tagged_defer {
-    ld_defer d;   /* the call */
-    int id;       /* what it records */
-    trace *tr;    /* where */
+    ld_defer d;                 /* the call */
+    int id;                     /* what it records */
+    trace *tr;                  /* where */
     struct tagged_defer *chain; /* queued from inside this one */
 } tagged_defer;
 
@@ -125,10 +125,10 @@ static void deferred_calls_run_once_in_fifo_order(void) {
 }
 
 typedef struct pipe_io {
-    ld_io io;               /* the watch */
-    int fired;              /* times called */
-    unsigned ev;            /* last events */
-    struct pipe_io *other;  /* stopped from this one's callback */
+    ld_io io;              /* the watch */
+    int fired;             /* times called */
+    unsigned ev;           /* last events */
+    struct pipe_io *other; /* stopped from this one's callback */
 } pipe_io;
 
 static void on_pipe(ld_io *io, unsigned events) {

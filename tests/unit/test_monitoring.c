@@ -50,29 +50,37 @@ typedef struct fixture {
 
 static void fixture_make(fixture *fx, size_t n) {
     memset(fx, 0, sizeof *fx);
-    fx->facts[0] = target("svc.lab.test:19530",
-                          "{\"dns.latency_ms\": 0.412, \"tcp.connect_ms\": 0.153,"
-                          " \"target.duration_ms\": 4.5, \"threshold.connect_warning\": \"0.5\","
-                          " \"threshold.connect_critical\": \"1\", \"threshold.total_warning\": \"2\","
-                          " \"threshold.connect_state\": \"ok\", \"threshold.total_state\": \"ok\"}");
-    fx->facts[1] = target("db.lab.test:5432",
-                          "{\"tcp.open_count\": 0, \"tcp.open_addresses\": [], \"tcp.timeout_count\": 1,"
-                          " \"tcp.failed_count\": 1, \"tcp.timeout_addresses\": [\"10.77.0.11\"],"
-                          " \"tcp.failed_addresses\": [\"10.77.0.11\"], \"tcp.syns_sent\": 2,"
-                          " \"tcp.wait_ms\": 1203.4, \"dns.latency_ms\": 0.5, \"tcp.connect_ms\": null,"
-                          " \"target.duration_ms\": 1204.0}");
-    fx->facts[2] = target("a'b=c|d\"e\\f\nx:443",
-                          "{\"target.duration_ms\": 7, \"tcp.open_count\": 0, \"tcp.address_count\": 0,"
-                          " \"tcp.open_addresses\": [], \"tcp.connect_ms\": null}");
+    fx->facts[0] =
+        target("svc.lab.test:19530",
+               "{\"dns.latency_ms\": 0.412, \"tcp.connect_ms\": 0.153,"
+               " \"target.duration_ms\": 4.5, \"threshold.connect_warning\": \"0.5\","
+               " \"threshold.connect_critical\": \"1\", \"threshold.total_warning\": \"2\","
+               " \"threshold.connect_state\": \"ok\", \"threshold.total_state\": \"ok\"}");
+    fx->facts[1] =
+        target("db.lab.test:5432",
+               "{\"tcp.open_count\": 0, \"tcp.open_addresses\": [], \"tcp.timeout_count\": 1,"
+               " \"tcp.failed_count\": 1, \"tcp.timeout_addresses\": [\"10.77.0.11\"],"
+               " \"tcp.failed_addresses\": [\"10.77.0.11\"], \"tcp.syns_sent\": 2,"
+               " \"tcp.wait_ms\": 1203.4, \"dns.latency_ms\": 0.5, \"tcp.connect_ms\": null,"
+               " \"target.duration_ms\": 1204.0}");
+    fx->facts[2] =
+        target("a'b=c|d\"e\\f\nx:443",
+               "{\"target.duration_ms\": 7, \"tcp.open_count\": 0, \"tcp.address_count\": 0,"
+               " \"tcp.open_addresses\": [], \"tcp.connect_ms\": null}");
     for (size_t i = 0; i < n; i++) {
         ld_err err;
         CU_ASSERT_EQUAL_FATAL(ld_rules_eval(rules, fx->facts[i], &fx->d[i], &err), LD_OK);
-        fx->t[i] = (ld_report_target){.facts = fx->facts[i], .diagnoses = &fx->d[i],
+        fx->t[i] = (ld_report_target){.facts = fx->facts[i],
+                                      .diagnoses = &fx->d[i],
                                       .verdict = ld_verdict_of(&fx->d[i]),
                                       .duration_ms = 5};
     }
-    fx->r = (ld_report){.command = "check", .started_at = 1795305600.25, .duration_ms = 1210.0,
-                        .hostname = "vm-1", .targets = fx->t, .ntargets = n};
+    fx->r = (ld_report){.command = "check",
+                        .started_at = 1795305600.25,
+                        .duration_ms = 1210.0,
+                        .hostname = "vm-1",
+                        .targets = fx->t,
+                        .ntargets = n};
     fx->r.verdict = fx->t[0].verdict;
     for (size_t i = 1; i < n; i++)
         fx->r.verdict = ld_verdict_worse(fx->r.verdict, fx->t[i].verdict);
@@ -152,9 +160,12 @@ static void prometheus_families_have_help_type_and_escaped_labels(void) {
     CU_ASSERT_PTR_NOT_NULL(strstr(out.data, "linkdoctor_diagnosis{target=\"db.lab.test:5432\","
                                             "id=\"tcp.syn_dropped\",severity=\"critical\","
                                             "confidence=\"medium\"} 1\n"));
-    CU_ASSERT_PTR_NOT_NULL(strstr(out.data, "linkdoctor_verdict{target=\"a'b=c|d\\\"e\\\\f\\\\x0ax:443\"} 3\n"));
-    CU_ASSERT_PTR_NOT_NULL(strstr(out.data, "linkdoctor_tcp_syns_sent{target=\"db.lab.test:5432\"} 2\n"));
-    CU_ASSERT_PTR_NOT_NULL(strstr(out.data, "linkdoctor_last_run_timestamp_seconds 1795305600.25\n"));
+    CU_ASSERT_PTR_NOT_NULL(
+        strstr(out.data, "linkdoctor_verdict{target=\"a'b=c|d\\\"e\\\\f\\\\x0ax:443\"} 3\n"));
+    CU_ASSERT_PTR_NOT_NULL(
+        strstr(out.data, "linkdoctor_tcp_syns_sent{target=\"db.lab.test:5432\"} 2\n"));
+    CU_ASSERT_PTR_NOT_NULL(
+        strstr(out.data, "linkdoctor_last_run_timestamp_seconds 1795305600.25\n"));
     golden("prometheus_many.prom", &out);
     ld_buf_clear(&out);
     fixture_free(&fx);

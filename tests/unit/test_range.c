@@ -36,8 +36,8 @@ static void bounded_and_inside_ranges(void) {
 }
 
 static void bad_ranges_are_refused_with_a_reason(void) {
-    static const char *const bad[] = {"", "abc", "-1", "20:10", "1:x", "x:1", "@", "1e999",
-                                      "nan", ":"};
+    static const char *const bad[] = {"",    "abc", "-1",    "20:10", "1:x",
+                                      "x:1", "@",   "1e999", "nan",   ":"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         ld_range r;
         ld_err err = {{0}};

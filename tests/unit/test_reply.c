@@ -10,12 +10,12 @@
 static void tls_records_are_told_by_type_and_major_version(void) {
     CU_ASSERT_TRUE(ld_reply_is_tls_record(B("\x15\x03\x03\x00\x02\x02\x46"))); /* alert */
     CU_ASSERT_TRUE(ld_reply_is_tls_record(B("\x16\x03\x01\x02\x00")));         /* handshake */
-    CU_ASSERT_TRUE(ld_reply_is_tls_record(B("\x14\x03")));                     /* change_cipher_spec */
-    CU_ASSERT_TRUE(ld_reply_is_tls_record(B("\x18\x03\x03")));                 /* heartbeat */
-    CU_ASSERT_TRUE(ld_reply_is_tls_record(B("\x16")));                         /* the type alone */
-    CU_ASSERT_FALSE(ld_reply_is_tls_record(B("\x13\x03\x03")));                /* below the types */
-    CU_ASSERT_FALSE(ld_reply_is_tls_record(B("\x19\x03\x03")));                /* above them */
-    CU_ASSERT_FALSE(ld_reply_is_tls_record(B("\x16\x02\x00")));                /* SSL 2 / other */
+    CU_ASSERT_TRUE(ld_reply_is_tls_record(B("\x14\x03")));      /* change_cipher_spec */
+    CU_ASSERT_TRUE(ld_reply_is_tls_record(B("\x18\x03\x03")));  /* heartbeat */
+    CU_ASSERT_TRUE(ld_reply_is_tls_record(B("\x16")));          /* the type alone */
+    CU_ASSERT_FALSE(ld_reply_is_tls_record(B("\x13\x03\x03"))); /* below the types */
+    CU_ASSERT_FALSE(ld_reply_is_tls_record(B("\x19\x03\x03"))); /* above them */
+    CU_ASSERT_FALSE(ld_reply_is_tls_record(B("\x16\x02\x00"))); /* SSL 2 / other */
     CU_ASSERT_FALSE(ld_reply_is_tls_record(B("HTTP/1.1 400 Bad Request")));
     CU_ASSERT_FALSE(ld_reply_is_tls_record(B("")));
 }
@@ -49,8 +49,9 @@ static void a_hex_quote_is_the_first_sixteen_bytes_as_fit(void) {
     char out[64];
     ld_reply_quote_hex(B("\x20\x02\x00\x05"), out, sizeof out);
     CU_ASSERT_STRING_EQUAL(out, "20 02 00 05");
-    ld_reply_quote_hex(B("\x00\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0e\x0f\xff\xfe"),
-                       out, sizeof out);
+    ld_reply_quote_hex(
+        B("\x00\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0e\x0f\xff\xfe"), out,
+        sizeof out);
     CU_ASSERT_STRING_EQUAL(out, "00 01 02 03 04 05 06 07 08 09 0a 0b 0c 0d 0e 0f");
     char small[9]; /* room for three pairs, not four */
     ld_reply_quote_hex(B("\xab\xcd\xef\x01"), small, sizeof small);

@@ -130,7 +130,8 @@ static void json_report_has_the_documented_shape(void) {
     CU_ASSERT_EQUAL(cJSON_GetObjectItem(facts, "tcp.timeout_count")->valueint, 1);
     CU_ASSERT_TRUE(cJSON_IsArray(cJSON_GetObjectItem(facts, "tcp.timeout_addresses")));
     CU_ASSERT_TRUE(cJSON_IsFalse(cJSON_GetObjectItem(facts, "tcp.cut_by_deadline")));
-    const cJSON *tcp = cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetObjectItem(t, "probes"), "tcp"), 0);
+    const cJSON *tcp =
+        cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetObjectItem(t, "probes"), "tcp"), 0);
     CU_ASSERT_STRING_EQUAL(cJSON_GetObjectItem(tcp, "state")->valuestring, "timeout");
     CU_ASSERT_EQUAL(cJSON_GetObjectItem(tcp, "syns_sent")->valueint, 3);
     CU_ASSERT_DOUBLE_EQUAL(cJSON_GetObjectItem(tcp, "elapsed_ms")->valuedouble, 2000.25, 1e-9);
@@ -160,7 +161,8 @@ static void text_report_puts_the_verdict_first_then_evidence_fix_and_timeline(vo
     ld_err err;
     CU_ASSERT_EQUAL_FATAL(ld_report_text(&r, &out, &err), LD_OK);
     const char *s = out.data;
-    CU_ASSERT_EQUAL(strncmp(s, "CRITICAL  svc.lab.test:8080 - SYNs to 10.77.0.10 port 8080", 58), 0);
+    CU_ASSERT_EQUAL(strncmp(s, "CRITICAL  svc.lab.test:8080 - SYNs to 10.77.0.10 port 8080", 58),
+                    0);
     const char *ev = strstr(s, "Evidence:");
     const char *fix = strstr(s, "Fix:");
     const char *timeline = strstr(s, "Timeline:");

@@ -17,9 +17,9 @@
 #include "rules/rules.h"
 #include "unit.h"
 
-static ld_ruleset *rules;        /* the built-in rules */
-static cJSON *baseline;          /* baseline.json "facts" */
-static int *reported_somewhere;  /* per rule: some case reported it */
+static ld_ruleset *rules;       /* the built-in rules */
+static cJSON *baseline;         /* baseline.json "facts" */
+static int *reported_somewhere; /* per rule: some case reported it */
 
 /* 1 when the JSON array of strings holds s. */
 static int array_has(const cJSON *arr, const char *s) {
@@ -63,11 +63,13 @@ static void check_contains(const char *name, const ld_diagnoses *d, const cJSON 
         CU_ASSERT_PTR_NOT_NULL(diag);
         if (!diag)
             continue;
-        const char *text = field == 0 ? diag->title : field == 1 ? diag->summary : diag->remediation;
+        const char *text = field == 0   ? diag->title
+                           : field == 1 ? diag->summary
+                                        : diag->remediation;
         int has = strstr(text, it->valuestring) != NULL;
         if (has == lacks)
-            fprintf(stderr, "\n  case %s: %s text\n    '%s'\n  %s '%s'\n", name, it->string,
-                    text, lacks ? "has" : "lacks", it->valuestring);
+            fprintf(stderr, "\n  case %s: %s text\n    '%s'\n  %s '%s'\n", name, it->string, text,
+                    lacks ? "has" : "lacks", it->valuestring);
         CU_ASSERT_NOT_EQUAL(has, lacks);
     }
 }
@@ -77,7 +79,8 @@ static int contains_nocase(const char *text, const char *word) {
     size_t n = strlen(word);
     for (; *text; text++) {
         size_t i = 0;
-        while (i < n && text[i] && tolower((unsigned char)text[i]) == tolower((unsigned char)word[i]))
+        while (i < n && text[i] &&
+               tolower((unsigned char)text[i]) == tolower((unsigned char)word[i]))
             i++;
         if (i == n)
             return 1;
@@ -109,7 +112,8 @@ static void run_case(const cJSON *c) {
     const char *name = cJSON_GetObjectItem(c, "name")->valuestring;
     cJSON *facts = cJSON_Duplicate(baseline, 1);
     const cJSON *it;
-    cJSON_ArrayForEach(it, cJSON_GetObjectItem(c, "drop")) cJSON_DeleteItemFromObject(facts, it->valuestring);
+    cJSON_ArrayForEach(it, cJSON_GetObjectItem(c, "drop"))
+        cJSON_DeleteItemFromObject(facts, it->valuestring);
     cJSON_ArrayForEach(it, cJSON_GetObjectItem(c, "facts")) {
         cJSON_DeleteItemFromObject(facts, it->string);
         cJSON_AddItemToObject(facts, it->string, cJSON_Duplicate(it, 1));
@@ -124,8 +128,8 @@ static void run_case(const cJSON *c) {
 
     ld_diagnoses d = {0};
     CU_ASSERT_EQUAL_FATAL(ld_rules_eval(rules, f, &d, &err), LD_OK);
-    CU_ASSERT_TRUE(same_ids("reported", name, d.reported, d.nreported,
-                            cJSON_GetObjectItem(c, "reported")));
+    CU_ASSERT_TRUE(
+        same_ids("reported", name, d.reported, d.nreported, cJSON_GetObjectItem(c, "reported")));
     const cJSON *supp = cJSON_GetObjectItem(c, "suppressed");
     if (supp)
         CU_ASSERT_TRUE(same_ids("suppressed", name, d.suppressed, d.nsuppressed, supp));
@@ -207,12 +211,24 @@ static void every_builtin_rule_fires_in_some_case(void) {
 }
 
 static void catalog_ids_of_the_design_are_all_builtin(void) {
-    static const char *const ids[] = {
-        "ok", "dns.no_record", "dns.public_address", "dns.endpoint_mismatch",
-        "dns.resolver_unreachable", "dns.resolver_divergence", "dns.hosts_override",
-        "tcp.syn_dropped", "tcp.refused", "tcp.icmp_rejected", "tcp.no_route",
-        "tcp.local_firewall", "tcp.partial", "dns.slow_resolution", "tcp.reply_dropped",
-        "cloud.az_mismatch", "cloud.metadata_unavailable", NULL};
+    static const char *const ids[] = {"ok",
+                                      "dns.no_record",
+                                      "dns.public_address",
+                                      "dns.endpoint_mismatch",
+                                      "dns.resolver_unreachable",
+                                      "dns.resolver_divergence",
+                                      "dns.hosts_override",
+                                      "tcp.syn_dropped",
+                                      "tcp.refused",
+                                      "tcp.icmp_rejected",
+                                      "tcp.no_route",
+                                      "tcp.local_firewall",
+                                      "tcp.partial",
+                                      "dns.slow_resolution",
+                                      "tcp.reply_dropped",
+                                      "cloud.az_mismatch",
+                                      "cloud.metadata_unavailable",
+                                      NULL};
     for (int i = 0; ids[i]; i++)
         CU_ASSERT_PTR_NOT_NULL(ld_ruleset_find(rules, ids[i]));
 }

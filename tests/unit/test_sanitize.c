@@ -34,16 +34,18 @@ static void control_characters_become_visible_escapes(void) {
 }
 
 static void bidirectional_overrides_become_visible(void) {
-    CU_ASSERT_STRING_EQUAL(CLEAN("a\xe2\x80\xae" "b"), "a\\u202eb"); /* RIGHT-TO-LEFT OVERRIDE */
-    CU_ASSERT_STRING_EQUAL(CLEAN("\xe2\x81\xa6x"), "\\u2066x");      /* LEFT-TO-RIGHT ISOLATE */
+    CU_ASSERT_STRING_EQUAL(CLEAN("a\xe2\x80\xae"
+                                 "b"),
+                           "a\\u202eb");                        /* RIGHT-TO-LEFT OVERRIDE */
+    CU_ASSERT_STRING_EQUAL(CLEAN("\xe2\x81\xa6x"), "\\u2066x"); /* LEFT-TO-RIGHT ISOLATE */
 }
 
 static void invalid_utf8_becomes_byte_escapes(void) {
     CU_ASSERT_STRING_EQUAL(CLEAN("\xff\xfe"), "\\xff\\xfe");
-    CU_ASSERT_STRING_EQUAL(CLEAN("\xc0\xaf"), "\\xc0\\xaf");         /* overlong '/' */
-    CU_ASSERT_STRING_EQUAL(CLEAN("\xed\xa0\x80"), "\\xed\\xa0\\x80"); /* a surrogate */
+    CU_ASSERT_STRING_EQUAL(CLEAN("\xc0\xaf"), "\\xc0\\xaf");                   /* overlong '/' */
+    CU_ASSERT_STRING_EQUAL(CLEAN("\xed\xa0\x80"), "\\xed\\xa0\\x80");          /* a surrogate */
     CU_ASSERT_STRING_EQUAL(CLEAN("\xf4\x90\x80\x80"), "\\xf4\\x90\\x80\\x80"); /* > U+10FFFF */
-    CU_ASSERT_STRING_EQUAL(CLEAN("ok\xe2\x82"), "ok\\xe2\\x82");     /* cut sequence */
+    CU_ASSERT_STRING_EQUAL(CLEAN("ok\xe2\x82"), "ok\\xe2\\x82");               /* cut sequence */
 }
 
 static void sanitizing_twice_changes_nothing(void) {
@@ -86,7 +88,7 @@ static void prefixes_end_at_the_first_unclean_or_invalid_character(void) {
     CU_ASSERT_EQUAL(ld_sanitize_clean_prefix("caf\xc3\xa9\n", 6), 5);
     CU_ASSERT_EQUAL(ld_utf8_valid_prefix("caf\xc3\xa9\n\t", 7), 7); /* controls are UTF-8 */
     CU_ASSERT_EQUAL(ld_utf8_valid_prefix("ab\xff", 3), 2);
-    CU_ASSERT_EQUAL(ld_utf8_valid_prefix("\xc3", 1), 0); /* cut short */
+    CU_ASSERT_EQUAL(ld_utf8_valid_prefix("\xc3", 1), 0);         /* cut short */
     CU_ASSERT_EQUAL(ld_utf8_valid_prefix("\xed\xa0\x80", 3), 0); /* a surrogate */
 }
 

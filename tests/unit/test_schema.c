@@ -80,8 +80,8 @@ static void every_subject_fact_is_in_its_probe_section(void) {
     }
     int declared = 0;
     const cJSON *kind;
-    cJSON_ArrayForEach(kind, probes) declared += cJSON_GetArraySize(
-        cJSON_GetObjectItem(cJSON_GetObjectItem(kind, "items"), "properties"));
+    cJSON_ArrayForEach(kind, probes) declared +=
+        cJSON_GetArraySize(cJSON_GetObjectItem(cJSON_GetObjectItem(kind, "items"), "properties"));
     CU_ASSERT_EQUAL(declared, n);
 }
 

@@ -48,7 +48,8 @@ static void options_come_as_long_names_with_underscores(void) {
 
 static void options_naming_local_files_are_refused(void) {
     ld_target_spec s;
-    CU_ASSERT_PTR_NOT_NULL(strstr(spec_of("cacert=/etc/shadow&target=a:1", &s), "'cacert' is not allowed"));
+    CU_ASSERT_PTR_NOT_NULL(
+        strstr(spec_of("cacert=/etc/shadow&target=a:1", &s), "'cacert' is not allowed"));
     CU_ASSERT_PTR_NOT_NULL(strstr(spec_of("target=a:1&rules=/x", &s), "'rules' is not allowed"));
     CU_ASSERT_PTR_NOT_NULL(strstr(spec_of("target=a:1&targets=/x", &s), "not allowed"));
     CU_ASSERT_PTR_NOT_NULL(strstr(spec_of("target=a:1&output=/x", &s), "not allowed"));
@@ -96,7 +97,7 @@ static void allow_target_matches_cidr_blocks_and_dns_suffixes(void) {
     CU_ASSERT_TRUE(allowed(".Internal.", "DB.INTERNAL.:5432"));
     CU_ASSERT_TRUE(allowed("internal", "internal:5432"));
     CU_ASSERT_FALSE(allowed("internal", "notinternal:5432")); /* whole labels only */
-    CU_ASSERT_FALSE(allowed("internal", "10.0.0.1:5432"));   /* a suffix judges names */
+    CU_ASSERT_FALSE(allowed("internal", "10.0.0.1:5432"));    /* a suffix judges names */
     CU_ASSERT_FALSE(allowed("10.0.0.0/8", "db.internal:5432"));
     ld_err err;
     CU_ASSERT_EQUAL(ld_allow_check("10.0.0.0/33", &err), LD_EINVAL);

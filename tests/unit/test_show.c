@@ -129,13 +129,22 @@ static void fixture_make(fixture *fx, size_t n, int with_host) {
     for (size_t i = 0; i < n; i++) {
         ld_err err;
         CU_ASSERT_EQUAL_FATAL(ld_rules_eval(rules, fx->facts[i], &fx->d[i], &err), LD_OK);
-        fx->t[i] = (ld_report_target){.facts = fx->facts[i], .diagnoses = &fx->d[i],
-                                      .verdict = ld_verdict_of(&fx->d[i]), .duration_ms = 5};
+        fx->t[i] = (ld_report_target){.facts = fx->facts[i],
+                                      .diagnoses = &fx->d[i],
+                                      .verdict = ld_verdict_of(&fx->d[i]),
+                                      .duration_ms = 5};
     }
-    fx->r = (ld_report){.command = "check", .started_at = 1795305600.25, .duration_ms = 1210.0,
-                        .timeout_ms = 10000, .connect_timeout_ms = 2000, .hostname = "vm-1",
-                        .cloud_provider = "none", .cloud_source = "option", .host = fx->host,
-                        .targets = fx->t, .ntargets = n};
+    fx->r = (ld_report){.command = "check",
+                        .started_at = 1795305600.25,
+                        .duration_ms = 1210.0,
+                        .timeout_ms = 10000,
+                        .connect_timeout_ms = 2000,
+                        .hostname = "vm-1",
+                        .cloud_provider = "none",
+                        .cloud_source = "option",
+                        .host = fx->host,
+                        .targets = fx->t,
+                        .ntargets = n};
     fx->r.verdict = fx->t[0].verdict;
     for (size_t i = 1; i < n; i++)
         fx->r.verdict = ld_verdict_worse(fx->r.verdict, fx->t[i].verdict);
@@ -245,8 +254,9 @@ static void what_is_not_a_report_is_one_clear_line(void) {
     CU_ASSERT_PTR_NOT_NULL(strstr(e, "not a linkdoctor report"));
     e = refusal("{\"schema\": \"linkdoctor.report/1x\"}");
     CU_ASSERT_PTR_NOT_NULL(strstr(e, "not a linkdoctor report"));
-    e = refusal("{\"schema\": \"linkdoctor.report/1\", \"verdict\": \"ok\", \"targets\": [{"
-                "\"verdict\": \"ok\", \"facts\": {\"tcp.open_count\": \"two\"}, \"diagnoses\": []}]}");
+    e = refusal(
+        "{\"schema\": \"linkdoctor.report/1\", \"verdict\": \"ok\", \"targets\": [{"
+        "\"verdict\": \"ok\", \"facts\": {\"tcp.open_count\": \"two\"}, \"diagnoses\": []}]}");
     CU_ASSERT_PTR_NOT_NULL(strstr(e, "targets[0]: fact tcp.open_count"));
     e = refusal("{\"schema\": \"linkdoctor.report/1\", \"verdict\": \"ok\", \"targets\": [{"
                 "\"verdict\": \"ok\", \"facts\": {}, \"diagnoses\": [{\"id\": \"x\","
@@ -256,7 +266,8 @@ static void what_is_not_a_report_is_one_clear_line(void) {
                 "{\"schema\": \"linkdoctor.report/1\", \"verdict\": \"ok\", \"targets\": []}\n");
     CU_ASSERT_PTR_NOT_NULL(strstr(e, "more than one JSON value (at byte 66)"));
     CU_ASSERT_STRING_EQUAL(refusal("{\"schema\": \"linkdoctor.report/1\", \"verdict\": \"ok\","
-                                   " \"targets\": []}\n\n"), "");
+                                   " \"targets\": []}\n\n"),
+                           "");
     e = refusal("{\"schema\": \"linkdoctor.report/1\", \"verdict\": \"maybe\", \"targets\": []}");
     CU_ASSERT_PTR_NOT_NULL(strstr(e, "\"verdict\""));
     for (const char *p = e; *p; p++)
@@ -269,7 +280,8 @@ static void fields_of_a_newer_linkdoctor_are_skipped(void) {
         " \"targets\": [{\"verdict\": \"warning\", \"facts\": {\"target.input\": \"a:1\","
         " \"tcp.future_fact\": 3}, \"probes\": {\"tcp\": [{\"address\": \"10.0.0.1\","
         " \"future_field\": true}], \"quic\": [{\"address\": \"10.0.0.1\"}]},"
-        " \"diagnoses\": [{\"id\": \"tcp.new\", \"severity\": \"warning\", \"confidence\": \"high\","
+        " \"diagnoses\": [{\"id\": \"tcp.new\", \"severity\": \"warning\", \"confidence\": "
+        "\"high\","
         " \"title\": \"t\", \"summary\": \"s\", \"evidence\": {\"tcp.future_fact\": 3}}]}]}";
     ld_err err;
     ld_saved_report *s = ld_saved_report_parse(text, strlen(text), &err);

@@ -101,7 +101,8 @@ static void reading_a_file_whole(void) {
     CU_ASSERT_STRING_EQUAL(text, "a:1\nb:2\n");
     free(text);
     unlink(path);
-    CU_ASSERT_EQUAL(ld_targets_read(LD_TEST_OUT, ld_time_now() + LD_SEC, &text, &len, &err), LD_EINVAL);
+    CU_ASSERT_EQUAL(ld_targets_read(LD_TEST_OUT, ld_time_now() + LD_SEC, &text, &len, &err),
+                    LD_EINVAL);
     CU_ASSERT_STRING_EQUAL(err.msg, "is a directory");
 }
 

@@ -161,7 +161,7 @@ static void section_shows_only_when_its_fact_is_truthy(void) {
     ASSERT_RENDERS("{?tcp.timeout_addresses}to {tcp.timeout_addresses}{/}", f,
                    "to 10.0.1.23, 10.0.2.23");
     ASSERT_RENDERS("[{?dns.public_addresses}public{/}]", f, "[]"); /* empty list */
-    ASSERT_RENDERS("[{?dns.rcode}x{/}]", f, "[]");                  /* not recorded */
+    ASSERT_RENDERS("[{?dns.rcode}x{/}]", f, "[]");                 /* not recorded */
     ASSERT_RENDERS("[{!dns.rcode}no answer{/}]", f, "[no answer]");
     ASSERT_RENDERS("[{?target.port}{?tcp.wait_ms}both{/}{/}]", f, "[both]");
     ASSERT_RENDERS("[{?dns.rcode}{?target.port}hidden{/} still hidden{/}] shown", f, "[] shown");

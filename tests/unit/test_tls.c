@@ -810,8 +810,7 @@ static void not_tls_when_the_peer_answers_http(void) {
     CU_ASSERT_PTR_NULL(ld_bag_get(r.attempt, LD_F_TLS_A_ERROR));
     CU_ASSERT_STRING_EQUAL(str(t, LD_F_TLS_RESULT), "not_tls");
     CU_ASSERT_STRING_EQUAL(str(t, LD_F_TLS_PEER_BYTES), "HTTP/1.1 400 Bad Request");
-    CU_ASSERT_STRING_EQUAL(joined(t, LD_F_TLS_FAILED_ADDRESSES, buf, sizeof buf),
-                           "127.0.0.1");
+    CU_ASSERT_STRING_EQUAL(joined(t, LD_F_TLS_FAILED_ADDRESSES, buf, sizeof buf), "127.0.0.1");
     CU_ASSERT_EQUAL(num(t, LD_F_TLS_OK_COUNT), 0);
     CU_ASSERT_STRING_EQUAL(str(t, LD_F_TLS_SNI), "svc.lab.test");
     CU_ASSERT_PTR_NULL(ld_facts_get(r.facts, LD_F_TLS_VERSION));
@@ -999,8 +998,8 @@ static ld_bag *fake_attempt(ld_facts *f, const char *addr, const char *result, d
 }
 
 static void summary_takes_the_worst_outcome_and_the_fastest_handshake(void) {
-    static const char *const order[] = {"ok", "failed", "closed", "not_tls", "incomplete",
-                                        "stalled"};
+    static const char *const order[] = {"ok",      "failed",     "closed",
+                                        "not_tls", "incomplete", "stalled"};
     enum { N = sizeof order / sizeof order[0] };
     for (size_t i = 0; i < N; i++) {
         for (size_t j = 0; j < N; j++) {

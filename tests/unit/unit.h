@@ -19,7 +19,8 @@ typedef struct ld_test_case {
     CU_TestFunc fn;   /* the test */
 } ld_test_case;
 
-#define LD_TEST(fn) {#fn, fn}
+#define LD_TEST(fn)                                                                                \
+    { #fn, fn }
 
 /* Runs the cases (terminated by {0}) as one suite; returns the exit status:
  * 0 when every assertion passed, 1 otherwise. */
