@@ -293,23 +293,23 @@ def serve_prometheus(lab):
                           f"--storage.tsdb.path={data}", "--web.listen-address=127.0.0.1:9090",
                           "--log.level=warn"),
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        query = ('http://127.0.0.1:9090/api/v1/query?query=' +
-                 urllib.parse.quote('linkdoctor_diagnosis{id="tcp.syn_dropped"}'))
-        series = []
+
+        def query(expr):
+            (r,) = s.get('http://127.0.0.1:9090/api/v1/query?query=' + urllib.parse.quote(expr))
+            return json.loads(r["body"])["data"]["result"] if r["status"] == 200 else []
+
+        # Prometheus spreads its targets' scrapes over the interval: wait for both.
+        series, up = [], {}
         deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and not series:
+        while time.monotonic() < deadline and not (series and len(up) == 2):
             time.sleep(1)
-            (r,) = s.get(query)
-            if r["status"] == 200:
-                series = json.loads(r["body"])["data"]["result"]
+            series = query('linkdoctor_diagnosis{id="tcp.syn_dropped"}')
+            up = {x["metric"]["instance"]: x["value"][1] for x in query("linkdoctor_up")}
         expect(series, "Prometheus holds linkdoctor_diagnosis{id=\"tcp.syn_dropped\"}")
         labels = series[0]["metric"]
         expect_eq((labels["instance"], labels["target"], labels["severity"],
                    labels["confidence"]), (DROPPED, DROPPED, "critical", "high"),
                   "the series' labels")
-        (r,) = s.get('http://127.0.0.1:9090/api/v1/query?query=' +
-                     urllib.parse.quote('linkdoctor_up'))
-        up = {x["metric"]["instance"]: x["value"][1] for x in json.loads(r["body"])["data"]["result"]}
         expect_eq(up, {HEALTHY: "1", DROPPED: "0"}, "linkdoctor_up per target")
     finally:
         if prom and prom.poll() is None:
