@@ -9,6 +9,16 @@
  * own, which shift the ones after them. The table is immutable once loaded,
  * and regexec() on a const regex_t is safe to share, so one table serves
  * every target of every run.
+ *
+ * An expression is compiled on its first use, not at load: glibc's regcomp()
+ * costs ~20 us an expression and the Azure zone table alone makes ~160, which
+ * every check of a DNS name would pay before its first packet. A pattern
+ * keeps the longest literal text of its name, and a name without it cannot
+ * match, so most patterns are never compiled in a run. Everything a load can
+ * refuse is still refused at load (classes compile there; a name's expression
+ * joins escaped literals and those groups), and ld_names_compile() compiles
+ * a whole table for the tests. The table is used from the event loop's thread
+ * only, so compiling through a const table changes no result anyone sees.
  */
 #include "names.h"
 
@@ -83,14 +93,19 @@ typedef struct names_pattern {
     char kind[16];                              /* one of kinds[] */
     char vendor[32];                            /* the profile that carries it, "" for none */
     int vendor_naming;                          /* authority: vendor */
-    regex_t re;                                 /* the name, compiled */
-    int compiled;                               /* re holds a compiled expression */
+    char *src;                                  /* the name's expression, owned */
+    char need[LD_NAME_MAX];                     /* its longest literal text: a name
+                                                   without it cannot match */
+    regex_t re;                                 /* src, compiled on first use */
+    int compiled;                               /* 1 re holds src, -1 it failed, 0 not yet */
     names_capture captures[NAMES_CAPTURES_MAX]; /* its captures */
     size_t ncaptures;                           /* how many */
     names_field fields[NAMES_FIELDS_MAX];       /* "fields", then row values */
     size_t nfields;                             /* how many */
-    regex_t unless[NAMES_UNLESS_MAX];           /* names it does not read */
-    size_t nunless;                             /* how many are compiled */
+    char *unless_src[NAMES_UNLESS_MAX];         /* names it does not read, expressions, owned */
+    regex_t unless[NAMES_UNLESS_MAX];           /* unless_src, compiled on first use */
+    int unless_compiled[NAMES_UNLESS_MAX];      /* as compiled, for each */
+    size_t nunless;                             /* how many */
 } names_pattern;
 
 struct ld_names {
@@ -236,23 +251,29 @@ static const names_capture *find_capture(const names_pattern *p, const char *s, 
     return NULL;
 }
 
-/* Compiles the name template t into re: ^...$ with each {capture:class} a
- * group. With p, the captures are recorded in it; without, the template
- * (an "unless" name) may not name a field's capture twice either, but its
+/* Builds the expression of the name template t into *out (owned by the
+ * caller): ^...$ with each {capture:class} a group. With p, the captures are
+ * recorded in it and its longest literal text in p->need; without, the
+ * template (an "unless" name) may not name a capture twice either, but its
  * captures are not kept. */
-static ld_status compile_name(const ld_names *n, const char *t, names_pattern *p, regex_t *re,
-                              ld_err *err) {
+static ld_status build_name(const ld_names *n, const char *t, names_pattern *p, char **out,
+                            ld_err *err) {
     ld_buf src;
     ld_buf_init(&src, NAMES_REGEX_MAX);
     ld_status st = ld_buf_putc(&src, '^');
     names_pattern scratch; /* the captures of an "unless" name, checked and dropped */
     names_pattern *into = p ? p : &scratch;
     into->ncaptures = 0;
+    into->need[0] = '\0';
     size_t groups = 0, at = 0;
     tmpl_piece pc;
     int r = 0;
     while (st == LD_OK && (r = next_piece(t, &at, &pc, err)) > 0) {
         if (!pc.placeholder) {
+            if (pc.len > strlen(into->need) && pc.len < sizeof into->need) {
+                memcpy(into->need, pc.text, pc.len);
+                into->need[pc.len] = '\0';
+            }
             for (size_t i = 0; i < pc.len && st == LD_OK; i++) {
                 if (!name_char(pc.text[i])) {
                     st = ld_err_set(err, LD_EINVAL, "'%c' cannot be part of a name", pc.text[i]);
@@ -296,14 +317,26 @@ static ld_status compile_name(const ld_names *n, const char *t, names_pattern *p
     if (st == LD_ELIMIT && src.len >= NAMES_REGEX_MAX - 1)
         ld_err_set(err, LD_ELIMIT, "the name's expression is longer than %d bytes",
                    NAMES_REGEX_MAX);
-    int rc = st == LD_OK ? regcomp(re, ld_buf_str(&src), REG_EXTENDED | (p ? 0 : REG_NOSUB)) : 0;
-    if (rc != 0) {
-        char why[128];
-        regerror(rc, re, why, sizeof why);
-        st = ld_err_set(err, LD_EINVAL, "the name does not compile: %s", why);
-    }
+    *out = st == LD_OK ? ld_buf_take(&src) : NULL;
+    if (st == LD_OK && !*out)
+        st = ld_err_set(err, LD_ENOMEM, "out of memory");
     ld_buf_clear(&src);
     return st;
+}
+
+/* Compiles src into re once (*state: 0 not yet, 1 compiled, -1 failed);
+ * 1 when re holds it. */
+static int compile_once(regex_t *re, const char *src, int *state, int flags, ld_err *err) {
+    if (*state == 0) {
+        int rc = regcomp(re, src, REG_EXTENDED | flags);
+        *state = rc == 0 ? 1 : -1;
+        if (rc != 0 && err) {
+            char why[128];
+            regerror(rc, re, why, sizeof why);
+            ld_err_set(err, LD_EINVAL, "the name does not compile: %s", why);
+        }
+    }
+    return *state == 1;
 }
 
 /* Checks a field's text: every {x} is a capture of p or {name}. */
@@ -353,10 +386,14 @@ static int render_field(const names_pattern *p, const char *t, const char *name,
 static void pattern_free(names_pattern *p) {
     if (!p)
         return;
-    if (p->compiled)
+    if (p->compiled == 1)
         regfree(&p->re);
-    for (size_t i = 0; i < p->nunless; i++)
-        regfree(&p->unless[i]);
+    free(p->src);
+    for (size_t i = 0; i < p->nunless; i++) {
+        if (p->unless_compiled[i] == 1)
+            regfree(&p->unless[i]);
+        free(p->unless_src[i]);
+    }
     for (size_t i = 0; i < p->nfields; i++)
         free(p->fields[i].text);
     free(p);
@@ -505,9 +542,8 @@ static ld_status build_pattern(const ld_names *n, const cJSON *o, const cJSON *r
     char *filled = fill_row(name->valuestring, row, err);
     if (!filled)
         return LD_EINVAL;
-    st = compile_name(n, filled, p, &p->re, err);
+    st = build_name(n, filled, p, &p->src, err);
     free(filled);
-    p->compiled = st == LD_OK;
     if (st != LD_OK) {
         ld_err_prefix(err, "name: ");
         return st;
@@ -523,7 +559,7 @@ static ld_status build_pattern(const ld_names *n, const cJSON *o, const cJSON *r
             return ld_err_set(err, LD_ELIMIT, "more than %d \"unless\" names", NAMES_UNLESS_MAX);
         if (!(filled = fill_row(u->valuestring, row, err)))
             return LD_EINVAL;
-        st = compile_name(n, filled, NULL, &p->unless[p->nunless], err);
+        st = build_name(n, filled, NULL, &p->unless_src[p->nunless], err);
         free(filled);
         if (st != LD_OK) {
             ld_err_prefix(err, "unless: ");
@@ -815,14 +851,37 @@ static void fill_match(const names_pattern *p, const char *name, const regmatch_
     }
 }
 
-/* 1 when p reads name (normalized): its name matches and no "unless" does. */
-static int pattern_reads(const names_pattern *p, const char *name, regmatch_t *m) {
-    if (regexec(&p->re, name, NAMES_GROUPS_MAX, m, 0) != 0)
+/* 1 when p reads name (normalized): its name matches and no "unless" does.
+ * An expression that does not compile reads nothing (ld_names_compile says
+ * which). */
+static int pattern_reads(names_pattern *p, const char *name, regmatch_t *m) {
+    if (!strstr(name, p->need) || !compile_once(&p->re, p->src, &p->compiled, 0, NULL) ||
+        regexec(&p->re, name, NAMES_GROUPS_MAX, m, 0) != 0)
         return 0;
     for (size_t i = 0; i < p->nunless; i++)
-        if (regexec(&p->unless[i], name, 0, NULL, 0) == 0)
+        if (compile_once(&p->unless[i], p->unless_src[i], &p->unless_compiled[i], REG_NOSUB,
+                         NULL) &&
+            regexec(&p->unless[i], name, 0, NULL, 0) == 0)
             return 0;
     return 1;
+}
+
+ld_status ld_names_compile(ld_names *n, ld_err *err) {
+    for (size_t i = 0; n && i < n->npatterns; i++) {
+        names_pattern *p = n->patterns[i];
+        const char *which = "name";
+        int ok = compile_once(&p->re, p->src, &p->compiled, 0, err);
+        for (size_t k = 0; ok && k < p->nunless; k++) {
+            which = "unless";
+            ok = compile_once(&p->unless[k], p->unless_src[k], &p->unless_compiled[k], REG_NOSUB,
+                              err);
+        }
+        if (!ok) {
+            ld_err_prefix(err, "pattern \"%s\": %s: ", p->id, which);
+            return LD_EINVAL;
+        }
+    }
+    return LD_OK;
 }
 
 int ld_names_read(const ld_names *n, const char *name, ld_name_match *out) {
@@ -833,7 +892,7 @@ int ld_names_read(const ld_names *n, const char *name, ld_name_match *out) {
     /* A vendor's own patterns first: it knows its names best. */
     for (int vendor_pass = 1; vendor_pass >= 0; vendor_pass--) {
         for (size_t i = 0; i < n->npatterns; i++) {
-            const names_pattern *p = n->patterns[i];
+            names_pattern *p = n->patterns[i]; /* may compile: see the top of this file */
             if ((p->vendor[0] != '\0') == vendor_pass && pattern_reads(p, norm, m)) {
                 fill_match(p, norm, m, out);
                 return 1;

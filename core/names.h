@@ -96,6 +96,9 @@ ld_status ld_names_load(ld_names *n, const char *text, size_t len, const char *o
  * All or nothing, like ld_names_load. */
 ld_status ld_names_load_profiles(ld_names *n, const char *text, size_t len, const char *origin,
                                  ld_err *err);
+/* Compiles every expression of the table now (reading compiles each on its
+ * first use); LD_EINVAL with err naming the pattern when one does not. */
+ld_status ld_names_compile(ld_names *n, ld_err *err);
 /* How many patterns the table holds (rows expanded). */
 size_t ld_names_count(const ld_names *n);
 

@@ -51,6 +51,32 @@ static void builtin_table_loads(void) {
     CU_ASSERT_TRUE(ld_names_count(table) > 80);
 }
 
+/* Reading compiles an expression on its first use; compiled all at once, the
+ * built-in table must compile whole and read every seed name as the lazy
+ * one does. */
+static void every_builtin_expression_compiles_and_reads_the_same(void) {
+    static const char *const names[] = {SEED_ALIAS,
+                                        DESIGN_AWS,
+                                        SEED_AZURE,
+                                        "mydb.privatelink.database.windows.net",
+                                        "mydb.database.windows.net",
+                                        "svc.lab.test"};
+    ld_err err = {{0}};
+    ld_names *whole = ld_cli_names(&err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(whole);
+    CU_ASSERT_EQUAL(ld_names_compile(whole, &err), LD_OK);
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        ld_name_match a, b;
+        int ra = ld_names_read(whole, names[i], &a), rb = ld_names_read(table, names[i], &b);
+        CU_ASSERT_EQUAL(ra, rb);
+        if (ra && rb) {
+            CU_ASSERT_STRING_EQUAL(a.pattern, b.pattern);
+            CU_ASSERT_EQUAL(memcmp(a.field, b.field, sizeof a.field), 0);
+        }
+    }
+    ld_names_free(whole);
+}
+
 static void seed_regional_endpoint_name(void) {
     ld_name_match m = read_ok(SEED_REGIONAL, "aws.interface_endpoint.regional");
     CU_ASSERT_STRING_EQUAL(m.cloud, "aws");
@@ -499,6 +525,7 @@ int main(void) {
         fprintf(stderr, "built-in names: %s\n", err.msg);
     static const ld_test_case cases[] = {
         LD_TEST(builtin_table_loads),
+        LD_TEST(every_builtin_expression_compiles_and_reads_the_same),
         LD_TEST(seed_regional_endpoint_name),
         LD_TEST(seed_zonal_endpoint_name_names_its_regional_one),
         LD_TEST(aws_service_and_china_endpoint_names),
