@@ -37,6 +37,14 @@ static size_t utf8_decode(const unsigned char *s, size_t n, uint32_t *cp) {
     return len;
 }
 
+/* Bytes from s[i] on that are printable ASCII (clean and valid as they
+ * are): most text is, and skipping it needs no decoding. */
+static size_t ascii_run(const unsigned char *s, size_t i, size_t n) {
+    while (i < n && s[i] >= 0x20 && s[i] < 0x7f)
+        i++;
+    return i;
+}
+
 /* 1 when a code point must not reach a terminal as is. */
 static int is_control(uint32_t c) {
     return c < 0x20 || c == 0x7f || (c >= 0x80 && c <= 0x9f) ||
@@ -55,6 +63,9 @@ static ld_status walk(const char *s, size_t n, put_fn put, void *arg) {
     size_t i = 0, run = 0;
     ld_status st = LD_OK;
     while (i < n && st == LD_OK) {
+        i = ascii_run(u, i, n);
+        if (i == n)
+            break;
         uint32_t c;
         size_t len = utf8_decode(u + i, n - i, &c);
         if (len && !is_control(c)) {
@@ -156,7 +167,7 @@ char *ld_sanitize_to(const char *s, size_t n, char *out, size_t outlen) {
 size_t ld_sanitize_clean_prefix(const char *s, size_t n) {
     const unsigned char *u = (const unsigned char *)s;
     size_t i = 0;
-    while (i < n) {
+    while ((i = ascii_run(u, i, n)) < n) {
         uint32_t c;
         size_t len = utf8_decode(u + i, n - i, &c);
         if (!len || is_control(c))
@@ -173,7 +184,7 @@ int ld_sanitize_is_clean(const char *s, size_t n) {
 size_t ld_utf8_valid_prefix(const char *s, size_t n) {
     const unsigned char *u = (const unsigned char *)s;
     size_t i = 0;
-    while (i < n) {
+    while ((i = ascii_run(u, i, n)) < n) {
         uint32_t c;
         size_t len = utf8_decode(u + i, n - i, &c);
         if (!len)
