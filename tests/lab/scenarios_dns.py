@@ -2,10 +2,10 @@
 
 A resolver that answers with a broken message (a compression loop, a false answer count)
 or with a truncated reply whose retry over TCP breaks is not unreachable; a stale
-/etc/hosts entry is the root cause of the connection failures to its address; a
-nameserver listed first that drops queries makes every glibc lookup wait, which
-linkdoctor computes from what each nameserver did - and which glibc itself (getent, in
-the client namespace) is measured to wait.
+/etc/hosts entry (dns.hosts_override, critical) is the root cause of the connection
+failures to its address; a nameserver listed first that drops queries makes every glibc
+lookup wait, which linkdoctor computes from what each nameserver did - and which glibc
+itself (getent, in the client namespace) is measured to wait.
 """
 
 import scenarios as S
@@ -72,36 +72,40 @@ def dns_tcp_fallback_failed(lab):
 
 # --- /etc/hosts ---------------------------------------------------------------------------
 
-def _expect_stale(lab, stale, tcp_rules):
-    """DNS says ZONE_B (which works); the client's /etc/hosts pins `stale`, which fails.
-    dns.hosts_stale is the one critical finding and hides the failures of `stale` (one of
-    `tcp_rules`, depending on how it fails) and dns.hosts_override."""
+def _expect_stale(lab, stale, tcp_rule, dns_state="open"):
+    """DNS says ZONE_B; the client's /etc/hosts pins `stale`, which fails (as `tcp_rule`).
+    dns.hosts_override is the one finding, critical, and hides that failure - whether
+    ZONE_B works or not (its attempt ends `dns_state`), which its summary says."""
+    dns_works = dns_state == "open"
     lab.set_hosts({NAME: stale})
     run = lab.run(TARGET)
     run.expect_outcome(2, "critical")
     t = run.target()
-    t.expect_only_diagnoses("dns.hosts_stale")
-    expect_eq(t.diagnosis("dns.hosts_stale")["severity"], "critical", "dns.hosts_stale severity")
-    t.expect_suppressed("dns.hosts_override", "dns.hosts_stale")
+    t.expect_only_diagnoses("dns.hosts_override")
+    d = t.diagnosis("dns.hosts_override")
+    expect_eq(d["severity"], "critical", "dns.hosts_override severity")
     hidden = sorted(i for i in t.suppressed if i.startswith("tcp."))
-    expect(len(hidden) == 1 and hidden[0] in tcp_rules,
-           f"the failure of {stale} should be hidden by dns.hosts_stale as one of {tcp_rules}; "
-           f"suppressed: {t.suppressed}")
-    t.expect_suppressed(hidden[0], "dns.hosts_stale")
+    expect_eq(hidden, [tcp_rule], f"the failure of {stale}, hidden by dns.hosts_override")
+    t.expect_suppressed(tcp_rule, "dns.hosts_override")
     t.expect_fact("dns.hosts_addresses", [stale])
     t.expect_fact("dns.addresses", [ZONE_B])
     t.expect_fact("dns.hosts_not_in_dns", [stale])
     t.expect_fact("dns.hosts_file", "/etc/hosts")
     t.expect_fact("dns.hosts_line", HOSTS_LINE)
     t.expect_fact("tcp.hosts_failed_addresses", [stale])
-    t.expect_fact("tcp.dns_open_addresses", [ZONE_B])
+    t.expect_fact("tcp.dns_open_addresses", [ZONE_B] if dns_works else [])
     # Where applications connect (expected), and DNS's address tried for comparison only.
     a = t.expect_attempt(stale, origin=["hosts"], expected=True)
     expect(a.get("state") != "open", f"the pinned address must fail: {a}")
-    t.expect_attempt(ZONE_B, state="open", origin=["dns"], expected=False)
-    d = t.diagnosis("dns.hosts_stale")
+    t.expect_attempt(ZONE_B, state=dns_state, origin=["dns"], expected=False)
+    expect(f"sends {NAME} to {stale}; DNS says {ZONE_B}" in d["title"],
+           f"the title does not name both addresses: {d['title']}")
     for needle in (stale, ZONE_B, f"/etc/hosts line {HOSTS_LINE}"):
         expect(needle in d["summary"], f"the summary does not name {needle}: {d['summary']}")
+    works = "The network path to the endpoint works: the hosts entry is stale."
+    expect((works in d["summary"]) == dns_works,
+           f"the summary {'does not say' if dns_works else 'says'} DNS's address works: "
+           f"{d['summary']}")
     expect(f"Delete line {HOSTS_LINE} of /etc/hosts" in d["remediation"],
            f"the fix does not name the line: {d['remediation']}")
     expect("security group" not in _texts(d).lower(),
@@ -109,25 +113,31 @@ def _expect_stale(lab, stale, tcp_rules):
     return run, t
 
 
-@S.scenario("dns.hosts_stale")
-def dns_hosts_stale(lab):
+@S.scenario("dns.hosts_override.stale")
+def dns_hosts_override_stale(lab):
     lab.start_service(PORT, [ZONE_B], NAME)
     # A neighbour address nobody holds: ARP goes unanswered and the SYN never leaves.
-    # Before, the headline was tcp.local_firewall and the stale entry only a warning.
-    _expect_stale(lab, NEIGHBOUR_NOBODY_IP, ("tcp.local_firewall", "tcp.no_route", "tcp.syn_dropped"))
+    # Before, the headline was tcp.local_firewall and the stale entry only a warning;
+    # the hidden verdict is tcp.no_route (no host answers ARP), never a local firewall.
+    _expect_stale(lab, NEIGHBOUR_NOBODY_IP, "tcp.no_route")
     # An old address routed away from the client, where packets vanish: dropped SYNs.
-    _expect_stale(lab, STALE_IP, ("tcp.syn_dropped",))
+    _expect_stale(lab, STALE_IP, "tcp.syn_dropped")
     # With --endpoint-ip the endpoint's address (DNS's too) is expected and works: the
     # stale entry is still what applications hit, and the one finding.
     lab.set_hosts({NAME: STALE_IP})
     run = lab.run(TARGET, endpoint_ips=[ZONE_B])
     run.expect_outcome(2, "critical")
     t = run.target()
-    t.expect_only_diagnoses("dns.hosts_stale")
-    t.expect_suppressed("dns.hosts_override", "dns.hosts_stale")
+    t.expect_only_diagnoses("dns.hosts_override")
+    expect_eq(t.diagnosis("dns.hosts_override")["severity"], "critical",
+              "dns.hosts_override severity")
     t.expect_attempt(ZONE_B, state="open", origin=["endpoint", "dns"], expected=True)
     t.expect_attempt(STALE_IP, origin=["hosts"], expected=False)
     t.expect_fact("tcp.dns_open_addresses", [ZONE_B])
+    # DNS's address refuses too: the stale entry is still what every application hits
+    # first, so it stays the critical root cause, and says DNS's address failed as well.
+    lab.firewall("endpoint", f"ip daddr {ZONE_B} tcp dport {PORT} reject with tcp reset")
+    _expect_stale(lab, NEIGHBOUR_NOBODY_IP, "tcp.no_route", dns_state="refused")
 
 
 @S.scenario("dns.hosts_override.same_as_dns")
