@@ -1,5 +1,6 @@
 """scenarios_cloud_more.py - the metadata service's edges the first cloud scenarios
-(scenarios_cloud.py) left open: a metadata host given by name whose lookup never ends.
+(scenarios_cloud.py) left open: a metadata host given by name whose lookup never ends,
+and serve asking again after a failure.
 
 As there, every run passes --cloud PROVIDER with --imds-endpoint and --cloud-resolver
 pointing into the lab (or --cloud-resolver none): nothing here asks a real metadata or
@@ -7,13 +8,18 @@ cloud resolver address, nor this machine's resolver (the client's resolv.conf na
 the lab's).
 """
 
+import json
+import os
+import time
+
 import scenarios as S
 import scenarios_cloud as C
-from lab import RESOLVER_IP, ZONE_A, expect_eq
+from lab import RESOLVER_IP, ZONE_A, expect, expect_eq
 
 PORT = S.PORT
 # A metadata host given by name, which the lab's resolver is never able to answer.
 IMDS_NAME = "imds.audit.invalid"
+BACKOFF = 3  # s: serve's metadata back-off in the lab (LINKDOCTOR_METADATA_BACKOFF)
 
 
 @S.scenario("cloud.metadata_unavailable.name_lookup_hangs", timed=True)
@@ -42,3 +48,54 @@ def metadata_name_lookup_hangs(lab):
     run.expect_outcome(0, "ok")
     run.target().expect_fact("cloud.metadata_available", False)
     run.expect_wall(0.0, 1.4)
+
+
+@S.scenario("cloud.serve_asks_metadata_again_after_failure", timed=True)
+def serve_asks_metadata_again(lab):
+    # serve started while the metadata service refuses (IMDS turned off: 403): the failure
+    # is reused until its back-off has passed (LINKDOCTOR_METADATA_BACKOFF, for tests: BACKOFF;
+    # 60 s by default), then asked again - the service, switched on meanwhile, answers, and
+    # that answer is kept for the rest of the process.
+    import scenarios_serve as SV
+    C.dropped_service(lab)
+    C.start_imds(lab, "aws", "forbidden")
+    os.environ["LINKDOCTOR_METADATA_BACKOFF"] = str(BACKOFF)
+    try:
+        s = SV.Serve(lab, "--cloud", "aws", "--imds-endpoint", C.ENDPOINT, "--cloud-resolver",
+                     C.CLOUD_RESOLVER_IP)
+    finally:
+        del os.environ["LINKDOCTOR_METADATA_BACKOFF"]
+    try:
+        def probe(what):
+            (r,) = s.get(SV.probe_url(S.TARGET, format="json"))
+            expect_eq(r["status"], 200, f"{what}: status")
+            report = json.loads(r["body"])
+            S.L.validate_report(report, lab.source_dir)
+            return report, report["targets"][0]
+
+        # The server's back-off starts when its lookup ends: after t0, before t1.
+        t0 = time.monotonic()
+        _, t = probe("the first probe")
+        t1 = time.monotonic()
+        expect_eq(t["facts"].get("cloud.metadata_failure"), "http_status",
+                  "the first probe's metadata failure")
+        # The service is switched on; a probe within the back-off reuses the failure.
+        log = C.restart_imds(lab, "aws", "ok")
+        expect(time.monotonic() < t0 + BACKOFF - 0.5, "the metadata service took too long to start")
+        _, t = probe("a probe within the back-off")
+        expect_eq(t["facts"].get("cloud.metadata_failure"), "http_status",
+                  "the metadata failure within the back-off")
+        expect_eq(C.requests(log), [], "requests to the metadata service within the back-off")
+        time.sleep(max(0.0, t1 + BACKOFF + 0.1 - time.monotonic()))
+        for round_ in range(2):
+            report, t = probe(f"probe {round_} after the back-off")
+            expect_eq(report["host"]["cloud"].get("instance_id"), C.AWS_INSTANCE,
+                      f"probe {round_} after the back-off: host.cloud.instance_id")
+            expect("cloud.metadata_failure" not in t["facts"],
+                   f"probe {round_} after the back-off: a metadata failure")
+        tokens = [q for q in C.requests(log) if q["method"] == "PUT"]
+        expect_eq(len(tokens), 1, f"token requests once the service answered: {C.requests(log)}")
+        code, _ = s.stop()
+        expect_eq(code, 0, "exit code after SIGTERM")
+    finally:
+        s.close()
