@@ -146,6 +146,11 @@ class BadInput(unittest.TestCase):
         self.refuse(["check", "127.0.0.1:9", "--expect-az-id", "USE1-AZ1"], "--expect-az-id",
                     "USE1-AZ1")
         self.refuse(["check", "127.0.0.1:9", "--expect-az-id", ","], "--expect-az-id", "empty")
+        # A zone NAME (it differs between accounts) would always fire cloud.az_mismatch.
+        line = self.refuse(["check", "127.0.0.1:9", "--expect-az-id", "use1-az1,us-east-1a"])
+        self.assertEqual(line, "linkdoctor: --expect-az-id us-east-1a: that is an availability "
+                         "zone name; give its AZ ID (e.g. use1-az4: aws ec2 "
+                         "describe-availability-zones)")
         self.refuse(["check", "127.0.0.1:9", "--expect-az-id", "use1-az1 x"], "--expect-az-id")
         self.refuse(["check", "127.0.0.1:9", "--expect-az-id", ",".join(["use1-az1"] * 9)],
                     "--expect-az-id", "at most 8")
