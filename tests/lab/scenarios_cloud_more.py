@@ -1,6 +1,6 @@
 """scenarios_cloud_more.py - the metadata service's edges the first cloud scenarios
 (scenarios_cloud.py) left open: a metadata host given by name whose lookup never ends,
-and serve asking again after a failure.
+serve asking again after a failure, and a metadata service whose SYNs are dropped.
 
 As there, every run passes --cloud PROVIDER with --imds-endpoint and --cloud-resolver
 pointing into the lab (or --cloud-resolver none): nothing here asks a real metadata or
@@ -46,8 +46,39 @@ def metadata_name_lookup_hangs(lab):
     run = lab.run(target, timeout=3, extra=["--cloud", "aws", "--imds-endpoint",
                                             f"http://{IMDS_NAME}", "--cloud-resolver", "none"])
     run.expect_outcome(0, "ok")
-    run.target().expect_fact("cloud.metadata_available", False)
+    t = run.target()
+    t.expect_fact("cloud.metadata_available", False)
+    # Named for what happened: the name never resolved - not the hop limit.
+    t.expect_fact("cloud.metadata_failure", "unreachable")
+    C.expect_in(f"the name {IMDS_NAME} did not resolve within", t.fact("cloud.metadata_error"),
+                "the error")
     run.expect_wall(0.0, 1.4)
+
+
+@S.scenario("cloud.metadata_unavailable.connect_dropped", timed=True)
+def metadata_connect_dropped(lab):
+    # A firewall drops the SYNs to the metadata service: no connection is ever made, so the
+    # token request's silence is not the hop limit's doing (that drops only the reply on a
+    # connection made) - connect_timeout, and a fix that looks for the rule that drops it.
+    lab.start_service(PORT, [ZONE_A], S.NAME)
+    lab.start_dns({S.NAME: [ZONE_A]}, listen=C.CLOUD_RESOLVER_IP)
+    log = C.start_imds(lab, "aws")
+    lab.block("endpoint", C.METADATA_IP, 80)
+    run = C.cloud_run(lab, "aws", S.TARGET)
+    run.expect_outcome(0, "ok")
+    t = run.target()
+    t.expect_only_diagnoses("ok", "cloud.metadata_unavailable")
+    t.expect_fact("cloud.metadata_failure", "connect_timeout")
+    C.expect_in("PUT /latest/api/token: no connection within", t.fact("cloud.metadata_error"),
+                "the error")
+    d = t.diagnosis("cloud.metadata_unavailable")
+    C.expect_in("firewall rule that drops traffic to the metadata address", d["summary"],
+                "the summary")
+    expect("hop limit of 1" not in d["summary"], f"the summary blames the hop limit: {d['summary']}")
+    C.expect_in("drops traffic to 169.254.169.254", d["remediation"], "the fix")
+    expect("hop-limit" not in d["remediation"], f"the fix blames the hop limit: {d['remediation']}")
+    expect_eq(C.requests(log), [], "requests that reached the metadata service")
+    run.expect_wall(0.9, 1.4)
 
 
 @S.scenario("cloud.serve_asks_metadata_again_after_failure", timed=True)
