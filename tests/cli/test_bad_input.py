@@ -344,6 +344,10 @@ class GoodInput(unittest.TestCase):
         self.assertIn("security group", explained)
         profiles = self.run_ok(["profiles"])
         self.assertIn("zilliz\n  https://HOST:19530, expect status 400", profiles)
+        self.assertIn("\n  aws name: CLUSTER.aws-REGION.vectordb.zillizcloud.com (zilliz.aws)\n"
+                      "  gcp name: CLUSTER.gcp-REGION.vectordb.zillizcloud.com (zilliz.gcp)\n"
+                      "  azure name: CLUSTER-privatelink.az-REGION.vectordb.zillizcloud.com "
+                      "(zilliz.azure)\n  A Zilliz Cloud cluster", profiles)
         self.assertIn("emqx-redis", profiles)
         self.assertIn("valid", self.run_ok(["rules", "lint",
                                             os.path.join(SOURCE, "tests/data/site-rules.json")]))
