@@ -433,6 +433,7 @@ int ld_cmd_serve(int argc, char **argv, ld_time started) {
         .dmi_dir = getenv("LINKDOCTOR_DMI_DIR"),
         .metadata = 1, /* asked once, for every probe the server runs */
         .imds_endpoint = o.imds_endpoint,
+        .metadata_backoff = ld_cli_metadata_backoff(),
         .cloud_resolver_off = o.cloud_resolver_off,
         .cloud_resolver = o.cloud_resolver_given ? &o.cloud_resolver : NULL,
         .max_parallel = 1,

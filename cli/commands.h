@@ -7,6 +7,7 @@
 #define LD_COMMANDS_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "core/loop.h"
 #include "core/names.h"
@@ -26,6 +27,10 @@ ld_status ld_cli_profiles(ld_profiles *out, ld_err *err);
  * profiles' "names". NULL with err naming the file and the pattern; the
  * caller frees the table (ld_names_free). */
 ld_names *ld_cli_names(ld_err *err);
+/* Prints one profile as `linkdoctor profiles` lists it: its name, then
+ * indented its target, expected AZ IDs, the name patterns of names whose
+ * vendor is this profile (NULL: none), description and docs. */
+void ld_cli_profile_print(FILE *out, const ld_profile *p, const ld_names *names);
 /* linkdoctor profiles */
 int ld_cmd_profiles(int argc, char **argv);
 

@@ -188,8 +188,12 @@ static ld_status add_az_id(ld_target_opts *t, const char *one, ld_err *err) {
     ld_err inner;
     if (t->nexpected_az_ids >= LD_AZ_IDS_MAX)
         return ld_err_set(err, LD_EINVAL, "--expect-az-id: at most %d AZ IDs", LD_AZ_IDS_MAX);
-    if (ld_az_id_check(one, &inner) != LD_OK)
+    if (ld_az_id_check(one, &inner) != LD_OK) {
+        /* A zone name is well formed, just the wrong thing: no quotes. */
+        if (ld_az_is_zone_name(one))
+            return ld_err_set(err, LD_EINVAL, "--expect-az-id %.40s: %s", one, inner.msg);
         return ld_err_set(err, LD_EINVAL, "--expect-az-id '%.40s': %s", one, inner.msg);
+    }
     memcpy(t->expected_az_ids[t->nexpected_az_ids++], one, strlen(one) + 1);
     return LD_OK;
 }

@@ -3,6 +3,7 @@
 
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <sys/resource.h>
 
 /* Descriptors each target may hold at once: resolvers plus connects. */
@@ -77,4 +78,13 @@ size_t ld_cli_parallel_limit(void) {
     rlim_t usable = rl.rlim_cur > 64 ? rl.rlim_cur - 32 : 32;
     size_t n = (size_t)(usable / FDS_PER_TARGET);
     return n < 1 ? 1 : n > MAX_PARALLEL ? MAX_PARALLEL : n;
+}
+
+ld_time ld_cli_metadata_backoff(void) {
+    const char *v = getenv("LINKDOCTOR_METADATA_BACKOFF");
+    char *end = NULL;
+    double s = v && *v ? strtod(v, &end) : 0.0;
+    if (!v || !*v || *end || !(s > 0.0) || s > 86400.0)
+        return 0;
+    return (ld_time)(s * (double)LD_SEC);
 }

@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 #include "cli/options.h"
+#include "core/loop.h"
 #include "core/spec.h"
 #include "probes/capture.h"
 
@@ -39,5 +40,10 @@ void ld_cli_capture_join(ld_cli_capture *c);
 /* Raises the open-file limit to the hard limit and returns how many targets
  * may run at once within it. */
 size_t ld_cli_parallel_limit(void);
+
+/* The metadata back-off the environment sets for tests
+ * (LINKDOCTOR_METADATA_BACKOFF, seconds > 0), 0 (the plan's default) when it
+ * sets none or not a number. */
+ld_time ld_cli_metadata_backoff(void);
 
 #endif

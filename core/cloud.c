@@ -44,6 +44,19 @@ ld_status ld_cloud_resolver(ld_cloud c, ld_resolver *out) {
     return ld_addr_parse(addrs[c], &out->addr, NULL);
 }
 
+int ld_az_is_zone_name(const char *s) {
+    /* An AZ ID's first part ends in the region's number (use1, usw2,
+     * apne1); a zone name's is the region's letters (us, ap, us-gov), and
+     * the region's number starts a later part (us-east-1a, us-west-2-lax-1a). */
+    size_t first = strspn(s, "abcdefghijklmnopqrstuvwxyz");
+    if (first == 0 || s[first] != '-')
+        return 0;
+    for (const char *p = s + first; (p = strchr(p, '-')) != NULL; p++)
+        if (isdigit((unsigned char)p[1]))
+            return 1;
+    return 0;
+}
+
 ld_status ld_az_id_check(const char *s, ld_err *err) {
     size_t n = strlen(s);
     if (n == 0)
@@ -57,5 +70,7 @@ ld_status ld_az_id_check(const char *s, ld_err *err) {
             return ld_err_set(err, LD_EINVAL,
                               "not an AZ ID (like use1-az1): lower-case letters, digits and "
                               "hyphens only");
+    if (ld_az_is_zone_name(s))
+        return ld_err_set(err, LD_EINVAL, LD_AZ_NAME_NOT_ID);
     return LD_OK;
 }

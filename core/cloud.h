@@ -40,7 +40,15 @@ ld_status ld_cloud_resolver(ld_cloud c, ld_resolver *out);
 
 /* Checks an availability zone ID as AWS spells them ("use1-az1",
  * "use1-bos1-az1"): lower-case letters, digits and hyphens, a letter
- * first, shorter than LD_AZ_ID_MAX (core/spec.h). */
+ * first, shorter than LD_AZ_ID_MAX (core/spec.h), and not a zone name
+ * (the error is then LD_AZ_NAME_NOT_ID). */
 ld_status ld_az_id_check(const char *s, ld_err *err);
+/* 1 when s is spelled as an AWS availability zone NAME ("us-east-1a",
+ * "us-west-2-lax-1a"), which differs between accounts, not as an AZ ID. */
+int ld_az_is_zone_name(const char *s);
+/* What ld_az_id_check says of a zone name. */
+#define LD_AZ_NAME_NOT_ID                                                                          \
+    "that is an availability zone name; give its AZ ID (e.g. use1-az4: aws ec2 "                   \
+    "describe-availability-zones)"
 
 #endif

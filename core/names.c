@@ -94,6 +94,7 @@ typedef struct names_pattern {
     char vendor[32];                            /* the profile that carries it, "" for none */
     int vendor_naming;                          /* authority: vendor */
     char *src;                                  /* the name's expression, owned */
+    char shown[LD_NAME_MAX];                    /* the name for people: CLUSTER.aws-REGION... */
     char need[LD_NAME_MAX];                     /* its longest literal text: a name
                                                    without it cannot match */
     regex_t re;                                 /* src, compiled on first use */
@@ -170,6 +171,22 @@ static int next_piece(const char *t, size_t *at, tmpl_piece *pc, ld_err *err) {
     }
     *at = end + 1;
     return 1;
+}
+
+/* The template t as people read it: each placeholder its name in capitals
+ * without a leading '_' ("{_cluster:label}.aws-{region:aws_region}..." is
+ * "CLUSTER.aws-REGION..."); cut at len. t is well formed (build_name
+ * refuses it otherwise, so what is shown then does not matter). */
+static void show_name(const char *t, char *out, size_t len) {
+    size_t at = 0, o = 0;
+    tmpl_piece pc;
+    ld_err ignored;
+    while (next_piece(t, &at, &pc, &ignored) == 1) {
+        int skip = pc.placeholder && pc.len > 1 && pc.text[0] == '_';
+        for (size_t k = skip; k < pc.len && o + 1 < len; k++)
+            out[o++] = pc.placeholder ? (char)toupper((unsigned char)pc.text[k]) : pc.text[k];
+    }
+    out[o] = '\0';
 }
 
 /* 1 when the n bytes at s spell the NUL-terminated word. */
@@ -417,6 +434,15 @@ size_t ld_names_count(const ld_names *n) {
     return n ? n->npatterns : 0;
 }
 
+int ld_names_pattern_at(const ld_names *n, size_t i, ld_name_pattern_info *out) {
+    if (!n || i >= n->npatterns)
+        return 0;
+    const names_pattern *p = n->patterns[i];
+    *out = (ld_name_pattern_info){
+        .id = p->id, .cloud = p->cloud, .kind = p->kind, .vendor = p->vendor, .shown = p->shown};
+    return 1;
+}
+
 /* Undoes a failed load: the classes and patterns added since. */
 static void rollback(ld_names *n, size_t nclasses, size_t npatterns) {
     while (n->npatterns > npatterns)
@@ -542,6 +568,7 @@ static ld_status build_pattern(const ld_names *n, const cJSON *o, const cJSON *r
     char *filled = fill_row(name->valuestring, row, err);
     if (!filled)
         return LD_EINVAL;
+    show_name(filled, p->shown, sizeof p->shown);
     st = build_name(n, filled, p, &p->src, err);
     free(filled);
     if (st != LD_OK) {

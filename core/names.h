@@ -102,6 +102,21 @@ ld_status ld_names_compile(ld_names *n, ld_err *err);
 /* How many patterns the table holds (rows expanded). */
 size_t ld_names_count(const ld_names *n);
 
+/* What a pattern is, for listing (pointers into the table: valid while it
+ * is). */
+typedef struct ld_name_pattern_info {
+    const char *id;     /* its "id" (zilliz.aws) */
+    const char *cloud;  /* aws, gcp or azure */
+    const char *kind;   /* regional, zonal, vendor, ... */
+    const char *vendor; /* the profile that carries it, "" for the provider table */
+    const char *shown;  /* its name with each placeholder in capitals
+                           (CLUSTER.aws-REGION.vectordb.zillizcloud.com) */
+} ld_name_pattern_info;
+
+/* Pattern i of the table (load order, i < ld_names_count): 1 and *out
+ * filled, 0 when there is no such pattern. */
+int ld_names_pattern_at(const ld_names *n, size_t i, ld_name_pattern_info *out);
+
 /* Reads one name: 1 and *out filled when a pattern recognises it, else 0. */
 int ld_names_read(const ld_names *n, const char *name, ld_name_match *out);
 

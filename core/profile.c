@@ -70,8 +70,10 @@ static ld_status parse_profile(const cJSON *o, ld_profile *p, ld_err *err) {
         return ld_err_set(err, LD_EINVAL, "\"expect_az_ids\" must be a list of AZ IDs");
     cJSON_ArrayForEach(az, azs) {
         if (!cJSON_IsString(az) || ld_az_id_check(az->valuestring, &inner) != LD_OK)
-            return ld_err_set(err, LD_EINVAL, "expect_az_ids: %s",
-                              cJSON_IsString(az) ? inner.msg : "entries must be strings");
+            return cJSON_IsString(az)
+                       ? ld_err_set(err, LD_EINVAL, "expect_az_ids: %.40s: %s", az->valuestring,
+                                    inner.msg)
+                       : ld_err_set(err, LD_EINVAL, "expect_az_ids: entries must be strings");
         if (p->nexpect_az_ids == LD_AZ_IDS_MAX)
             return ld_err_set(err, LD_EINVAL, "expect_az_ids: at most %d", LD_AZ_IDS_MAX);
         strcpy(p->expect_az_ids[p->nexpect_az_ids++], az->valuestring);

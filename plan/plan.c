@@ -74,15 +74,23 @@ typedef struct target_run {
  * metadata's deadline (about a second); then the run waits for it, never
  * past its own deadline. The first run that starts asks; runs that start
  * meanwhile wait for that answer, and later ones (serve, --watch) reuse it:
- * the instance's metadata does not change between rounds. Only an answer
- * that a run's --timeout cut short is asked again by the next run. */
+ * the instance's metadata does not change between rounds, so an answer is
+ * kept for the life of the process. A failure is not: a service that was
+ * turned off, refused (403) or did not answer may be fixed while serve runs,
+ * so the first run after a back-off asks again - LD_PLAN_METADATA_BACKOFF
+ * after the first failure, doubling after each one that follows, up to
+ * LD_PLAN_METADATA_BACKOFF_MAX (a failed lookup costs a probe up to a
+ * second; once a minute, then once in ten, is what a fixed service waits).
+ * Runs in between reuse the failure. An answer that a run's --timeout cut
+ * short says nothing of the service: the next run asks again at once. */
 typedef struct plan_metadata {
     enum { MD_IDLE, MD_RUNNING, MD_DONE } state; /* not asked, in flight, answered */
     ld_metadata_config cfg;                      /* what the probe asks */
     ld_probe probe;                              /* the probe, while state is MD_RUNNING */
     ld_facts *facts;                             /* the cloud.* target facts it recorded */
     ld_time ends_at; /* its deadline: its own, or the run's that asked */
-    int retry;       /* a run's --timeout cut it: ask again next run */
+    ld_time ask_at;  /* MD_DONE: when a run may ask again; 0: never (it answered) */
+    ld_time backoff; /* the wait after the next failure (doubles, up to the max) */
 } plan_metadata;
 
 struct ld_plan {
@@ -159,6 +167,7 @@ ld_plan *ld_plan_create(const ld_plan_config *cfg, ld_err *err) {
         }
     }
     plan->md.cfg = (ld_metadata_config){.cloud = plan->cloud, .endpoint = cfg->imds_endpoint};
+    plan->md.backoff = cfg->metadata_backoff ? cfg->metadata_backoff : LD_PLAN_METADATA_BACKOFF;
     plan->md.probe.deadline.heap_idx = SIZE_MAX;
     if (!(plan->loop = ld_loop_create(err)))
         goto fail;
@@ -217,7 +226,16 @@ static void metadata_done(ld_probe *p) {
     trace(plan, "cloud metadata: %s after %.1f ms%s%s", ok && ok->u.b ? "answered" : "unavailable",
           (double)(p->ended - p->started) / (double)LD_MS, error ? ": " : "",
           error ? error->u.s : "");
-    md->retry = failure && strcmp(failure->u.s, "cut") == 0;
+    if (ok && ok->u.b) {
+        md->ask_at = 0;
+    } else if (failure && strcmp(failure->u.s, "cut") == 0) {
+        md->ask_at = p->ended;
+    } else {
+        md->ask_at = p->ended + md->backoff;
+        trace(plan, "cloud metadata: asking again in %.0f s", (double)md->backoff / (double)LD_SEC);
+        md->backoff = md->backoff > LD_PLAN_METADATA_BACKOFF_MAX / 2 ? LD_PLAN_METADATA_BACKOFF_MAX
+                                                                     : md->backoff * 2;
+    }
     p->ops->clear(p);
     md->state = MD_DONE;
     for (ld_run *run = plan->runs, *next; run; run = next) {
@@ -227,12 +245,12 @@ static void metadata_done(ld_probe *p) {
 }
 
 /* Asks the metadata service, when the plan wants it and has no answer yet
- * (or only one a run's --timeout cut), with a deadline that never passes
- * run's. */
+ * (none, one a run's --timeout cut, or a failure whose back-off has passed),
+ * with a deadline that never passes run's. */
 static void metadata_start(ld_plan *plan, const ld_run *run) {
     plan_metadata *md = &plan->md;
     if (!plan->cfg.metadata || plan->cloud == LD_CLOUD_GENERIC || md->state == MD_RUNNING ||
-        (md->state == MD_DONE && !md->retry))
+        (md->state == MD_DONE && (md->ask_at == 0 || ld_time_now() < md->ask_at)))
         return;
     ld_facts_free(md->facts);
     if (!(md->facts = ld_facts_create()))
@@ -256,7 +274,6 @@ static void metadata_start(ld_plan *plan, const ld_run *run) {
     p->owner = plan;
     p->deadline.heap_idx = SIZE_MAX;
     md->state = MD_RUNNING;
-    md->retry = 0;
     trace(plan, "cloud metadata: asking %s's service", ld_cloud_name(plan->cloud));
     ld_err err;
     if (ld_probe_start(p, &err) != LD_OK)

@@ -25,7 +25,8 @@
  * The cloud: decided once per plan from --cloud or DMI. When it is known,
  * each target's DNS probe also asks the cloud's own resolver, and the plan
  * asks the instance metadata service once (the first run that starts asks,
- * later runs reuse the answer) and records its cloud.* facts for every
+ * later runs reuse the answer; a failure only until its back-off has
+ * passed) and records its cloud.* facts for every
  * target when the run ends (see the comment at plan_metadata in plan.c).
  *
  * Layering: core <- probes <- plan. Nothing here knows rules or reports.
@@ -75,6 +76,10 @@ typedef struct ld_plan_config {
     const char *imds_endpoint; /* its base URL (--imds-endpoint), NULL: the provider's */
     ld_time metadata_timeout;  /* its own deadline, never past a run's; 0:
                                   LD_PLAN_METADATA_TIMEOUT */
+    ld_time metadata_backoff;  /* the wait before asking again after its first
+                                  failure (doubling after each one, up to
+                                  LD_PLAN_METADATA_BACKOFF_MAX); 0:
+                                  LD_PLAN_METADATA_BACKOFF */
     int cloud_resolver_off;    /* --cloud-resolver none: the cloud's resolver is not asked */
     const ld_resolver *cloud_resolver; /* --cloud-resolver IP[:PORT], NULL: the provider's */
     ld_capture *capture;               /* open packet capture, NULL when there is none; the
@@ -96,6 +101,11 @@ typedef struct ld_plan_config {
  * the instance it serves, so a second tells "not there" without delaying a
  * check much. */
 #define LD_PLAN_METADATA_TIMEOUT LD_SEC
+/* After a failure (refused, turned off, no answer), serve and --watch ask
+ * again a minute later, then after 2, 4, 8 and at most every 10 minutes; an
+ * answer is kept for the life of the process. */
+#define LD_PLAN_METADATA_BACKOFF     (60 * LD_SEC)
+#define LD_PLAN_METADATA_BACKOFF_MAX (600 * LD_SEC)
 
 typedef struct ld_plan ld_plan;
 typedef struct ld_run ld_run;

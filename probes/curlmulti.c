@@ -81,6 +81,16 @@ CURLcode ld_curl_easy_defaults(CURL *easy, const ld_probe *p, char *errbuf,
     SET(CURLOPT_NOPROXY, "*");
     SET(CURLOPT_FOLLOWLOCATION, 0L);
     SET(CURLOPT_NOSIGNAL, 1L);
+    /* A host name curl resolves itself (--imds-endpoint http://NAME) goes to
+     * its threaded resolver: a getaddrinfo() thread the loop never waits for,
+     * but which curl_easy_cleanup() joins when the lookup is still running -
+     * up to the resolver's own time-outs (resolv.conf: 5 s a try), long past
+     * --timeout. QUICK_EXIT makes curl detach that thread instead of joining
+     * it; the thread frees its own data when getaddrinfo() returns, or dies
+     * with the process. Pinning every name with CURLOPT_RESOLVE would need a
+     * lookup of our own first (c-ares, a stage more in every HTTP probe); the
+     * one option covers every easy handle, the names nobody pinned too. */
+    SET(CURLOPT_QUICK_EXIT, 1L);
     SET(CURLOPT_USERAGENT, "linkdoctor/" LD_VERSION);
     SET(CURLOPT_ERRORBUFFER, errbuf);
     SET(CURLOPT_HEADERFUNCTION, on_header);

@@ -45,6 +45,9 @@ typedef struct ld_curl_multi {
 /* Sets what every probe's transfer has: no proxy, whatever the environment
  * says (what is diagnosed is the direct path; the metadata service is
  * link-local); no redirect followed; http and https only; no signals;
+ * a resolver thread still looking a name up detached, never joined, when
+ * the handle is cleaned up (CURLOPT_QUICK_EXIT: a lookup cannot hold the
+ * run past its deadline);
  * linkdoctor's User-Agent; curl's error text into errbuf
  * (CURL_ERROR_SIZE); on_header and on_body with data; and connect and
  * transfer time-outs at p's deadline, when it has one. */

@@ -9,10 +9,15 @@
  * the rest of the replies are parsed into facts (a reply that fails its
  * parser is left out), and the next stage starts.
  *
- * A failure is named by what it shows about the service: no answer
- * (timeout; for AWS's token request token_timeout, which is what the
- * default hop limit of 1 does to a container's request), no connection
- * (unreachable), an HTTP error status (http_status), or a reply that is not
+ * A failure is named by what it shows about the service: no answer on a
+ * connection made (timeout; for AWS's token request token_timeout, which is
+ * what the default hop limit of 1 does to a container's request: the PUT
+ * arrives, its reply is dropped), no connection before the deadline
+ * (connect_timeout: the SYNs went unanswered, as a firewall rule dropping
+ * the metadata address makes them - the hop limit has nothing to do with
+ * it), no connection at all (unreachable: refused, no route, a name that
+ * does not resolve or did not before the deadline), an HTTP error status
+ * (http_status), or a reply that is not
  * the provider's metadata (not_metadata: GCP's without its Metadata-Flavor
  * header, a body the parser refuses, one larger than MD_BODY_MAX).
  *
@@ -29,6 +34,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/addr.h"
 #include "core/buf.h"
 #include "core/target.h"
 #include "probes/curlmulti.h"
@@ -43,14 +49,15 @@
 
 /* Why the service gave nothing usable; the names are cloud.metadata_failure's. */
 typedef enum md_failure {
-    F_NONE = 0,      /* it answered */
-    F_TOKEN_TIMEOUT, /* AWS: the token request got no answer */
-    F_TOKEN_REFUSED, /* AWS: the token request was refused, and one without it unauthorized */
-    F_TIMEOUT,       /* a request got no answer */
-    F_UNREACHABLE,   /* no connection: refused, no route, no such host */
-    F_HTTP_STATUS,   /* an HTTP error status */
-    F_NOT_METADATA,  /* a reply that is not the provider's metadata */
-    F_CUT,           /* --timeout ended the run first */
+    F_NONE = 0,        /* it answered */
+    F_TOKEN_TIMEOUT,   /* AWS: the token request got no answer */
+    F_TOKEN_REFUSED,   /* AWS: the token request was refused, and one without it unauthorized */
+    F_TIMEOUT,         /* a request got no answer */
+    F_CONNECT_TIMEOUT, /* no connection before the deadline: SYNs unanswered */
+    F_UNREACHABLE,     /* no connection: refused, no route, no such host */
+    F_HTTP_STATUS,     /* an HTTP error status */
+    F_NOT_METADATA,    /* a reply that is not the provider's metadata */
+    F_CUT,             /* --timeout ended the run first */
 } md_failure;
 
 static const char *const failure_names[] = {
@@ -58,6 +65,7 @@ static const char *const failure_names[] = {
     [F_TOKEN_TIMEOUT] = "token_timeout",
     [F_TOKEN_REFUSED] = "token_refused",
     [F_TIMEOUT] = "timeout",
+    [F_CONNECT_TIMEOUT] = "connect_timeout",
     [F_UNREACHABLE] = "unreachable",
     [F_HTTP_STATUS] = "http_status",
     [F_NOT_METADATA] = "not_metadata",
@@ -97,6 +105,8 @@ typedef struct md_state {
     char token[LD_IMDS_TOKEN_MAX];  /* AWS's session token (never recorded) */
     char mac[LD_IMDS_MAC_MAX];      /* AWS's primary MAC, for stage 2's paths */
     char base[MD_URL_MAX];          /* the base URL, without a trailing '/' */
+    char host[MD_URL_MAX];          /* its host, "" when it could not be read */
+    int host_is_address;            /* that host is an IP address: nothing to resolve */
     ld_time t_start;                /* when the first request went out */
 } md_state;
 
@@ -250,8 +260,25 @@ static md_failure judge(const ld_probe *p, const md_req *r, char *buf, size_t le
     ld_cloud cloud = config(p)->cloud;
     *status = 0;
     if (!r->done || r->code == CURLE_OPERATION_TIMEDOUT) {
-        snprintf(buf, len, "%s %s: no answer within %.0f ms", method, r->path,
-                 (double)(ld_time_now() - r->s->t_start) / (double)LD_MS);
+        double ms = (double)(ld_time_now() - r->s->t_start) / (double)LD_MS;
+        /* Where it stopped: curl sets these times (microseconds since the
+         * transfer started, > 0) when the lookup and the connect end. */
+        curl_off_t looked_up = 0, connected = 0;
+        if (r->easy) {
+            curl_easy_getinfo(r->easy, CURLINFO_NAMELOOKUP_TIME_T, &looked_up);
+            curl_easy_getinfo(r->easy, CURLINFO_CONNECT_TIME_T, &connected);
+        }
+        if (!connected && !looked_up && !r->s->host_is_address) {
+            snprintf(buf, len, "%s %s: the name %.200s did not resolve within %.0f ms", method,
+                     r->path, r->s->host, ms);
+            return F_UNREACHABLE;
+        }
+        if (!connected) {
+            snprintf(buf, len, "%s %s: no connection within %.0f ms (no reply to the SYNs)", method,
+                     r->path, ms);
+            return F_CONNECT_TIMEOUT;
+        }
+        snprintf(buf, len, "%s %s: no answer within %.0f ms", method, r->path, ms);
         return r->item == LD_IMDS_AWS_TOKEN ? F_TOKEN_TIMEOUT : F_TIMEOUT;
     }
     if (r->code == CURLE_COULDNT_CONNECT || r->code == CURLE_COULDNT_RESOLVE_HOST) {
@@ -451,6 +478,25 @@ static void after_action(ld_probe *p, CURLMcode mc) {
 
 /* --- the probe interface --------------------------------------------------------- */
 
+/* Reads the base URL's host, and whether it is an address (IPv6 in
+ * brackets): a host name has a lookup before the connect, which judge()
+ * tells apart from the connect when neither ended. */
+static void read_host(md_state *s) {
+    CURLU *u = curl_url();
+    char *host = NULL;
+    if (u && curl_url_set(u, CURLUPART_URL, s->base, 0) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK && host) {
+        size_t n = strlen(host);
+        int bracketed = n > 2 && host[0] == '[' && host[n - 1] == ']';
+        snprintf(s->host, sizeof s->host, "%.*s", (int)(bracketed ? n - 2 : n),
+                 host + (bracketed ? 1 : 0));
+        ld_addr a;
+        s->host_is_address = ld_addr_parse(s->host, &a, NULL) == LD_OK;
+    }
+    curl_free(host);
+    curl_url_cleanup(u);
+}
+
 static ld_status md_start(ld_probe *p, ld_err *err) {
     const ld_metadata_config *cfg = config(p);
     md_state *s = calloc(1, sizeof *s);
@@ -463,6 +509,7 @@ static ld_status md_start(ld_probe *p, ld_err *err) {
     size_t n = strlen(s->base);
     while (n > 0 && s->base[n - 1] == '/')
         s->base[--n] = '\0';
+    read_host(s);
     ld_err why = {{0}};
     if (!base) {
         conclude(p, F_UNREACHABLE, "no metadata service: the cloud is not known", 0, LD_END_ERROR);

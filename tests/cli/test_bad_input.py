@@ -146,6 +146,11 @@ class BadInput(unittest.TestCase):
         self.refuse(["check", "127.0.0.1:9", "--expect-az-id", "USE1-AZ1"], "--expect-az-id",
                     "USE1-AZ1")
         self.refuse(["check", "127.0.0.1:9", "--expect-az-id", ","], "--expect-az-id", "empty")
+        # A zone NAME (it differs between accounts) would always fire cloud.az_mismatch.
+        line = self.refuse(["check", "127.0.0.1:9", "--expect-az-id", "use1-az1,us-east-1a"])
+        self.assertEqual(line, "linkdoctor: --expect-az-id us-east-1a: that is an availability "
+                         "zone name; give its AZ ID (e.g. use1-az4: aws ec2 "
+                         "describe-availability-zones)")
         self.refuse(["check", "127.0.0.1:9", "--expect-az-id", "use1-az1 x"], "--expect-az-id")
         self.refuse(["check", "127.0.0.1:9", "--expect-az-id", ",".join(["use1-az1"] * 9)],
                     "--expect-az-id", "at most 8")
@@ -339,6 +344,10 @@ class GoodInput(unittest.TestCase):
         self.assertIn("security group", explained)
         profiles = self.run_ok(["profiles"])
         self.assertIn("zilliz\n  https://HOST:19530, expect status 400", profiles)
+        self.assertIn("\n  aws name: CLUSTER.aws-REGION.vectordb.zillizcloud.com (zilliz.aws)\n"
+                      "  gcp name: CLUSTER.gcp-REGION.vectordb.zillizcloud.com (zilliz.gcp)\n"
+                      "  azure name: CLUSTER-privatelink.az-REGION.vectordb.zillizcloud.com "
+                      "(zilliz.azure)\n  A Zilliz Cloud cluster", profiles)
         self.assertIn("emqx-redis", profiles)
         self.assertIn("valid", self.run_ok(["rules", "lint",
                                             os.path.join(SOURCE, "tests/data/site-rules.json")]))

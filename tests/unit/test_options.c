@@ -1,10 +1,13 @@
 /* test_options.c - the cloud options of the option table and the profiles that preset
  * expected AZ IDs: parsed into the run's options and each target's spec. */
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/commands.h"
 #include "cli/options.h"
+#include "core/cloud.h"
 #include "core/profile.h"
 #include "unit.h"
 
@@ -54,6 +57,60 @@ static void expect_az_ids_are_comma_separated_and_repeatable(void) {
     ld_opts_clear(&o);
     CU_ASSERT_EQUAL(parse(&o, &err, "h:1", "--expect-az-id", "1use-az1", NULL), LD_EINVAL);
     ld_opts_clear(&o);
+}
+
+/* `linkdoctor profiles` shows what a profile presets beyond the target: its
+ * AZ IDs, and the name patterns of the vendor it is. */
+static void a_listed_profile_shows_its_az_ids_and_name_patterns(void) {
+    ld_err err;
+    ld_names *names = ld_cli_names(&err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(names);
+    ld_profile p = profiles()->items[0];
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    ld_cli_profile_print(f, &p, names);
+    snprintf(p.name, sizeof p.name, "zilliz"); /* the built-in names' vendor */
+    p.nexpect_az_ids = 0;
+    ld_cli_profile_print(f, &p, names);
+    fclose(f);
+    CU_ASSERT_PTR_NOT_NULL(
+        strstr(text, "emqx-redis\n  redis://HOST:6379\n  expected AZ IDs: use1-az1, use1-az4\n"
+                     "  Redis behind an endpoint service\n"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(
+        text,
+        "zilliz\n  redis://HOST:6379\n  aws name: CLUSTER.aws-REGION.vectordb.zillizcloud.com "
+        "(zilliz.aws)\n"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, "  azure name: CLUSTER-privatelink.az-REGION."));
+    /* No other vendor's patterns under emqx-redis. */
+    CU_ASSERT_TRUE(strstr(text, " name: ") > strstr(text, "zilliz\n"));
+    free(text);
+    ld_names_free(names);
+}
+
+/* A zone NAME differs between accounts: it would always fire
+ * cloud.az_mismatch, so it is refused, saying where its ID is. */
+static void expect_az_id_refuses_zone_names(void) {
+    static const char *const names[] = {"us-east-1a", "us-gov-west-1b", "us-west-2-lax-1a",
+                                        "ap-northeast-1c"};
+    static const char *const ids[] = {"use1-az4", "usw2-lax1-az1", "usgw1-az2", "apne1-az1",
+                                      "use1-wl1-bos-wlz1"};
+    ld_opts o;
+    ld_err err;
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
+        CU_ASSERT_TRUE(ld_az_is_zone_name(names[i]));
+        CU_ASSERT_EQUAL(parse(&o, &err, "h:1", "--expect-az-id", names[i], NULL), LD_EINVAL);
+        ld_opts_clear(&o);
+    }
+    CU_ASSERT_PTR_EQUAL(strstr(err.msg, "--expect-az-id ap-northeast-1c: that is an availability"),
+                        err.msg);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "give its AZ ID (e.g. use1-az4: aws ec2 describe-"));
+    for (size_t i = 0; i < sizeof ids / sizeof *ids; i++) {
+        CU_ASSERT_FALSE(ld_az_is_zone_name(ids[i]));
+        CU_ASSERT_EQUAL(parse(&o, &err, "h:1", "--expect-az-id", ids[i], NULL), LD_OK);
+        ld_opts_clear(&o);
+    }
 }
 
 static void a_profile_presets_az_ids_and_the_option_replaces_them(void) {
@@ -149,6 +206,8 @@ static void imds_endpoint_comes_from_the_option_then_the_environment(void) {
 int main(void) {
     static const ld_test_case cases[] = {
         LD_TEST(expect_az_ids_are_comma_separated_and_repeatable),
+        LD_TEST(expect_az_id_refuses_zone_names),
+        LD_TEST(a_listed_profile_shows_its_az_ids_and_name_patterns),
         LD_TEST(a_profile_presets_az_ids_and_the_option_replaces_them),
         LD_TEST(profiles_with_bad_az_ids_do_not_load),
         LD_TEST(cloud_resolver_takes_an_address_a_port_or_none),
