@@ -603,8 +603,10 @@ ld_tcp_state ld_capture_judge(ld_tcp_state seen, const ld_hs_flow *f,
     /* The server answered, the socket never heard: discarded inside this host. */
     if (seen == LD_TCP_TIMEOUT && answer_ignored(f, args->waited_ms))
         return LD_TCP_REPLY_DROPPED;
-    /* Waiting for a neighbour that never answered: the SYN could not leave. */
-    if (seen == LD_TCP_TIMEOUT && syn_unseen && args->neighbour_unresolved)
+    /* Waiting for a neighbour that never answered: the SYN could not leave;
+     * or it left for a stale MAC address and the kernel's probes of it have
+     * failed since (STALE -> DELAY -> PROBE -> FAILED): it reached no one. */
+    if (seen == LD_TCP_TIMEOUT && args->neighbour_unresolved)
         return LD_TCP_NO_ROUTE;
     /* No answer, or a reset, for a SYN that never reached the wire: this
      * host's own firewall dropped it (or answered for the endpoint). */

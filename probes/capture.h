@@ -184,9 +184,9 @@ typedef struct ld_capture_judge_args {
  * - the socket timed out, yet the capture saw the server answer (SYN-ACK or
  *   RST) and then the SYN again, or saw the answer LD_CAPTURE_GRACE before
  *   the socket gave up: this host discarded it (LD_TCP_REPLY_DROPPED);
- * - the socket timed out, its SYN was never captured and the next hop's
- *   neighbour is unresolved: no neighbour answered ARP / ND, the SYN could
- *   not leave (LD_TCP_NO_ROUTE);
+ * - the socket timed out and the next hop's neighbour is unresolved: no
+ *   neighbour answered ARP / ND, so the SYN could not leave (never captured)
+ *   or left for a stale link-layer address nobody has (LD_TCP_NO_ROUTE);
  * - the socket saw no answer, or a reset, and the capture never saw the SYN
  *   leave: this host stopped it (LD_TCP_LOCAL_BLOCK) - unless the capture is
  *   blind to it, when absence proves nothing. */
