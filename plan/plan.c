@@ -1079,7 +1079,8 @@ ld_status ld_run_execute(ld_run *run, ld_err *err) {
 /* One offline target: the attempts to one destination port. */
 typedef struct flow_group {
     uint16_t port;            /* destination port */
-    const ld_hs_flow **flows; /* latest attempt per server address */
+    const ld_hs_flow **flows; /* latest decided attempt per server address (the latest
+                                 undecided one when none was decided) */
     size_t nflows;            /* how many */
 } flow_group;
 
@@ -1094,8 +1095,11 @@ static int flow_matches(const ld_target *only, const ld_hs_flow *f) {
     return !only->host_is_ip || ld_addr_equal(&f->server, &only->ip);
 }
 
-/* Adds f to its port's group, keeping the latest attempt per address. */
-static ld_status group_add(flow_group *groups, size_t *ngroups, const ld_hs_flow *f) {
+/* Adds f to its port's group, keeping the latest attempt per address - of
+ * those the file decides (t_end is its last packet): a lone SYN at the end
+ * of a capture says nothing of the address, so it must not hide an earlier
+ * attempt that opened or failed. */
+static ld_status group_add(flow_group *groups, size_t *ngroups, const ld_hs_flow *f, double t_end) {
     size_t g = 0;
     while (g < *ngroups && groups[g].port != f->server_port)
         g++;
@@ -1108,8 +1112,12 @@ static ld_status group_add(flow_group *groups, size_t *ngroups, const ld_hs_flow
     flow_group *gr = &groups[g];
     for (size_t i = 0; i < gr->nflows; i++) {
         if (ld_addr_equal(&gr->flows[i]->server, &f->server)) {
-            if (f->first_ts >= gr->flows[i]->first_ts)
-                gr->flows[i] = f; /* a later attempt to the same address wins */
+            int kept_undecided = ld_capture_flow_state(gr->flows[i], t_end) == LD_TCP_UNDECIDED;
+            int new_undecided = ld_capture_flow_state(f, t_end) == LD_TCP_UNDECIDED;
+            /* A decided attempt wins over an undecided one; else the later. */
+            if ((kept_undecided && !new_undecided) ||
+                (kept_undecided == new_undecided && f->first_ts >= gr->flows[i]->first_ts))
+                gr->flows[i] = f;
             return LD_OK;
         }
     }
@@ -1156,18 +1164,20 @@ ld_status ld_run_add_capture(ld_run *run, const ld_hs_table *flows, const ld_tar
     if (!groups)
         return ld_err_set(err, LD_ENOMEM, "out of memory");
     run->capture_file = file;
+    /* What the file shows after an attempt: any flow's packets, to its end. */
     double t0 = 0, t_end = 0;
+    for (size_t i = 0; i < ld_hs_count(flows); i++)
+        if (ld_hs_at(flows, i)->last_ts > t_end)
+            t_end = ld_hs_at(flows, i)->last_ts;
     for (size_t i = 0; i < ld_hs_count(flows); i++) {
         const ld_hs_flow *f = ld_hs_at(flows, i);
-        if (f->last_ts > t_end)
-            t_end = f->last_ts; /* what the file shows after an attempt, any flow's packets */
         if (f->nsyn == 0 && !f->synack_seen && !f->icmp_seen)
             continue; /* midstream traffic: no handshake to judge */
         if (!flow_matches(only, f))
             continue;
         if (t0 == 0 || f->first_ts < t0)
             t0 = f->first_ts;
-        if ((st = group_add(groups, &ngroups, f)) == LD_ELIMIT) {
+        if ((st = group_add(groups, &ngroups, f, t_end)) == LD_ELIMIT) {
             st =
                 ld_err_set(err, LD_ELIMIT, "attempts to more than %d ports; pick one with --target",
                            CAPTURE_MAX_TARGETS);

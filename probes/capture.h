@@ -192,6 +192,10 @@ typedef struct ld_capture_judge_args {
  *   blind to it, when absence proves nothing. */
 ld_tcp_state ld_capture_judge(ld_tcp_state seen, const ld_hs_flow *flow,
                               const ld_capture_judge_args *args);
+/* The state of an attempt a capture file shows, from its packets alone;
+ * t_end is the file's last packet's time (LD_TCP_UNDECIDED: see
+ * LD_CAPTURE_QUIET_S). Pure. */
+ld_tcp_state ld_capture_flow_state(const ld_hs_flow *f, double t_end);
 /* Creates the tcp.attempt.* evidence of a flow read from a capture file: the
  * attempt's state comes from the packets alone. t0 is the capture's start,
  * t_end its last packet's time: a lone unanswered SYN less than

@@ -12,9 +12,14 @@ unanswered SYNs do not prove a drop on the path while the next hop is unconfirme
 - with a --connect-timeout that leaves time for the kernel's probes, linkdoctor waits
   for them: FAILED is tcp.no_route (no host has the address), and a gateway that
   answers its probe (REACHABLE) proves the drop (confidence high) as soon as it does.
+
+And `linkdoctor analyze` of a recording whose last packet is a lone SYN to an address an
+earlier attempt reached: the undecided SYN does not hide the earlier answer.
 """
+import os
+
 import scenarios as S
-from scenarios import NAME, PORT, TARGET, expect_confidence, expect_live_capture
+from scenarios import NAME, PORT, TARGET, expect_confidence, expect_live_capture, syn_times
 from lab import ROUTER_IP, ZONE_A, expect, expect_eq
 
 L = S.L
@@ -115,3 +120,34 @@ def tcp_syn_dropped_stale_gateway_confirmed(lab):
     t.expect_attempt(ZONE_A, state="timeout", syn_seen=True, ended_by="capture")
     run.expect_wall(4.8, 6.5)
     expect_eq(t.fact("tcp.timeout_addresses"), [ZONE_A], "tcp.timeout_addresses")
+
+
+@S.scenario("analyze.final_lone_syn_keeps_an_earlier_answer")
+def analyze_final_lone_syn_keeps_an_earlier_answer(lab):
+    # The recording holds a full handshake to ZONE_A:PORT, then - the endpoint's firewall
+    # now dropping - one SYN from another source port as its last packet (check cut
+    # short by --timeout). That SYN is undecided; the earlier attempt decides the address.
+    L.need_tools("tcpdump")
+    lab.start_service(PORT, [ZONE_A], NAME)
+    pcap = os.path.join(lab.tmp, "open-then-lone.pcap")
+    proc = lab.start_tcpdump(pcap, bpf=["tcp", "port", str(PORT)])
+    try:
+        lab.run(f"{ZONE_A}:{PORT}").expect_outcome(0, "ok")
+        lab.block("endpoint", ZONE_A, PORT, "drop")
+        lab.run(f"{ZONE_A}:{PORT}", timeout=0.5)
+    finally:
+        lab.stop(proc)
+    offline = lab.analyze(pcap, f"{ZONE_A}:{PORT}")
+    offline.expect_outcome(0, "ok")
+    t = offline.target()
+    t.expect_fact("tcp.open_count", 1)
+    t.expect_fact("tcp.open_addresses", [ZONE_A])
+    t.expect_fact("tcp.undecided_count", 0)
+    t.expect_fact("capture.attempts", 1)
+    t.expect_fact("capture.established", 1)
+    a = t.expect_attempt(ZONE_A, state="open", syn_seen=True)
+    expect_eq(syn_times(a), [0.0], "the handshake's one SYN")
+    # Without --target too: the port's target is decided by the handshake.
+    offline = lab.analyze(pcap)
+    offline.expect_outcome(0, "ok")
+    offline.target().expect_fact("tcp.open_count", 1)
