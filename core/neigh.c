@@ -43,6 +43,10 @@ int ld_neigh_unresolved(ld_neigh_state s) {
     return s == LD_NEIGH_INCOMPLETE || s == LD_NEIGH_FAILED;
 }
 
+int ld_neigh_unconfirmed(ld_neigh_state s) {
+    return s == LD_NEIGH_STALE || s == LD_NEIGH_DELAY || s == LD_NEIGH_PROBE;
+}
+
 /* The kernel's NUD_* bits, the most telling first. */
 static ld_neigh_state from_nud(unsigned nud) {
     if (nud & NUD_INCOMPLETE)

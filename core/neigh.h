@@ -53,6 +53,11 @@ const char *ld_neigh_state_name(ld_neigh_state s);
 int ld_neigh_state_parse(const char *s);
 /* 1 for INCOMPLETE and FAILED: no neighbour answered for the next hop. */
 int ld_neigh_unresolved(ld_neigh_state s);
+/* 1 for STALE, DELAY and PROBE: the entry holds a link-layer address that
+ * answered once but not lately. Packets go out to it (a capture sees them
+ * leave) even when nothing has that address any more - a deleted endpoint
+ * interface - until the kernel's probes fail and the entry turns FAILED. */
+int ld_neigh_unconfirmed(ld_neigh_state s);
 
 /* The way to one address. */
 typedef struct ld_neigh {

@@ -8,6 +8,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "core/hostnet.h"
 #include "core/ifaces.h"
 #include "core/sanitize.h"
 #include "core/neigh.h"
@@ -28,6 +29,7 @@ typedef struct probe_slot {
     struct target_run *tr;  /* its target */
     ld_capture_watch watch; /* tcp: the capture's view of this attempt */
     int have_tuple;         /* tcp: watch holds the attempt's addresses */
+    ld_timer neigh_poll;    /* tcp: unanswered, its next hop unconfirmed: looks again */
     union {
         ld_dns_config dns;       /* when probe.ops == &ld_probe_dns */
         ld_tcp_config tcp;       /* ... &ld_probe_tcp */
@@ -356,6 +358,7 @@ void ld_run_free(ld_run *run) {
             ld_probe_cancel(&slot->probe);
             ld_defer_stop(&slot->probe.done_call);
             ld_capture_watch_stop(&slot->watch);
+            ld_timer_stop(&slot->neigh_poll);
             slot->probe.ops->clear(&slot->probe);
             free(slot);
         }
@@ -493,10 +496,62 @@ static void target_done(target_run *tr);
 static void start_pending(ld_run *run);
 static void probe_done(ld_probe *p);
 
+/* How often an unanswered attempt whose next hop is unconfirmed looks at
+ * the neighbour entry again: a fraction of the kernel's 1 s between probes,
+ * so that the attempt ends soon after the entry settles. */
+#define NEIGH_POLL (250 * LD_MS)
+
+/* 1 when an unanswered attempt should wait for its next hop's neighbour
+ * entry to settle before it ends.
+ *
+ * SYNs the capture saw leave and nothing answered prove a drop on the path
+ * only when they reached someone: an entry in STALE, DELAY or PROBE holds a
+ * MAC address that answered once but not lately, and the kernel sends to it
+ * until its unicast probes fail - the usual state shortly after an endpoint
+ * interface was deleted. The kernel decides that (FAILED, or REACHABLE when
+ * the neighbour answers) only after delay_first_probe_time plus its probes:
+ * about 8 s from the first SYN by default. Waiting for it gives the right
+ * answer (tcp.no_route, or a proven drop) but only when it comes before the
+ * attempt's own --connect-timeout; otherwise the attempt ends now, at the
+ * first retransmission as before, and the unconfirmed state it records
+ * lowers the drop's confidence (rules/tcp.json) - the wait would end at the
+ * deadline undecided anyway. */
+static int neighbour_unsettled(probe_slot *slot) {
+    ld_probe *p = &slot->probe;
+    ld_neigh nb;
+    ld_err err;
+    if (ld_neigh_query(&slot->cfg.tcp.addr, &nb, &err) != LD_OK || !ld_neigh_unconfirmed(nb.state))
+        return 0;
+    ld_time now = ld_time_now();
+    if (slot->neigh_poll.cb)
+        return now + NEIGH_POLL < p->deadline_at; /* waiting already */
+    /* DELAY began with the first SYN at the latest; STALE (not used yet)
+     * and PROBE (begun at an unknown time) count from now. */
+    int probing = nb.state == LD_NEIGH_PROBE;
+    double give_up_ms =
+        ld_hostnet_neigh_give_up_ms("/proc", nb.next_hop.family, nb.ifname, probing);
+    ld_time from = nb.state == LD_NEIGH_DELAY ? p->started : now;
+    ld_time settled = from + (ld_time)(give_up_ms * (double)LD_MS) + NEIGH_POLL;
+    return settled < p->deadline_at;
+}
+
+static void attempt_unanswered(ld_capture_watch *w);
+
+/* Looks again at the next hop of an unanswered attempt (see
+ * neighbour_unsettled()). */
+static void neighbour_poll(ld_timer *t) {
+    attempt_unanswered(&((probe_slot *)t->data)->watch);
+}
+
 /* The capture proved an attempt's SYNs unanswered: end it now rather than
- * at --connect-timeout. */
+ * at --connect-timeout - unless its next hop is still to be confirmed and
+ * the kernel will have settled that before then. */
 static void attempt_unanswered(ld_capture_watch *w) {
     probe_slot *slot = w->data;
+    if (!slot->probe.finished && neighbour_unsettled(slot) &&
+        ld_timer_start(slot->probe.loop, &slot->neigh_poll, ld_time_now() + NEIGH_POLL,
+                       neighbour_poll, slot) == LD_OK)
+        return;
     ld_tcp_conclude_unanswered(&slot->probe);
 }
 
@@ -515,6 +570,11 @@ static void watch_attempt(ld_run *run, probe_slot *slot) {
     slot->have_tuple = 1;
     if (!slot->probe.finished)
         ld_capture_watch_start(cap, w);
+}
+
+/* 1 when the capture saw the attempt's SYN leave and no answer of any kind. */
+static int syns_unanswered(const ld_hs_flow *f) {
+    return f && f->nsyn > 0 && !f->synack_seen && !f->rst_from_server && !f->icmp_seen;
 }
 
 /* Records an ended TCP attempt's final state: what its socket said, weighed
@@ -542,11 +602,13 @@ static ld_tcp_state settle_attempt(ld_run *run, probe_slot *slot) {
     }
     int unresolved = 0;
     int syn_unseen = !flow || flow->nsyn == 0;
-    if (a && syn_unseen &&
-        (st == LD_TCP_TIMEOUT || st == LD_TCP_NO_ROUTE || st == LD_TCP_LOCAL_BLOCK ||
-         (st == LD_TCP_REFUSED && !blind))) {
+    if (a && ((syn_unseen && (st == LD_TCP_TIMEOUT || st == LD_TCP_NO_ROUTE ||
+                              st == LD_TCP_LOCAL_BLOCK || (st == LD_TCP_REFUSED && !blind))) ||
+              (st == LD_TCP_TIMEOUT && syns_unanswered(flow)))) {
         /* Nothing of it reached the wire (as far as anyone can tell): was the
-         * SYN waiting for a neighbour that never answered? */
+         * SYN waiting for a neighbour that never answered? Or its SYNs left
+         * and nothing answered: did they reach anyone (a neighbour entry
+         * that FAILED since, or is still unconfirmed, says perhaps not)? */
         ld_neigh nb;
         ld_err err;
         ld_neigh_query(&slot->cfg.tcp.addr, &nb, &err);
@@ -564,6 +626,7 @@ static ld_tcp_state settle_attempt(ld_run *run, probe_slot *slot) {
     }
     if (st == LD_TCP_REPLY_DROPPED)
         ld_capture_record_reply(a, ld_facts_target(slot->tr->facts), flow, "/proc");
+    ld_timer_stop(&slot->neigh_poll);
     ld_capture_watch_stop(&slot->watch);
     ld_tcp_record_state(p, st);
     return st;
@@ -1033,7 +1096,8 @@ ld_status ld_run_execute(ld_run *run, ld_err *err) {
 /* One offline target: the attempts to one destination port. */
 typedef struct flow_group {
     uint16_t port;            /* destination port */
-    const ld_hs_flow **flows; /* latest attempt per server address */
+    const ld_hs_flow **flows; /* latest decided attempt per server address (the latest
+                                 undecided one when none was decided) */
     size_t nflows;            /* how many */
 } flow_group;
 
@@ -1048,8 +1112,11 @@ static int flow_matches(const ld_target *only, const ld_hs_flow *f) {
     return !only->host_is_ip || ld_addr_equal(&f->server, &only->ip);
 }
 
-/* Adds f to its port's group, keeping the latest attempt per address. */
-static ld_status group_add(flow_group *groups, size_t *ngroups, const ld_hs_flow *f) {
+/* Adds f to its port's group, keeping the latest attempt per address - of
+ * those the file decides (t_end is its last packet): a lone SYN at the end
+ * of a capture says nothing of the address, so it must not hide an earlier
+ * attempt that opened or failed. */
+static ld_status group_add(flow_group *groups, size_t *ngroups, const ld_hs_flow *f, double t_end) {
     size_t g = 0;
     while (g < *ngroups && groups[g].port != f->server_port)
         g++;
@@ -1062,8 +1129,12 @@ static ld_status group_add(flow_group *groups, size_t *ngroups, const ld_hs_flow
     flow_group *gr = &groups[g];
     for (size_t i = 0; i < gr->nflows; i++) {
         if (ld_addr_equal(&gr->flows[i]->server, &f->server)) {
-            if (f->first_ts >= gr->flows[i]->first_ts)
-                gr->flows[i] = f; /* a later attempt to the same address wins */
+            int kept_undecided = ld_capture_flow_state(gr->flows[i], t_end) == LD_TCP_UNDECIDED;
+            int new_undecided = ld_capture_flow_state(f, t_end) == LD_TCP_UNDECIDED;
+            /* A decided attempt wins over an undecided one; else the later. */
+            if ((kept_undecided && !new_undecided) ||
+                (kept_undecided == new_undecided && f->first_ts >= gr->flows[i]->first_ts))
+                gr->flows[i] = f;
             return LD_OK;
         }
     }
@@ -1110,18 +1181,20 @@ ld_status ld_run_add_capture(ld_run *run, const ld_hs_table *flows, const ld_tar
     if (!groups)
         return ld_err_set(err, LD_ENOMEM, "out of memory");
     run->capture_file = file;
+    /* What the file shows after an attempt: any flow's packets, to its end. */
     double t0 = 0, t_end = 0;
+    for (size_t i = 0; i < ld_hs_count(flows); i++)
+        if (ld_hs_at(flows, i)->last_ts > t_end)
+            t_end = ld_hs_at(flows, i)->last_ts;
     for (size_t i = 0; i < ld_hs_count(flows); i++) {
         const ld_hs_flow *f = ld_hs_at(flows, i);
-        if (f->last_ts > t_end)
-            t_end = f->last_ts; /* what the file shows after an attempt, any flow's packets */
         if (f->nsyn == 0 && !f->synack_seen && !f->icmp_seen)
             continue; /* midstream traffic: no handshake to judge */
         if (!flow_matches(only, f))
             continue;
         if (t0 == 0 || f->first_ts < t0)
             t0 = f->first_ts;
-        if ((st = group_add(groups, &ngroups, f)) == LD_ELIMIT) {
+        if ((st = group_add(groups, &ngroups, f, t_end)) == LD_ELIMIT) {
             st =
                 ld_err_set(err, LD_ELIMIT, "attempts to more than %d ports; pick one with --target",
                            CAPTURE_MAX_TARGETS);

@@ -603,8 +603,10 @@ ld_tcp_state ld_capture_judge(ld_tcp_state seen, const ld_hs_flow *f,
     /* The server answered, the socket never heard: discarded inside this host. */
     if (seen == LD_TCP_TIMEOUT && answer_ignored(f, args->waited_ms))
         return LD_TCP_REPLY_DROPPED;
-    /* Waiting for a neighbour that never answered: the SYN could not leave. */
-    if (seen == LD_TCP_TIMEOUT && syn_unseen && args->neighbour_unresolved)
+    /* Waiting for a neighbour that never answered: the SYN could not leave;
+     * or it left for a stale MAC address and the kernel's probes of it have
+     * failed since (STALE -> DELAY -> PROBE -> FAILED): it reached no one. */
+    if (seen == LD_TCP_TIMEOUT && args->neighbour_unresolved)
         return LD_TCP_NO_ROUTE;
     /* No answer, or a reset, for a SYN that never reached the wire: this
      * host's own firewall dropped it (or answered for the endpoint). */
@@ -613,8 +615,7 @@ ld_tcp_state ld_capture_judge(ld_tcp_state seen, const ld_hs_flow *f,
     return seen;
 }
 
-/* The attempt state packets alone show; t_end is the capture's last packet. */
-static ld_tcp_state flow_state(const ld_hs_flow *f, double t_end) {
+ld_tcp_state ld_capture_flow_state(const ld_hs_flow *f, double t_end) {
     /* An answer the client ignored - unless the capture shows it was not
      * taken on the client (then the answer was lost beyond it). */
     if (ld_hs_reply_lost(f) && f->syn_dir >= 0)
@@ -640,7 +641,7 @@ ld_status ld_capture_attempt_from_flow(ld_facts *facts, const ld_hs_flow *f, dou
     ld_bag *a = ld_facts_subject(facts, "tcp", addr);
     if (!a)
         return LD_ENOMEM;
-    ld_tcp_state state = flow_state(f, t_end);
+    ld_tcp_state state = ld_capture_flow_state(f, t_end);
     double first = f->nsyn ? f->syn_ts[0] : f->first_ts;
     /* When the packets decided it: the answer, the SYN sent again after an
      * answer, or the end of what was captured. */

@@ -184,14 +184,18 @@ typedef struct ld_capture_judge_args {
  * - the socket timed out, yet the capture saw the server answer (SYN-ACK or
  *   RST) and then the SYN again, or saw the answer LD_CAPTURE_GRACE before
  *   the socket gave up: this host discarded it (LD_TCP_REPLY_DROPPED);
- * - the socket timed out, its SYN was never captured and the next hop's
- *   neighbour is unresolved: no neighbour answered ARP / ND, the SYN could
- *   not leave (LD_TCP_NO_ROUTE);
+ * - the socket timed out and the next hop's neighbour is unresolved: no
+ *   neighbour answered ARP / ND, so the SYN could not leave (never captured)
+ *   or left for a stale link-layer address nobody has (LD_TCP_NO_ROUTE);
  * - the socket saw no answer, or a reset, and the capture never saw the SYN
  *   leave: this host stopped it (LD_TCP_LOCAL_BLOCK) - unless the capture is
  *   blind to it, when absence proves nothing. */
 ld_tcp_state ld_capture_judge(ld_tcp_state seen, const ld_hs_flow *flow,
                               const ld_capture_judge_args *args);
+/* The state of an attempt a capture file shows, from its packets alone;
+ * t_end is the file's last packet's time (LD_TCP_UNDECIDED: see
+ * LD_CAPTURE_QUIET_S). Pure. */
+ld_tcp_state ld_capture_flow_state(const ld_hs_flow *f, double t_end);
 /* Creates the tcp.attempt.* evidence of a flow read from a capture file: the
  * attempt's state comes from the packets alone. t0 is the capture's start,
  * t_end its last packet's time: a lone unanswered SYN less than

@@ -458,6 +458,15 @@ static int neighbour_unresolved(const ld_bag *a) {
     return v && ld_neigh_unresolved((ld_neigh_state)ld_neigh_state_parse(v->u.s));
 }
 
+/* 1 when the attempt's SYNs went unanswered toward a next hop whose
+ * link-layer address was not confirmed lately (see ld_neigh_unconfirmed). */
+static int neighbour_unconfirmed(const ld_bag *a) {
+    const ld_value *v = ld_bag_get(a, LD_F_TCP_A_NEIGHBOUR_STATE);
+    const ld_value *st = ld_bag_get(a, LD_F_TCP_A_STATE);
+    return v && st && ld_tcp_state_parse(st->u.s) == LD_TCP_TIMEOUT &&
+           ld_neigh_unconfirmed((ld_neigh_state)ld_neigh_state_parse(v->u.s));
+}
+
 /* The tcp.next_hop / tcp.neighbour_* target facts from one attempt's. */
 static void record_next_hop(ld_bag *t, const ld_bag *a) {
     const ld_value *v;
@@ -492,6 +501,7 @@ static ld_status tcp_summarize(ld_facts *facts, const ld_target_spec *spec) {
     int64_t total = 0, unexpected_open = 0, max_syns = 0, hosts_failed = 0, dns_open = 0;
     double best_connect = -1, longest_wait = -1;
     int cut = 0, have_icmp = 0, have_source = 0, have_errno = 0, have_reply = 0;
+    int unconfirmed = 0;        /* some unanswered attempt's next hop was unconfirmed */
     const ld_bag *neigh = NULL; /* the attempt whose next hop the target facts name */
     ld_bag *t = ld_facts_target(facts);
     (void)spec;
@@ -551,11 +561,15 @@ static ld_status tcp_summarize(ld_facts *facts, const ld_target_spec *spec) {
             if ((v = ld_bag_get(a, LD_F_TCP_A_RP_FILTER)))
                 ld_bag_set_int(t, LD_F_TCP_RP_FILTER, v->u.i);
         }
-        /* The next hop of the first attempt whose SYN never left, one with an
-         * unresolved neighbour first: the target facts say why it did not. */
+        /* The next hop of the first attempt whose SYN never left or went
+         * unanswered, one with an unresolved neighbour first, then one with
+         * an unconfirmed neighbour: the target facts say why. */
         if (st != LD_TCP_OPEN && ld_bag_get(a, LD_F_TCP_A_NEIGHBOUR_STATE) &&
-            (!neigh || (!neighbour_unresolved(neigh) && neighbour_unresolved(a))))
+            (!neigh || (!neighbour_unresolved(neigh) && neighbour_unresolved(a)) ||
+             (!neighbour_unresolved(neigh) && !neighbour_unconfirmed(neigh) &&
+              neighbour_unconfirmed(a))))
             neigh = a;
+        unconfirmed |= neighbour_unconfirmed(a);
         if (st == LD_TCP_TIMEOUT) {
             if ((v = ld_bag_get(a, LD_F_TCP_A_ELAPSED_MS)) && v->u.n > longest_wait)
                 longest_wait = v->u.n;
@@ -591,8 +605,10 @@ static ld_status tcp_summarize(ld_facts *facts, const ld_target_spec *spec) {
     /* An undecided attempt neither opened nor failed. */
     ld_bag_set_int(t, LD_F_TCP_FAILED_COUNT,
                    total - counts[LD_TCP_OPEN] - counts[LD_TCP_UNDECIDED]);
-    if (neigh)
+    if (neigh) {
         record_next_hop(t, neigh);
+        ld_bag_set_bool(t, LD_F_TCP_NEIGHBOUR_UNCONFIRMED, unconfirmed);
+    }
     ld_bag_set_int(t, LD_F_TCP_UNEXPECTED_OPEN_COUNT, unexpected_open);
     ld_bag_set_int(t, LD_F_TCP_HOSTS_FAILED_COUNT, hosts_failed);
     ld_bag_set_int(t, LD_F_TCP_DNS_OPEN_COUNT, dns_open);

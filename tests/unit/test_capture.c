@@ -280,9 +280,50 @@ static void syn_waiting_for_a_neighbour_is_no_route_not_a_firewall(void) {
     /* Next hop fine: the firewall it is (unless the capture is blind). */
     CU_ASSERT_EQUAL(judge(LD_TCP_TIMEOUT, NULL, 0, 0, 200), LD_TCP_LOCAL_BLOCK);
     CU_ASSERT_EQUAL(judge(LD_TCP_TIMEOUT, NULL, 1, 0, 200), LD_TCP_TIMEOUT);
-    /* A SYN that left did not wait for anybody. */
+    /* SYNs that left for a stale MAC address, then the kernel's probes of it
+     * failed (STALE -> DELAY -> PROBE -> FAILED): they reached no one. */
     ld_hs_flow left = flow(2);
-    CU_ASSERT_EQUAL(judge(LD_TCP_TIMEOUT, &left, 0, 1, 1200), LD_TCP_TIMEOUT);
+    CU_ASSERT_EQUAL(judge(LD_TCP_TIMEOUT, &left, 0, 1, 8200), LD_TCP_NO_ROUTE);
+    /* Its entry still unconfirmed (not unresolved): unanswered, a drop. */
+    CU_ASSERT_EQUAL(judge(LD_TCP_TIMEOUT, &left, 0, 0, 1200), LD_TCP_TIMEOUT);
+    /* An answer seen that the socket never got is not the neighbour's fault. */
+    ld_hs_flow seen = answered(2, 0);
+    CU_ASSERT_EQUAL(judge(LD_TCP_TIMEOUT, &seen, 0, 1, 1200), LD_TCP_REPLY_DROPPED);
+}
+
+static void unanswered_syns_to_an_unconfirmed_neighbour_say_so(void) {
+    /* SYNs left and nothing answered, the next hop's entry in DELAY: the
+     * target facts name it and say it was not confirmed. */
+    ld_facts *f = ld_facts_create();
+    ld_bag *a = attempt(f, "timeout");
+    ld_neigh nb;
+    memset(&nb, 0, sizeof nb);
+    nb.next_hop = addr("10.0.2.23");
+    nb.state = LD_NEIGH_DELAY;
+    ld_capture_record_neighbour(NULL, a, &nb);
+    CU_ASSERT_EQUAL(ld_probe_tcp.summarize(f, &ld_unit_no_spec), LD_OK);
+    CU_ASSERT_TRUE(ld_facts_get(f, LD_F_TCP_NEIGHBOUR_UNCONFIRMED)->u.b);
+    CU_ASSERT_FALSE(ld_facts_get(f, LD_F_TCP_NEIGHBOUR_UNRESOLVED)->u.b);
+    CU_ASSERT_STRING_EQUAL(ld_facts_get(f, LD_F_TCP_NEIGHBOUR_STATE)->u.s, "delay");
+    CU_ASSERT_STRING_EQUAL(ld_facts_get(f, LD_F_TCP_NEXT_HOP)->u.s, "10.0.2.23");
+    ld_facts_free(f);
+    /* Reachable: confirmed, the drop stands on its own. */
+    f = ld_facts_create();
+    a = attempt(f, "timeout");
+    nb.state = LD_NEIGH_REACHABLE;
+    ld_capture_record_neighbour(NULL, a, &nb);
+    ld_probe_tcp.summarize(f, &ld_unit_no_spec);
+    CU_ASSERT_FALSE(ld_facts_get(f, LD_F_TCP_NEIGHBOUR_UNCONFIRMED)->u.b);
+    ld_facts_free(f);
+    /* A stale entry behind a local block (the SYN never left) is not the
+     * question: nothing went to it. */
+    f = ld_facts_create();
+    a = attempt(f, "local_block");
+    nb.state = LD_NEIGH_STALE;
+    ld_capture_record_neighbour(NULL, a, &nb);
+    ld_probe_tcp.summarize(f, &ld_unit_no_spec);
+    CU_ASSERT_FALSE(ld_facts_get(f, LD_F_TCP_NEIGHBOUR_UNCONFIRMED)->u.b);
+    ld_facts_free(f);
 }
 
 static void capture_file_shows_a_reply_dropped_only_on_the_client(void) {
@@ -473,6 +514,7 @@ int main(void) {
         LD_TEST(summary_counts_only_expected_attempts_and_only_with_capture),
         LD_TEST(answer_the_socket_never_saw_is_a_reply_dropped),
         LD_TEST(syn_waiting_for_a_neighbour_is_no_route_not_a_firewall),
+        LD_TEST(unanswered_syns_to_an_unconfirmed_neighbour_say_so),
         LD_TEST(capture_file_shows_a_reply_dropped_only_on_the_client),
         LD_TEST(capture_file_ending_right_after_a_lone_syn_is_undecided),
         LD_TEST(lost_packets_and_evicted_flows_are_counted),

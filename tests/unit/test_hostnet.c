@@ -1,6 +1,7 @@
 /* test_hostnet.c - rp_filter and conntrack as the kernel applies them, read
  * from a copy of /proc/sys (tests/data/proc). */
 #include <string.h>
+#include <sys/socket.h>
 
 #include "core/hostnet.h"
 #include "unit.h"
@@ -32,6 +33,18 @@ static void conntrack_fill_is_read(void) {
     CU_ASSERT_NOT_EQUAL(err.msg[0], '\0');
 }
 
+static void neighbour_give_up_time_follows_the_settings(void) {
+    /* DELAY 2 s + (2 + 0 + 1) probes * 500 ms; only the probes when already probing. */
+    CU_ASSERT_DOUBLE_EQUAL(ld_hostnet_neigh_give_up_ms(PROC, AF_INET, "eth0", 0), 3500.0, 1e-9);
+    CU_ASSERT_DOUBLE_EQUAL(ld_hostnet_neigh_give_up_ms(PROC, AF_INET, "eth0", 1), 1500.0, 1e-9);
+    /* IPv6 reads net.ipv6; app_solicit and mcast_resolicit unset: 0. */
+    CU_ASSERT_DOUBLE_EQUAL(ld_hostnet_neigh_give_up_ms(PROC, AF_INET6, "eth0", 0), 1750.0, 1e-9);
+    /* Unreadable, or no plain name: the kernel's defaults, 5 s + 3 * 1 s. */
+    CU_ASSERT_DOUBLE_EQUAL(ld_hostnet_neigh_give_up_ms(PROC, AF_INET, "eth9", 0), 8000.0, 1e-9);
+    CU_ASSERT_DOUBLE_EQUAL(ld_hostnet_neigh_give_up_ms(PROC, AF_INET, "../eth0", 1), 3000.0, 1e-9);
+    CU_ASSERT_DOUBLE_EQUAL(ld_hostnet_neigh_give_up_ms(PROC, AF_INET, NULL, 0), 8000.0, 1e-9);
+}
+
 static void this_hosts_loopback_has_an_rp_filter(void) {
     int v = ld_hostnet_rp_filter("/proc", "lo");
     CU_ASSERT_TRUE(v >= 0 && v <= 2);
@@ -42,6 +55,7 @@ int main(void) {
         LD_TEST(rp_filter_in_effect_is_the_larger_of_all_and_the_interface),
         LD_TEST(rp_filter_unreadable_or_odd_is_unknown),
         LD_TEST(conntrack_fill_is_read),
+        LD_TEST(neighbour_give_up_time_follows_the_settings),
         LD_TEST(this_hosts_loopback_has_an_rp_filter),
         {0},
     };

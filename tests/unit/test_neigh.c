@@ -136,6 +136,26 @@ static void neighbour_that_answered_or_was_never_needed_is_not(void) {
     CU_ASSERT_FALSE(ld_neigh_unresolved(n.state));
 }
 
+static void stale_neighbour_in_use_is_unconfirmed_not_unresolved(void) {
+    ld_neigh n;
+    /* Added stale for an address nobody has, then connected to: the SYN left
+     * for its old MAC and the entry waits in DELAY before it probes. */
+    CU_ASSERT_EQUAL(lookup("10.77.0.98", "route-onlink", "neigh-delay", &n), LD_OK);
+    CU_ASSERT_EQUAL(n.state, LD_NEIGH_DELAY);
+    CU_ASSERT_STRING_EQUAL(ld_neigh_state_name(n.state), "delay");
+    CU_ASSERT_FALSE(ld_neigh_unresolved(n.state));
+    CU_ASSERT_TRUE(ld_neigh_unconfirmed(n.state));
+    CU_ASSERT_TRUE(ld_neigh_unconfirmed(LD_NEIGH_STALE));
+    CU_ASSERT_TRUE(ld_neigh_unconfirmed(LD_NEIGH_PROBE));
+    static const ld_neigh_state confirmed[] = {
+        LD_NEIGH_REACHABLE,  LD_NEIGH_PERMANENT, LD_NEIGH_NOARP,
+        LD_NEIGH_INCOMPLETE, LD_NEIGH_FAILED,    LD_NEIGH_NONE,
+        LD_NEIGH_LOCAL,      LD_NEIGH_NO_ROUTE,  LD_NEIGH_UNKNOWN,
+    };
+    for (size_t i = 0; i < sizeof confirmed / sizeof confirmed[0]; i++)
+        CU_ASSERT_FALSE(ld_neigh_unconfirmed(confirmed[i]));
+}
+
 static void answers_about_something_else_are_refused(void) {
     ld_neigh n;
     /* the neighbour answer names 10.77.0.99, not the next hop asked about */
@@ -230,6 +250,7 @@ int main(void) {
         LD_TEST(route_without_mtu_takes_its_interfaces),
         LD_TEST(no_route_and_local_addresses_need_no_neighbour),
         LD_TEST(neighbour_nobody_answers_is_unresolved),
+        LD_TEST(stale_neighbour_in_use_is_unconfirmed_not_unresolved),
         LD_TEST(neighbour_that_answered_or_was_never_needed_is_not),
         LD_TEST(answers_about_something_else_are_refused),
         LD_TEST(cut_or_garbled_answers_are_refused_never_misread),

@@ -134,6 +134,14 @@ def inside(out):
     held.append(poke("10.77.0.2", 9))   # refused, but the endpoint answers ARP
     time.sleep(0.2)
     save("neigh-reachable", neigh("10.77.0.2", "vc"))
+    # An entry that answered once (stale) for an address nobody has any more, as after an
+    # endpoint interface was deleted: the SYN goes out to its old MAC and the entry waits
+    # in DELAY (delay_first_probe_time, 5 s) before it probes.
+    sh("ip", "neigh", "add", "10.77.0.98", "lladdr", "02:00:00:00:00:98", "nud", "stale",
+       "dev", "vc")
+    held.append(poke("10.77.0.98"))
+    time.sleep(0.05)
+    save("neigh-delay", neigh("10.77.0.98", "vc"))
     for s in held:
         s.close()
 
