@@ -95,8 +95,6 @@ static void collect_host(ld_cli_report *out, const ld_run *run, const ld_report 
         return;
     ld_host_collect(out->host, &src, &ignored);
     ld_run_host_dns(run, out->host);
-    if (base->redact)
-        ld_host_redact(out->host);
 }
 
 ld_status ld_cli_report_build(const ld_ruleset *rules, const ld_run *run, const ld_report *base,
