@@ -280,6 +280,7 @@ ld_status ld_report_redact(const ld_report *in, ld_redacted *out, ld_err *err) {
     out->n = n;
     collect(s, in);
     out->report = *in;
+    out->report.redact = 1; /* the JSON says so: options.redact */
     out->report.targets = out->targets;
     if (in->hostname && !(out->report.hostname = out->hostname = redact_text(s, in->hostname))) {
         st = LD_ENOMEM;

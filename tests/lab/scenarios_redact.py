@@ -69,3 +69,22 @@ def gce_host_context(lab):
         expect_no_secret(out, f"show --format {fmt}")
     expect_eq(json.loads(show(lab, saved, "--format", "json")[1])["options"].get("redact"), True,
               "a redacted report read back says it is")
+
+
+@S.scenario("redact.show_redacts_a_saved_report")
+def show_redacts_a_saved_report(lab):
+    import json
+    # Saved without --redact: the identifiers are in it (so the check below can fail).
+    run = gce_run(lab)
+    run.expect_outcome(2, "critical")
+    expect(C.GCP_PROJECT in run.stdout, "the unredacted report names the project")
+    saved = os.path.join(lab.tmp, f"saved-{lab._saved}.json")
+    # `show --redact` hides in every format what `check --redact` would have.
+    for fmt in ("text", "markdown", "nagios", "prometheus", "json"):
+        code, out, err = show(lab, saved, "--format", fmt, "--redact")
+        expect_eq(code, 2, f"show --format {fmt} --redact: exit code (stderr {err.strip()!r})")
+        expect_no_secret(out, f"show --format {fmt} --redact")
+    report = json.loads(show(lab, saved, "--format", "json", "--redact")[1])
+    expect_redacted_host(report, "show --redact")
+    expect_eq(report["options"].get("redact"), True, "options.redact")
+    expect_eq(report["targets"][0]["facts"]["target.input"], C.TARGET, "the target stays")

@@ -233,6 +233,51 @@ static void the_saved_report_keeps_what_renderers_do_not_show(void) {
     fixture_free(&fx);
 }
 
+/* `show --redact` of a report saved without it: the saved report holds the
+ * cloud facts and the host context, so redacting what is read back gives, in
+ * every format, what the run would have printed with --redact. */
+static void a_saved_report_redacts_as_the_run_would(void) {
+    static const char project[] = "prod-project-123";
+    fixture fx;
+    fixture_make(&fx, NTARGETS, 1);
+    for (size_t i = 0; i < NTARGETS; i++) {
+        ld_bag *t = ld_facts_target(fx.facts[i]);
+        ld_bag_set_str(t, LD_F_CLOUD_PROVIDER, "gcp");
+        ld_bag_set_str(t, LD_F_CLOUD_ACCOUNT, project);
+        ld_bag_set_str(t, LD_F_CLOUD_INSTANCE_NAME, "milvus-client-1");
+    }
+    ld_host_add_search(fx.host, "c.prod-project-123.internal");
+    ld_saved_report *s = round_trip(&fx.r);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+    ld_redacted run = {0}, shown = {0};
+    ld_err err;
+    CU_ASSERT_EQUAL_FATAL(ld_report_redact(&fx.r, &run, &err), LD_OK);
+    CU_ASSERT_EQUAL_FATAL(ld_report_redact(ld_saved_report_get(s), &shown, &err), LD_OK);
+    CU_ASSERT_TRUE(shown.report.redact);
+    for (int f = 0; f < LD_FORMAT__COUNT; f++) {
+        char *want = render(&run.report, (ld_format)f);
+        char *got = render(&shown.report, (ld_format)f);
+        CU_ASSERT_STRING_EQUAL(want, got);
+        CU_ASSERT_PTR_NULL(strstr(got, project));
+        CU_ASSERT_PTR_NULL(strstr(got, "milvus-client-1"));
+        free(want);
+        free(got);
+    }
+    /* Redacting a redacted report changes nothing: the placeholders stay. */
+    ld_redacted again = {0};
+    CU_ASSERT_EQUAL_FATAL(ld_report_redact(&shown.report, &again, &err), LD_OK);
+    char *once = render(&shown.report, LD_FORMAT_JSON),
+         *twice = render(&again.report, LD_FORMAT_JSON);
+    CU_ASSERT_STRING_EQUAL(once, twice);
+    free(once);
+    free(twice);
+    ld_redacted_clear(&again);
+    ld_redacted_clear(&shown);
+    ld_redacted_clear(&run);
+    ld_saved_report_free(s);
+    fixture_free(&fx);
+}
+
 /* The error reading text gives, "" when it reads. */
 static const char *refusal(const char *text) {
     static ld_err err;
@@ -351,6 +396,7 @@ int main(void) {
     static const ld_test_case cases[] = {
         LD_TEST(every_format_renders_the_same_from_the_saved_report),
         LD_TEST(the_saved_report_keeps_what_renderers_do_not_show),
+        LD_TEST(a_saved_report_redacts_as_the_run_would),
         LD_TEST(what_is_not_a_report_is_one_clear_line),
         LD_TEST(fields_of_a_newer_linkdoctor_are_skipped),
         LD_TEST(markdown_keeps_hostile_strings_text),
