@@ -310,7 +310,10 @@ static ld_status render(const ld_report *r, int one_line, ld_buf *out, ld_err *e
     if (r->ntargets > 0)
         json_host_cloud(&jt, cloud, r->targets[0].facts);
     jt_add(&jt, host, "cloud", cloud);
-    json_host_context(&jt, host, r->host, r->started_at);
+    /* An analysis of a capture file has none: the machine that read the
+     * file is not the one that captured it (the fields are absent). */
+    if (r->host || !r->capture_file)
+        json_host_context(&jt, host, r->host, r->started_at);
     jt_add(&jt, root, "host", host);
     cJSON *opts = jt_check(&jt, cJSON_CreateObject());
     if (r->timeout_ms > 0)

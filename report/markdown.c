@@ -275,7 +275,7 @@ ld_status ld_report_markdown(const ld_report *r, ld_buf *out, ld_err *err) {
     }
     for (size_t i = 0; i < r->ntargets; i++)
         md_target(out, &r->targets[i], level, r->ntargets == 1 ? r : NULL);
-    if (r->host) {
+    if (r->host || r->capture_file) {
         ld_buf host;
         ld_buf_init(&host, 0);
         ld_text_host(&host, r);

@@ -278,6 +278,50 @@ static void a_saved_report_redacts_as_the_run_would(void) {
     fixture_free(&fx);
 }
 
+/* analyze: the machine that reads a capture file is not the one that
+ * captured it, so its interfaces and resolver are not in the report - absent
+ * from the JSON, "not recorded" in the text - and a report read back says
+ * the same. */
+static void an_analysis_records_no_host_context(void) {
+    fixture fx;
+    fixture_make(&fx, 1, 0);
+    fx.r.command = "analyze";
+    fx.r.capture_file = "customer.pcap";
+    char *json = render(&fx.r, LD_FORMAT_JSON);
+    ld_err werr;
+    CU_ASSERT_EQUAL(ld_report_write(LD_TEST_OUT "/report_analyze.json", json, strlen(json), &werr),
+                    LD_OK);
+    cJSON *root = cJSON_Parse(json);
+    const cJSON *host = cJSON_GetObjectItem(root, "host");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(host);
+    CU_ASSERT_PTR_NOT_NULL(cJSON_GetObjectItem(host, "hostname"));
+    static const char *const absent[] = {"os",         "kernel",      "time",
+                                         "interfaces", "resolv_conf", "proxy_env"};
+    for (size_t i = 0; i < sizeof absent / sizeof absent[0]; i++)
+        CU_ASSERT_PTR_NULL(cJSON_GetObjectItem(host, absent[i]));
+    cJSON_Delete(root);
+    free(json);
+    char *text = render(&fx.r, LD_FORMAT_TEXT);
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, "\nHost: not recorded (analysis of a capture file)\n"));
+    free(text);
+    char *md = render(&fx.r, LD_FORMAT_MARKDOWN);
+    CU_ASSERT_PTR_NOT_NULL(
+        strstr(md, "## Host\n\n```text\nHost: not recorded (analysis of a capture file)\n```\n"));
+    free(md);
+    ld_saved_report *s = round_trip(&fx.r);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+    CU_ASSERT_PTR_NULL(ld_saved_report_get(s)->host);
+    for (int f = 0; f < LD_FORMAT__COUNT; f++) {
+        char *want = render(&fx.r, (ld_format)f);
+        char *got = render(ld_saved_report_get(s), (ld_format)f);
+        CU_ASSERT_STRING_EQUAL(want, got);
+        free(want);
+        free(got);
+    }
+    ld_saved_report_free(s);
+    fixture_free(&fx);
+}
+
 /* The error reading text gives, "" when it reads. */
 static const char *refusal(const char *text) {
     static ld_err err;
@@ -397,6 +441,7 @@ int main(void) {
         LD_TEST(every_format_renders_the_same_from_the_saved_report),
         LD_TEST(the_saved_report_keeps_what_renderers_do_not_show),
         LD_TEST(a_saved_report_redacts_as_the_run_would),
+        LD_TEST(an_analysis_records_no_host_context),
         LD_TEST(what_is_not_a_report_is_one_clear_line),
         LD_TEST(fields_of_a_newer_linkdoctor_are_skipped),
         LD_TEST(markdown_keeps_hostile_strings_text),
