@@ -14,8 +14,11 @@
 
 static ld_ruleset *rules;
 
-/* A string no renderer may let through as markup. */
-#define HOSTILE "<script>alert(1)</script> | **b** _i_ `tick` ``` [x](javascript:y) &amp; #1 ~s~"
+/* A string no renderer may let through as markup, nor as a link (GFM links
+ * a bare URL and "www." without any markup). */
+#define HOSTILE                                                                                    \
+    "<script>alert(1)</script> | **b** _i_ `tick` ``` [x](javascript:y) &amp; #1 ~s~ "             \
+    "https://evil.example/x www.evil.example"
 
 /* Facts of the healthy baseline target with changes applied (a JSON object
  * of facts to set; null removes one), and input as target.input. */
@@ -421,7 +424,8 @@ static void markdown_keeps_hostile_strings_text(void) {
     /* in prose and tables: no tag, no link, no emphasis, no code span it opened */
     CU_ASSERT_PTR_NOT_NULL(strstr(md, "\"&lt;script&gt;alert(1)&lt;/script&gt; \\| \\*\\*b\\*\\* "
                                       "\\_i\\_ \\`tick\\` \\`\\`\\` \\[x\\](javascript:y) "
-                                      "&amp;amp; \\#1 \\~s\\~\": that is not HTTP."));
+                                      "&amp;amp; \\#1 \\~s\\~ https&#58;//evil.example/x "
+                                      "www&#46;evil.example\": that is not HTTP."));
     CU_ASSERT_PTR_NOT_NULL(strstr(md, "| `http.reply` | &lt;script&gt;"));
     /* as code: a span, and fences, longer than the backtick runs inside */
     CU_ASSERT_PTR_NOT_NULL(strstr(md, "# CRITICAL: ````http://svc.lab.test:8080/<script>"));
