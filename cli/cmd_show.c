@@ -15,7 +15,7 @@
 #define SHOW_FILE_MAX ((size_t)256 << 20) /* largest report read (10,000 targets: ~100 MiB) */
 
 static const char show_usage[] =
-    "usage: linkdoctor show REPORT.json [--format FORMAT] [-o FILE]\n"
+    "usage: linkdoctor show REPORT.json [--format FORMAT] [--redact] [-o FILE]\n"
     "\n"
     "Renders a saved JSON report (linkdoctor check --format json, or --save-json) again, as\n"
     "`check` printed it or in another format - for the support engineer a report is sent to.\n"
@@ -23,6 +23,10 @@ static const char show_usage[] =
     "\n"
     "  --format FORMAT       text (default), markdown (for a ticket), json, nagios or\n"
     "                        prometheus\n"
+    "  --redact              replace account, project and subscription IDs, instance IDs\n"
+    "                        and names and the host's name with placeholders, as\n"
+    "                        `check --redact` does: a report saved without it can still\n"
+    "                        go into a ticket\n"
     "  -o, --output FILE     write to FILE atomically instead of stdout\n"
     "\n"
     "Exit status: the report's verdict - 0 ok, 1 warning, 2 critical, 3 unknown; 3 too for a\n"
@@ -36,6 +40,7 @@ int ld_cmd_show(int argc, char **argv) {
     size_t len = 0;
     ld_saved_report *saved = NULL;
     ld_report_out out = {0};
+    ld_redacted redacted = {0};
     ld_buf rendered;
     ld_buf_init(&rendered, 0);
 
@@ -61,6 +66,15 @@ int ld_cmd_show(int argc, char **argv) {
         goto out;
     }
     const ld_report *r = ld_saved_report_get(saved);
+    /* The saved report holds the cloud facts and the host context: the same
+     * values to hide as the run had, so the same placeholders. */
+    if (o.redact) {
+        if (ld_report_redact(r, &redacted, &err) != LD_OK) {
+            ld_msg_error("%s", err.msg);
+            goto out;
+        }
+        r = &redacted.report;
+    }
     if (ld_cli_output_open(&out, o.output) != LD_OK)
         goto out;
     if (ld_report_render(r, o.format, &rendered, &err) != LD_OK ||
@@ -72,6 +86,7 @@ int ld_cmd_show(int argc, char **argv) {
 out:
     ld_cli_output_clear(&out);
     ld_buf_clear(&rendered);
+    ld_redacted_clear(&redacted);
     ld_saved_report_free(saved);
     free(text);
     ld_opts_clear(&o);

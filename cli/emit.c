@@ -85,8 +85,13 @@ void ld_cli_output_clear(ld_report_out *out) {
 }
 
 /* The host context of the report: best effort, as a report without it is
- * still the report (a part that cannot be read stays empty). */
+ * still the report (a part that cannot be read stays empty). None for a
+ * capture file: this machine's interfaces and resolver are not those of the
+ * one that captured it, and a support engineer analysing a customer's pcap
+ * would read them as the customer's. */
 static void collect_host(ld_cli_report *out, const ld_run *run, const ld_report *base) {
+    if (base->capture_file)
+        return;
     ld_proxy_env proxy;
     ld_proxy_env_read(&proxy, environ);
     ld_host_sources src = {.proxy = &proxy, .started_at = base->started_at};
@@ -95,8 +100,6 @@ static void collect_host(ld_cli_report *out, const ld_run *run, const ld_report 
         return;
     ld_host_collect(out->host, &src, &ignored);
     ld_run_host_dns(run, out->host);
-    if (base->redact)
-        ld_host_redact(out->host);
 }
 
 ld_status ld_cli_report_build(const ld_ruleset *rules, const ld_run *run, const ld_report *base,

@@ -37,8 +37,8 @@ typedef struct ld_cli_report {
 
 /* Evaluates rules for every target of run into *out (base gives the
  * run-wide fields) and collects the host context; with base->redact,
- * out->report is the redacted view (ld_report_redact) and the host context
- * is masked too, so that every format and every round hides the same.
+ * out->report is the redacted view (ld_report_redact, which redacts the host
+ * context too), so that every format and every round hides the same.
  * *out must be cleared with ld_cli_report_clear() either way. */
 ld_status ld_cli_report_build(const ld_ruleset *rules, const ld_run *run, const ld_report *base,
                               ld_time started, ld_cli_report *out, ld_err *err);

@@ -99,7 +99,7 @@ static const opt_def defs[] = {
     {"imds-endpoint", required_argument, O_IMDS_ENDPOINT, PROBE, 0},
     {"cloud-resolver", required_argument, O_CLOUD_RESOLVER, PROBE, 0},
     {"expect-az-id", required_argument, O_EXPECT_AZ_ID, PROBE, OPT_PER_TARGET},
-    {"redact", no_argument, O_REDACT, DIAGNOSE, 0},
+    {"redact", no_argument, O_REDACT, RENDER, 0},
 };
 #define NDEFS     (sizeof defs / sizeof defs[0])
 #define LONG_BASE 2000 /* getopt_long's value for defs[i] is LONG_BASE + i */

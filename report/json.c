@@ -15,6 +15,7 @@
 
 #include "core/sanitize.h"
 #include "core/utc.h"
+#include "report/metrics.h"
 
 /* A tree under construction that remembers whether any allocation failed,
  * so that the code below can stay linear. */
@@ -136,7 +137,7 @@ static cJSON *json_target(jtree *jt, const ld_report_target *t) {
     v = ld_facts_get(t->facts, LD_F_TARGET_SCHEME);
     jt_add(jt, o, "scheme", cJSON_CreateString(v ? v->u.s : "tcp"));
     jt_add(jt, o, "verdict", cJSON_CreateString(ld_verdict_name(t->verdict)));
-    jt_add(jt, o, "duration_ms", cJSON_CreateNumber(round(t->duration_ms * 1000.0) / 1000.0));
+    jt_add(jt, o, "duration_ms", cJSON_CreateNumber(ld_report_kept_ms(t->duration_ms)));
     jt_add(jt, o, "facts", json_bag(jt, ld_facts_target_const(t->facts), 0));
     jt_add(jt, o, "probes", json_probes(jt, t->facts));
     cJSON *diags = jt_check(jt, cJSON_CreateArray());
@@ -254,7 +255,7 @@ static void json_host_cloud(jtree *jt, cJSON *cloud, const ld_facts *facts) {
 /* "2026-11-21T21:42:00.123Z" */
 static void iso_time(double epoch, char *buf, size_t len) {
     /* In whole milliseconds first, so that the text read back is the same. */
-    long long total = epoch > 0 ? llround(epoch * 1000.0) : 0;
+    long long total = llround(ld_report_kept_time(epoch) * 1000.0);
     time_t secs = (time_t)(total / 1000);
     struct tm tm;
     gmtime_r(&secs, &tm);
@@ -299,7 +300,7 @@ static ld_status render(const ld_report *r, int one_line, ld_buf *out, ld_err *e
     jt_add(&jt, root, "command", cJSON_CreateString(r->command ? r->command : "check"));
     jt_add(&jt, root, "tool", json_tool(&jt));
     jt_add(&jt, root, "started_at", cJSON_CreateString(when));
-    jt_add(&jt, root, "duration_ms", cJSON_CreateNumber(round(r->duration_ms * 1000.0) / 1000.0));
+    jt_add(&jt, root, "duration_ms", cJSON_CreateNumber(ld_report_kept_ms(r->duration_ms)));
     cJSON *host = jt_check(&jt, cJSON_CreateObject());
     jt_add(&jt, host, "hostname", json_text(r->hostname));
     cJSON *cloud = jt_check(&jt, cJSON_CreateObject());
@@ -310,7 +311,10 @@ static ld_status render(const ld_report *r, int one_line, ld_buf *out, ld_err *e
     if (r->ntargets > 0)
         json_host_cloud(&jt, cloud, r->targets[0].facts);
     jt_add(&jt, host, "cloud", cloud);
-    json_host_context(&jt, host, r->host, r->started_at);
+    /* An analysis of a capture file has none: the machine that read the
+     * file is not the one that captured it (the fields are absent). */
+    if (r->host || !r->capture_file)
+        json_host_context(&jt, host, r->host, r->started_at);
     jt_add(&jt, root, "host", host);
     cJSON *opts = jt_check(&jt, cJSON_CreateObject());
     if (r->timeout_ms > 0)

@@ -9,7 +9,13 @@
  *  - md_text(): backslash before each character Markdown gives meaning to
  *    anywhere in a line, and &lt; &gt; &amp; for the three HTML reads (a
  *    backslash does not stop every renderer from seeing a tag); line feeds
- *    become spaces, and a line never starts with a block marker;
+ *    become spaces, and a line never starts with a block marker. What GFM
+ *    would make a link of without any markup (its autolink extension:
+ *    "scheme://..." and "www.") is broken with a character reference - the
+ *    ':' of "://" as &#58;, the '.' of "www." as &#46; - which renders as
+ *    the character, but is no longer the text the extension matches (a
+ *    backslash escape would stop it too, but python-markdown shows that
+ *    backslash);
  *  - md_code(): a code span whose backtick run is longer than any inside;
  *  - md_fence(): a fenced block whose fence is longer than any backtick run
  *    inside, for the timeline and the host context, quoted from the text
@@ -19,8 +25,10 @@
  */
 #include "report.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "text.h"
 
@@ -29,10 +37,23 @@
  * line's end too: a closing sequence), attribute lists. */
 #define MD_PUNCT "\\`*_[]|~#{}!"
 
-/* Appends s as inline text: nothing in it is Markdown or HTML. */
-static void md_text(ld_buf *out, const char *s) {
+/* 1 when p, inside s, starts "www." at the start of a word (GFM's
+ * extended www autolink; any case, to be safe). */
+static int www_at(const char *s, const char *p) {
+    return strncasecmp(p, "www.", 4) == 0 && (p == s || !isalnum((unsigned char)p[-1]));
+}
+
+/* Appends s as inline text: nothing in it is Markdown or HTML; with
+ * autolinks, nothing in it is a link either (see the top). */
+static void md_escape(ld_buf *out, const char *s, int autolinks) {
     for (const char *p = s; *p; p++) {
-        if (*p == '<')
+        if (autolinks && *p == ':' && strncmp(p + 1, "//", 2) == 0) {
+            ld_buf_puts(out, "&#58;");
+        } else if (autolinks && www_at(s, p)) {
+            ld_buf_append(out, p, 3);
+            ld_buf_puts(out, "&#46;");
+            p += 3;
+        } else if (*p == '<')
             ld_buf_puts(out, "&lt;");
         else if (*p == '>')
             ld_buf_puts(out, "&gt;");
@@ -46,6 +67,11 @@ static void md_text(ld_buf *out, const char *s) {
             ld_buf_putc(out, *p);
         }
     }
+}
+
+/* Appends s as inline text: no Markdown, no HTML, no link. */
+static void md_text(ld_buf *out, const char *s) {
+    md_escape(out, s, 1);
 }
 
 /* Appends s as a paragraph's first words: md_text, with a character that
@@ -116,7 +142,7 @@ static void md_link(ld_buf *out, const char *url) {
         return;
     }
     ld_buf_putc(out, '[');
-    md_text(out, url);
+    md_escape(out, url, 0); /* a link's text: GFM makes no link inside it */
     ld_buf_puts(out, "](");
     for (const unsigned char *p = (const unsigned char *)url; *p; p++) {
         if (*p <= ' ' || *p >= 0x7f || strchr("()<>\"'`\\[]|", *p))
@@ -275,7 +301,7 @@ ld_status ld_report_markdown(const ld_report *r, ld_buf *out, ld_err *err) {
     }
     for (size_t i = 0; i < r->ntargets; i++)
         md_target(out, &r->targets[i], level, r->ntargets == 1 ? r : NULL);
-    if (r->host) {
+    if (r->host || r->capture_file) {
         ld_buf host;
         ld_buf_init(&host, 0);
         ld_text_host(&host, r);

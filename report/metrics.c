@@ -1,6 +1,8 @@
 /* metrics.c - the monitoring table. */
 #include "metrics.h"
 
+#include <math.h>
+
 const ld_metric ld_metrics[] = {
     {"dns", LD_METRIC_PHASE_MS, LD_F_DNS_LATENCY_MS, LD_F__COUNT, LD_F__COUNT,
      "the answering resolver's lookup"},
@@ -28,4 +30,12 @@ int ld_metric_value(const ld_metric *m, const ld_report_target *t, double *value
         return 0;
     *value = m->kind == LD_METRIC_PHASE_MS ? x / 1000.0 : x;
     return 1;
+}
+
+double ld_report_kept_ms(double ms) {
+    return round(ms * 1000.0) / 1000.0;
+}
+
+double ld_report_kept_time(double epoch) {
+    return epoch > 0 ? (double)llround(epoch * 1000.0) / 1000.0 : 0;
 }

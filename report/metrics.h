@@ -33,4 +33,11 @@ extern const size_t ld_nmetrics;
  * the target has none. */
 int ld_metric_value(const ld_metric *m, const ld_report_target *t, double *value);
 
+/* A duration in ms, and a wall-clock time in seconds since the epoch, as the
+ * JSON report keeps them: to the microsecond, and to the millisecond. Every
+ * format that shows one shows it so, or a report read back by `show` would
+ * not print what the run printed. */
+double ld_report_kept_ms(double ms);
+double ld_report_kept_time(double epoch);
+
 #endif

@@ -158,12 +158,12 @@ ld_status ld_report_prometheus(const ld_report *r, ld_buf *out, ld_err *err) {
                    LD_F_TLS_NOT_AFTER);
     put_family(out, "linkdoctor_run_duration_seconds", "How long the whole run took.");
     ld_buf_puts(out, "linkdoctor_run_duration_seconds ");
-    put_number(out, r->duration_ms / 1000.0);
+    put_number(out, ld_report_kept_ms(r->duration_ms) / 1000.0);
     ld_buf_putc(out, '\n');
     put_family(out, "linkdoctor_last_run_timestamp_seconds",
                "When the run started, in seconds since the epoch.");
     ld_buf_puts(out, "linkdoctor_last_run_timestamp_seconds ");
-    put_number(out, floor(r->started_at * 1000.0) / 1000.0);
+    put_number(out, ld_report_kept_time(r->started_at));
     ld_buf_putc(out, '\n');
     if (out->len >= out->limit)
         return ld_err_set(err, LD_ELIMIT, "the report is larger than %zu bytes", out->limit);

@@ -462,6 +462,8 @@ static ld_status read_report(ld_saved_report *s, const cJSON *root, ld_err *err)
         .verdict = (ld_verdict)verdict,
         .targets = s->targets,
         .ntargets = s->n,
+        /* Said again when it is rendered again: it was redacted when saved. */
+        .redact = cJSON_IsTrue(member(opts, "redact")),
     };
     return LD_OK;
 }

@@ -6,10 +6,18 @@
  * other identifiers below) and this host's name. Each distinct value gets
  * one placeholder, numbered per kind in the order met ("<instance-1>"), and
  * is replaced wherever it stands as a whole word - its neighbours are not
- * letters, digits, '_' or '-' - so that "i-0abc" goes from "--instance-id
- * i-0abc" and from an ARN, but "db" is not cut out of "vectordb". Longer
+ * letters, digits or '_' - so that "i-0abc" goes from "--instance-id
+ * i-0abc" and from an ARN, but "db" is not cut out of "vectordb". A '-'
+ * ends a word: names are built from these values with hyphens (a proxy
+ * "PROJECT-proxy", a disk "NAME-boot"), and a value left in one would leak
+ * as surely as a bare one. Longer
  * values go first: a service account's address that holds the project
  * number is replaced whole.
+ *
+ * The host context goes through the same replacement, every text of it: a
+ * GCE instance's resolv.conf searches "c.PROJECT.internal", a hosts line or
+ * a proxy variable may name the host or the project. Its addresses are
+ * masked as ld_host_redact() says.
  */
 #include "report.h"
 
@@ -18,6 +26,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+#include "core/sanitize.h"
 
 #define SECRETS_MAX     256 /* distinct values hidden in one report */
 #define SUBSTRING_MIN   3   /* shorter values are hidden only where they are a whole fact */
@@ -101,7 +111,7 @@ static void collect(secrets *s, const ld_report *in) {
 
 /* 1 when c continues a word: a value next to it is part of something else. */
 static int word_char(char c) {
-    return isalnum((unsigned char)c) || c == '_' || c == '-';
+    return isalnum((unsigned char)c) || c == '_';
 }
 
 /* text with every hidden value replaced, allocated; NULL when out of memory. */
@@ -126,6 +136,46 @@ static char *redact_text(const secrets *s, const char *text) {
     char *out = st == LD_OK ? ld_buf_take(&b) : NULL;
     ld_buf_clear(&b);
     return out;
+}
+
+/* text (a field of a host context, size bytes) redacted in place, cut at a
+ * character boundary when a placeholder makes it longer than its room. */
+static ld_status redact_field(const secrets *s, char *text, size_t size) {
+    char *r = redact_text(s, text);
+    if (!r)
+        return LD_ENOMEM;
+    ld_sanitize_to(r, strlen(r), text, size);
+    free(r);
+    return LD_OK;
+}
+
+/* Every text of a host context - OS, kernel, interface names, the resolver
+ * configuration, the hosts lines, the proxy variables - redacted in place. */
+static ld_status redact_host(const secrets *s, ld_host *h) {
+/* One field: redacted in its own room. */
+#define FIELD(f) (st == LD_OK ? (st = redact_field(s, (f), sizeof(f))) : st)
+    ld_status st = LD_OK;
+    FIELD(h->os_id);
+    FIELD(h->os_version_id);
+    FIELD(h->os_pretty_name);
+    FIELD(h->kernel);
+    FIELD(h->resolv_path);
+    FIELD(h->resolv_error);
+    FIELD(h->hosts_path);
+    for (size_t i = 0; i < h->nifaces; i++)
+        FIELD(h->ifaces[i].name);
+    for (size_t i = 0; i < h->nnameservers; i++)
+        FIELD(h->nameservers[i]);
+    for (size_t i = 0; i < h->nsearch; i++)
+        FIELD(h->search[i]);
+    for (size_t i = 0; i < h->noptions; i++)
+        FIELD(h->options[i]);
+    for (size_t i = 0; i < h->nhosts_lines; i++)
+        FIELD(h->hosts_lines[i].text);
+    for (size_t i = 0; i < h->nproxy; i++)
+        FIELD(h->proxy[i].value);
+#undef FIELD
+    return st;
 }
 
 /* A redacted copy of src into dst (which must be clear). */
@@ -230,10 +280,22 @@ ld_status ld_report_redact(const ld_report *in, ld_redacted *out, ld_err *err) {
     out->n = n;
     collect(s, in);
     out->report = *in;
+    out->report.redact = 1; /* the JSON says so: options.redact */
     out->report.targets = out->targets;
     if (in->hostname && !(out->report.hostname = out->hostname = redact_text(s, in->hostname))) {
         st = LD_ENOMEM;
         goto out;
+    }
+    if (in->host) {
+        if (!(out->host = ld_host_create())) {
+            st = LD_ENOMEM;
+            goto out;
+        }
+        *out->host = *in->host;
+        ld_host_redact(out->host);
+        out->report.host = out->host;
+        if ((st = redact_host(s, out->host)) != LD_OK)
+            goto out;
     }
     for (size_t i = 0; i < n && st == LD_OK; i++) {
         const ld_report_target *t = &in->targets[i];
@@ -271,5 +333,6 @@ void ld_redacted_clear(ld_redacted *r) {
     free(r->diagnoses);
     free(r->targets);
     free(r->hostname);
+    ld_host_free(r->host);
     memset(r, 0, sizeof *r);
 }

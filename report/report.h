@@ -62,8 +62,8 @@ typedef struct ld_report {
     ld_verdict verdict;              /* worst of the targets */
     const ld_report_target *targets; /* in the order given */
     size_t ntargets;                 /* how many */
-    int redact;                      /* --redact: render it through ld_report_redact(); the
-                                        host context is masked (ld_host_redact) */
+    int redact;                      /* --redact: rendered through ld_report_redact() (which
+                                        masks the host context too) */
 } ld_report;
 
 /* A report read back from its JSON (`linkdoctor show`): the same model a run
@@ -90,6 +90,8 @@ typedef struct ld_redacted {
     ld_diagnoses *diagnoses;   /* their diagnoses, redacted copies, owned */
     size_t n;                  /* how many targets */
     char *hostname;            /* this host's name, as a placeholder, owned */
+    ld_host *host;             /* the host context, redacted and masked, owned; NULL when
+                                  the report has none */
 } ld_redacted;
 
 /* Fills out with a copy of in in which what should not leave the company -
@@ -97,7 +99,10 @@ typedef struct ld_redacted {
  * instance IDs and names, the service account and this host's name - is
  * replaced by placeholders ("<account-1>", "<hostname-1>") wherever it
  * appears: facts, per-probe evidence, titles, summaries, fixes, quoted
- * evidence. The same value gets the same placeholder throughout the report.
+ * evidence, and every text of the host context (the resolver's search list,
+ * hosts lines, proxy variables, ...), whose public and MAC-derived addresses
+ * are masked too (ld_host_redact). The same value gets the same placeholder
+ * throughout the report.
  * Target names, addresses, ports and security group IDs stay (support needs
  * them): a value that is part of a target's host name is replaced only
  * where it is that fact's whole value. URL credentials are masked before

@@ -621,8 +621,11 @@ static void host_routes(ld_buf *out, const ld_report *r) {
 
 void ld_text_host(ld_buf *out, const ld_report *r) {
     const ld_host *h = r->host;
-    if (!h)
+    if (!h) {
+        if (r->capture_file)
+            ld_buf_puts(out, "Host: not recorded (analysis of a capture file)\n");
         return;
+    }
     ld_buf_puts(out, "Host: ");
     if (h->os_pretty_name[0])
         ld_buf_puts(out, h->os_pretty_name);
@@ -692,7 +695,7 @@ ld_status ld_report_text(const ld_report *r, ld_buf *out, ld_err *err) {
                       counts[LD_VERDICT_UNKNOWN], counts[LD_VERDICT_OK]);
     }
     /* Last, so that the first screen stays about the diagnosis. */
-    if (r->host) {
+    if (r->host || r->capture_file) {
         ld_buf_putc(out, '\n');
         ld_text_host(out, r);
     }

@@ -11,7 +11,8 @@
 void ld_text_timeline(ld_buf *out, const ld_report_target *t);
 /* The "Host:" block: OS, kernel, clock, interfaces, the routes of the
  * attempts, resolv.conf, the hosts-file lines of the targets and the proxy
- * variables; nothing when r->host is NULL. */
+ * variables; for an analysis of a capture file, that it was not recorded;
+ * nothing when r->host is NULL otherwise. */
 void ld_text_host(ld_buf *out, const ld_report *r);
 /* 1 when the text report lists the documentation link url of d: on a known
  * cloud, that cloud's pages and vendor-neutral ones, not the other clouds'. */

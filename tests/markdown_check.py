@@ -8,15 +8,24 @@ emphasis, code, tables, lists, links), every link goes to http(s), no attribute 
 link's href and a code block's language class - and every hostile string the report
 quotes (tests/unit/test_show.c's HOSTILE) is there as text, so escaping kept it rather
 than dropped it. Exits 1 with one line per problem.
+
+Then GitHub's own renderer, cmark-gfm with its autolink extension (Debian's cmark-gfm), when
+installed: every link in its output is one the report writes ([text](url)), none it made of
+a bare "https://..." or "www." in a string from the network. Without cmark-gfm that part
+is skipped with a note, except under CI=true, where it is a problem.
 """
 import html.parser
+import os
+import shutil
+import subprocess
 import sys
 
 import markdown
 
 ALLOWED = {"h1", "h2", "h3", "h4", "h5", "h6", "p", "strong", "em", "code", "pre", "table",
            "thead", "tbody", "tr", "th", "td", "ul", "ol", "li", "a", "hr", "br"}
-HOSTILE = "<script>alert(1)</script> | **b** _i_ `tick` ``` [x](javascript:y) &amp; #1 ~s~"
+HOSTILE = ("<script>alert(1)</script> | **b** _i_ `tick` ``` [x](javascript:y) &amp; #1 ~s~ "
+           "https://evil.example/x www.evil.example")
 
 
 class Elements(html.parser.HTMLParser):
@@ -49,6 +58,36 @@ class Elements(html.parser.HTMLParser):
         self.text.append(data)
 
 
+class Links(html.parser.HTMLParser):
+    """The href of every <a> of a rendered document."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.hrefs = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "a":
+            self.hrefs.append(dict(attrs).get("href") or "")
+
+
+def in_ci():
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+def check_gfm(source):
+    """The links cmark-gfm (autolink extension on) makes that the report did not write;
+    None when cmark-gfm is not installed."""
+    if not shutil.which("cmark-gfm"):
+        return None
+    p = subprocess.run(["cmark-gfm", "-e", "autolink", "-e", "table", "-e", "strikethrough"],
+                       input=source, capture_output=True, text=True, timeout=30, check=True)
+    links = Links()
+    links.feed(p.stdout)
+    links.close()
+    return [f"cmark-gfm made a link to {href!r} the report did not write"
+            for href in links.hrefs if f"]({href})" not in source]
+
+
 def check(path):
     with open(path, encoding="utf-8") as f:
         source = f.read()
@@ -62,6 +101,15 @@ def check(path):
         problems.append("the hostile string does not come out as the text it is")
     if "<table>" not in rendered and "| --- |" in source:
         problems.append("the evidence table did not render as a table")
+    gfm = check_gfm(source)
+    if gfm is None:
+        if in_ci():
+            problems.append("cmark-gfm is not installed (packaging/install-deps installs it)")
+        else:
+            print(f"{path}: cmark-gfm not installed, GitHub's autolinks not checked",
+                  file=sys.stderr)
+    else:
+        problems += gfm
     return [f"{path}: {p}" for p in problems]
 
 

@@ -78,3 +78,22 @@ def support_host_context(lab):
     with tempfile.NamedTemporaryFile("w", suffix=".md", dir=lab.tmp, delete=False) as f:
         f.write(p.stdout)
     expect_eq(markdown_check.check(f.name), [], "the Markdown, rendered")
+
+
+@S.scenario("support.analyze_records_no_host_context")
+def support_analyze_records_no_host_context(lab):
+    # A support engineer analyses a customer's pcap on their own machine: that machine's
+    # interfaces, resolv.conf and proxy are not the customer's, so the report has none.
+    L.need_tools("tcpdump")
+    lab.start_service(PORT, [ZONE_A], name=NAME)
+    lab.set_resolv_conf(L.RESOLVER_IP, options=("timeout:1",))
+    pcap = os.path.join(lab.tmp, "customer.pcap")
+    S._record(lab, pcap, lambda: lab.run(TARGET).expect_outcome(0, "ok"))
+    run = lab.analyze(pcap, f"{ZONE_A}:{PORT}")
+    run.expect_outcome(0, "ok")
+    host = run.report["host"]
+    for key in ("os", "kernel", "time", "interfaces", "resolv_conf", "proxy_env"):
+        expect(key not in host, f"the analysing machine's host.{key} is in the report: {host!r}")
+    expect_in("\nHost: not recorded (analysis of a capture file)\n", run.text,
+              "the text's Host line")
+    expect(lab.veth_c not in run.text, f"the analysing machine's interfaces:\n{run.text}")

@@ -203,6 +203,22 @@ static void imds_endpoint_comes_from_the_option_then_the_environment(void) {
     CU_ASSERT_EQUAL(ld_imds_endpoint_check("http:// h", &err), LD_EINVAL);
 }
 
+/* show takes --redact (a report saved without it can be redacted for a ticket),
+ * not the options of a run. */
+static void show_takes_redact(void) {
+    ld_opts o = {0};
+    ld_err err;
+    char *argv[] = {(char *)"show", (char *)"saved.json", (char *)"--redact", NULL};
+    CU_ASSERT_EQUAL(ld_opts_parse(LD_CMD_SHOW, 3, argv, NULL, &o, &err), LD_OK);
+    CU_ASSERT_TRUE(o.redact);
+    CU_ASSERT_EQUAL(o.nargs, 1);
+    ld_opts_clear(&o);
+    char *run[] = {(char *)"show", (char *)"saved.json", (char *)"--cloud", (char *)"gcp", NULL};
+    CU_ASSERT_EQUAL(ld_opts_parse(LD_CMD_SHOW, 4, run, NULL, &o, &err), LD_EINVAL);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "not an option of linkdoctor show"));
+    ld_opts_clear(&o);
+}
+
 int main(void) {
     static const ld_test_case cases[] = {
         LD_TEST(expect_az_ids_are_comma_separated_and_repeatable),
@@ -212,6 +228,7 @@ int main(void) {
         LD_TEST(profiles_with_bad_az_ids_do_not_load),
         LD_TEST(cloud_resolver_takes_an_address_a_port_or_none),
         LD_TEST(imds_endpoint_comes_from_the_option_then_the_environment),
+        LD_TEST(show_takes_redact),
         {0},
     };
     return ld_unit_run("options", cases);

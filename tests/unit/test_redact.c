@@ -1,5 +1,6 @@
 /* test_redact.c - --redact: identifiers become placeholders, the same value the same
  * one, everywhere a renderer reads; what support needs stays. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -154,6 +155,81 @@ static void a_value_in_a_target_name_is_hidden_only_as_a_whole_fact(void) {
     fixture_clear(&x);
 }
 
+/* A GCE instance's host context: its resolv.conf searches the project's
+ * internal domains; a hosts line and a proxy variable name the host and the project. */
+static void fill_gce_host(ld_host *h) {
+    snprintf(h->os_pretty_name, sizeof h->os_pretty_name, "Debian GNU/Linux 12 (bookworm)");
+    snprintf(h->resolv_path, sizeof h->resolv_path, "/etc/resolv.conf");
+    h->resolv_read = 1;
+    ld_host_add_nameserver(h, "169.254.169.254:53");
+    ld_host_add_search(h, "us-central1-a.c.prod-project-123.internal");
+    ld_host_add_search(h, "c.prod-project-123.internal");
+    ld_host_add_search(h, "google.internal");
+    ld_host_add_option(h, "ndots:1");
+    ld_host_add_hosts_line(h, 3,
+                           "10.128.0.7 build-7.us-central1-a.c.prod-project-123.internal "
+                           "build-7 # Added by Google");
+    h->nproxy = 1;
+    snprintf(h->proxy[0].name, sizeof h->proxy[0].name, "HTTPS_PROXY");
+    snprintf(h->proxy[0].value, sizeof h->proxy[0].value,
+             "http://prod-project-123-proxy.corp.example:3128");
+    h->nifaces = 1;
+    snprintf(h->ifaces[0].name, sizeof h->ifaces[0].name, "ens4");
+    snprintf(h->ifaces[0].addrs[0], sizeof h->ifaces[0].addrs[0], "10.128.0.7/32");
+    snprintf(h->ifaces[0].addrs[1], sizeof h->ifaces[0].addrs[1], "34.67.1.2/32");
+    h->ifaces[0].naddrs = 2;
+}
+
+static void the_host_context_is_redacted_too(void) {
+    fixture x;
+    fixture_init(&x);
+    ld_host *host = ld_host_create();
+    CU_ASSERT_PTR_NOT_NULL_FATAL(host);
+    fill_gce_host(host);
+    x.report.host = host;
+    ld_redacted r;
+    ld_err err;
+    CU_ASSERT_EQUAL_FATAL(ld_report_redact(&x.report, &r, &err), LD_OK);
+    const ld_host *h = r.report.host;
+    CU_ASSERT_PTR_NOT_NULL_FATAL(h);
+    CU_ASSERT_PTR_NOT_EQUAL(h, host);
+    /* The project in the search list, hosts line and proxy: the placeholder the facts
+     * give it; the host's name too. */
+    CU_ASSERT_EQUAL_FATAL(h->nsearch, 3);
+    CU_ASSERT_STRING_EQUAL(h->search[0], "us-central1-a.c.<account-1>.internal");
+    CU_ASSERT_STRING_EQUAL(h->search[1], "c.<account-1>.internal");
+    CU_ASSERT_STRING_EQUAL(h->search[2], "google.internal");
+    CU_ASSERT_EQUAL_FATAL(h->nhosts_lines, 1);
+    CU_ASSERT_STRING_EQUAL(h->hosts_lines[0].text,
+                           "10.128.0.7 <hostname-1>.us-central1-a.c.<account-1>.internal "
+                           "<hostname-1> # Added by Google");
+    CU_ASSERT_STRING_EQUAL(h->proxy[0].value, "http://<account-1>-proxy.corp.example:3128");
+    /* What support needs stays; the public address is masked. */
+    CU_ASSERT_STRING_EQUAL(h->nameservers[0], "169.254.169.254:53");
+    CU_ASSERT_STRING_EQUAL(h->options[0], "ndots:1");
+    CU_ASSERT_STRING_EQUAL(h->os_pretty_name, "Debian GNU/Linux 12 (bookworm)");
+    CU_ASSERT_STRING_EQUAL(h->ifaces[0].addrs[0], "10.128.0.7/32");
+    CU_ASSERT_STRING_EQUAL(h->ifaces[0].addrs[1], "redacted-ipv4/32");
+    /* Every renderer reads the redacted context: no format shows the project. */
+    for (int f = 0; f < LD_FORMAT__COUNT; f++) {
+        ld_buf out;
+        ld_buf_init(&out, 0);
+        CU_ASSERT_EQUAL(ld_report_render(&r.report, (ld_format)f, &out, &err), LD_OK);
+        CU_ASSERT_PTR_NOT_NULL(out.data);
+        if (out.data) {
+            CU_ASSERT_PTR_NULL(strstr(out.data, PROJECT));
+            CU_ASSERT_PTR_NULL(strstr(out.data, "34.67.1.2"));
+        }
+        ld_buf_clear(&out);
+    }
+    /* The report's own host context is untouched. */
+    CU_ASSERT_STRING_EQUAL(host->search[1], "c.prod-project-123.internal");
+    CU_ASSERT_STRING_EQUAL(host->ifaces[0].addrs[1], "34.67.1.2/32");
+    ld_redacted_clear(&r);
+    ld_host_free(host);
+    fixture_clear(&x);
+}
+
 static void the_original_report_is_untouched(void) {
     fixture x;
     fixture_init(&x);
@@ -172,6 +248,7 @@ int main(void) {
     static const ld_test_case cases[] = {
         LD_TEST(identifiers_become_stable_placeholders_everywhere),
         LD_TEST(a_value_in_a_target_name_is_hidden_only_as_a_whole_fact),
+        LD_TEST(the_host_context_is_redacted_too),
         LD_TEST(the_original_report_is_untouched),
         {0},
     };

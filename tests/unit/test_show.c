@@ -14,8 +14,11 @@
 
 static ld_ruleset *rules;
 
-/* A string no renderer may let through as markup. */
-#define HOSTILE "<script>alert(1)</script> | **b** _i_ `tick` ``` [x](javascript:y) &amp; #1 ~s~"
+/* A string no renderer may let through as markup, nor as a link (GFM links
+ * a bare URL and "www." without any markup). */
+#define HOSTILE                                                                                    \
+    "<script>alert(1)</script> | **b** _i_ `tick` ``` [x](javascript:y) &amp; #1 ~s~ "             \
+    "https://evil.example/x www.evil.example"
 
 /* Facts of the healthy baseline target with changes applied (a JSON object
  * of facts to set; null removes one), and input as target.input. */
@@ -183,6 +186,13 @@ static void every_format_renders_the_same_from_the_saved_report(void) {
         for (int with_host = 0; with_host <= 1; with_host++) {
             fixture fx;
             fixture_make(&fx, n, with_host);
+            /* Durations and a start time finer than the JSON keeps them: every
+             * format (Prometheus's run duration and timestamp too) shows what
+             * the JSON keeps, so the run and `show` print the same. */
+            fx.r.duration_ms = 3.535492;
+            fx.r.started_at = 1795305600.2516;
+            for (size_t i = 0; i < n; i++)
+                fx.t[i].duration_ms = 5.0004567;
             ld_saved_report *s = round_trip(&fx.r);
             CU_ASSERT_PTR_NOT_NULL_FATAL(s);
             const ld_report *back = ld_saved_report_get(s);
@@ -229,6 +239,95 @@ static void the_saved_report_keeps_what_renderers_do_not_show(void) {
     for (size_t i = 0; i < ld_facts_subject_count(back->targets[0].facts); i++)
         dns += strcmp(ld_bag_kind(ld_facts_subject_at(back->targets[0].facts, i)), "dns") == 0;
     CU_ASSERT_EQUAL(dns, 2);
+    ld_saved_report_free(s);
+    fixture_free(&fx);
+}
+
+/* `show --redact` of a report saved without it: the saved report holds the
+ * cloud facts and the host context, so redacting what is read back gives, in
+ * every format, what the run would have printed with --redact. */
+static void a_saved_report_redacts_as_the_run_would(void) {
+    static const char project[] = "prod-project-123";
+    fixture fx;
+    fixture_make(&fx, NTARGETS, 1);
+    for (size_t i = 0; i < NTARGETS; i++) {
+        ld_bag *t = ld_facts_target(fx.facts[i]);
+        ld_bag_set_str(t, LD_F_CLOUD_PROVIDER, "gcp");
+        ld_bag_set_str(t, LD_F_CLOUD_ACCOUNT, project);
+        ld_bag_set_str(t, LD_F_CLOUD_INSTANCE_NAME, "milvus-client-1");
+    }
+    ld_host_add_search(fx.host, "c.prod-project-123.internal");
+    ld_saved_report *s = round_trip(&fx.r);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+    ld_redacted run = {0}, shown = {0};
+    ld_err err;
+    CU_ASSERT_EQUAL_FATAL(ld_report_redact(&fx.r, &run, &err), LD_OK);
+    CU_ASSERT_EQUAL_FATAL(ld_report_redact(ld_saved_report_get(s), &shown, &err), LD_OK);
+    CU_ASSERT_TRUE(shown.report.redact);
+    for (int f = 0; f < LD_FORMAT__COUNT; f++) {
+        char *want = render(&run.report, (ld_format)f);
+        char *got = render(&shown.report, (ld_format)f);
+        CU_ASSERT_STRING_EQUAL(want, got);
+        CU_ASSERT_PTR_NULL(strstr(got, project));
+        CU_ASSERT_PTR_NULL(strstr(got, "milvus-client-1"));
+        free(want);
+        free(got);
+    }
+    /* Redacting a redacted report changes nothing: the placeholders stay. */
+    ld_redacted again = {0};
+    CU_ASSERT_EQUAL_FATAL(ld_report_redact(&shown.report, &again, &err), LD_OK);
+    char *once = render(&shown.report, LD_FORMAT_JSON),
+         *twice = render(&again.report, LD_FORMAT_JSON);
+    CU_ASSERT_STRING_EQUAL(once, twice);
+    free(once);
+    free(twice);
+    ld_redacted_clear(&again);
+    ld_redacted_clear(&shown);
+    ld_redacted_clear(&run);
+    ld_saved_report_free(s);
+    fixture_free(&fx);
+}
+
+/* analyze: the machine that reads a capture file is not the one that
+ * captured it, so its interfaces and resolver are not in the report - absent
+ * from the JSON, "not recorded" in the text - and a report read back says
+ * the same. */
+static void an_analysis_records_no_host_context(void) {
+    fixture fx;
+    fixture_make(&fx, 1, 0);
+    fx.r.command = "analyze";
+    fx.r.capture_file = "customer.pcap";
+    char *json = render(&fx.r, LD_FORMAT_JSON);
+    ld_err werr;
+    CU_ASSERT_EQUAL(ld_report_write(LD_TEST_OUT "/report_analyze.json", json, strlen(json), &werr),
+                    LD_OK);
+    cJSON *root = cJSON_Parse(json);
+    const cJSON *host = cJSON_GetObjectItem(root, "host");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(host);
+    CU_ASSERT_PTR_NOT_NULL(cJSON_GetObjectItem(host, "hostname"));
+    static const char *const absent[] = {"os",         "kernel",      "time",
+                                         "interfaces", "resolv_conf", "proxy_env"};
+    for (size_t i = 0; i < sizeof absent / sizeof absent[0]; i++)
+        CU_ASSERT_PTR_NULL(cJSON_GetObjectItem(host, absent[i]));
+    cJSON_Delete(root);
+    free(json);
+    char *text = render(&fx.r, LD_FORMAT_TEXT);
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, "\nHost: not recorded (analysis of a capture file)\n"));
+    free(text);
+    char *md = render(&fx.r, LD_FORMAT_MARKDOWN);
+    CU_ASSERT_PTR_NOT_NULL(
+        strstr(md, "## Host\n\n```text\nHost: not recorded (analysis of a capture file)\n```\n"));
+    free(md);
+    ld_saved_report *s = round_trip(&fx.r);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+    CU_ASSERT_PTR_NULL(ld_saved_report_get(s)->host);
+    for (int f = 0; f < LD_FORMAT__COUNT; f++) {
+        char *want = render(&fx.r, (ld_format)f);
+        char *got = render(ld_saved_report_get(s), (ld_format)f);
+        CU_ASSERT_STRING_EQUAL(want, got);
+        free(want);
+        free(got);
+    }
     ld_saved_report_free(s);
     fixture_free(&fx);
 }
@@ -325,7 +424,8 @@ static void markdown_keeps_hostile_strings_text(void) {
     /* in prose and tables: no tag, no link, no emphasis, no code span it opened */
     CU_ASSERT_PTR_NOT_NULL(strstr(md, "\"&lt;script&gt;alert(1)&lt;/script&gt; \\| \\*\\*b\\*\\* "
                                       "\\_i\\_ \\`tick\\` \\`\\`\\` \\[x\\](javascript:y) "
-                                      "&amp;amp; \\#1 \\~s\\~\": that is not HTTP."));
+                                      "&amp;amp; \\#1 \\~s\\~ https&#58;//evil.example/x "
+                                      "www&#46;evil.example\": that is not HTTP."));
     CU_ASSERT_PTR_NOT_NULL(strstr(md, "| `http.reply` | &lt;script&gt;"));
     /* as code: a span, and fences, longer than the backtick runs inside */
     CU_ASSERT_PTR_NOT_NULL(strstr(md, "# CRITICAL: ````http://svc.lab.test:8080/<script>"));
@@ -351,6 +451,8 @@ int main(void) {
     static const ld_test_case cases[] = {
         LD_TEST(every_format_renders_the_same_from_the_saved_report),
         LD_TEST(the_saved_report_keeps_what_renderers_do_not_show),
+        LD_TEST(a_saved_report_redacts_as_the_run_would),
+        LD_TEST(an_analysis_records_no_host_context),
         LD_TEST(what_is_not_a_report_is_one_clear_line),
         LD_TEST(fields_of_a_newer_linkdoctor_are_skipped),
         LD_TEST(markdown_keeps_hostile_strings_text),
