@@ -211,6 +211,44 @@ static ld_time probe_deadline(server *s, ld_httpd_request *req) {
     return ld_time_now() + budget;
 }
 
+/* 1 when every address the probe would reach is allowed by --allow-target:
+ * the target, and each endpoint_ip and dns_server the request added (the
+ * check connects to those instead of, or besides, the target's own). The
+ * server's own --endpoint-ip/--dns-server defaults are the admin's choice.
+ * Else 0 with why naming the parameter. */
+static int request_allowed(const server *s, const ld_target_spec *spec, char *why, size_t len) {
+    const char *const *allow = s->o->allow;
+    const ld_target_opts *own = &s->o->target;
+    char shown[LD_ADDR_STRLEN];
+    if (!ld_allow_match(allow, s->o->nallow, &spec->target)) {
+        snprintf(why, len, "target not allowed by --allow-target");
+        return 0;
+    }
+    for (size_t i = 0; i < spec->nendpoint_ips; i++) {
+        const ld_addr *a = &spec->endpoint_ips[i];
+        int own_default = 0;
+        for (size_t k = 0; k < own->nendpoint_ips; k++)
+            own_default |= ld_addr_equal(a, &own->endpoint_ips[k]);
+        if (!own_default && !ld_allow_match_addr(allow, s->o->nallow, a)) {
+            ld_addr_format(a, shown);
+            snprintf(why, len, "endpoint_ip %s not allowed by --allow-target", shown);
+            return 0;
+        }
+    }
+    for (size_t i = 0; i < spec->ndns_servers; i++) {
+        const ld_addr *a = &spec->dns_servers[i].addr;
+        int own_default = 0;
+        for (size_t k = 0; k < own->ndns_servers; k++)
+            own_default |= ld_addr_equal(a, &own->dns_servers[k].addr);
+        if (!own_default && !ld_allow_match_addr(allow, s->o->nallow, a)) {
+            ld_addr_format(a, shown);
+            snprintf(why, len, "dns_server %s not allowed by --allow-target", shown);
+            return 0;
+        }
+    }
+    return 1;
+}
+
 static void handle_probe(server *s, ld_httpd_request *req) {
     ld_query q = {0};
     ld_err err;
@@ -229,9 +267,10 @@ static void handle_probe(server *s, ld_httpd_request *req) {
         reject(s, req, REJ_BAD, st == LD_ENOMEM ? 500 : 400, err.msg);
         return;
     }
-    if (!ld_allow_match(s->o->allow, s->o->nallow, &p->spec.target)) {
+    char why[160];
+    if (!request_allowed(s, &p->spec, why, sizeof why)) {
         free(p);
-        reject(s, req, REJ_DENIED, 403, "target not allowed by --allow-target");
+        reject(s, req, REJ_DENIED, 403, why);
         return;
     }
     if (s->in_flight >= s->o->max_probes) {

@@ -141,6 +141,37 @@ def serve_probe(lab):
         s.close()
 
 
+@S.scenario("serve.allow_target")
+def serve_allow_target(lab):
+    # --allow-target judges every address a request makes the server reach: the target,
+    # and each endpoint_ip and dns_server it adds (else a request allowed by its target
+    # could connect anywhere); refused ones are 403 with one line naming the parameter.
+    lab_with_targets(lab)
+    s = Serve(lab, "--allow-target", "10.0.2.0/24", "--allow-target", "lab.test")
+    try:
+        results = s.get(probe_url(f"{ZONE_A}:{PORT}"),
+                        probe_url(f"{ZONE_A}:{PORT}", endpoint_ip=ZONE_B),
+                        probe_url(HEALTHY, endpoint_ip=ZONE_A),
+                        probe_url(HEALTHY, endpoint_ip=f"{ZONE_A},{ZONE_B}"),
+                        probe_url(HEALTHY, dns_server=S.L.RESOLVER_IP),
+                        probe_url(DROPPED), f"http://{LISTEN}/metrics")
+        codes = [r["status"] for r in results]
+        expect_eq(codes, [200, 403, 200, 403, 403, 403, 200], "statuses")
+        refused = {1: f"endpoint_ip {ZONE_B} not allowed by --allow-target",
+                   3: f"endpoint_ip {ZONE_B} not allowed by --allow-target",
+                   4: f"dns_server {S.L.RESOLVER_IP} not allowed by --allow-target",
+                   5: "target not allowed by --allow-target"}
+        for i, why in refused.items():
+            expect_eq(results[i]["body"], why + "\n", f"why {results[i]['url']} is refused")
+        expect_in('linkdoctor_serve_requests_rejected_total{reason="denied"} 4',
+                  results[6]["body"], "refusals counted")
+        code, log = s.stop()
+        expect_eq(code, 0, "exit code after SIGTERM")
+        expect(ZONE_B not in log, f"nothing was probed at {ZONE_B}:\n{log}")
+    finally:
+        s.close()
+
+
 @S.scenario("serve.concurrency_and_drain")
 def serve_concurrency_and_drain(lab):
     # --max-probes 2 with 5 dropped targets asked at once: 2 run, 3 are refused at once.
