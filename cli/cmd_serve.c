@@ -34,6 +34,7 @@ extern char **environ;
 #include "cli/setup.h"
 #include "core/proxy.h"
 #include "core/sanitize.h"
+#include "core/utc.h"
 #include "plan/plan.h"
 #include "probes/tls.h"
 #include "report/report.h"
@@ -107,12 +108,6 @@ typedef struct probe {
     double started_wall;   /* ... on the wall clock */
     ld_target_spec spec;   /* what it checks */
 } probe;
-
-static double wall_now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* Answers with one line of text (network input in it is sanitized). */
 static void answer_line(ld_httpd_request *req, unsigned status, const char *fmt, ...)
@@ -282,7 +277,7 @@ static void handle_probe(server *s, ld_httpd_request *req) {
     p->req = req;
     p->json = json;
     p->started = ld_time_now();
-    p->started_wall = wall_now();
+    p->started_wall = ld_utc_now();
     if (!(p->run = ld_run_create(s->plan, probe_deadline(s, req), &err)) ||
         ld_run_add(p->run, &p->spec, &err) != LD_OK ||
         ld_run_start(p->run, probe_done, p, &err) != LD_OK) {
@@ -423,7 +418,7 @@ int ld_cmd_serve(int argc, char **argv, ld_time started) {
     sigprocmask(SIG_BLOCK, &set, &old);
     s.drain.heap_idx = SIZE_MAX;
     s.started = started;
-    s.started_wall = wall_now();
+    s.started_wall = ld_utc_now();
 
     if (!profiles || ld_cli_profiles(profiles, &err) != LD_OK) {
         ld_msg_error("built-in profiles: %s", profiles ? err.msg : "out of memory");
