@@ -190,6 +190,8 @@ class BadInput(unittest.TestCase):
             ("127.0.0.1:9 'open\n", [f"{bad}:1:", "unterminated"]),
             ("127.0.0.1:9 127.0.0.1:10\n", [f"{bad}:1:", "more than one target"]),
             ("127.0.0.1:9 --frobnicate\n", [f"{bad}:1:", "--frobnicate"]),
+            ("--endpoint-ip 127.0.0.2\n", [f"{bad}:1: no target"]),   # options alone
+            ("# c\n127.0.0.1:9\n --dns-server 127.0.0.2 # x\n", [f"{bad}:3: no target"]),
             ("# nothing\n", ["no target"]),
         ]
         try:
