@@ -10,6 +10,7 @@ The server and every client run in the client namespace (the server listens on i
 
 import json
 import os
+import re
 import select
 import signal
 import subprocess
@@ -168,6 +169,32 @@ def serve_allow_target(lab):
         code, log = s.stop()
         expect_eq(code, 0, "exit code after SIGTERM")
         expect(ZONE_B not in log, f"nothing was probed at {ZONE_B}:\n{log}")
+    finally:
+        s.close()
+
+
+@S.scenario("serve.scrape_timeout", timed=True)
+def serve_scrape_timeout(lab):
+    # Prometheus says how long it waits (X-Prometheus-Scrape-Timeout-Seconds): a probe of
+    # a dropped SYN answers within it (less the 0.5 s margin, not --timeout's 10 s), and
+    # the answer says the check was cut short rather than passing for a verdict.
+    lab_with_targets(lab)
+    s = Serve(lab)
+    try:
+        (r,) = s.get(probe_url(DROPPED, format="json"),
+                     headers=["X-Prometheus-Scrape-Timeout-Seconds:0.8"])
+        expect_eq(r["status"], 200, "status")
+        expect(r["seconds"] < 0.9 + S.L.TIME_SLACK, f"answered in {r['seconds']:.2f} s")
+        target = json.loads(r["body"])["targets"][0]
+        facts = target["facts"]
+        expect_eq(facts.get("tcp.cut_by_deadline"), True, "the deadline cut the attempt")
+        expect(facts["tcp.wait_ms"] < 300 + 50, f"waited {facts['tcp.wait_ms']} ms (0.8 - 0.5 s)")
+        (d,) = target["diagnoses"]
+        # Cut before the first retransmission the capture would prove the drop by: timing
+        # alone, so medium confidence (high after a whole --connect-timeout).
+        expect_eq((d["id"], d["confidence"]), ("tcp.syn_dropped", "medium"), "the diagnosis")
+        m = re.search(r"got nothing back in ([0-9.]+) ms", d["summary"])
+        expect(m and float(m.group(1)) < 350, f"the summary's wait: {d['summary']}")
     finally:
         s.close()
 
