@@ -39,10 +39,17 @@ extern char **environ;
 #include "probes/tls.h"
 #include "report/report.h"
 
-#define DEFAULT_LISTEN "127.0.0.1:9810"
-#define SCRAPE_MARGIN  (500 * LD_MS) /* taken off Prometheus's scrape timeout */
-#define MIN_PROBE_TIME (100 * LD_MS) /* the shortest deadline a probe gets */
-#define DRAIN_GRACE    (300 * LD_MS) /* after the last answer, before exiting */
+#define DEFAULT_LISTEN  "127.0.0.1:9810"
+#define SCRAPE_MARGIN   (500 * LD_MS)      /* taken off Prometheus's scrape timeout */
+#define MIN_PROBE_TIME  (100 * LD_MS)      /* the shortest deadline a probe gets */
+#define QUERY_BYTES_MAX 4096               /* longest /probe query handled (414 past it) */
+#define QUERY_ARGS_MAX  LD_QUERY_WORDS_MAX /* most query parameters handled (400 past it) */
+/* Connection memory: libmicrohttpd splits the query into records of about
+ * 64 bytes in it and, when they do not fit, never answers. A request line
+ * at QUERY_BYTES_MAX split into one-byte parameters (2048 records, 128 KiB)
+ * and 100 KiB of headers fit; only memory the request uses is touched. */
+#define CONNECTION_MEMORY (256 * 1024)
+#define DRAIN_GRACE       (300 * LD_MS) /* after the last answer, before exiting */
 
 static const char serve_usage[] =
     "usage: linkdoctor serve [--listen ADDR:PORT] [options]\n"
@@ -344,8 +351,11 @@ static void handle_metrics(server *s, ld_httpd_request *req) {
 
 static void on_request(void *arg, ld_httpd_request *req) {
     server *s = arg;
-    const char *path = ld_httpd_path(req);
-    if (strcmp(ld_httpd_method(req), "GET") != 0 && strcmp(ld_httpd_method(req), "HEAD") != 0)
+    const char *path = ld_httpd_path(req), *why;
+    unsigned refusal = ld_httpd_refusal(req, &why);
+    if (refusal)
+        reject(s, req, REJ_BAD, refusal, why);
+    else if (strcmp(ld_httpd_method(req), "GET") != 0 && strcmp(ld_httpd_method(req), "HEAD") != 0)
         answer_line(req, 405, "only GET");
     else if (strcmp(path, "/probe") == 0)
         handle_probe(s, req);
@@ -488,7 +498,9 @@ int ld_cmd_serve(int argc, char **argv, ld_time started) {
     /* Connections: the probes at once, and room for /metrics and refusals. */
     ld_httpd_limits lim = {.max_connections = o.max_probes * 2 + 16,
                            .idle_seconds = 30,
-                           .memory_per_connection = 16384};
+                           .memory_per_connection = CONNECTION_MEMORY,
+                           .max_query_bytes = QUERY_BYTES_MAX,
+                           .max_query_args = QUERY_ARGS_MAX};
     char where[LD_ADDR_STRLEN + 8];
     ld_resolver listen_as = {.addr = o.listen_addr, .port = o.listen_port};
     ld_resolver_format(&listen_as, where, sizeof where);

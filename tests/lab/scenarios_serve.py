@@ -123,16 +123,22 @@ def serve_probe(lab):
         results = s.get(f"http://{LISTEN}/probe", probe_url("a..b:1"), probe_url("\x00\xff:1"),
                         probe_url(HEALTHY, cacert="/etc/shadow"), probe_url(HEALTHY, rules="/x"),
                         probe_url(HEALTHY, timeout="100"), f"http://{LISTEN}/nope",
-                        probe_url(huge), f"http://{LISTEN}/-/healthy", f"http://{LISTEN}/metrics")
+                        probe_url(huge), probe_url(HEALTHY) + "&a" * 400,
+                        probe_url(HEALTHY) + f"&endpoint_ip={ZONE_A}" * 200,
+                        f"http://{LISTEN}/-/healthy", f"http://{LISTEN}/metrics")
         codes = [r["status"] for r in results]
-        expect_eq(codes, [400, 400, 400, 400, 400, 400, 404, 414, 200, 200], "statuses")
-        for r in results[:7]:
+        expect_eq(codes, [400, 400, 400, 400, 400, 400, 404, 414, 400, 414, 200, 200], "statuses")
+        for r in results[:10]:
             expect_eq(r["body"].count("\n"), 1, f"one line: {r['body']!r}")
+        # Many parameters (~1-5 KB): answered and counted, not a connection closed unanswered.
+        expect_eq((results[8]["body"], results[9]["body"]),
+                  ("too many query parameters\n", "query too long\n"), "many parameters")
         expect_in("'cacert' is not allowed", results[3]["body"], "a file option")
-        promtool(results[9]["body"], "/metrics")
-        expect_in('linkdoctor_serve_requests_rejected_total{reason="bad_request"} 6',
-                  results[9]["body"], "bad requests counted")
-        expect_in('linkdoctor_serve_probes_total{verdict="critical"} 1', results[9]["body"],
+        promtool(results[11]["body"], "/metrics")
+        # Every 400 and 414 (the huge target's too): all but the 404.
+        expect_in('linkdoctor_serve_requests_rejected_total{reason="bad_request"} 9',
+                  results[11]["body"], "bad requests counted")
+        expect_in('linkdoctor_serve_probes_total{verdict="critical"} 1', results[11]["body"],
                   "the drop counted")
         code, log = s.stop()
         expect_eq(code, 0, "exit code after SIGTERM")
