@@ -68,18 +68,30 @@ static int suffix_match(const char *host, const char *suffix) {
     return h == s || host[h - s - 1] == '.';
 }
 
-int ld_allow_match(const char *const *patterns, size_t n, const ld_target *t) {
+/* 1 when a falls in the CIDR block pattern. */
+static int cidr_match(const char *pattern, const ld_addr *a) {
+    ld_addr net;
+    int bits;
+    return cidr_parse(pattern, &net, &bits) && a->family == net.family &&
+           prefix_equal(a, &net, bits);
+}
+
+int ld_allow_match_addr(const char *const *patterns, size_t n, const ld_addr *a) {
     if (n == 0)
         return 1;
-    for (size_t i = 0; i < n; i++) {
-        ld_addr net;
-        int bits;
-        if (cidr_parse(patterns[i], &net, &bits)) {
-            if (t->host_is_ip && t->ip.family == net.family && prefix_equal(&t->ip, &net, bits))
-                return 1;
-        } else if (!t->host_is_ip && suffix_match(t->host, patterns[i])) {
+    for (size_t i = 0; i < n; i++)
+        if (cidr_match(patterns[i], a))
             return 1;
-        }
-    }
+    return 0;
+}
+
+int ld_allow_match(const char *const *patterns, size_t n, const ld_target *t) {
+    if (t->host_is_ip)
+        return ld_allow_match_addr(patterns, n, &t->ip);
+    if (n == 0)
+        return 1;
+    for (size_t i = 0; i < n; i++)
+        if (!strchr(patterns[i], '/') && suffix_match(t->host, patterns[i]))
+            return 1;
     return 0;
 }

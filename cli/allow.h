@@ -17,5 +17,9 @@
 ld_status ld_allow_check(const char *pattern, ld_err *err);
 /* 1 when t is allowed by one of patterns[0..n) (or n is 0). */
 int ld_allow_match(const char *const *patterns, size_t n, const ld_target *t);
+/* 1 when the address a (an --endpoint-ip or --dns-server of a request, which
+ * the check connects to as it does to an IP target) falls in one of the
+ * CIDR blocks of patterns[0..n) (or n is 0). */
+int ld_allow_match_addr(const char *const *patterns, size_t n, const ld_addr *a);
 
 #endif

@@ -280,6 +280,19 @@ static void give_report(const ld_privs *privs, const ld_report_out *out, const c
     ld_privs_give_report(privs, ld_report_out_fd(out), dir);
 }
 
+/* 1 when argv asks for --format nagios: an error found while the options
+ * are still being parsed must reach Nagios too (see ld_msg_error_plugin). */
+static int wants_nagios(int argc, char **argv) {
+    for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
+        if (strcmp(argv[i], "--format=nagios") == 0)
+            return 1;
+        if (strcmp(argv[i], "--format") == 0 && i + 1 < argc)
+            if (strcmp(argv[++i], "nagios") == 0)
+                return 1;
+    }
+    return 0;
+}
+
 int ld_cmd_check(int argc, char **argv, ld_time started) {
     struct timespec wall;
     clock_gettime(CLOCK_REALTIME, &wall);
@@ -301,29 +314,32 @@ int ld_cmd_check(int argc, char **argv, ld_time started) {
     ld_cli_capture opening = {0};
     ld_privs privs;
     ld_report_out out = {0};
-    ld_report_out saved = {0}; /* --save-json */
+    ld_report_out saved = {0};             /* --save-json */
+    int plugin = wants_nagios(argc, argv); /* known before the options parse */
 
     if (!profiles || ld_cli_profiles(profiles, &err) != LD_OK) {
-        ld_msg_error("built-in profiles: %s", profiles ? err.msg : "out of memory");
+        ld_msg_error_plugin(plugin, "built-in profiles: %s", profiles ? err.msg : "out of memory");
         free(profiles);
         return LD_EXIT_UNKNOWN;
     }
     if (ld_opts_parse(LD_CMD_CHECK, argc, argv, profiles, &o, &err) != LD_OK) {
-        ld_msg_error("%s", err.msg);
+        ld_msg_error_plugin(plugin, "%s", err.msg);
         goto out;
     }
+    plugin = o.format == LD_FORMAT_NAGIOS;
     if (o.help) {
         fputs(check_usage, stdout);
         code = 0;
         goto out;
     }
     if (o.watch_s > 0 && (o.output || o.save_json)) {
-        ld_msg_error("--watch prints each round on standard output: it does not take %s",
-                     o.output ? "-o" : "--save-json");
+        ld_msg_error_plugin(plugin,
+                            "--watch prints each round on standard output: it does not take %s",
+                            o.output ? "-o" : "--save-json");
         goto out;
     }
     if (o.output && o.save_json && strcmp(o.output, o.save_json) == 0) {
-        ld_msg_error("-o and --save-json name the same file, %s", o.output);
+        ld_msg_error_plugin(plugin, "-o and --save-json name the same file, %s", o.output);
         goto out;
     }
     ld_time timeout = (ld_time)(o.timeout_s * (double)LD_SEC);
@@ -331,7 +347,7 @@ int ld_cmd_check(int argc, char **argv, ld_time started) {
     g.profiles = profiles;
     if (gather(&g, started + timeout, &err) != LD_OK ||
         ld_privs_plan(&privs, o.user, &err) != LD_OK) {
-        ld_msg_error("%s", err.msg);
+        ld_msg_error_plugin(plugin, "%s", err.msg);
         goto out;
     }
     /* The report's file exists before the privileges go (and before a thread
@@ -345,7 +361,7 @@ int ld_cmd_check(int argc, char **argv, ld_time started) {
     if (!(rules = ld_cli_rules(o.rules_files, o.nrules_files, &err)) ||
         (gathered_names(&g) && !(names = ld_cli_names(&err))) ||
         trust_stores(&g, &tls_ctx, cacert_ctxs, cacert_paths, &ncacerts, &err) != LD_OK) {
-        ld_msg_error("%s", err.msg);
+        ld_msg_error_plugin(plugin, "%s", err.msg);
         goto out;
     }
     if (o.verbose)
@@ -358,12 +374,12 @@ int ld_cmd_check(int argc, char **argv, ld_time started) {
     capture = opening.capture;
     opening.capture = NULL;
     if (opening.st != LD_OK) {
-        ld_msg_error("%s", opening.err.msg);
+        ld_msg_error_plugin(plugin, "%s", opening.err.msg);
         goto out;
     }
     char dropped[160];
     if (ld_privs_drop(&privs, dropped, sizeof dropped, &err) != LD_OK) {
-        ld_msg_error("%s", err.msg);
+        ld_msg_error_plugin(plugin, "%s", err.msg);
         goto out;
     }
     if (o.verbose)
@@ -411,7 +427,7 @@ int ld_cmd_check(int argc, char **argv, ld_time started) {
         .redact = o.redact,
     };
     if (!(plan = ld_plan_create(&cfg, &err))) {
-        ld_msg_error("%s", err.msg);
+        ld_msg_error_plugin(plugin, "%s", err.msg);
         goto out;
     }
     if (o.watch_s > 0) {
@@ -434,17 +450,17 @@ int ld_cmd_check(int argc, char **argv, ld_time started) {
     if (end_cost > most)
         end_cost = most;
     if (!(run = ld_run_create(plan, started + timeout - end_cost, &err))) {
-        ld_msg_error("%s", err.msg);
+        ld_msg_error_plugin(plugin, "%s", err.msg);
         goto out;
     }
     for (size_t i = 0; i < g.n; i++) {
         if (ld_run_add(run, &g.specs[i], &err) != LD_OK) {
-            ld_msg_error("%s", err.msg);
+            ld_msg_error_plugin(plugin, "%s", err.msg);
             goto out;
         }
     }
     if (ld_run_execute(run, &err) != LD_OK) {
-        ld_msg_error("%s", err.msg);
+        ld_msg_error_plugin(plugin, "%s", err.msg);
         goto out;
     }
     code = ld_cli_emit(rules, run, &base, started, o.format, &out, &saved);

@@ -34,14 +34,22 @@ extern char **environ;
 #include "cli/setup.h"
 #include "core/proxy.h"
 #include "core/sanitize.h"
+#include "core/utc.h"
 #include "plan/plan.h"
 #include "probes/tls.h"
 #include "report/report.h"
 
-#define DEFAULT_LISTEN "127.0.0.1:9810"
-#define SCRAPE_MARGIN  (500 * LD_MS) /* taken off Prometheus's scrape timeout */
-#define MIN_PROBE_TIME (100 * LD_MS) /* the shortest deadline a probe gets */
-#define DRAIN_GRACE    (300 * LD_MS) /* after the last answer, before exiting */
+#define DEFAULT_LISTEN  "127.0.0.1:9810"
+#define SCRAPE_MARGIN   (500 * LD_MS)      /* taken off Prometheus's scrape timeout */
+#define MIN_PROBE_TIME  (100 * LD_MS)      /* the shortest deadline a probe gets */
+#define QUERY_BYTES_MAX 4096               /* longest /probe query handled (414 past it) */
+#define QUERY_ARGS_MAX  LD_QUERY_WORDS_MAX /* most query parameters handled (400 past it) */
+/* Connection memory: libmicrohttpd splits the query into records of about
+ * 64 bytes in it and, when they do not fit, never answers. A request line
+ * at QUERY_BYTES_MAX split into one-byte parameters (2048 records, 128 KiB)
+ * and 100 KiB of headers fit; only memory the request uses is touched. */
+#define CONNECTION_MEMORY (256 * 1024)
+#define DRAIN_GRACE       (300 * LD_MS) /* after the last answer, before exiting */
 
 static const char serve_usage[] =
     "usage: linkdoctor serve [--listen ADDR:PORT] [options]\n"
@@ -107,12 +115,6 @@ typedef struct probe {
     double started_wall;   /* ... on the wall clock */
     ld_target_spec spec;   /* what it checks */
 } probe;
-
-static double wall_now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* Answers with one line of text (network input in it is sanitized). */
 static void answer_line(ld_httpd_request *req, unsigned status, const char *fmt, ...)
@@ -211,6 +213,44 @@ static ld_time probe_deadline(server *s, ld_httpd_request *req) {
     return ld_time_now() + budget;
 }
 
+/* 1 when every address the probe would reach is allowed by --allow-target:
+ * the target, and each endpoint_ip and dns_server the request added (the
+ * check connects to those instead of, or besides, the target's own). The
+ * server's own --endpoint-ip/--dns-server defaults are the admin's choice.
+ * Else 0 with why naming the parameter. */
+static int request_allowed(const server *s, const ld_target_spec *spec, char *why, size_t len) {
+    const char *const *allow = s->o->allow;
+    const ld_target_opts *own = &s->o->target;
+    char shown[LD_ADDR_STRLEN];
+    if (!ld_allow_match(allow, s->o->nallow, &spec->target)) {
+        snprintf(why, len, "target not allowed by --allow-target");
+        return 0;
+    }
+    for (size_t i = 0; i < spec->nendpoint_ips; i++) {
+        const ld_addr *a = &spec->endpoint_ips[i];
+        int own_default = 0;
+        for (size_t k = 0; k < own->nendpoint_ips; k++)
+            own_default |= ld_addr_equal(a, &own->endpoint_ips[k]);
+        if (!own_default && !ld_allow_match_addr(allow, s->o->nallow, a)) {
+            ld_addr_format(a, shown);
+            snprintf(why, len, "endpoint_ip %s not allowed by --allow-target", shown);
+            return 0;
+        }
+    }
+    for (size_t i = 0; i < spec->ndns_servers; i++) {
+        const ld_addr *a = &spec->dns_servers[i].addr;
+        int own_default = 0;
+        for (size_t k = 0; k < own->ndns_servers; k++)
+            own_default |= ld_addr_equal(a, &own->dns_servers[k].addr);
+        if (!own_default && !ld_allow_match_addr(allow, s->o->nallow, a)) {
+            ld_addr_format(a, shown);
+            snprintf(why, len, "dns_server %s not allowed by --allow-target", shown);
+            return 0;
+        }
+    }
+    return 1;
+}
+
 static void handle_probe(server *s, ld_httpd_request *req) {
     ld_query q = {0};
     ld_err err;
@@ -229,9 +269,10 @@ static void handle_probe(server *s, ld_httpd_request *req) {
         reject(s, req, REJ_BAD, st == LD_ENOMEM ? 500 : 400, err.msg);
         return;
     }
-    if (!ld_allow_match(s->o->allow, s->o->nallow, &p->spec.target)) {
+    char why[160];
+    if (!request_allowed(s, &p->spec, why, sizeof why)) {
         free(p);
-        reject(s, req, REJ_DENIED, 403, "target not allowed by --allow-target");
+        reject(s, req, REJ_DENIED, 403, why);
         return;
     }
     if (s->in_flight >= s->o->max_probes) {
@@ -243,7 +284,7 @@ static void handle_probe(server *s, ld_httpd_request *req) {
     p->req = req;
     p->json = json;
     p->started = ld_time_now();
-    p->started_wall = wall_now();
+    p->started_wall = ld_utc_now();
     if (!(p->run = ld_run_create(s->plan, probe_deadline(s, req), &err)) ||
         ld_run_add(p->run, &p->spec, &err) != LD_OK ||
         ld_run_start(p->run, probe_done, p, &err) != LD_OK) {
@@ -310,8 +351,11 @@ static void handle_metrics(server *s, ld_httpd_request *req) {
 
 static void on_request(void *arg, ld_httpd_request *req) {
     server *s = arg;
-    const char *path = ld_httpd_path(req);
-    if (strcmp(ld_httpd_method(req), "GET") != 0 && strcmp(ld_httpd_method(req), "HEAD") != 0)
+    const char *path = ld_httpd_path(req), *why;
+    unsigned refusal = ld_httpd_refusal(req, &why);
+    if (refusal)
+        reject(s, req, REJ_BAD, refusal, why);
+    else if (strcmp(ld_httpd_method(req), "GET") != 0 && strcmp(ld_httpd_method(req), "HEAD") != 0)
         answer_line(req, 405, "only GET");
     else if (strcmp(path, "/probe") == 0)
         handle_probe(s, req);
@@ -384,7 +428,7 @@ int ld_cmd_serve(int argc, char **argv, ld_time started) {
     sigprocmask(SIG_BLOCK, &set, &old);
     s.drain.heap_idx = SIZE_MAX;
     s.started = started;
-    s.started_wall = wall_now();
+    s.started_wall = ld_utc_now();
 
     if (!profiles || ld_cli_profiles(profiles, &err) != LD_OK) {
         ld_msg_error("built-in profiles: %s", profiles ? err.msg : "out of memory");
@@ -455,7 +499,9 @@ int ld_cmd_serve(int argc, char **argv, ld_time started) {
     /* Connections: the probes at once, and room for /metrics and refusals. */
     ld_httpd_limits lim = {.max_connections = o.max_probes * 2 + 16,
                            .idle_seconds = 30,
-                           .memory_per_connection = 16384};
+                           .memory_per_connection = CONNECTION_MEMORY,
+                           .max_query_bytes = QUERY_BYTES_MAX,
+                           .max_query_args = QUERY_ARGS_MAX};
     char where[LD_ADDR_STRLEN + 8];
     ld_resolver listen_as = {.addr = o.listen_addr, .port = o.listen_port};
     ld_resolver_format(&listen_as, where, sizeof where);

@@ -11,6 +11,8 @@
 
 #include "core/addr.h"
 
+#define REFUSED_IDLE_SECONDS 2 /* idle time left to a connection whose query is refused */
+
 /* One request, from its headers to its answer. */
 struct ld_httpd_request {
     ld_httpd *h;                   /* the server */
@@ -21,6 +23,8 @@ struct ld_httpd_request {
     int handed;                    /* the handler has it */
     int suspended;                 /* its connection waits for the answer */
     int answered;                  /* ld_httpd_respond was called */
+    unsigned refusal;              /* 414/400 when the query is past the limits, else 0 */
+    const char *refusal_why;       /* ... why, static text */
     unsigned status;               /* the answer ... */
     char content_type[64];         /* ... */
     char *body;                    /* ... owned */
@@ -40,6 +44,7 @@ struct ld_httpd {
     ld_httpd_request *waiting; /* handed, not answered yet */
     size_t pending;            /* how many */
     int in_run;                /* inside MHD_run: do not re-enter */
+    ld_httpd_limits limits;    /* as created */
 };
 
 static void unlink_waiting(ld_httpd_request *r) {
@@ -99,6 +104,36 @@ static enum MHD_Result queue_answer(ld_httpd_request *r) {
     return ret;
 }
 
+/* The request line's URI, before libmicrohttpd splits its query: the
+ * request starts here, measured against the query limits. */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn) {
+    ld_httpd *h = cls;
+    ld_httpd_request *r = calloc(1, sizeof *r);
+    if (!r)
+        return NULL; /* on_request tries again, and refuses the connection */
+    r->h = h;
+    r->conn = conn;
+    const char *query = strchr(uri, '?');
+    if (!query)
+        return r;
+    size_t len = strlen(query + 1), args = 1;
+    for (const char *c = query + 1; *c; c++)
+        args += *c == '&';
+    if (len > h->limits.max_query_bytes) {
+        r->refusal = 414;
+        r->refusal_why = "query too long";
+    } else if (args > h->limits.max_query_args) {
+        r->refusal = 400;
+        r->refusal_why = "too many query parameters";
+    }
+    /* Past a limit that far, the query may not fit the connection's memory
+     * once split, and then libmicrohttpd sends nothing: the connection
+     * should not hold its place for the whole idle time. */
+    if (r->refusal)
+        MHD_set_connection_option(conn, MHD_CONNECTION_OPTION_TIMEOUT, REFUSED_IDLE_SECONDS);
+    return r;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_data_size, void **con_cls) {
@@ -106,13 +141,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     ld_httpd_request *r = *con_cls;
     (void)version;
     (void)upload_data;
-    if (!r) {
-        /* The headers are in: make the request, answer on the next call. */
-        r = calloc(1, sizeof *r);
-        if (!r)
+    if (!r || !r->method) {
+        /* The headers are in: complete the request, answer on the next call. */
+        if (!r && !(r = on_uri(h, "", conn)))
             return MHD_NO;
-        r->h = h;
-        r->conn = conn;
         r->method = method;
         r->path = url;
         const union MHD_ConnectionInfo *ci =
@@ -180,6 +212,7 @@ ld_httpd *ld_httpd_create(ld_loop *loop, const struct sockaddr *addr, socklen_t 
     h->handler = handler;
     h->arg = arg;
     h->timer.heap_idx = SIZE_MAX;
+    h->limits = *limits;
     unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME;
     if (addr->sa_family == AF_INET6)
         flags |= MHD_USE_IPv6;
@@ -188,7 +221,8 @@ ld_httpd *ld_httpd_create(ld_loop *loop, const struct sockaddr *addr, socklen_t 
                                  MHD_OPTION_CONNECTION_LIMIT, limits->max_connections,
                                  MHD_OPTION_CONNECTION_TIMEOUT, limits->idle_seconds,
                                  MHD_OPTION_CONNECTION_MEMORY_LIMIT, limits->memory_per_connection,
-                                 MHD_OPTION_NOTIFY_COMPLETED, on_completed, h, MHD_OPTION_END);
+                                 MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
+                                 MHD_OPTION_URI_LOG_CALLBACK, on_uri, h, MHD_OPTION_END);
     if (!h->daemon) {
         ld_err_set(err, LD_EINVAL,
                    "cannot listen there (in use, not an address of this host, "
@@ -266,6 +300,11 @@ int ld_httpd_args(ld_httpd_request *req, int (*fn)(void *arg, const char *name, 
     args_walk w = {.fn = fn, .arg = arg};
     MHD_get_connection_values(req->conn, MHD_GET_ARGUMENT_KIND, on_arg, &w);
     return w.result;
+}
+
+unsigned ld_httpd_refusal(const ld_httpd_request *req, const char **why) {
+    *why = req->refusal_why;
+    return req->refusal;
 }
 
 const char *ld_httpd_header(ld_httpd_request *req, const char *name) {

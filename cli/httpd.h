@@ -8,7 +8,13 @@
  * the request: the connection is suspended (it costs nothing while a probe
  * runs) and resumed when the answer comes. Connections, request sizes and
  * idle time are bounded: a request line or headers past the memory limit
- * are refused by libmicrohttpd itself (414 / 431).
+ * are refused by libmicrohttpd itself (414 / 431). A query past
+ * max_query_bytes or max_query_args is seen before libmicrohttpd splits it
+ * and handed over marked (ld_httpd_refusal), for the handler to refuse and
+ * count. libmicrohttpd 0.9.75 keeps every query parameter in the
+ * connection's memory (48 bytes each) and, when they do not fit, never
+ * answers: the memory limit must hold a request line at the query limit
+ * split into one-byte parameters (see cmd_serve.c).
  */
 #ifndef LD_CLI_HTTPD_H
 #define LD_CLI_HTTPD_H
@@ -31,6 +37,8 @@ typedef struct ld_httpd_limits {
     unsigned max_connections;     /* open connections at once; more are refused */
     unsigned idle_seconds;        /* a connection idle this long is closed */
     size_t memory_per_connection; /* bytes a request (line and headers) may use */
+    size_t max_query_bytes;       /* longest query (after '?') handled: longer is 414 */
+    unsigned max_query_args;      /* most query parameters handled: more is 400 */
 } ld_httpd_limits;
 
 /* Listens on addr and serves requests in loop. NULL with err naming the
@@ -56,6 +64,9 @@ const char *ld_httpd_path(const ld_httpd_request *req);
  * NULL for "?flag"); stops when fn returns non-zero, and returns that. */
 int ld_httpd_args(ld_httpd_request *req, int (*fn)(void *arg, const char *name, const char *value),
                   void *arg);
+/* 0 when the request's query is within the limits; else the status it
+ * deserves (414, 400) with *why saying so in one line (static text). */
+unsigned ld_httpd_refusal(const ld_httpd_request *req, const char **why);
 /* A request header's value, or NULL. */
 const char *ld_httpd_header(ld_httpd_request *req, const char *name);
 /* The peer's address as text ("10.0.0.5:41234"), for logs. */

@@ -13,6 +13,7 @@
 #include "cli/commands.h"
 #include "cli/emit.h"
 #include "cli/msg.h"
+#include "core/utc.h"
 
 #define IDS_MAX 512 /* characters of one target's diagnosis ids remembered */
 
@@ -26,6 +27,7 @@ typedef struct watch {
     const ld_watch_config *cfg;  /* how */
     ld_run *run;                 /* the round in flight, NULL between rounds */
     ld_time round_started;       /* when it started */
+    double round_started_wall;   /* ... by the wall clock: the round's started_at, host.time */
     ld_timer next;               /* starts the next round */
     int sigfd;                   /* SIGINT and SIGTERM, read from the loop */
     ld_io sig;                   /* its watch */
@@ -42,11 +44,6 @@ static void fail(watch *w, const char *what) {
     ld_msg_error("%s", what);
     w->failed = 1;
     ld_loop_stop(w->loop);
-}
-
-/* Writes len bytes of data to stdout now; 0 when it could not. */
-static int put(const char *data, size_t len) {
-    return fwrite(data, 1, len, stdout) == len && fflush(stdout) == 0;
 }
 
 /* "id, id" of a target's reported diagnoses, into buf. */
@@ -122,7 +119,10 @@ static void round_done(ld_run *run, void *arg) {
     ld_cli_report cr;
     ld_buf out;
     ld_buf_init(&out, 0);
-    ld_status st = ld_cli_report_build(w->rules, run, w->cfg->base, w->round_started, &cr, &err);
+    /* Each round reports its own start, or a monitor would see one stale run. */
+    ld_report base = *w->cfg->base;
+    base.started_at = w->round_started_wall;
+    ld_status st = ld_cli_report_build(w->rules, run, &base, w->round_started, &cr, &err);
     if (st == LD_OK) {
         if (w->cfg->format == LD_FORMAT_TEXT)
             st = render_text(w, &cr.report, &out, &err);
@@ -138,10 +138,12 @@ static void round_done(ld_run *run, void *arg) {
     ld_cli_report_clear(&cr);
     ld_run_free(run);
     w->run = NULL;
+    /* Past stdio, as check's report goes: a failed write is this one line,
+     * and stdio keeps no error for main() to report a second time. */
+    if (st == LD_OK)
+        st = ld_report_write(NULL, out.data, out.len, &err);
     if (st != LD_OK)
         fail(w, err.msg);
-    else if (!put(out.data, out.len))
-        fail(w, errno ? strerror(errno) : "standard output: a write failed");
     else
         schedule_next(w);
     ld_buf_clear(&out);
@@ -160,6 +162,7 @@ static void schedule_next(watch *w) {
 static void start_round(watch *w) {
     ld_err err;
     w->round_started = ld_time_now();
+    w->round_started_wall = ld_utc_now();
     w->run = ld_run_create(w->plan, w->round_started + w->cfg->timeout, &err);
     for (size_t i = 0; w->run && i < w->n; i++)
         if (ld_run_add(w->run, &w->specs[i], &err) != LD_OK) {

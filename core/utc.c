@@ -26,3 +26,9 @@ int ld_utc_parse(const char *s, double *out) {
     *out = (double)timegm(&tm);
     return 1;
 }
+
+double ld_utc_now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}

@@ -12,5 +12,8 @@ void ld_utc_format(double epoch, char *buf, size_t len);
 /* "2026-11-21T21:42:00Z" back to seconds since the epoch into *out; 1 when s
  * is one, 0 (and *out untouched) otherwise. */
 int ld_utc_parse(const char *s, double *out);
+/* The wall clock now, in seconds since the epoch: when a run or round starts
+ * (durations use the monotonic ld_time_now()). */
+double ld_utc_now(void);
 
 #endif

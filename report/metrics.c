@@ -2,6 +2,9 @@
 #include "metrics.h"
 
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 const ld_metric ld_metrics[] = {
     {"dns", LD_METRIC_PHASE_MS, LD_F_DNS_LATENCY_MS, LD_F__COUNT, LD_F__COUNT,
@@ -38,4 +41,76 @@ double ld_report_kept_ms(double ms) {
 
 double ld_report_kept_time(double epoch) {
     return epoch > 0 ? (double)llround(epoch * 1000.0) / 1000.0 : 0;
+}
+
+/* One target while the labels are numbered: its mapped text and place. */
+typedef struct label_entry {
+    char *name;   /* the mapped text, in the labels' block */
+    size_t index; /* the target's place in the report */
+} label_entry;
+
+/* Same texts together, each group in target order. */
+static int label_entry_cmp(const void *a, const void *b) {
+    const label_entry *x = a, *y = b;
+    int c = strcmp(x->name, y->name);
+    if (c)
+        return c;
+    return x->index < y->index ? -1 : x->index > y->index;
+}
+
+#define LABEL_SUFFIX_MAX 24 /* " #" and a size_t */
+
+static const char *label_target_text(const ld_report_target *t) {
+    const ld_value *v = ld_facts_get(t->facts, LD_F_TARGET_INPUT);
+    return v && v->type == LD_T_STR ? v->u.s : "?";
+}
+
+ld_status ld_target_labels_build(ld_target_labels *labels, const ld_report *r, char (*map)(char),
+                                 ld_err *err) {
+    ld_status st = LD_OK;
+    label_entry *order = NULL;
+    size_t n = r->ntargets, size = 0;
+    memset(labels, 0, sizeof *labels);
+    for (size_t i = 0; i < n; i++)
+        size += strlen(label_target_text(&r->targets[i])) + LABEL_SUFFIX_MAX + 1;
+    /* The pointers first, then the texts, so one free releases both. */
+    labels->names = malloc(n * sizeof *labels->names + size + 1);
+    order = malloc((n ? n : 1) * sizeof *order);
+    if (!labels->names || !order) {
+        st = ld_err_set(err, LD_ENOMEM, "out of memory for the targets' labels");
+        goto out;
+    }
+    labels->n = n;
+    char *text = (char *)(labels->names + n);
+    for (size_t i = 0; i < n; i++) {
+        const char *s = label_target_text(&r->targets[i]);
+        size_t len = strlen(s);
+        labels->names[i] = text;
+        for (size_t k = 0; k < len; k++)
+            text[k] = map ? map(s[k]) : s[k];
+        text[len] = '\0';
+        order[i] = (label_entry){.name = text, .index = i};
+        text += len + LABEL_SUFFIX_MAX + 1;
+    }
+    qsort(order, n, sizeof *order, label_entry_cmp);
+    /* Compared with its group's first entry, which keeps its text unsuffixed. */
+    for (size_t i = 1, first = 0; i < n; i++) {
+        if (strcmp(order[i].name, order[first].name) != 0) {
+            first = i;
+            continue;
+        }
+        /* room was kept after every text */
+        snprintf(order[i].name + strlen(order[i].name), LABEL_SUFFIX_MAX + 1, " #%zu",
+                 i - first + 1);
+    }
+out:
+    free(order);
+    if (st != LD_OK)
+        ld_target_labels_clear(labels);
+    return st;
+}
+
+void ld_target_labels_clear(ld_target_labels *labels) {
+    free(labels->names);
+    memset(labels, 0, sizeof *labels);
 }

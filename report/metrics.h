@@ -40,4 +40,24 @@ int ld_metric_value(const ld_metric *m, const ld_report_target *t, double *value
 double ld_report_kept_ms(double ms);
 double ld_report_kept_time(double epoch);
 
+/* The name each target of a report goes by in a format's labels, unique in
+ * the report: the target's text passed through the format's character map,
+ * with " #N" appended to its Nth occurrence (N >= 2, in target order) among
+ * targets whose mapped text is the same - so a target given twice keeps all
+ * of its series (a second `--expect-status` may fail where the first did
+ * not). Target texts hold no white space, so a suffixed name never equals
+ * another target's. */
+typedef struct ld_target_labels {
+    char **names; /* names[i] for target i, owned (one block with the texts) */
+    size_t n;     /* how many: the report's ntargets */
+} ld_target_labels;
+
+/* Fills labels (caller-owned) for r; map (NULL: keep) replaces characters a
+ * format cannot hold. LD_ENOMEM with err set when memory runs out. */
+ld_status ld_target_labels_build(ld_target_labels *labels, const ld_report *r, char (*map)(char),
+                                 ld_err *err);
+
+/* Frees what labels holds; a zeroed labels is harmless. */
+void ld_target_labels_clear(ld_target_labels *labels);
+
 #endif

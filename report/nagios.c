@@ -9,7 +9,9 @@
  *
  * Perfdata follows the guidelines' 'label'=value[UOM];[warn];[crit];[min];[max]:
  * times in seconds ("s"), counts without a unit; a label is the metric's name
- * for one target and "TARGET metric" for several, so labels stay unique. The
+ * for one target and "TARGET metric" for several; a target given twice (or
+ * two whose texts differ only in characters a label cannot hold: ' = |)
+ * goes by "TARGET #2" the second time, so labels stay unique. The
  * text before the '|' must not contain one, and no line may break inside a
  * field: both are replaced. */
 #include "report.h"
@@ -113,19 +115,19 @@ static void put_summary(ld_buf *out, const ld_report *r) {
     }
 }
 
-/* A perfdata label: the metric, prefixed by the target when there are
- * several; quote and '=' are not allowed inside one. */
-static void put_label(ld_buf *out, const ld_report *r, const ld_report_target *t,
-                      const char *metric) {
-    char label[LD_TARGET_INPUT_MAX + 32];
+/* What a perfdata label cannot hold: its quote, '=', the '|' before perfdata
+ * and a line break. */
+static char label_char(char c) {
+    return c == '\'' || c == '=' || c == '|' || c == '\n' ? '_' : c;
+}
+
+/* A perfdata label: the metric, prefixed by the target's label when there
+ * are several. */
+static void put_label(ld_buf *out, const ld_report *r, const char *target, const char *metric) {
+    ld_buf_putc(out, '\'');
     if (r->ntargets > 1)
-        snprintf(label, sizeof label, "%s %s", target_name(t), metric);
-    else
-        snprintf(label, sizeof label, "%s", metric);
-    ld_buf_putc(out, '\'');
-    for (const char *p = label; *p; p++)
-        ld_buf_putc(out, *p == '\'' || *p == '=' || *p == '|' || *p == '\n' ? '_' : *p);
-    ld_buf_putc(out, '\'');
+        ld_buf_printf(out, "%s ", target);
+    ld_buf_printf(out, "%s'", metric);
 }
 
 static const char *fact_str(const ld_report_target *t, ld_fact_id id) {
@@ -135,7 +137,11 @@ static const char *fact_str(const ld_report_target *t, ld_fact_id id) {
     return v && v->type == LD_T_STR ? v->u.s : "";
 }
 
-static void put_perfdata(ld_buf *out, const ld_report *r) {
+static ld_status put_perfdata(ld_buf *out, const ld_report *r, ld_err *err) {
+    ld_target_labels labels;
+    ld_status st = ld_target_labels_build(&labels, r, label_char, err);
+    if (st != LD_OK)
+        return st;
     int first = 1;
     for (size_t i = 0; i < r->ntargets; i++) {
         const ld_report_target *t = &r->targets[i];
@@ -146,7 +152,7 @@ static void put_perfdata(ld_buf *out, const ld_report *r) {
                 continue;
             ld_buf_puts(out, first ? " | " : " ");
             first = 0;
-            put_label(out, r, t, mt->name);
+            put_label(out, r, labels.names[i], mt->name);
             if (mt->kind == LD_METRIC_PHASE_MS)
                 ld_buf_printf(out, "=%.6fs;%s;%s;0;", v, fact_str(t, mt->warning),
                               fact_str(t, mt->critical));
@@ -156,6 +162,8 @@ static void put_perfdata(ld_buf *out, const ld_report *r) {
                 ld_buf_printf(out, "=%.0f;;;;", v);
         }
     }
+    ld_target_labels_clear(&labels);
+    return LD_OK;
 }
 
 /* The first line of a fix, up to FIX_MAX characters. */
@@ -196,7 +204,9 @@ static void put_long_text(ld_buf *out, const ld_report *r) {
 ld_status ld_report_nagios(const ld_report *r, ld_buf *out, ld_err *err) {
     ld_buf_printf(out, "LINKDOCTOR %s - ", state_name(r->verdict));
     put_summary(out, r);
-    put_perfdata(out, r);
+    ld_status st = put_perfdata(out, r, err);
+    if (st != LD_OK)
+        return st;
     put_long_text(out, r);
     if (out->len >= out->limit)
         return ld_err_set(err, LD_ELIMIT, "the report is larger than %zu bytes", out->limit);

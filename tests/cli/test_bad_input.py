@@ -167,6 +167,26 @@ class BadInput(unittest.TestCase):
         self.refuse(["check", "127.0.0.1:9", "--warning", "1", "--warning", "total=2"],
                     "--warning", "given twice")
 
+    def test_bad_input_for_nagios_is_also_the_plugin_status(self):
+        # Nagios shows only stdout: the refusal is there too, as an UNKNOWN status line,
+        # whether --format nagios comes before or after the bad option.
+        sys.path.insert(0, os.path.join(SOURCE, "tests"))
+        import nagios_check
+        targets = os.path.join(self.dir.name, "targets")
+        with open(targets, "w") as f:
+            f.write("x..y:80\n")
+        for args in (["a..b:80", "--format", "nagios"],
+                     ["127.0.0.1:9", "--warning", "x", "--format", "nagios"],
+                     ["127.0.0.1:9", "--format=nagios", "--critical", "20:10"],
+                     ["--targets", targets, "--format", "nagios"]):
+            p = subprocess.run([BINARY, "check", *args], capture_output=True, text=True,
+                               timeout=10)
+            self.assertEqual(p.returncode, 3, f"{args}: {p.stderr!r}")
+            (line,) = p.stderr.splitlines()
+            self.assertEqual(p.stdout, line.replace("linkdoctor: ", "LINKDOCTOR UNKNOWN - ", 1)
+                             + "\n", args)
+            self.assertEqual(nagios_check.check(p.stdout), ("UNKNOWN", {}), args)
+
     def test_bad_targets_files(self):
         bad = os.path.join(self.dir.name, "..", os.path.basename(self.dir.name) + "-targets")
         cases = [
@@ -175,6 +195,8 @@ class BadInput(unittest.TestCase):
             ("127.0.0.1:9 'open\n", [f"{bad}:1:", "unterminated"]),
             ("127.0.0.1:9 127.0.0.1:10\n", [f"{bad}:1:", "more than one target"]),
             ("127.0.0.1:9 --frobnicate\n", [f"{bad}:1:", "--frobnicate"]),
+            ("--endpoint-ip 127.0.0.2\n", [f"{bad}:1: no target"]),   # options alone
+            ("# c\n127.0.0.1:9\n --dns-server 127.0.0.2 # x\n", [f"{bad}:3: no target"]),
             ("# nothing\n", ["no target"]),
         ]
         try:

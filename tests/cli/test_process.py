@@ -243,14 +243,18 @@ class Signals(Case):
                     self.assertEqual(json.load(f)["command"], "check", sig.name)
 
 
+WATCH = ["check", "127.0.0.1:1", "--watch", "1", *QUICK]   # runs until SIGINT
+
+
 def subcommands():
-    """Every subcommand and help text, with the exit code each gives on a good stdout."""
+    """Every subcommand and help text, with the exit code each gives on a good stdout (a
+    --watch, after its first round and SIGINT: the round's)."""
     pcap = os.path.join(SOURCE, "tests/data/pcap/refused.eth.pcap")
     rules = os.path.join(SOURCE, "tests/data/site-rules.json")
     return [
         (["--help"], 0), (["help"], 0), (["--version"], 0),
         (["check", "--help"], 0), (["check", "127.0.0.1:1", *QUICK], 2),
-        (["check", "127.0.0.1:1", "--format", "json", *QUICK], 2),
+        (["check", "127.0.0.1:1", "--format", "json", *QUICK], 2), (WATCH, 2),
         (["analyze", "--help"], 0), (["analyze", pcap], 2), (["analyze", pcap, "--format", "json"], 2),
         (["rules", "--help"], 0), (["rules", "list"], 0), (["rules", "facts"], 0),
         (["rules", "lint", rules], 0),
@@ -264,9 +268,25 @@ class UnwritableStdout(Case):
         return subprocess.run([BINARY, *args], stdout=stdout, stderr=subprocess.PIPE, text=True,
                               timeout=20)
 
+    def run_watch_one_round(self):
+        p = subprocess.Popen([BINARY, *WATCH], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True)
+        try:
+            first = p.stdout.readline()
+            p.send_signal(signal.SIGINT)
+            rest, err = p.communicate(timeout=10)
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+        return subprocess.CompletedProcess(p.args, p.returncode, first + rest, err)
+
     def test_every_subcommand_succeeds_on_a_good_stdout(self):
         for args, code in subcommands():
-            p = self.run_with_stdout(args, subprocess.PIPE)
+            if args is WATCH:
+                p = self.run_watch_one_round()
+            else:
+                p = self.run_with_stdout(args, subprocess.PIPE)
             self.assertEqual(p.returncode, code, f"{args}: {p.stderr!r}")
             self.assertNotEqual(p.stdout, "", args)
 

@@ -4,6 +4,7 @@ syntax (tests/nagios_check.py), Prometheus output checked by promtool, targets f
 and --watch seeing a security group change and ending on SIGINT.
 """
 
+import json
 import os
 import signal
 import subprocess
@@ -113,12 +114,17 @@ def targets_file_bad_line(lab):
 def watch(lab):
     # --watch sees the security group close and open again within a round, then ends on
     # SIGINT within a second with the last round's exit code.
+    # Beside it, the same watch as JSON Lines and as Prometheus: each round says when it
+    # started (started_at, host.time, linkdoctor_last_run_timestamp_seconds), not when
+    # the first one did.
     lab.start_service(PORT, [ZONE_A], NAME)
     argv = [lab.binary, "check", TARGET, "--cloud", "none", "--watch", "0.5",
             "--connect-timeout", "1"]
-    p = subprocess.Popen(lab.exec_argv(lab.client, *argv), stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE, text=True,
-                         env=dict(os.environ, LINKDOCTOR_DMI_DIR=lab.dmi_dir))
+    env = dict(os.environ, LINKDOCTOR_DMI_DIR=lab.dmi_dir)
+    procs = [subprocess.Popen(lab.exec_argv(lab.client, *argv, *fmt), stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True, env=env)
+             for fmt in ((), ("--format", "json"), ("--format", "prometheus"))]
+    p = procs[0]
     try:
         time.sleep(1.2)
         lab.block("endpoint", ZONE_A, PORT)
@@ -126,13 +132,27 @@ def watch(lab):
         S.L._sh(*lab.exec_argv(lab.endpoint, "nft", "flush", "table", "inet", "lab_sg"))
         time.sleep(1.5)
         sent = time.monotonic()
-        p.send_signal(signal.SIGINT)
+        for q in procs:
+            q.send_signal(signal.SIGINT)
         out, err = p.communicate(timeout=5)
         ended = time.monotonic() - sent
+        json_out, _ = procs[1].communicate(timeout=5)
+        prom_out, _ = procs[2].communicate(timeout=5)
     finally:
-        if p.poll() is None:
-            p.kill()
-            p.wait()
+        for q in procs:
+            if q.poll() is None:
+                q.kill()
+                q.wait()
+    reports = [json.loads(line) for line in json_out.splitlines()]
+    started = [r["started_at"] for r in reports]
+    expect(len(started) >= 6 and started == sorted(set(started)),
+           f"every JSON round has its own, later started_at: {started}")
+    expect(reports[0]["host"]["time"] < reports[-1]["host"]["time"],
+           f"host.time moves: {reports[0]['host']['time']} .. {reports[-1]['host']['time']}")
+    stamps = [float(line.split()[1]) for line in prom_out.splitlines()
+              if line.startswith("linkdoctor_last_run_timestamp_seconds ")]
+    expect(len(stamps) >= 6 and stamps == sorted(set(stamps)),
+           f"every Prometheus round has its own, later timestamp: {stamps}")
     expect(ended < 1.0 + S.L.TIME_SLACK, f"ended {ended:.2f} s after SIGINT")
     expect_eq((p.returncode, err), (0, ""), "exit code (the last round's: ok) and stderr")
     rounds = [line for line in out.split("\n") if line[:2].isdigit() and "Z  " in line]

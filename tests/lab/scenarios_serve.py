@@ -10,6 +10,7 @@ The server and every client run in the client namespace (the server listens on i
 
 import json
 import os
+import re
 import select
 import signal
 import subprocess
@@ -122,21 +123,84 @@ def serve_probe(lab):
         results = s.get(f"http://{LISTEN}/probe", probe_url("a..b:1"), probe_url("\x00\xff:1"),
                         probe_url(HEALTHY, cacert="/etc/shadow"), probe_url(HEALTHY, rules="/x"),
                         probe_url(HEALTHY, timeout="100"), f"http://{LISTEN}/nope",
-                        probe_url(huge), f"http://{LISTEN}/-/healthy", f"http://{LISTEN}/metrics")
+                        probe_url(huge), probe_url(HEALTHY) + "&a" * 400,
+                        probe_url(HEALTHY) + f"&endpoint_ip={ZONE_A}" * 200,
+                        f"http://{LISTEN}/-/healthy", f"http://{LISTEN}/metrics")
         codes = [r["status"] for r in results]
-        expect_eq(codes, [400, 400, 400, 400, 400, 400, 404, 414, 200, 200], "statuses")
-        for r in results[:7]:
+        expect_eq(codes, [400, 400, 400, 400, 400, 400, 404, 414, 400, 414, 200, 200], "statuses")
+        for r in results[:10]:
             expect_eq(r["body"].count("\n"), 1, f"one line: {r['body']!r}")
+        # Many parameters (~1-5 KB): answered and counted, not a connection closed unanswered.
+        expect_eq((results[8]["body"], results[9]["body"]),
+                  ("too many query parameters\n", "query too long\n"), "many parameters")
         expect_in("'cacert' is not allowed", results[3]["body"], "a file option")
-        promtool(results[9]["body"], "/metrics")
-        expect_in('linkdoctor_serve_requests_rejected_total{reason="bad_request"} 6',
-                  results[9]["body"], "bad requests counted")
-        expect_in('linkdoctor_serve_probes_total{verdict="critical"} 1', results[9]["body"],
+        promtool(results[11]["body"], "/metrics")
+        # Every 400 and 414 (the huge target's too): all but the 404.
+        expect_in('linkdoctor_serve_requests_rejected_total{reason="bad_request"} 9',
+                  results[11]["body"], "bad requests counted")
+        expect_in('linkdoctor_serve_probes_total{verdict="critical"} 1', results[11]["body"],
                   "the drop counted")
         code, log = s.stop()
         expect_eq(code, 0, "exit code after SIGTERM")
         expect_in(f"probe target={DROPPED} verdict=critical ids=tcp.syn_dropped", log,
                   "the probe's log line")
+    finally:
+        s.close()
+
+
+@S.scenario("serve.allow_target")
+def serve_allow_target(lab):
+    # --allow-target judges every address a request makes the server reach: the target,
+    # and each endpoint_ip and dns_server it adds (else a request allowed by its target
+    # could connect anywhere); refused ones are 403 with one line naming the parameter.
+    lab_with_targets(lab)
+    s = Serve(lab, "--allow-target", "10.0.2.0/24", "--allow-target", "lab.test")
+    try:
+        results = s.get(probe_url(f"{ZONE_A}:{PORT}"),
+                        probe_url(f"{ZONE_A}:{PORT}", endpoint_ip=ZONE_B),
+                        probe_url(HEALTHY, endpoint_ip=ZONE_A),
+                        probe_url(HEALTHY, endpoint_ip=f"{ZONE_A},{ZONE_B}"),
+                        probe_url(HEALTHY, dns_server=S.L.RESOLVER_IP),
+                        probe_url(DROPPED), f"http://{LISTEN}/metrics")
+        codes = [r["status"] for r in results]
+        expect_eq(codes, [200, 403, 200, 403, 403, 403, 200], "statuses")
+        refused = {1: f"endpoint_ip {ZONE_B} not allowed by --allow-target",
+                   3: f"endpoint_ip {ZONE_B} not allowed by --allow-target",
+                   4: f"dns_server {S.L.RESOLVER_IP} not allowed by --allow-target",
+                   5: "target not allowed by --allow-target"}
+        for i, why in refused.items():
+            expect_eq(results[i]["body"], why + "\n", f"why {results[i]['url']} is refused")
+        expect_in('linkdoctor_serve_requests_rejected_total{reason="denied"} 4',
+                  results[6]["body"], "refusals counted")
+        code, log = s.stop()
+        expect_eq(code, 0, "exit code after SIGTERM")
+        expect(ZONE_B not in log, f"nothing was probed at {ZONE_B}:\n{log}")
+    finally:
+        s.close()
+
+
+@S.scenario("serve.scrape_timeout", timed=True)
+def serve_scrape_timeout(lab):
+    # Prometheus says how long it waits (X-Prometheus-Scrape-Timeout-Seconds): a probe of
+    # a dropped SYN answers within it (less the 0.5 s margin, not --timeout's 10 s), and
+    # the answer says the check was cut short rather than passing for a verdict.
+    lab_with_targets(lab)
+    s = Serve(lab)
+    try:
+        (r,) = s.get(probe_url(DROPPED, format="json"),
+                     headers=["X-Prometheus-Scrape-Timeout-Seconds:0.8"])
+        expect_eq(r["status"], 200, "status")
+        expect(r["seconds"] < 0.9 + S.L.TIME_SLACK, f"answered in {r['seconds']:.2f} s")
+        target = json.loads(r["body"])["targets"][0]
+        facts = target["facts"]
+        expect_eq(facts.get("tcp.cut_by_deadline"), True, "the deadline cut the attempt")
+        expect(facts["tcp.wait_ms"] < 300 + 50, f"waited {facts['tcp.wait_ms']} ms (0.8 - 0.5 s)")
+        (d,) = target["diagnoses"]
+        # Cut before the first retransmission the capture would prove the drop by: timing
+        # alone, so medium confidence (high after a whole --connect-timeout).
+        expect_eq((d["id"], d["confidence"]), ("tcp.syn_dropped", "medium"), "the diagnosis")
+        m = re.search(r"got nothing back in ([0-9.]+) ms", d["summary"])
+        expect(m and float(m.group(1)) < 350, f"the summary's wait: {d['summary']}")
     finally:
         s.close()
 

@@ -149,6 +149,27 @@ static void nagios_several_targets_name_the_failing_ones_first(void) {
     fixture_free(&fx);
 }
 
+/* Labels stay unique when a target is given twice or two differ only in what
+ * a label cannot hold ('=' becomes '_'): later ones go by "TARGET #N". */
+static void nagios_labels_of_colliding_targets_are_numbered(void) {
+    fixture fx;
+    fixture_make(&fx, NTARGETS);
+    ld_bag_set_str(ld_facts_target(fx.facts[0]), LD_F_TARGET_INPUT, "http://h/a=b");
+    ld_bag_set_str(ld_facts_target(fx.facts[1]), LD_F_TARGET_INPUT, "http://h/a_b");
+    ld_bag_set_str(ld_facts_target(fx.facts[2]), LD_F_TARGET_INPUT, "http://h/a=b");
+    ld_buf out;
+    ld_buf_init(&out, 0);
+    ld_err err;
+    CU_ASSERT_EQUAL(ld_report_nagios(&fx.r, &out, &err), LD_OK);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out.data, " | 'http://h/a_b dns'=0.000412s;;;0; "));
+    CU_ASSERT_PTR_NOT_NULL(strstr(out.data, " 'http://h/a_b #2 syns'=2;;;0; "));
+    CU_ASSERT_PTR_NOT_NULL(strstr(out.data, " 'http://h/a_b #3 total'=0.007000s;;;0;\n"));
+    CU_ASSERT_PTR_NULL(strstr(out.data, "'http://h/a_b total'=0.007"));
+    golden("nagios_repeated.txt", &out); /* tests/nagios_check.py checks it (ctest) */
+    ld_buf_clear(&out);
+    fixture_free(&fx);
+}
+
 static void prometheus_families_have_help_type_and_escaped_labels(void) {
     fixture fx;
     fixture_make(&fx, NTARGETS);
@@ -171,7 +192,9 @@ static void prometheus_families_have_help_type_and_escaped_labels(void) {
     fixture_free(&fx);
 }
 
-static void prometheus_reports_a_repeated_target_once(void) {
+/* A target given twice (say with --expect-status 200, then 404) keeps both
+ * its verdicts and the second's diagnosis, under target="TEXT #2". */
+static void prometheus_numbers_a_repeated_target(void) {
     fixture fx;
     fixture_make(&fx, 2);
     ld_bag_set_str(ld_facts_target(fx.facts[1]), LD_F_TARGET_INPUT, "svc.lab.test:19530");
@@ -179,9 +202,15 @@ static void prometheus_reports_a_repeated_target_once(void) {
     ld_buf_init(&out, 0);
     ld_err err;
     CU_ASSERT_EQUAL(ld_report_prometheus(&fx.r, &out, &err), LD_OK);
-    const char *first = strstr(out.data, "linkdoctor_up{");
-    CU_ASSERT_PTR_NOT_NULL_FATAL(first);
-    CU_ASSERT_PTR_NULL(strstr(first + 1, "linkdoctor_up{"));
+    CU_ASSERT_PTR_NOT_NULL(
+        strstr(out.data, "linkdoctor_verdict{target=\"svc.lab.test:19530\"} 0\n"));
+    CU_ASSERT_PTR_NOT_NULL(
+        strstr(out.data, "linkdoctor_verdict{target=\"svc.lab.test:19530 #2\"} 2\n"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(out.data, "linkdoctor_diagnosis{target=\"svc.lab.test:19530 #2\","
+                                            "id=\"tcp.syn_dropped\",severity=\"critical\","));
+    CU_ASSERT_PTR_NOT_NULL(
+        strstr(out.data, "linkdoctor_tcp_syns_sent{target=\"svc.lab.test:19530 #2\"} 2\n"));
+    golden("prometheus_repeated.prom", &out); /* promtool checks it (ctest) */
     ld_buf_clear(&out);
     fixture_free(&fx);
 }
@@ -194,8 +223,9 @@ int main(void) {
     static const ld_test_case cases[] = {
         LD_TEST(nagios_one_healthy_target_is_ok_with_plain_labels),
         LD_TEST(nagios_several_targets_name_the_failing_ones_first),
+        LD_TEST(nagios_labels_of_colliding_targets_are_numbered),
         LD_TEST(prometheus_families_have_help_type_and_escaped_labels),
-        LD_TEST(prometheus_reports_a_repeated_target_once),
+        LD_TEST(prometheus_numbers_a_repeated_target),
         {0},
     };
     int rc = ld_unit_run("monitoring", cases);

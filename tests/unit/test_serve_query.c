@@ -105,6 +105,22 @@ static void allow_target_matches_cidr_blocks_and_dns_suffixes(void) {
     CU_ASSERT_EQUAL(ld_allow_check(".vectordb.zillizcloud.com", &err), LD_OK);
 }
 
+/* A request's endpoint_ip and dns_server are addresses: only CIDR blocks
+ * admit them, never a DNS suffix. */
+static void allow_target_judges_addresses_by_cidr_blocks(void) {
+    ld_addr a;
+    ld_err err;
+    CU_ASSERT_EQUAL_FATAL(ld_addr_parse("10.0.2.23", &a, &err), LD_OK);
+    const char *const patterns[] = {"internal", "10.0.2.0/24", "fd00::/8"};
+    CU_ASSERT_TRUE(ld_allow_match_addr(patterns, 0, &a));
+    CU_ASSERT_TRUE(ld_allow_match_addr(patterns, 2, &a));
+    CU_ASSERT_FALSE(ld_allow_match_addr(patterns, 1, &a));
+    CU_ASSERT_EQUAL_FATAL(ld_addr_parse("10.0.3.23", &a, &err), LD_OK);
+    CU_ASSERT_FALSE(ld_allow_match_addr(patterns, 3, &a));
+    CU_ASSERT_EQUAL_FATAL(ld_addr_parse("fd12::53", &a, &err), LD_OK);
+    CU_ASSERT_TRUE(ld_allow_match_addr(patterns, 3, &a));
+}
+
 int main(void) {
     ld_err err;
     if (ld_cli_profiles(&profiles, &err) != LD_OK)
@@ -115,6 +131,7 @@ int main(void) {
         LD_TEST(exactly_one_valid_target),
         LD_TEST(a_password_in_the_target_is_not_echoed),
         LD_TEST(allow_target_matches_cidr_blocks_and_dns_suffixes),
+        LD_TEST(allow_target_judges_addresses_by_cidr_blocks),
         {0},
     };
     return ld_unit_run("serve_query", cases);
