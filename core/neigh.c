@@ -268,3 +268,16 @@ ld_status ld_neigh_query(const ld_addr *dst, ld_neigh *out, ld_err *err) {
 ld_status ld_neigh_route(const ld_addr *dst, ld_neigh *out, ld_err *err) {
     return ask(dst, 0, out, err);
 }
+
+ld_status ld_route_memo_get(ld_route_memo *m, const ld_addr *dst, ld_neigh *out, ld_err *err) {
+    for (size_t i = 0; m && i < m->n; i++) {
+        if (ld_addr_equal(&m->items[i].dst, dst)) {
+            *out = m->items[i];
+            return LD_OK;
+        }
+    }
+    ld_status st = ask(dst, 0, out, err);
+    if (st == LD_OK && m && m->n < LD_ROUTE_MEMO_MAX)
+        m->items[m->n++] = *out;
+    return st;
+}

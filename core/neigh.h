@@ -82,6 +82,20 @@ ld_status ld_neigh_query(const ld_addr *dst, ld_neigh *out, ld_err *err);
  * ld_neigh_query(), always fills out. */
 ld_status ld_neigh_route(const ld_addr *dst, ld_neigh *out, ld_err *err);
 
+/* The routes one run has read, so that the attempts of a fleet to one
+ * address ask the kernel once (1,000 ports of one endpoint were 1,000
+ * rtnetlink exchanges). A route does not change within a run's seconds; a
+ * neighbour's state does, so only ld_neigh_route()'s answers are kept. */
+#define LD_ROUTE_MEMO_MAX 32
+typedef struct ld_route_memo {
+    ld_neigh items[LD_ROUTE_MEMO_MAX]; /* answers, in the order first asked */
+    size_t n;                          /* how many (full: later addresses are asked each time) */
+} ld_route_memo;
+
+/* ld_neigh_route() through the memo m (NULL: ask the kernel); an answer is
+ * kept only when the kernel was asked without error. */
+ld_status ld_route_memo_get(ld_route_memo *m, const ld_addr *dst, ld_neigh *out, ld_err *err);
+
 /* Reads the kernel's answer (one datagram of len bytes) to an RTM_GETROUTE
  * for out->dst: next_hop, via_gateway, ifindex, source and the route's own
  * MTU from an RTM_NEWROUTE (state LOCAL for one of this host's addresses),

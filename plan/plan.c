@@ -122,6 +122,7 @@ struct ld_run {
     ld_run_done_cb done;      /* called once when all targets are done */
     void *done_arg;           /* passed to done */
     ld_ifaces ifaces;         /* local addresses, read when the run starts */
+    ld_route_memo routes;     /* the routes its attempts asked for (core/neigh.h) */
     ld_dns_system dns_system; /* resolv.conf, read when the run starts */
     const char *capture_file; /* offline runs: the capture file read */
     ld_run *next_run;         /* the plan's next run in flight */
@@ -689,6 +690,7 @@ static void connect_to(target_run *tr, const ld_addr *addr, unsigned origin, int
     c->origin = origin;
     c->expected = expected;
     c->ifaces = &tr->run->ifaces;
+    c->routes = &tr->run->routes;
     /* A TLS or application probe continues on the connection; HTTP makes its own. */
     ld_scheme sc = tr->spec.target.scheme;
     c->keep = c->expected && sc != LD_SCHEME_TCP && sc != LD_SCHEME_HTTP;

@@ -180,38 +180,35 @@ static ld_tcp_state classify(int err, const icmp_info *ic, ld_time elapsed) {
     }
 }
 
-/* Records the source address the kernel picks for dst: a connected UDP
- * socket makes the same route lookup as TCP without sending anything. */
-static void record_route_source(tcp_state *s, const ld_tcp_config *cfg) {
-    struct sockaddr_storage dst, src;
-    socklen_t dlen = ld_addr_to_sockaddr(&cfg->addr, cfg->port, &dst);
-    int u = socket(cfg->addr.family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    if (u < 0)
+/* Records the source address of the attempt and its interface: the address
+ * the kernel bound when the SYN left, else (a connect that failed at once)
+ * the one the route prefers. */
+static void record_source(tcp_state *s, const ld_tcp_config *cfg, const ld_neigh *route) {
+    ld_addr a = s->local;
+    if (!a.family || ld_addr_scope_of(&a) == LD_AS_UNSPECIFIED)
+        a = route ? route->source : (ld_addr){0};
+    if (!a.family)
         return;
-    socklen_t slen = sizeof src;
-    if (connect(u, (struct sockaddr *)&dst, dlen) == 0 &&
-        getsockname(u, (struct sockaddr *)&src, &slen) == 0) {
-        ld_addr a;
-        if (ld_addr_from_sockaddr((struct sockaddr *)&src, &a, NULL) == LD_OK) {
-            char text[LD_ADDR_STRLEN];
-            a.scope_id = 0;
-            ld_addr_format(&a, text);
-            ld_bag_set_str(s->subject, LD_F_TCP_A_SOURCE_IP, text);
-            const char *ifname = ld_ifaces_name_of(cfg->ifaces, &a);
-            if (ifname)
-                ld_bag_set_str(s->subject, LD_F_TCP_A_INTERFACE, ifname);
-        }
-    }
-    close(u);
+    char text[LD_ADDR_STRLEN];
+    a.scope_id = 0;
+    ld_addr_format(&a, text);
+    ld_bag_set_str(s->subject, LD_F_TCP_A_SOURCE_IP, text);
+    const char *ifname = ld_ifaces_name_of(cfg->ifaces, &a);
+    if (ifname)
+        ld_bag_set_str(s->subject, LD_F_TCP_A_INTERFACE, ifname);
 }
 
 /* Records the route the kernel picks for the address, as `ip route get`
- * shows it: one rtnetlink exchange or two, nothing on the wire. */
+ * shows it, and the attempt's source: one rtnetlink exchange or two per
+ * address of the run (cfg->routes), nothing on the wire. */
 static void record_route(tcp_state *s, const ld_tcp_config *cfg) {
     ld_neigh nb;
     ld_err err;
-    if (ld_neigh_route(&cfg->addr, &nb, &err) != LD_OK)
+    if (ld_route_memo_get(cfg->routes, &cfg->addr, &nb, &err) != LD_OK) {
+        record_source(s, cfg, NULL);
         return;
+    }
+    record_source(s, cfg, nb.state == LD_NEIGH_NO_ROUTE ? NULL : &nb);
     char text[LD_ADDR_STRLEN];
     const char *how = nb.state == LD_NEIGH_NO_ROUTE ? "none"
                       : nb.state == LD_NEIGH_LOCAL  ? "local"
@@ -322,7 +319,6 @@ static ld_status tcp_start(ld_probe *p, ld_err *err) {
     ld_bag_set_empty_list(b, LD_F_TCP_A_ORIGIN);
     add_origin(b, cfg->origin);
     ld_bag_set_bool(b, LD_F_TCP_A_EXPECTED, cfg->expected);
-    record_route_source(s, cfg);
 
     s->t_syn = ld_time_now();
     ld_bag_set_num(b, LD_F_TCP_A_STARTED_MS, ld_probe_ms_since_run(p, s->t_syn));

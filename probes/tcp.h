@@ -18,6 +18,7 @@
 #include "core/addr.h"
 #include "core/attempt.h"
 #include "core/ifaces.h"
+#include "core/neigh.h"
 #include "probes/probe.h"
 
 /* What one TCP probe connects to. */
@@ -27,6 +28,7 @@ typedef struct ld_tcp_config {
     unsigned origin;         /* LD_ORIGIN_* bits (core/attempt.h) */
     int expected;            /* counts in the tcp.* aggregates (see facts.def) */
     const ld_ifaces *ifaces; /* this host's addresses, for naming and locality */
+    ld_route_memo *routes;   /* the run's routes read so far (NULL: ask each time) */
     int keep;                /* keep an open connection for ld_tcp_take() (a TLS or
                                 application probe follows) instead of closing it */
 } ld_tcp_config;

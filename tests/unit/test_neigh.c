@@ -1,5 +1,6 @@
 /* test_neigh.c - the next hop and its neighbour state, read from the
  * kernel's own answers (tests/data/netlink, recorded by record.py there). */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -231,6 +232,39 @@ static void this_hosts_kernel_answers_for_loopback(void) {
     CU_ASSERT_EQUAL(n.state, LD_NEIGH_UNKNOWN);
 }
 
+/* A run's attempts to one address read its route once: the memo answers
+ * the second time, and when full it still answers (asking the kernel). */
+static void the_route_memo_asks_once_per_address(void) {
+    ld_route_memo *m = calloc(1, sizeof *m);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+    ld_err err = {{0}};
+    ld_neigh a, b;
+    ld_addr lo = ip("127.0.0.1");
+    CU_ASSERT_EQUAL(ld_route_memo_get(m, &lo, &a, &err), LD_OK);
+    CU_ASSERT_EQUAL(m->n, 1);
+    CU_ASSERT_EQUAL(ld_route_memo_get(m, &lo, &b, &err), LD_OK);
+    CU_ASSERT_EQUAL(m->n, 1);
+    CU_ASSERT_EQUAL(b.state, LD_NEIGH_LOCAL);
+    CU_ASSERT_STRING_EQUAL(b.ifname, a.ifname);
+    CU_ASSERT_TRUE(ld_addr_equal(&b.dst, &lo));
+    /* The memo is what answers: change its copy, and the change comes back. */
+    m->items[0].mtu = 1234;
+    CU_ASSERT_EQUAL(ld_route_memo_get(m, &lo, &b, &err), LD_OK);
+    CU_ASSERT_EQUAL(b.mtu, 1234);
+    for (int i = 2; i < LD_ROUTE_MEMO_MAX + 8; i++) {
+        char text[32];
+        snprintf(text, sizeof text, "127.0.0.%d", i);
+        ld_addr other = ip(text);
+        CU_ASSERT_EQUAL(ld_route_memo_get(m, &other, &b, &err), LD_OK);
+        CU_ASSERT_TRUE(ld_addr_equal(&b.dst, &other));
+        CU_ASSERT_EQUAL(b.state, LD_NEIGH_LOCAL);
+    }
+    CU_ASSERT_EQUAL(m->n, LD_ROUTE_MEMO_MAX);
+    CU_ASSERT_EQUAL(ld_route_memo_get(NULL, &lo, &b, &err), LD_OK); /* no memo: asks */
+    CU_ASSERT_NOT_EQUAL(b.mtu, 1234);
+    free(m);
+}
+
 static void every_state_has_a_name(void) {
     for (int s = 0; s < LD_NEIGH__COUNT; s++)
         CU_ASSERT_PTR_NOT_NULL(ld_neigh_state_name((ld_neigh_state)s));
@@ -255,6 +289,7 @@ int main(void) {
         LD_TEST(answers_about_something_else_are_refused),
         LD_TEST(cut_or_garbled_answers_are_refused_never_misread),
         LD_TEST(this_hosts_kernel_answers_for_loopback),
+        LD_TEST(the_route_memo_asks_once_per_address),
         LD_TEST(every_state_has_a_name),
         {0},
     };
