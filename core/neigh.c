@@ -47,6 +47,10 @@ int ld_neigh_unconfirmed(ld_neigh_state s) {
     return s == LD_NEIGH_STALE || s == LD_NEIGH_DELAY || s == LD_NEIGH_PROBE;
 }
 
+int ld_neigh_unconfirmed_since(ld_neigh_state s, double confirmed_ms) {
+    return ld_neigh_unconfirmed(s) && !(confirmed_ms >= 0 && confirmed_ms < LD_NEIGH_RECENT_MS);
+}
+
 /* The kernel's NUD_* bits, the most telling first. */
 static ld_neigh_state from_nud(unsigned nud) {
     if (nud & NUD_INCOMPLETE)
@@ -158,6 +162,16 @@ ld_status ld_neigh_parse_neigh(const void *msg, size_t len, ld_neigh *out, ld_er
             if (a->rta_type == NDA_DST && ld_nl_attr_addr(a, nd->ndm_family, &dst) &&
                 !ld_addr_equal(&dst, &out->next_hop))
                 return ld_err_set(err, LD_EINVAL, "neighbour lookup: answer for another address");
+            size_t clen;
+            const void *cdata = ld_nl_attr_data(a, &clen);
+            if (a->rta_type == NDA_CACHEINFO && clen >= sizeof(struct nda_cacheinfo)) {
+                /* Ages in clock ticks (USER_HZ) since each event. */
+                struct nda_cacheinfo ci;
+                memcpy(&ci, cdata, sizeof ci);
+                long hz = sysconf(_SC_CLK_TCK);
+                out->have_confirmed = 1;
+                out->confirmed_ms = (double)ci.ndm_confirmed * 1000.0 / (double)(hz > 0 ? hz : 100);
+            }
         }
         out->state = from_nud(nd->ndm_state);
         return LD_OK;

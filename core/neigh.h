@@ -59,6 +59,21 @@ int ld_neigh_unresolved(ld_neigh_state s);
  * interface - until the kernel's probes fail and the entry turns FAILED. */
 int ld_neigh_unconfirmed(ld_neigh_state s);
 
+/* How recently the kernel must have confirmed a neighbour (a reply through
+ * it: a TCP handshake, an ARP answer) for a STALE/DELAY/PROBE entry to count
+ * as confirmed. The kernel's own rule: an entry in DELAY confirmed within
+ * reachable_time turns REACHABLE at its next timer, up to 5 s later; a run
+ * reads it before that. reachable_time is drawn from [0.5, 1.5] x
+ * base_reachable_time (30 s by default), so 15 s is within it always. */
+#define LD_NEIGH_RECENT_MS 15000
+
+/* 1 when SYNs unanswered toward a next hop in state s may have reached no
+ * one: s is STALE, DELAY or PROBE, and the kernel has not confirmed the
+ * neighbour in the last LD_NEIGH_RECENT_MS (confirmed_ms: how long ago it
+ * did; negative when unknown). A fleet's own handshakes through the same
+ * next hop confirm it while the entry still says DELAY. */
+int ld_neigh_unconfirmed_since(ld_neigh_state s, double confirmed_ms);
+
 /* The way to one address. */
 typedef struct ld_neigh {
     ld_addr dst;              /* the address asked about */
@@ -70,6 +85,8 @@ typedef struct ld_neigh {
     ld_addr source;           /* the source address the route prefers (family 0: none said) */
     unsigned mtu;             /* the route's MTU, else its interface's; 0 when unknown */
     int mtu_from_route;       /* mtu is the route's own (a metric or a learnt path MTU) */
+    int have_confirmed;       /* the kernel said when it last confirmed the neighbour */
+    double confirmed_ms;      /* how long ago, when have_confirmed (NDA_CACHEINFO) */
 } ld_neigh;
 
 /* Asks the kernel the way to dst: route, next hop, interface, neighbour

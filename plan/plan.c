@@ -521,7 +521,8 @@ static int neighbour_unsettled(probe_slot *slot) {
     ld_probe *p = &slot->probe;
     ld_neigh nb;
     ld_err err;
-    if (ld_neigh_query(&slot->cfg.tcp.addr, &nb, &err) != LD_OK || !ld_neigh_unconfirmed(nb.state))
+    if (ld_neigh_query(&slot->cfg.tcp.addr, &nb, &err) != LD_OK ||
+        !ld_neigh_unconfirmed_since(nb.state, nb.have_confirmed ? nb.confirmed_ms : -1))
         return 0;
     ld_time now = ld_time_now();
     if (slot->neigh_poll.cb)

@@ -573,6 +573,8 @@ void ld_capture_record_neighbour(ld_capture *cap, ld_bag *a, const ld_neigh *nb)
     ld_addr_format(&nb->next_hop, hop);
     ld_bag_set_str(a, LD_F_TCP_A_NEXT_HOP, hop);
     ld_bag_set_bool(a, LD_F_TCP_A_NEXT_HOP_GATEWAY, nb->via_gateway);
+    if (nb->have_confirmed)
+        ld_bag_set_num(a, LD_F_TCP_A_NEIGHBOUR_CONFIRMED_MS, nb->confirmed_ms);
     if (cap) {
         /* No drain: the caller's flow pointer must survive (see ld_hs_set_keep). */
         const ld_hs_neigh *n = ld_hs_find_neigh(cap->flows, &nb->next_hop);

@@ -459,8 +459,10 @@ static int neighbour_unresolved(const ld_bag *a) {
 static int neighbour_unconfirmed(const ld_bag *a) {
     const ld_value *v = ld_bag_get(a, LD_F_TCP_A_NEIGHBOUR_STATE);
     const ld_value *st = ld_bag_get(a, LD_F_TCP_A_STATE);
+    const ld_value *confirmed = ld_bag_get(a, LD_F_TCP_A_NEIGHBOUR_CONFIRMED_MS);
     return v && st && ld_tcp_state_parse(st->u.s) == LD_TCP_TIMEOUT &&
-           ld_neigh_unconfirmed((ld_neigh_state)ld_neigh_state_parse(v->u.s));
+           ld_neigh_unconfirmed_since((ld_neigh_state)ld_neigh_state_parse(v->u.s),
+                                      confirmed ? confirmed->u.n : -1);
 }
 
 /* The tcp.next_hop / tcp.neighbour_* target facts from one attempt's. */

@@ -30,7 +30,10 @@ UNCONFIRMED = ("stale", "delay", "probe")
 
 def stale_neighbour(lab, address, mac):
     """The client's neighbour entry for address holds mac and was not confirmed lately
-    (as a deleted endpoint interface leaves it): `ip neigh replace ... nud stale`."""
+    (as a deleted endpoint interface leaves it): deleted, then `ip neigh replace ... nud
+    stale` - a new entry's last confirmation is put 2 x base_reachable_time (60 s) back,
+    where replacing a live one would keep a recent confirmation."""
+    L._sh("ip", "-n", lab.client, "neigh", "del", address, "dev", lab.veth_c, check=False)
     L._sh("ip", "-n", lab.client, "neigh", "replace", address, "lladdr", mac, "nud", "stale",
           "dev", lab.veth_c)
 
@@ -120,6 +123,34 @@ def tcp_syn_dropped_stale_gateway_confirmed(lab):
     t.expect_attempt(ZONE_A, state="timeout", syn_seen=True, ended_by="capture")
     run.expect_wall(4.8, 6.5)
     expect_eq(t.fact("tcp.timeout_addresses"), [ZONE_A], "tcp.timeout_addresses")
+
+
+@S.scenario("tcp.syn_dropped.stale_gateway_confirmed_by_the_run", timed=True)
+def tcp_syn_dropped_stale_gateway_confirmed_by_the_run(lab):
+    # The gateway's entry is stale, and one run checks a port that answers and one the
+    # endpoint's firewall drops, through that gateway (a fleet of one endpoint's ports).
+    # The answered handshake confirms the gateway to the kernel while its entry still says
+    # DELAY (it turns REACHABLE only at its next timer, 5 s on): the drop is proven at
+    # the first retransmission, confidence high.
+    dropped = PORT + 1
+    lab.start_service(PORT, [ZONE_A], NAME)
+    lab.start_listener(ZONE_A, dropped)
+    lab.block("endpoint", ZONE_A, dropped, "drop")
+    stale_neighbour(lab, ROUTER_IP, router_mac(lab))
+    run = lab.run(f"{ZONE_A}:{PORT}", f"{ZONE_A}:{dropped}")
+    run.expect_outcome(2, "critical")
+    ok, t = run.target(0), run.target(1)
+    ok.expect_only_diagnoses("ok")
+    t.expect_only_diagnoses("tcp.syn_dropped")
+    expect_confidence(t, "tcp.syn_dropped", "high")
+    t.expect_fact("tcp.neighbour_unconfirmed", False)
+    t.expect_fact("tcp.next_hop", ROUTER_IP)
+    a = t.expect_attempt(ZONE_A, state="timeout", syn_seen=True, ended_by="capture")
+    expect(a.get("neighbour_state") in UNCONFIRMED,
+           f"the entry still reads stale/delay/probe: {a.get('neighbour_state')!r}")
+    expect(0 <= a.get("neighbour_confirmed_ms", -1) < 2000,
+           f"confirmed by the run's own handshake: {a.get('neighbour_confirmed_ms')!r}")
+    run.expect_wall(1.0, 1.6)
 
 
 @S.scenario("analyze.final_lone_syn_keeps_an_earlier_answer")

@@ -155,6 +155,25 @@ static void stale_neighbour_in_use_is_unconfirmed_not_unresolved(void) {
     };
     for (size_t i = 0; i < sizeof confirmed / sizeof confirmed[0]; i++)
         CU_ASSERT_FALSE(ld_neigh_unconfirmed(confirmed[i]));
+    /* The recorded entry says when the kernel last confirmed it: a new entry
+     * added stale is put 2 x base_reachable_time (60 s) back. */
+    CU_ASSERT_TRUE(n.have_confirmed);
+    CU_ASSERT_TRUE(n.confirmed_ms >= LD_NEIGH_RECENT_MS);
+    CU_ASSERT_TRUE(ld_neigh_unconfirmed_since(n.state, n.confirmed_ms));
+}
+
+/* An entry still in DELAY that the kernel confirmed lately (a handshake
+ * through the same next hop) is confirmed: the kernel itself makes it
+ * REACHABLE at its next timer. Unknown age: as the state says. */
+static void a_recent_confirmation_confirms_an_unconfirmed_state(void) {
+    CU_ASSERT_FALSE(ld_neigh_unconfirmed_since(LD_NEIGH_DELAY, 0));
+    CU_ASSERT_FALSE(ld_neigh_unconfirmed_since(LD_NEIGH_STALE, 1200));
+    CU_ASSERT_FALSE(ld_neigh_unconfirmed_since(LD_NEIGH_PROBE, LD_NEIGH_RECENT_MS - 1));
+    CU_ASSERT_TRUE(ld_neigh_unconfirmed_since(LD_NEIGH_DELAY, LD_NEIGH_RECENT_MS));
+    CU_ASSERT_TRUE(ld_neigh_unconfirmed_since(LD_NEIGH_STALE, 60000));
+    CU_ASSERT_TRUE(ld_neigh_unconfirmed_since(LD_NEIGH_DELAY, -1));
+    CU_ASSERT_FALSE(ld_neigh_unconfirmed_since(LD_NEIGH_REACHABLE, 60000));
+    CU_ASSERT_FALSE(ld_neigh_unconfirmed_since(LD_NEIGH_FAILED, -1));
 }
 
 static void answers_about_something_else_are_refused(void) {
@@ -285,6 +304,7 @@ int main(void) {
         LD_TEST(no_route_and_local_addresses_need_no_neighbour),
         LD_TEST(neighbour_nobody_answers_is_unresolved),
         LD_TEST(stale_neighbour_in_use_is_unconfirmed_not_unresolved),
+        LD_TEST(a_recent_confirmation_confirms_an_unconfirmed_state),
         LD_TEST(neighbour_that_answered_or_was_never_needed_is_not),
         LD_TEST(answers_about_something_else_are_refused),
         LD_TEST(cut_or_garbled_answers_are_refused_never_misread),
