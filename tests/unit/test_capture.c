@@ -315,6 +315,19 @@ static void unanswered_syns_to_an_unconfirmed_neighbour_say_so(void) {
     ld_probe_tcp.summarize(f, &ld_unit_no_spec);
     CU_ASSERT_FALSE(ld_facts_get(f, LD_F_TCP_NEIGHBOUR_UNCONFIRMED)->u.b);
     ld_facts_free(f);
+    /* Still DELAY, but the kernel confirmed the neighbour 300 ms ago (a
+     * handshake of the same run through it): confirmed. */
+    f = ld_facts_create();
+    a = attempt(f, "timeout");
+    nb.state = LD_NEIGH_DELAY;
+    nb.have_confirmed = 1;
+    nb.confirmed_ms = 300;
+    ld_capture_record_neighbour(NULL, a, &nb);
+    ld_probe_tcp.summarize(f, &ld_unit_no_spec);
+    CU_ASSERT_FALSE(ld_facts_get(f, LD_F_TCP_NEIGHBOUR_UNCONFIRMED)->u.b);
+    CU_ASSERT_STRING_EQUAL(ld_facts_get(f, LD_F_TCP_NEIGHBOUR_STATE)->u.s, "delay");
+    ld_facts_free(f);
+    nb.have_confirmed = 0;
     /* A stale entry behind a local block (the SYN never left) is not the
      * question: nothing went to it. */
     f = ld_facts_create();
