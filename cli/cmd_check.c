@@ -387,33 +387,18 @@ int ld_cmd_check(int argc, char **argv, ld_time started) {
                      capture ? ld_capture_interface(capture) : opening.why, dropped);
 
     const ld_opt_thresholds *th = &o.thresholds;
-    ld_plan_config cfg = {
-        .started = started,
-        .connect_timeout = (ld_time)(o.connect_timeout_s * (double)LD_SEC),
-        .cloud_auto = o.cloud_auto,
-        .cloud = o.cloud,
-        .dmi_dir = getenv("LINKDOCTOR_DMI_DIR"),
-        .metadata = 1,
-        .imds_endpoint = o.imds_endpoint,
-        .metadata_backoff = ld_cli_metadata_backoff(),
-        .cloud_resolver_off = o.cloud_resolver_off,
-        .cloud_resolver = o.cloud_resolver_given ? &o.cloud_resolver : NULL,
-        .max_parallel = ld_cli_parallel_limit(),
-        .thresholds =
-            {
-                .connect_warning = th->set & 1u ? &th->connect_warning : NULL,
-                .connect_critical = th->set & 2u ? &th->connect_critical : NULL,
-                .total_warning = th->set & 4u ? &th->total_warning : NULL,
-                .total_critical = th->set & 8u ? &th->total_critical : NULL,
-            },
-        .capture = capture,
-        .capture_mode = o.capture,
-        .capture_unavailable = opening.why,
-        .tls_ctx = tls_ctx,
-        .proxy_env = &proxy_env,
-        .names = names,
-        .trace = o.verbose ? trace_to_stderr : NULL,
+    ld_plan_config cfg = ld_cli_plan_config(&o, started, &opening, capture);
+    cfg.max_parallel = ld_cli_parallel_limit();
+    cfg.thresholds = (ld_plan_thresholds){
+        .connect_warning = th->set & 1u ? &th->connect_warning : NULL,
+        .connect_critical = th->set & 2u ? &th->connect_critical : NULL,
+        .total_warning = th->set & 4u ? &th->total_warning : NULL,
+        .total_critical = th->set & 8u ? &th->total_critical : NULL,
     };
+    cfg.tls_ctx = tls_ctx;
+    cfg.proxy_env = &proxy_env;
+    cfg.names = names;
+    cfg.trace = o.verbose ? trace_to_stderr : NULL;
     /* No more in flight than the run can cancel in an eighth of --timeout:
      * a short --timeout over many targets must still end in time. */
     size_t cancellable = (size_t)(timeout / 8 / END_COST_IN_FLIGHT);

@@ -469,25 +469,11 @@ int ld_cmd_serve(int argc, char **argv, ld_time started) {
         ld_msg_error("%s", opening.err.msg);
         goto out;
     }
-    ld_plan_config cfg = {
-        .started = started,
-        .connect_timeout = (ld_time)(o.connect_timeout_s * (double)LD_SEC),
-        .cloud_auto = o.cloud_auto,
-        .cloud = o.cloud,
-        .dmi_dir = getenv("LINKDOCTOR_DMI_DIR"),
-        .metadata = 1, /* asked once, for every probe the server runs */
-        .imds_endpoint = o.imds_endpoint,
-        .metadata_backoff = ld_cli_metadata_backoff(),
-        .cloud_resolver_off = o.cloud_resolver_off,
-        .cloud_resolver = o.cloud_resolver_given ? &o.cloud_resolver : NULL,
-        .max_parallel = 1,
-        .capture = capture,
-        .capture_mode = o.capture,
-        .capture_unavailable = opening.why,
-        .tls_ctx = tls_ctx,
-        .proxy_env = &proxy_env,
-        .names = s.names,
-    };
+    ld_plan_config cfg = ld_cli_plan_config(&o, started, &opening, capture);
+    cfg.max_parallel = 1;
+    cfg.tls_ctx = tls_ctx;
+    cfg.proxy_env = &proxy_env;
+    cfg.names = s.names;
     ld_cli_parallel_limit(); /* raises the descriptor limit for many probes at once */
     if (!(s.plan = ld_plan_create(&cfg, &err))) {
         ld_msg_error("%s", err.msg);

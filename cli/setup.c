@@ -80,11 +80,30 @@ size_t ld_cli_parallel_limit(void) {
     return n < 1 ? 1 : n > MAX_PARALLEL ? MAX_PARALLEL : n;
 }
 
-ld_time ld_cli_metadata_backoff(void) {
+static ld_time metadata_backoff(void) {
     const char *v = getenv("LINKDOCTOR_METADATA_BACKOFF");
     char *end = NULL;
     double s = v && *v ? strtod(v, &end) : 0.0;
     if (!v || !*v || *end || !(s > 0.0) || s > 86400.0)
         return 0;
     return (ld_time)(s * (double)LD_SEC);
+}
+
+ld_plan_config ld_cli_plan_config(const ld_opts *o, ld_time started, const ld_cli_capture *c,
+                                  ld_capture *capture) {
+    return (ld_plan_config){
+        .started = started,
+        .connect_timeout = (ld_time)(o->connect_timeout_s * (double)LD_SEC),
+        .cloud_auto = o->cloud_auto,
+        .cloud = o->cloud,
+        .dmi_dir = getenv("LINKDOCTOR_DMI_DIR"),
+        .metadata = 1, /* asked once, for every round or probe of the plan */
+        .imds_endpoint = o->imds_endpoint,
+        .metadata_backoff = metadata_backoff(),
+        .cloud_resolver_off = o->cloud_resolver_off,
+        .cloud_resolver = o->cloud_resolver_given ? &o->cloud_resolver : NULL,
+        .capture = capture,
+        .capture_mode = o->capture,
+        .capture_unavailable = c->why,
+    };
 }

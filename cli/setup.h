@@ -10,6 +10,7 @@
 #include "cli/options.h"
 #include "core/loop.h"
 #include "core/spec.h"
+#include "plan/plan.h"
 #include "probes/capture.h"
 
 /* Opening a capture makes the kernel wait for an RCU grace period (5-30 ms,
@@ -41,9 +42,13 @@ void ld_cli_capture_join(ld_cli_capture *c);
  * may run at once within it. */
 size_t ld_cli_parallel_limit(void);
 
-/* The metadata back-off the environment sets for tests
- * (LINKDOCTOR_METADATA_BACKOFF, seconds > 0), 0 (the plan's default) when it
- * sets none or not a number. */
-ld_time ld_cli_metadata_backoff(void);
+/* The plan settings `check` and `serve` take alike from their options and
+ * the environment (timeouts, the cloud and its metadata service, the capture
+ * the opening c handed over as capture); each adds its own (how many in
+ * flight, thresholds, TLS context, proxy, names, trace). The metadata
+ * back-off is the plan's unless LINKDOCTOR_METADATA_BACKOFF (seconds > 0)
+ * sets one for tests. */
+ld_plan_config ld_cli_plan_config(const ld_opts *o, ld_time started, const ld_cli_capture *c,
+                                  ld_capture *capture);
 
 #endif
