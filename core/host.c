@@ -152,11 +152,8 @@ ld_status ld_host_parse_links(ld_host *h, const void *msg, size_t len, ld_err *e
     for (const struct nlmsghdr *m; (m = ld_nl_next_msg(msg, len, &off));) {
         if (m->nlmsg_type == NLMSG_DONE)
             return LD_OK;
-        if (m->nlmsg_type == NLMSG_ERROR) {
-            int e = ld_nl_error(m);
-            return ld_err_set(err, LD_EINVAL, "interface list: %s",
-                              e > 0 ? strerror(e) : "truncated error");
-        }
+        if (m->nlmsg_type == NLMSG_ERROR)
+            return ld_nl_fail(m, "interface list", err);
         ld_nl_link link;
         if (!ld_nl_read_link(m, &link) || !link.name[0])
             continue;
@@ -179,11 +176,8 @@ ld_status ld_host_parse_addrs(ld_host *h, const void *msg, size_t len, ld_err *e
     for (const struct nlmsghdr *m; (m = ld_nl_next_msg(msg, len, &off));) {
         if (m->nlmsg_type == NLMSG_DONE)
             return LD_OK;
-        if (m->nlmsg_type == NLMSG_ERROR) {
-            int e = ld_nl_error(m);
-            return ld_err_set(err, LD_EINVAL, "address list: %s",
-                              e > 0 ? strerror(e) : "truncated error");
-        }
+        if (m->nlmsg_type == NLMSG_ERROR)
+            return ld_nl_fail(m, "address list", err);
         if (m->nlmsg_type != RTM_NEWADDR || m->nlmsg_len < NLMSG_LENGTH(sizeof(struct ifaddrmsg)))
             continue;
         const struct ifaddrmsg *ifa = NLMSG_DATA(m);

@@ -82,8 +82,7 @@ ld_status ld_neigh_parse_route(const void *msg, size_t len, ld_neigh *out, ld_er
                 out->state = LD_NEIGH_NO_ROUTE;
                 return LD_OK;
             }
-            return ld_err_set(err, LD_EINVAL, "route lookup: %s",
-                              e > 0 ? strerror(e) : "truncated error");
+            return ld_nl_fail(h, "route lookup", err);
         }
         if (h->nlmsg_type != RTM_NEWROUTE)
             continue;
@@ -147,8 +146,7 @@ ld_status ld_neigh_parse_neigh(const void *msg, size_t len, ld_neigh *out, ld_er
                 out->state = LD_NEIGH_NONE;
                 return LD_OK;
             }
-            return ld_err_set(err, LD_EINVAL, "neighbour lookup: %s",
-                              e > 0 ? strerror(e) : "truncated error");
+            return ld_nl_fail(h, "neighbour lookup", err);
         }
         if (h->nlmsg_type != RTM_NEWNEIGH)
             continue;
@@ -182,11 +180,8 @@ ld_status ld_neigh_parse_neigh(const void *msg, size_t len, ld_neigh *out, ld_er
 ld_status ld_neigh_parse_link(const void *msg, size_t len, ld_neigh *out, ld_err *err) {
     size_t off = 0;
     for (const struct nlmsghdr *h; (h = ld_nl_next_msg(msg, len, &off));) {
-        if (h->nlmsg_type == NLMSG_ERROR) {
-            int e = ld_nl_error(h);
-            return ld_err_set(err, LD_EINVAL, "link lookup: %s",
-                              e > 0 ? strerror(e) : "truncated error");
-        }
+        if (h->nlmsg_type == NLMSG_ERROR)
+            return ld_nl_fail(h, "link lookup", err);
         ld_nl_link link;
         if (!ld_nl_read_link(h, &link))
             continue;

@@ -78,6 +78,11 @@ int ld_nl_error(const struct nlmsghdr *h) {
     return -e->error;
 }
 
+ld_status ld_nl_fail(const struct nlmsghdr *h, const char *what, ld_err *err) {
+    int e = ld_nl_error(h);
+    return ld_err_set(err, LD_EINVAL, "%s: %s", what, e > 0 ? strerror(e) : "truncated error");
+}
+
 int ld_nl_read_link(const struct nlmsghdr *h, ld_nl_link *out) {
     memset(out, 0, sizeof *out);
     if (h->nlmsg_type != RTM_NEWLINK || h->nlmsg_len < NLMSG_LENGTH(sizeof(struct ifinfomsg)))

@@ -41,6 +41,9 @@ int ld_nl_attr_u32(const struct rtattr *a, unsigned *out);
 /* The error an NLMSG_ERROR message carries (a positive errno, 0 for an
  * acknowledgement), -1 when it is cut short. */
 int ld_nl_error(const struct nlmsghdr *h);
+/* Sets err to "WHAT: <the error h carries>" and returns LD_EINVAL: the end of
+ * an exchange the kernel refused (h an NLMSG_ERROR message). */
+ld_status ld_nl_fail(const struct nlmsghdr *h, const char *what, ld_err *err);
 
 /* What an RTM_NEWLINK message says of one interface. */
 typedef struct ld_nl_link {
