@@ -164,17 +164,23 @@ char *ld_sanitize_to(const char *s, size_t n, char *out, size_t outlen) {
     return out;
 }
 
-size_t ld_sanitize_clean_prefix(const char *s, size_t n) {
+/* The bytes of s[0..n) before the first invalid UTF-8 sequence or, with
+ * controls, the first control character. */
+static size_t valid_prefix(const char *s, size_t n, int controls) {
     const unsigned char *u = (const unsigned char *)s;
     size_t i = 0;
     while ((i = ascii_run(u, i, n)) < n) {
         uint32_t c;
         size_t len = utf8_decode(u + i, n - i, &c);
-        if (!len || is_control(c))
+        if (!len || (controls && is_control(c)))
             break;
         i += len;
     }
     return i;
+}
+
+size_t ld_sanitize_clean_prefix(const char *s, size_t n) {
+    return valid_prefix(s, n, 1);
 }
 
 int ld_sanitize_is_clean(const char *s, size_t n) {
@@ -182,14 +188,5 @@ int ld_sanitize_is_clean(const char *s, size_t n) {
 }
 
 size_t ld_utf8_valid_prefix(const char *s, size_t n) {
-    const unsigned char *u = (const unsigned char *)s;
-    size_t i = 0;
-    while ((i = ascii_run(u, i, n)) < n) {
-        uint32_t c;
-        size_t len = utf8_decode(u + i, n - i, &c);
-        if (!len)
-            break;
-        i += len;
-    }
-    return i;
+    return valid_prefix(s, n, 0);
 }
